@@ -1,0 +1,111 @@
+/**
+ * Reverse-mode accumulation over the recorded graph.
+ *
+ * Node ids grow in creation order, so sorting the tensors that lie between the output and
+ * the targets by descending id is a reverse topological order: no explicit sort of edges.
+ * @module
+ */
+import { GradientError, fmtShape } from '../errors.ts'
+import { type GraphNode, Tensor, releaseNode } from '../tensor.ts'
+import { activeTransforms, duringBackwardOf, withRecording } from './recording.ts'
+import { addCotangents } from './accumulate.ts'
+
+/** Options of {@link backward}. */
+export interface BackwardOptions {
+  /** Keep the graph after the pass (a pullback that may run again). */
+  retainGraph?: boolean
+}
+
+/**
+ * @internal Pulls `cotangent` (the gradient of some scalar with respect to `output`) back
+ * to each of `targets`. Returns one gradient per target, `null` where the target does not
+ * influence the output. Records the pass itself (for gradients of gradients) when another
+ * transform is active around the caller.
+ */
+export function backward(output: Tensor, cotangent: Tensor, targets: readonly Tensor[], options: BackwardOptions = {}): (Tensor | null)[] {
+  const targetSet = new Set(targets)
+  const reaches = new Map<Tensor, boolean>()
+  collectRelevant(output, targetSet, reaches)
+  const order: Tensor[] = []
+  for (const [t, r] of reaches) if (r && t.node !== null && !targetSet.has(t)) order.push(t)
+  order.sort((a, b) => (b.node as GraphNode).id - (a.node as GraphNode).id)
+
+  const nested = activeTransforms() > 1
+  const free = !nested && options.retainGraph !== true
+  const cotangents = new Map<Tensor, Tensor>()
+  cotangents.set(output, cotangent)
+
+  withRecording(nested, () => {
+    for (const t of order) {
+      const g = cotangents.get(t)
+      const node = t.node as GraphNode
+      if (g === undefined || node.vjp === null) continue
+      if (free) cotangents.delete(t)
+      const inputs = node.inputs
+      const needs = inputs.map((x) => reaches.get(x) === true)
+      const vjp = node.vjp
+      const parts = duringBackwardOf(node.op, () => vjp(g, needs))
+      for (let i = 0; i < inputs.length; i++) {
+        const part = parts[i]
+        if (!needs[i] || part === null || part === undefined) continue
+        const x = inputs[i]
+        if (part.size !== x.size || part.shape.length !== x.shape.length) {
+          throw new GradientError(
+            `backward of ${node.op}: the gradient for input ${i} has shape ${fmtShape(part.shape)} but the input has shape ${fmtShape(x.shape)}`,
+          )
+        }
+        const prev = cotangents.get(x)
+        cotangents.set(x, prev === undefined ? part : addCotangents(prev, part))
+      }
+      if (free) releaseNode(node)
+    }
+  })
+  if (free) releaseReachable(output)
+  return targets.map((t) => cotangents.get(t) ?? null)
+}
+
+/** Marks, for every tensor reachable from `root`, whether a target lies behind it. */
+function collectRelevant(root: Tensor, targets: Set<Tensor>, reaches: Map<Tensor, boolean>): void {
+  // Iterative post-order DFS: unrolled RNNs make graphs far deeper than the JS stack.
+  const stack: Tensor[] = [root]
+  const expanded = new Set<Tensor>()
+  while (stack.length > 0) {
+    const t = stack[stack.length - 1]
+    if (reaches.has(t)) {
+      stack.pop()
+      continue
+    }
+    if (targets.has(t)) {
+      reaches.set(t, true)
+      stack.pop()
+      continue
+    }
+    const node = t.node
+    if (node === null || !t.requiresGrad || node.vjp === null) {
+      reaches.set(t, false)
+      stack.pop()
+      continue
+    }
+    if (!expanded.has(t)) {
+      expanded.add(t)
+      for (const x of node.inputs) if (!reaches.has(x)) stack.push(x)
+      continue
+    }
+    stack.pop()
+    let r = false
+    for (const x of node.inputs) if (reaches.get(x) === true) r = true
+    reaches.set(t, r)
+  }
+}
+
+/** Releases every node still reachable from `root` (branches that did not lead to a target). */
+function releaseReachable(root: Tensor): void {
+  const stack: Tensor[] = [root]
+  while (stack.length > 0) {
+    const t = stack.pop() as Tensor
+    const node = t.node
+    if (node === null || node.vjp === null) continue
+    for (const x of node.inputs) stack.push(x)
+    releaseNode(node)
+  }
+}

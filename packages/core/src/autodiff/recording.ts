@@ -1,0 +1,118 @@
+/**
+ * When ops record graph nodes, and the one function every op calls to wrap its result.
+ * @module
+ */
+import type { TensorData } from '../dtype.ts'
+import { AnomalyError, fmtShape } from '../errors.ts'
+import { type GraphNode, Tensor, createNode } from '../tensor.ts'
+
+let noGradDepth = 0
+let transformDepth = 0
+let anomalyDepth = 0
+let backwardOf: string | null = null
+
+/** Runs `fn` without recording graph nodes: its results never need a gradient. */
+export function noGrad<T>(fn: () => T): T {
+  noGradDepth++
+  try {
+    return fn()
+  } finally {
+    noGradDepth--
+  }
+}
+
+/** @internal Whether ops record nodes now. */
+export function isRecording(): boolean {
+  return noGradDepth === 0
+}
+
+/** @internal Runs fn with recording forced on or off (backward passes use this). */
+export function withRecording<T>(on: boolean, fn: () => T): T {
+  const saved = noGradDepth
+  noGradDepth = on ? 0 : 1
+  try {
+    return fn()
+  } finally {
+    noGradDepth = saved
+  }
+}
+
+/** @internal Number of active differentiation transforms (grad inside grad is 2). */
+export function activeTransforms(): number {
+  return transformDepth
+}
+
+/** @internal Runs fn inside one more differentiation transform. */
+export function inTransform<T>(fn: () => T): T {
+  transformDepth++
+  try {
+    return fn()
+  } finally {
+    transformDepth--
+  }
+}
+
+/** The same values as `x`, cut from the graph: no gradient flows through the result. */
+export function stopGradient(x: Tensor): Tensor {
+  return x.requiresGrad ? new Tensor(x._data, x.shape) : x
+}
+
+/**
+ * Runs `fn` in anomaly mode: the first op whose forward or backward produces NaN or
+ * Infinity throws an {@link AnomalyError} naming the op and its input shapes.
+ */
+export function detectAnomaly<T>(fn: () => T): T {
+  anomalyDepth++
+  try {
+    return fn()
+  } finally {
+    anomalyDepth--
+  }
+}
+
+/** @internal Whether anomaly mode is on. */
+export function anomalyEnabled(): boolean {
+  return anomalyDepth > 0
+}
+
+/** @internal Runs fn while the backward of `op` executes, so anomaly errors can say so. */
+export function duringBackwardOf<T>(op: string, fn: () => T): T {
+  const saved = backwardOf
+  backwardOf = op
+  try {
+    return fn()
+  } finally {
+    backwardOf = saved
+  }
+}
+
+function checkFinite(op: string, inputs: readonly Tensor[], data: TensorData): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      const what = Number.isNaN(data[i]) ? 'NaN' : 'Infinity'
+      const where = backwardOf === null ? `forward of ${op}` : `backward of ${backwardOf} (op ${op})`
+      const shapes = inputs.map((t) => fmtShape(t.shape)).join(', ')
+      throw new AnomalyError(`anomaly: ${where} produced ${what} at element ${i}; input shapes ${shapes}`)
+    }
+  }
+}
+
+/**
+ * @internal Wraps an op's freshly computed data as its output tensor, recording a graph
+ * node when recording is on and some input needs a gradient.
+ */
+export function makeOutput(
+  op: string,
+  inputs: Tensor[],
+  data: TensorData,
+  shape: readonly number[],
+  vjp: GraphNode['vjp'],
+): Tensor {
+  if (anomalyDepth > 0) checkFinite(op, inputs, data)
+  if (vjp !== null && noGradDepth === 0) {
+    for (let i = 0; i < inputs.length; i++) {
+      if (inputs[i].requiresGrad) return new Tensor(data, shape, true, createNode(op, inputs, vjp))
+    }
+  }
+  return new Tensor(data, shape)
+}

@@ -1,0 +1,181 @@
+/**
+ * Creating tensors: from data, constant fills, ranges and seeded random draws.
+ * @module
+ */
+import { type DType, type TensorData, allocate, checkDType, dtypeOfData } from './dtype.ts'
+import { ArgumentError, ShapeError, fmtShape } from './errors.ts'
+import { type Seed, RandomStream } from './random.ts'
+import { checkShape, sizeOf } from './shape.ts'
+import { type NestedArray, Tensor } from './tensor.ts'
+
+/** Options of {@link tensor}. */
+export interface TensorOptions {
+  /** Element type; default float32 (float64 for a Float64Array, int32 for an Int32Array). */
+  dtype?: DType
+  /** Shape; required with flat data (typed arrays or flat number arrays that are not 1-d). */
+  shape?: readonly number[]
+}
+
+/** Options of the fill and random functions. */
+export interface DTypeOption {
+  /** Element type; default float32. */
+  dtype?: DType
+}
+
+function inferShape(data: NestedArray, where: string): number[] {
+  const shape: number[] = []
+  let level: NestedArray = data
+  while (Array.isArray(level)) {
+    shape.push(level.length)
+    if (level.length === 0) break
+    level = level[0]
+  }
+  return checkShape(shape, where)
+}
+
+function flatten(data: NestedArray, shape: readonly number[], out: TensorData, where: string): void {
+  let pos = 0
+  const walk = (v: NestedArray, dim: number): void => {
+    if (dim === shape.length) {
+      if (typeof v !== 'number') throw new ShapeError(`${where}: ragged nested array: expected a number at depth ${dim}, found ${Array.isArray(v) ? 'an array' : typeof v}`)
+      out[pos++] = v
+      return
+    }
+    if (!Array.isArray(v) || v.length !== shape[dim]) {
+      throw new ShapeError(`${where}: ragged nested array: expected ${shape[dim]} entries at depth ${dim}, found ${Array.isArray(v) ? v.length : typeof v}`)
+    }
+    for (const e of v) walk(e, dim + 1)
+  }
+  walk(data, 0)
+}
+
+/**
+ * Creates a tensor from a number, nested arrays, or a flat typed array with `shape`.
+ * @example tensor([[1, 2], [3, 4]], { dtype: 'float64' })
+ */
+export function tensor(data: NestedArray | TensorData | readonly number[], options: TensorOptions = {}): Tensor {
+  const where = 'tensor'
+  if (ArrayBuffer.isView(data)) {
+    const fromDType = dtypeOfData(data as TensorData)
+    const dtype = options.dtype === undefined ? fromDType : checkDType(options.dtype, where)
+    const shape = options.shape === undefined ? [data.length] : checkShape(options.shape, where)
+    if (sizeOf(shape) !== data.length) {
+      throw new ShapeError(`${where}: shape ${fmtShape(shape)} needs ${sizeOf(shape)} elements but the data has ${data.length}`)
+    }
+    const copy = allocate(dtype, data.length)
+    copy.set(data as TensorData)
+    return new Tensor(copy, shape.slice())
+  }
+  const dtype = checkDType(options.dtype ?? 'float32', where)
+  const inferred = inferShape(data as NestedArray, where)
+  const out = allocate(dtype, sizeOf(inferred))
+  flatten(data as NestedArray, inferred, out, where)
+  if (options.shape !== undefined) {
+    const shape = checkShape(options.shape, where)
+    if (sizeOf(shape) !== out.length) {
+      throw new ShapeError(`${where}: shape ${fmtShape(shape)} needs ${sizeOf(shape)} elements but the data has ${out.length}`)
+    }
+    return new Tensor(out, shape.slice())
+  }
+  return new Tensor(out, inferred)
+}
+
+/** A tensor filled with `value`. */
+export function full(shape: readonly number[], value: number, options: DTypeOption = {}): Tensor {
+  const s = checkShape(shape, 'full')
+  const out = allocate(checkDType(options.dtype ?? 'float32', 'full'), sizeOf(s))
+  out.fill(value)
+  return new Tensor(out, s.slice())
+}
+
+/** A tensor of zeros. */
+export function zeros(shape: readonly number[], options: DTypeOption = {}): Tensor {
+  return full(shape, 0, options)
+}
+
+/** A tensor of ones. */
+export function ones(shape: readonly number[], options: DTypeOption = {}): Tensor {
+  return full(shape, 1, options)
+}
+
+/** Zeros with the shape and (by default) dtype of `x`. */
+export function zerosLike(x: Tensor, options: DTypeOption = {}): Tensor {
+  return full(x.shape, 0, { dtype: options.dtype ?? x.dtype })
+}
+
+/** Ones with the shape and (by default) dtype of `x`. */
+export function onesLike(x: Tensor, options: DTypeOption = {}): Tensor {
+  return full(x.shape, 1, { dtype: options.dtype ?? x.dtype })
+}
+
+/**
+ * Values from `start` (inclusive) to `stop` (exclusive) by `step`, as NumPy's arange.
+ * `arange(5)` is 0..4.
+ */
+export function arange(start: number, stop?: number, step = 1, options: DTypeOption = {}): Tensor {
+  if (stop === undefined) {
+    stop = start
+    start = 0
+  }
+  if (!Number.isFinite(start) || !Number.isFinite(stop) || !Number.isFinite(step)) throw new ArgumentError(`arange: start, stop and step must be finite, got ${start}, ${stop}, ${step}`)
+  if (step === 0) throw new ArgumentError('arange: step must not be zero')
+  const n = Math.max(0, Math.ceil((stop - start) / step))
+  const out = allocate(checkDType(options.dtype ?? 'float32', 'arange'), n)
+  for (let i = 0; i < n; i++) out[i] = start + i * step
+  return new Tensor(out, [n])
+}
+
+/** `num` evenly spaced values from `start` to `stop`, both included. */
+export function linspace(start: number, stop: number, num: number, options: DTypeOption = {}): Tensor {
+  if (!Number.isInteger(num) || num < 0) throw new ArgumentError(`linspace: num must be a non-negative integer, got ${num}`)
+  const out = allocate(checkDType(options.dtype ?? 'float32', 'linspace'), num)
+  const step = num > 1 ? (stop - start) / (num - 1) : 0
+  for (let i = 0; i < num; i++) out[i] = i === num - 1 && num > 1 ? stop : start + i * step
+  return new Tensor(out, [num])
+}
+
+/** The `n` by `m` identity matrix (ones on the main diagonal). */
+export function eye(n: number, m = n, options: DTypeOption = {}): Tensor {
+  checkShape([n, m], 'eye')
+  const out = allocate(checkDType(options.dtype ?? 'float32', 'eye'), n * m)
+  for (let i = 0; i < Math.min(n, m); i++) out[i * m + i] = 1
+  return new Tensor(out, [n, m])
+}
+
+function drawn(shape: readonly number[], dtype: DType | undefined, where: string, draw: (out: TensorData) => void): Tensor {
+  const s = checkShape(shape, where)
+  const out = allocate(checkDType(dtype ?? 'float32', where), sizeOf(s))
+  draw(out)
+  return new Tensor(out, s.slice())
+}
+
+/** Uniform draws in [0, 1) from an explicit seed or key. */
+export function rand(shape: readonly number[], seed: Seed, options: DTypeOption = {}): Tensor {
+  return uniform(shape, 0, 1, seed, options)
+}
+
+/** Uniform draws in [low, high) from an explicit seed or key. */
+export function uniform(shape: readonly number[], low: number, high: number, seed: Seed, options: DTypeOption = {}): Tensor {
+  if (!(high >= low) || !Number.isFinite(low) || !Number.isFinite(high)) throw new ArgumentError(`uniform: need finite low <= high, got low=${low}, high=${high}`)
+  const rng = new RandomStream(seed)
+  return drawn(shape, options.dtype, 'uniform', (out) => {
+    for (let i = 0; i < out.length; i++) out[i] = low + (high - low) * rng.nextFloat()
+  })
+}
+
+/** Standard normal draws (mean 0, std 1) from an explicit seed or key. */
+export function randn(shape: readonly number[], seed: Seed, options: DTypeOption = {}): Tensor {
+  const rng = new RandomStream(seed)
+  return drawn(shape, options.dtype, 'randn', (out) => {
+    for (let i = 0; i < out.length; i++) out[i] = rng.nextNormal()
+  })
+}
+
+/** Uniform integers in [low, high) from an explicit seed or key; int32 unless told otherwise. */
+export function randint(low: number, high: number, shape: readonly number[], seed: Seed, options: DTypeOption = {}): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new ArgumentError(`randint: need integers low < high, got low=${low}, high=${high}`)
+  const rng = new RandomStream(seed)
+  return drawn(shape, options.dtype ?? 'int32', 'randint', (out) => {
+    for (let i = 0; i < out.length; i++) out[i] = rng.nextInt(low, high)
+  })
+}

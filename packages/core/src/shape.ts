@@ -1,0 +1,76 @@
+/**
+ * Shape arithmetic: sizes, strides, broadcasting, axis normalisation.
+ * @module
+ */
+import { ArgumentError, ShapeError, fmtShape } from './errors.ts'
+
+/** A tensor's shape. */
+export type Shape = readonly number[]
+
+/** Number of elements of a shape (1 for a scalar). */
+export function sizeOf(shape: Shape): number {
+  let n = 1
+  for (const d of shape) n *= d
+  return n
+}
+
+/** Row-major strides, in elements. */
+export function stridesOf(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length)
+  let s = 1
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s
+    s *= shape[i]
+  }
+  return strides
+}
+
+/** Throws unless every entry is a non-negative integer. */
+export function checkShape(shape: readonly unknown[], where: string): number[] {
+  if (!Array.isArray(shape)) throw new ArgumentError(`${where}: shape must be an array of sizes, got ${String(shape)}`)
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new ArgumentError(`${where}: shape ${fmtShape(shape as number[])} has an invalid size ${String(d)} (sizes are non-negative integers)`)
+    }
+  }
+  return shape as number[]
+}
+
+/** The NumPy broadcast of two shapes, or a ShapeError naming the op. */
+export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+  const n = Math.max(a.length, b.length)
+  const out = new Array<number>(n)
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1
+    const db = b[b.length - n + i] ?? 1
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new ShapeError(`${op}: cannot broadcast ${fmtShape(a)} with ${fmtShape(b)}: dimension ${i - n} is ${da} vs ${db}`)
+    }
+    out[i] = da === 1 ? db : da
+  }
+  return out
+}
+
+/** Normalises a possibly negative axis into [0, rank). */
+export function normAxis(op: string, axis: number, rank: number): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1)) {
+    throw new ArgumentError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}`)
+  }
+  return axis < 0 ? axis + rank : axis
+}
+
+/** Normalises an axis list (undefined means all axes), sorted and without repeats. */
+export function normAxes(op: string, axes: number | readonly number[] | undefined, rank: number): number[] {
+  if (axes === undefined) return Array.from({ length: rank }, (_, i) => i)
+  const list = typeof axes === 'number' ? [axes] : axes
+  const out = list.map((a) => normAxis(op, a, rank))
+  if (new Set(out).size !== out.length) throw new ArgumentError(`${op}: axis ${JSON.stringify(list)} repeats an axis`)
+  return out.sort((x, y) => x - y)
+}
+
+/** True when two shapes are equal. */
+export function shapesEqual(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}

@@ -1,0 +1,110 @@
+/**
+ * Parameter trees: a tensor, an array of trees, or an Immutable.js map of trees.
+ * Transforms (`grad`, `vjp`) and optimizers flatten a tree to its tensors and rebuild
+ * the same structure around new tensors.
+ * @module
+ */
+import { Map as IMap, OrderedMap, isMap, isOrderedMap } from 'immutable'
+import { ArgumentError } from './errors.ts'
+import { Tensor } from './tensor.ts'
+
+/** A tree of tensors: a tensor, an array of trees, or an Immutable.js (Ordered)Map of trees. */
+export type TensorTree = Tensor | readonly TensorTree[] | IMap<string, TensorTree>
+
+/** A flat, ordered map from dotted names (`lstm.weight_ih_l0`) to tensors. */
+export type ParamMap = OrderedMap<string, Tensor>
+
+/** The tensors of a tree, depth first, and a function that rebuilds the tree around others. */
+export interface FlatTree {
+  /** The leaves, in a stable order (map insertion order, array order). */
+  readonly leaves: Tensor[]
+  /** The same structure with `leaves` (same count and order) in place of the old ones. */
+  rebuild(leaves: readonly Tensor[]): TensorTree
+}
+
+/** Flattens a tree; throws an ArgumentError naming the path of anything that is not a tensor. */
+export function flattenTree(tree: unknown, where = 'tree'): FlatTree {
+  const leaves: Tensor[] = []
+  const build = (node: unknown, path: string): ((next: () => Tensor) => TensorTree) => {
+    if (node instanceof Tensor) {
+      leaves.push(node)
+      return (next) => next()
+    }
+    if (Array.isArray(node)) {
+      const parts = node.map((c, i) => build(c, `${path}[${i}]`))
+      return (next) => parts.map((p) => p(next))
+    }
+    if (isMap(node)) {
+      const entries = [...(node as IMap<unknown, unknown>).entries()].map(([k, v]) => [k, build(v, path === '' ? String(k) : `${path}.${String(k)}`)] as const)
+      const ordered = isOrderedMap(node)
+      return (next) => {
+        const rebuilt = entries.map(([k, p]) => [k as string, p(next)] as [string, TensorTree])
+        return ordered ? OrderedMap(rebuilt) : IMap(rebuilt)
+      }
+    }
+    throw new ArgumentError(`${where}: expected a Tensor, an array or an Immutable.js Map at '${path || '<root>'}', found ${describe(node)}`)
+  }
+  const rebuildFn = build(tree, '')
+  const count = leaves.length
+  return {
+    leaves,
+    rebuild(newLeaves: readonly Tensor[]): TensorTree {
+      if (newLeaves.length !== count) throw new ArgumentError(`${where}: rebuild needs ${count} tensors, got ${newLeaves.length}`)
+      let i = 0
+      return rebuildFn(() => newLeaves[i++])
+    },
+  }
+}
+
+/** Applies `fn` to every tensor of a tree, keeping its structure. */
+export function mapTree<T extends TensorTree>(tree: T, fn: (x: Tensor, index: number) => Tensor): T {
+  const flat = flattenTree(tree)
+  return flat.rebuild(flat.leaves.map(fn)) as T
+}
+
+/**
+ * Flattens nested maps into one ordered map keyed by dotted names, as PyTorch's
+ * `state_dict()` names them (`{ lstm: { weight_ih_l0 } }` becomes `lstm.weight_ih_l0`).
+ */
+export function flattenParams(tree: IMap<string, TensorTree>): ParamMap {
+  const out: [string, Tensor][] = []
+  const walk = (node: unknown, prefix: string): void => {
+    if (node instanceof Tensor) {
+      out.push([prefix, node])
+      return
+    }
+    if (isMap(node)) {
+      for (const [k, v] of (node as IMap<string, unknown>).entries()) walk(v, prefix === '' ? k : `${prefix}.${k}`)
+      return
+    }
+    throw new ArgumentError(`flattenParams: expected a Tensor or a Map at '${prefix || '<root>'}', found ${describe(node)}`)
+  }
+  walk(tree, '')
+  return OrderedMap(out)
+}
+
+/** Inverse of {@link flattenParams}: splits dotted names back into nested ordered maps. */
+export function unflattenParams(flat: IMap<string, Tensor>): OrderedMap<string, TensorTree> {
+  let root = OrderedMap<string, TensorTree>()
+  for (const [name, t] of flat.entries()) {
+    const path = name.split('.')
+    if (path.some((p) => p === '')) throw new ArgumentError(`unflattenParams: invalid parameter name '${name}'`)
+    const existing = root.getIn(path)
+    if (existing !== undefined) throw new ArgumentError(`unflattenParams: parameter name '${name}' clashes with another name`)
+    for (let i = 1; i < path.length; i++) {
+      const prefix = path.slice(0, i)
+      const at = root.getIn(prefix)
+      if (at instanceof Tensor) throw new ArgumentError(`unflattenParams: '${prefix.join('.')}' is both a tensor and a prefix of '${name}'`)
+      if (at === undefined) root = root.setIn(prefix, OrderedMap())
+    }
+    root = root.setIn(path, t)
+  }
+  return root
+}
+
+function describe(x: unknown): string {
+  if (x === null) return 'null'
+  if (Array.isArray(x)) return 'an array'
+  if (typeof x === 'object') return (x as object).constructor?.name ?? 'an object'
+  return typeof x
+}
