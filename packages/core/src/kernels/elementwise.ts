@@ -12,8 +12,9 @@ import { compileKernel, dtypeKey } from './specialize.ts'
  * Operand `k` has the pointer `p_k` and the strides array `s_k` (0 along broadcast
  * dimensions); `body` runs once per element with the output position in `o`.
  * The innermost dimension is a plain counted loop; the outer ones advance like an odometer.
+ * @internal
  */
-function stridedLoop(operands: number, body: string, start = '0'): string {
+export function stridedLoop(operands: number, body: string, start = '0'): string {
   const ks = Array.from({ length: operands }, (_, k) => k)
   const list = (f: (k: number) => string, sep = ' '): string => ks.map(f).join(sep)
   return `
@@ -36,16 +37,22 @@ function stridedLoop(operands: number, body: string, start = '0'): string {
     }`
 }
 
-type UnaryKernel = (x: TensorData, out: TensorData, n: number, p: number, q: number) => void
+type ScalarFn = (x: number) => number
+type UnaryKernel = (x: TensorData, out: TensorData, n: number, p: number, q: number, f: ScalarFn) => void
 
-/** Applies `expr` (over `x`, `p`, `q`) to every element of `x` into `out`. */
-export function unaryMap(expr: string, x: TensorData, out: TensorData, p = 0, q = 0): void {
+const identity: ScalarFn = (x) => x
+
+/**
+ * Applies `expr` (over `x`, the parameters `p`, `q`, and an optional scalar function `f`)
+ * to every element of `x` into `out`.
+ */
+export function unaryMap(expr: string, x: TensorData, out: TensorData, p = 0, q = 0, f: ScalarFn = identity): void {
   const kernel = compileKernel<UnaryKernel>(
     dtypeKey(`unary(${expr})`, kindOf(x), kindOf(out)),
-    ['x', 'out', 'n', 'p', 'q'],
+    ['x', 'out', 'n', 'p', 'q', 'f'],
     `for (let i = 0; i < n; i++) { const v = x[i]; out[i] = ${expr.replace(/\bx\b/g, 'v')}; }`,
   )
-  kernel(x, out, x.length, p, q)
+  kernel(x, out, x.length, p, q, f)
 }
 
 type BinaryKernel = (

@@ -1,0 +1,158 @@
+/**
+ * Function transforms: grad, valueAndGrad, vjp and jvp, over tensors, arrays of tensors
+ * and Immutable.js maps of tensors.
+ * @module
+ */
+import { GradientError, fmtShape } from '../errors.ts'
+import { Tensor } from '../tensor.ts'
+import { type TensorTree, flattenTree } from '../tree.ts'
+import { zerosLike, onesLike } from '../creation.ts'
+import { backward } from './backward.ts'
+import { activeTransforms, inTransform, makeOutput, stopGradient, withRecording } from './recording.ts'
+import { add, mul } from '../ops/binary.ts'
+import { sum } from '../ops/reduce.ts'
+
+/** Options of {@link grad} and {@link valueAndGrad}. */
+export interface GradOptions {
+  /** Which positional arguments to differentiate (default 0). An array gives a tuple of gradients. */
+  argnums?: number | readonly number[]
+}
+
+/** The gradient(s) a transform returns: one tree, or a tuple of trees when `argnums` is an array. */
+export type Gradients = TensorTree | TensorTree[]
+
+/** A fresh leaf standing for `x` inside one transform; connected to x when an outer transform traces x. */
+function traceLeaf(x: Tensor, where: string): Tensor {
+  if (x.dtype === 'int32') {
+    throw new GradientError(`${where}: cannot differentiate with respect to an int32 tensor of shape ${fmtShape(x.shape)} (cast it to float first)`)
+  }
+  if (x.requiresGrad) return withRecording(true, () => makeOutput('input', [x], x._data, x.shape, (g) => [g]))
+  return new Tensor(x._data, x.shape, true, null)
+}
+
+interface Traced {
+  args: unknown[]
+  leaves: Tensor[][]
+  rebuild: ((leaves: readonly Tensor[]) => TensorTree)[]
+}
+
+function traceArgs(args: readonly unknown[], argnums: readonly number[], where: string): Traced {
+  const traced = args.slice()
+  const leaves: Tensor[][] = []
+  const rebuild: ((l: readonly Tensor[]) => TensorTree)[] = []
+  for (const i of argnums) {
+    if (i < 0 || i >= args.length || !Number.isInteger(i)) throw new GradientError(`${where}: argnums ${i} is out of range for ${args.length} arguments`)
+    const flat = flattenTree(args[i], `${where} argument ${i}`)
+    const l = flat.leaves.map((x) => traceLeaf(x, where))
+    leaves.push(l)
+    rebuild.push((x) => flat.rebuild(x))
+    traced[i] = flat.rebuild(l)
+  }
+  return { args: traced, leaves, rebuild }
+}
+
+function checkScalar(out: unknown, where: string): Tensor {
+  if (!(out instanceof Tensor)) throw new GradientError(`${where}: the function must return a Tensor, got ${typeof out}`)
+  if (out.size !== 1) throw new GradientError(`${where}: the function must return a scalar (one element), got shape ${fmtShape(out.shape)}; reduce it (sum, mean) or use vjp`)
+  if (out.dtype === 'int32') throw new GradientError(`${where}: the function returned an int32 tensor, which has no gradient`)
+  return out
+}
+
+function gradientsOf(out: Tensor, cotangent: Tensor, traced: Traced, retainGraph: boolean): TensorTree[] {
+  const all = traced.leaves.flat()
+  const grads = backward(out, cotangent, all, { retainGraph })
+  let k = 0
+  return traced.leaves.map((leaves, j) => traced.rebuild[j](leaves.map((leaf) => grads[k++] ?? zerosLike(leaf))))
+}
+
+/** Detaches a result unless another transform still needs its graph. */
+function release(t: Tensor): Tensor {
+  return activeTransforms() > 1 ? t : stopGradient(t)
+}
+
+/**
+ * Returns a function that computes `[f(...args), gradient]`, the gradient being taken with
+ * respect to argument `argnums` (default 0) and returned in that argument's structure.
+ * `f` must return a scalar tensor.
+ */
+export function valueAndGrad<A extends unknown[]>(
+  f: (...args: A) => Tensor,
+  options: GradOptions = {},
+): (...args: A) => [Tensor, Gradients] {
+  const nums = options.argnums ?? 0
+  const list = typeof nums === 'number' ? [nums] : [...nums]
+  return (...args: A) =>
+    inTransform(() => {
+      const traced = traceArgs(args, list, 'grad')
+      const out = checkScalar(f(...(traced.args as A)), 'grad')
+      const grads = gradientsOf(out, onesLike(out), traced, false)
+      return [release(out), typeof nums === 'number' ? grads[0] : grads]
+    })
+}
+
+/**
+ * Returns a function that computes the gradient of the scalar function `f` with respect to
+ * argument `argnums` (default 0), in that argument's structure. Nest it for higher
+ * derivatives: `grad((x) => grad(f)(x).sum())`.
+ */
+export function grad<A extends unknown[]>(f: (...args: A) => Tensor, options: GradOptions = {}): (...args: A) => Gradients {
+  const vg = valueAndGrad(f, options)
+  return (...args: A) => vg(...args)[1]
+}
+
+/** A gradient taken as a single tree (for code that knows it asked for one argument). */
+export function gradTree<T extends TensorTree>(g: Gradients): T {
+  return g as T
+}
+
+/**
+ * Evaluates `f(...primals)` and returns its output with a pullback: `pullback(cotangent)`
+ * gives the cotangent of every primal (each in its structure). The pullback may be called
+ * more than once.
+ */
+export function vjp<A extends unknown[]>(f: (...args: A) => Tensor, ...primals: A): [Tensor, (cotangent: Tensor) => TensorTree[]] {
+  const argnums = primals.map((_, i) => i)
+  let traced: Traced | undefined
+  const out = inTransform(() => {
+    traced = traceArgs(primals, argnums, 'vjp')
+    const y = f(...(traced.args as A))
+    if (!(y instanceof Tensor)) throw new GradientError(`vjp: the function must return a Tensor, got ${typeof y}`)
+    return y
+  })
+  const t = traced as Traced
+  const pullback = (cotangent: Tensor): TensorTree[] => {
+    if (!(cotangent instanceof Tensor) || cotangent.size !== out.size) {
+      throw new GradientError(`vjp: the cotangent must have the output's shape ${fmtShape(out.shape)}, got ${cotangent instanceof Tensor ? fmtShape(cotangent.shape) : typeof cotangent}`)
+    }
+    return inTransform(() => gradientsOf(out, cotangent, t, true))
+  }
+  return [release(out), pullback]
+}
+
+/**
+ * Forward-mode product: returns `[f(...primals), J tangents]`, where `tangents` has one
+ * tree per primal. Computed as the VJP of the VJP (the pullback is linear in its cotangent).
+ */
+export function jvp<A extends unknown[]>(f: (...args: A) => Tensor, primals: A, tangents: readonly TensorTree[]): [Tensor, Tensor] {
+  if (tangents.length !== primals.length) throw new GradientError(`jvp: ${primals.length} primals but ${tangents.length} tangents`)
+  return inTransform(() => {
+    const [out, pullback] = vjp(f, ...primals)
+    const u = traceLeaf(zerosLike(out), 'jvp')
+    const pulled = pullback(u)
+    let dot: Tensor | null = null
+    for (let i = 0; i < pulled.length; i++) {
+      const gs = flattenTree(pulled[i]).leaves
+      const ts = flattenTree(tangents[i], 'jvp tangents').leaves
+      for (let j = 0; j < gs.length; j++) {
+        if (ts[j] === undefined || ts[j].size !== gs[j].size) {
+          throw new GradientError(`jvp: tangent ${i} does not match primal ${i}: expected shape ${fmtShape(gs[j].shape)}`)
+        }
+        const term = sum(mul(gs[j], ts[j]))
+        dot = dot === null ? term : add(dot, term)
+      }
+    }
+    if (dot === null) return [release(out), zerosLike(out)]
+    const [tangentOut] = backward(dot, onesLike(dot), [u])
+    return [release(out), release(tangentOut ?? zerosLike(out))]
+  })
+}

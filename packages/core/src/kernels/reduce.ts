@@ -1,0 +1,60 @@
+/**
+ * Reduction kernels. Accumulation is always in float64 (a float32 sum of many terms drifts),
+ * and the result is written in the output's dtype.
+ * @module
+ */
+import type { TensorData } from '../dtype.ts'
+import { kindOf, stridedLoop } from './elementwise.ts'
+import { compileKernel, dtypeKey } from './specialize.ts'
+
+/** The reductions with a kernel of their own. */
+export type ReduceOp = 'sum' | 'prod' | 'max' | 'min'
+
+const COMBINE: Record<ReduceOp, { init: number; step: string }> = {
+  sum: { init: 0, step: 'acc[p_0] += v' },
+  prod: { init: 1, step: 'acc[p_0] *= v' },
+  // `v !== v` lets NaN win, and a NaN already stored is never replaced (v > NaN is false).
+  max: { init: -Infinity, step: 'if (v > acc[p_0] || v !== v) acc[p_0] = v' },
+  min: { init: Infinity, step: 'if (v < acc[p_0] || v !== v) acc[p_0] = v' },
+}
+
+type ReduceKernel = (x: TensorData, acc: Float64Array, shape: readonly number[], s_0: readonly number[]) => void
+
+/**
+ * Reduces `x` (of `shape`) over the dimensions where `outStrides` is 0, writing into `out`
+ * (row-major over the kept dimensions). `outStrides` are the output's strides laid over
+ * the input's dimensions.
+ */
+export function reduceInto(op: ReduceOp, x: TensorData, shape: readonly number[], outStrides: readonly number[], out: TensorData): void {
+  const { init, step } = COMBINE[op]
+  const acc = new Float64Array(out.length).fill(init)
+  const kernel = compileKernel<ReduceKernel>(
+    dtypeKey(`reduce(${op})`, kindOf(x)),
+    ['x', 'acc', 'shape', 's_0'],
+    stridedLoop(1, `const v = x[o]; ${step}`),
+  )
+  kernel(x, acc, shape, outStrides)
+  out.set(acc)
+}
+
+/**
+ * Index of the largest (`sign` = 1) or smallest (`sign` = -1) element along the middle
+ * dimension of `x` viewed as [outer, n, inner]; the first one wins ties, NaN wins over numbers.
+ */
+export function argReduce(x: TensorData, outer: number, n: number, inner: number, sign: 1 | -1, out: Int32Array): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * n * inner + i
+      let best = 0
+      let bestV = x[base] * sign
+      for (let k = 1; k < n && bestV === bestV; k++) {
+        const v = x[base + k * inner] * sign
+        if (v > bestV || v !== v) {
+          best = k
+          bestV = v
+        }
+      }
+      out[o * inner + i] = best
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * The op library, one family per file.
+ * @module
+ */
+export type { TensorLike } from './util.ts'
+export * from './unary.ts'
+export * from './binary.ts'
+export * from './cast.ts'
+export * from './broadcast.ts'
+export * from './reshape.ts'
+export * from './reduce.ts'
+export * from './composite.ts'
+export { registeredOps, hasGradient } from './registry.ts'
+export type { GradCase, GradSpec, NoGradient, OpEntry } from './registry.ts'
+export { CaseSampler } from './sampler.ts'
+export type { Domain, ShapeOptions } from './sampler.ts'

@@ -1,0 +1,195 @@
+/**
+ * Reductions over any set of axes, with keepdims. sum, prod, max and min are primitives;
+ * mean, var, std, logsumexp and norm are compositions and get their gradients for free.
+ * @module
+ */
+import { allocate } from '../dtype.ts'
+import { makeOutput, stopGradient } from '../autodiff/recording.ts'
+import { argReduce, reduceInto, type ReduceOp } from '../kernels/reduce.ts'
+import { ArgumentError, DTypeError, fmtShape } from '../errors.ts'
+import { normAxes, normAxis, sizeOf, stridesOf } from '../shape.ts'
+import { Tensor } from '../tensor.ts'
+import { add, div, equal, mul, pow, sub, where } from './binary.ts'
+import { broadcastTo } from './broadcast.ts'
+import { reshape } from './reshape.ts'
+import { type CaseSampler, shapesLabel } from './sampler.ts'
+import { type GradSpec, registerOps } from './registry.ts'
+import { abs, exp, log, sqrt, square } from './unary.ts'
+import { checkTensor } from './util.ts'
+
+/** Axes to reduce over: one axis, a list, or undefined for all of them. */
+export type Axes = number | readonly number[] | undefined
+
+interface Plan {
+  axes: number[]
+  keptShape: number[]
+  outShape: number[]
+  count: number
+}
+
+function plan(op: string, x: Tensor, axis: Axes, keepdims: boolean): Plan {
+  const axes = normAxes(op, axis, x.rank)
+  const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+  const outShape = keepdims ? keptShape : x.shape.filter((_, i) => !axes.includes(i))
+  let count = 1
+  for (const a of axes) count *= x.shape[a]
+  return { axes, keptShape, outShape, count }
+}
+
+function reduce(op: ReduceOp, input: Tensor, axis: Axes, keepdims: boolean): Tensor {
+  const x = checkTensor(input, op)
+  const p = plan(op, x, axis, keepdims)
+  if ((op === 'max' || op === 'min') && p.count === 0) {
+    throw new ArgumentError(`${op}: cannot reduce an empty dimension of ${fmtShape(x.shape)} (no identity for ${op})`)
+  }
+  const keptStrides = stridesOf(p.keptShape).map((s, i) => (p.axes.includes(i) ? 0 : s))
+  const out = allocate(x.dtype, sizeOf(p.outShape))
+  reduceInto(op, x._data, x.shape, keptStrides, out)
+  const y: Tensor = makeOutput(op, [x], out, p.outShape, (g) => {
+    const gk = reshape(g, p.keptShape)
+    if (op === 'sum') return [broadcastTo(gk, x.shape)]
+    const yk = reshape(y, p.keptShape)
+    if (op === 'prod') return [div(mul(gk, yk), x)]
+    // max/min share the cotangent equally among tied extrema (PyTorch's amax/amin).
+    const mask = equal(x, yk)
+    return [div(mul(gk, mask), sum(mask, p.axes, true))]
+  })
+  return y
+}
+
+/** Sum over `axis` (all axes when omitted). */
+export function sum(x: Tensor, axis?: Axes, keepdims = false): Tensor { return reduce('sum', x, axis, keepdims) }
+/** Product over `axis`. Its gradient divides by x, so it needs non-zero inputs. */
+export function prod(x: Tensor, axis?: Axes, keepdims = false): Tensor { return reduce('prod', x, axis, keepdims) }
+/** Largest value over `axis`; tied maxima share the gradient equally. */
+export function max(x: Tensor, axis?: Axes, keepdims = false): Tensor { return reduce('max', x, axis, keepdims) }
+/** Smallest value over `axis`; tied minima share the gradient equally. */
+export function min(x: Tensor, axis?: Axes, keepdims = false): Tensor { return reduce('min', x, axis, keepdims) }
+
+function argExtreme(op: string, x: Tensor, axis: number | undefined, keepdims: boolean, sign: 1 | -1): Tensor {
+  checkTensor(x, op)
+  if (x.size === 0) throw new ArgumentError(`${op}: cannot take the ${op} of an empty tensor ${fmtShape(x.shape)}`)
+  if (axis === undefined) {
+    const out = new Int32Array(1)
+    argReduce(x._data, 1, x.size, 1, sign, out)
+    return makeOutput(op, [x], out, keepdims ? x.shape.map(() => 1) : [], null)
+  }
+  const a = normAxis(op, axis, x.rank)
+  const outer = sizeOf(x.shape.slice(0, a))
+  const inner = sizeOf(x.shape.slice(a + 1))
+  const out = new Int32Array(outer * inner)
+  argReduce(x._data, outer, x.shape[a], inner, sign, out)
+  const shape = keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a)
+  return makeOutput(op, [x], out, shape, null)
+}
+
+/** Index (int32) of the largest value along `axis`, or in the flattened tensor. First wins ties. */
+export function argmax(x: Tensor, axis?: number, keepdims = false): Tensor { return argExtreme('argmax', x, axis, keepdims, 1) }
+/** Index (int32) of the smallest value along `axis`, or in the flattened tensor. First wins ties. */
+export function argmin(x: Tensor, axis?: number, keepdims = false): Tensor { return argExtreme('argmin', x, axis, keepdims, -1) }
+
+/** Mean over `axis`. */
+export function mean(x: Tensor, axis?: Axes, keepdims = false): Tensor {
+  checkTensor(x, 'mean')
+  if (x.dtype === 'int32') throw new DTypeError('mean: expected a float tensor, got int32 (cast with astype first)')
+  return div(sum(x, axis, keepdims), plan('mean', x, axis, keepdims).count)
+}
+
+/** Options of {@link variance} and {@link std}. */
+export interface VarianceOptions {
+  /** Subtracted from the count in the divisor: 1 (default) is the unbiased estimate, 0 the biased one. */
+  correction?: number
+  /** Keep reduced dimensions as size 1. */
+  keepdims?: boolean
+}
+
+/** Variance over `axis`, dividing by `n - correction` (default 1, as PyTorch's `unbiased=True`). */
+export function variance(x: Tensor, axis?: Axes, options: VarianceOptions = {}): Tensor {
+  checkTensor(x, 'var')
+  const p = plan('var', x, axis, options.keepdims ?? false)
+  const centered = sub(x, mean(x, p.axes, true))
+  return div(sum(square(centered), p.axes, options.keepdims ?? false), Math.max(0, p.count - (options.correction ?? 1)))
+}
+
+/** Standard deviation over `axis`: the square root of {@link variance}. */
+export function std(x: Tensor, axis?: Axes, options: VarianceOptions = {}): Tensor {
+  return sqrt(variance(x, axis, options))
+}
+
+/**
+ * `log(sum(exp(x)))` over `axis`, computed stably: the maximum is subtracted first
+ * (as a constant, so the gradient is exactly the softmax).
+ */
+export function logsumexp(x: Tensor, axis?: Axes, keepdims = false): Tensor {
+  checkTensor(x, 'logsumexp')
+  const p = plan('logsumexp', x, axis, keepdims)
+  const m = stopGradient(max(x, p.axes, true))
+  // Rows that are all -Infinity (or hold Infinity) would give NaN from x - m; shift by 0 there.
+  const shift = where(equal(abs(m), Infinity), 0, m)
+  const lse = add(log(sum(exp(sub(x, shift)), p.axes, true)), shift)
+  return keepdims ? lse : reshape(lse, p.outShape)
+}
+
+/**
+ * The p-norm over `axis` (default 2; `Infinity` gives the largest absolute value), as
+ * `torch.linalg.vector_norm`.
+ */
+export function norm(x: Tensor, ord = 2, axis?: Axes, keepdims = false): Tensor {
+  checkTensor(x, 'norm')
+  if (ord === Infinity) return max(abs(x), axis, keepdims)
+  if (ord === -Infinity) return min(abs(x), axis, keepdims)
+  if (ord === 2) return sqrt(sum(square(x), axis, keepdims))
+  if (ord === 1) return sum(abs(x), axis, keepdims)
+  if (!(ord > 0) || !Number.isFinite(ord)) throw new ArgumentError(`norm: ord must be positive or +-Infinity, got ${ord}`)
+  return pow(sum(pow(abs(x), ord), axis, keepdims), 1 / ord)
+}
+
+function reductionSpec(fn: (x: Tensor, axes: number[], keep: boolean) => Tensor, domain = {}, minDim = 1): GradSpec {
+  return {
+    sample: (s: CaseSampler) => {
+      const x = s.values(s.shape({ minRank: 1, minDim }), domain)
+      const axes = x.shape.map((_, i) => i).filter(() => s.coin())
+      const keep = s.coin()
+      const chosen = axes.length === 0 ? [s.int(0, x.rank - 1)] : axes
+      return { inputs: [x], fn: (t: Tensor) => fn(t, chosen, keep), label: `${shapesLabel(x)} axes ${fmtShape(chosen)}${keep ? ' keepdims' : ''}` }
+    },
+  }
+}
+
+/** Values spread apart so that no two are within a finite-difference step (max/min ties). */
+function distinct(s: CaseSampler, shape: number[]): Tensor {
+  const n = sizeOf(shape)
+  const values = Array.from({ length: n }, (_, i) => (i - n / 2) * 0.3 + s.float(0, 0.1))
+  for (let i = n - 1; i > 0; i--) {
+    const j = s.int(0, i)
+    ;[values[i], values[j]] = [values[j], values[i]]
+  }
+  return new Tensor(Float64Array.from(values), shape)
+}
+
+function extremumSpec(fn: (x: Tensor, axes: number[], keep: boolean) => Tensor): GradSpec {
+  return {
+    sample: (s: CaseSampler) => {
+      const x = distinct(s, s.shape({ minRank: 1 }))
+      const axes = x.shape.map((_, i) => i).filter(() => s.coin())
+      const keep = s.coin()
+      return { inputs: [x], fn: (t: Tensor) => fn(t, axes, keep), label: `${shapesLabel(x)} axes ${fmtShape(axes)}` }
+    },
+  }
+}
+
+registerOps('reduce', 'primitive', {
+  sum: reductionSpec(sum),
+  prod: reductionSpec(prod, { min: 0.5, max: 1.5 }),
+  max: extremumSpec(max),
+  min: extremumSpec(min),
+  argmax: { noGradient: 'returns integer indices' },
+  argmin: { noGradient: 'returns integer indices' },
+})
+registerOps('reduce', 'composite', {
+  mean: reductionSpec(mean),
+  var: reductionSpec((x, a, k) => variance(x, a, { keepdims: k, correction: 0 })),
+  std: reductionSpec((x, a, k) => std(x, a, { keepdims: k }), {}, 2),
+  logsumexp: reductionSpec(logsumexp),
+  norm: reductionSpec((x, a, k) => norm(x, 2, a, k), { avoid: [0] }),
+})

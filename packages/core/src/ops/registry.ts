@@ -1,0 +1,72 @@
+/**
+ * The op registry: every op the core ships, with the gradient-check spec that the property
+ * tests, the `gradcheck` command and the docs' op table read. An op family registers a
+ * table typed over its op names, so leaving out an op's spec is a compile error.
+ * @module
+ */
+import type { Tensor } from '../tensor.ts'
+import type { CaseSampler } from './sampler.ts'
+
+/** One gradient-check case: float64 inputs and the function of them to check. */
+export interface GradCase {
+  /** The differentiable inputs (float64). */
+  readonly inputs: Tensor[]
+  /** The function under test; constant arguments (indices, axes) are closed over. */
+  readonly fn: (...inputs: Tensor[]) => Tensor
+  /** A short description of the case for reports, e.g. `[2,3] x [3]`. */
+  readonly label: string
+}
+
+/** How to check an op's gradient: where its inputs may be drawn and how closely to compare. */
+export interface GradSpec {
+  /** Draws one case from a seeded sampler (shapes, values within the op's domain). */
+  readonly sample: (s: CaseSampler) => GradCase
+  /** Whether second derivatives are checked too (default true). */
+  readonly secondOrder?: boolean
+  /** Absolute tolerance against finite differences (default 1e-6). */
+  readonly atol?: number
+  /** Relative tolerance against finite differences (default 1e-5). */
+  readonly rtol?: number
+}
+
+/** An op without a gradient (comparisons, argmax), with the reason. */
+export interface NoGradient {
+  /** Why the op has no gradient, e.g. "piecewise constant". */
+  readonly noGradient: string
+}
+
+/** A registry entry. */
+export interface OpEntry {
+  /** The op's public name. */
+  readonly name: string
+  /** The file family it belongs to (`unary`, `reduce`, ...). */
+  readonly family: string
+  /** `primitive` ops carry a VJP rule; `composite` ones are built from other ops. */
+  readonly kind: 'primitive' | 'composite'
+  /** How to check it, or why it has no gradient. */
+  readonly spec: GradSpec | NoGradient
+}
+
+const registry = new Map<string, OpEntry>()
+
+/** @internal Registers a family's specs; a name may be registered once. */
+export function registerOps<N extends string>(
+  family: string,
+  kind: OpEntry['kind'],
+  specs: { readonly [K in N]: GradSpec | NoGradient },
+): void {
+  for (const name of Object.keys(specs) as N[]) {
+    if (registry.has(name)) throw new Error(`op '${name}' is registered twice`)
+    registry.set(name, { name, family, kind, spec: specs[name] })
+  }
+}
+
+/** Every registered op, in registration order. */
+export function registeredOps(): OpEntry[] {
+  return [...registry.values()]
+}
+
+/** True when the spec describes a differentiable op. */
+export function hasGradient(spec: GradSpec | NoGradient): spec is GradSpec {
+  return !('noGradient' in spec)
+}

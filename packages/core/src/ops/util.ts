@@ -1,0 +1,36 @@
+/**
+ * Argument checks and small conversions shared by the op families.
+ * @module
+ */
+import { DTypeError, GraphgradError } from '../errors.ts'
+import { type DType, allocate } from '../dtype.ts'
+import { Tensor } from '../tensor.ts'
+
+/** A tensor, or a plain number that broadcasts as a scalar. */
+export type TensorLike = Tensor | number
+
+/** @internal Throws unless `x` is a Tensor, naming the op and the argument. */
+export function checkTensor(x: unknown, op: string, arg = 'input'): Tensor {
+  if (x instanceof Tensor) return x
+  throw new GraphgradError(`${op}: ${arg} must be a Tensor, got ${x === null ? 'null' : typeof x}`)
+}
+
+/** @internal A 0-d tensor holding `value` in `dtype`. */
+export function scalar(value: number, dtype: DType): Tensor {
+  const data = allocate(dtype, 1)
+  data[0] = value
+  return new Tensor(data, [])
+}
+
+/** @internal Turns a number into a scalar of the other operand's dtype (float32 if a fraction meets int32). */
+export function toTensor(x: TensorLike, like: TensorLike, op: string, arg: string): Tensor {
+  if (typeof x !== 'number') return checkTensor(x, op, arg)
+  const other = like instanceof Tensor ? like.dtype : 'float32'
+  const dtype = other === 'int32' && !Number.isInteger(x) ? 'float32' : other
+  return scalar(x, dtype)
+}
+
+/** @internal Throws unless `x` has a float dtype. */
+export function requireFloat(x: Tensor, op: string): void {
+  if (x.dtype === 'int32') throw new DTypeError(`${op}: expected a float32 or float64 tensor, got int32`)
+}
