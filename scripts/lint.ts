@@ -1,0 +1,55 @@
+/**
+ * The project's own lint: the rules of CONTRIBUTING that a type checker does not enforce.
+ * - no `any` in source files (public signatures included);
+ * - a TSDoc comment before every exported declaration of a package's src/;
+ * - no source file past 400 lines unless its first lines say why (`lint-allow-long: <reason>`).
+ * Prints one line per finding and exits 1 if there are any.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const MAX_LINES = 400
+
+function* sourceFiles(dir: string): Generator<string> {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) yield* sourceFiles(path)
+    else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) yield path
+  }
+}
+
+const findings: string[] = []
+const packagesDir = join(root, 'packages')
+for (const pkg of readdirSync(packagesDir)) {
+  const src = join(packagesDir, pkg, 'src')
+  try {
+    statSync(src)
+  } catch {
+    continue
+  }
+  for (const file of sourceFiles(src)) {
+    const rel = relative(root, file)
+    const lines = readFileSync(file, 'utf8').split('\n')
+    if (lines.length > MAX_LINES && !lines.slice(0, 10).some((l) => l.includes('lint-allow-long:'))) {
+      findings.push(`${rel}: ${lines.length} lines (limit ${MAX_LINES}; split it, or say why in a 'lint-allow-long: <reason>' comment near the top)`)
+    }
+    lines.forEach((line, i) => {
+      if (/(:\s*any\b|\bas any\b|<any>|any\[\])/.test(line) && !line.trim().startsWith('*') && !line.trim().startsWith('//')) {
+        findings.push(`${rel}:${i + 1}: 'any' is not allowed; name the type`)
+      }
+      if (/^export (async )?(function|class|const|let|interface|type|abstract class|enum) [A-Za-z_$]/.test(line)) {
+        let j = i - 1
+        while (j >= 0 && lines[j].trim().startsWith('@')) j--
+        if (j < 0 || !lines[j].trim().endsWith('*/')) findings.push(`${rel}:${i + 1}: exported declaration without a TSDoc comment`)
+      }
+    })
+  }
+}
+for (const f of findings) console.log(f)
+if (findings.length > 0) {
+  console.log(`lint: ${findings.length} finding(s)`)
+  process.exit(1)
+}
+console.log('lint: ok')
