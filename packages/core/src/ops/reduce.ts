@@ -92,7 +92,8 @@ export function argmin(x: Tensor, axis?: number, keepdims = false): Tensor { ret
 export function mean(x: Tensor, axis?: Axes, keepdims = false): Tensor {
   checkTensor(x, 'mean')
   if (x.dtype === 'int32') throw new DTypeError('mean: expected a float tensor, got int32 (cast with astype first)')
-  return div(sum(x, axis, keepdims), plan('mean', x, axis, keepdims).count)
+  const p = plan('mean', x, axis, keepdims)
+  return div(sum(x, p.axes, keepdims), p.count)
 }
 
 /** Options of {@link variance} and {@link std}. */
@@ -136,6 +137,7 @@ export function logsumexp(x: Tensor, axis?: Axes, keepdims = false): Tensor {
  */
 export function norm(x: Tensor, ord = 2, axis?: Axes, keepdims = false): Tensor {
   checkTensor(x, 'norm')
+  axis = normAxes('norm', axis, x.rank)
   if (ord === Infinity) return max(abs(x), axis, keepdims)
   if (ord === -Infinity) return min(abs(x), axis, keepdims)
   if (ord === 2) return sqrt(sum(square(x), axis, keepdims))
