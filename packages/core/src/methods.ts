@@ -7,7 +7,7 @@
 import type { DType } from './dtype.ts'
 import { Tensor } from './tensor.ts'
 import * as ops from './ops/index.ts'
-import type { Axes, GeluOptions, SoftplusOptions, TensorLike, VarianceOptions } from './ops/index.ts'
+import type { Axes, GeluOptions, SliceArg, SoftplusOptions, TensorLike, VarianceOptions } from './ops/index.ts'
 
 declare module './tensor.ts' {
   interface Tensor {
@@ -66,18 +66,23 @@ declare module './tensor.ts' {
     /** See {@link ops.permute}. */ permute(dims: readonly number[]): Tensor
     /** See {@link ops.transpose}. */ transpose(dim0?: number, dim1?: number): Tensor
     /** See {@link ops.broadcastTo}. */ broadcastTo(shape: readonly number[]): Tensor
+    /** See {@link ops.slice}. */ slice(spec: readonly SliceArg[]): Tensor
+    /** See {@link ops.select}. */ select(axis: number, index: number): Tensor
+    /** See {@link ops.split}. */ split(sizes: number | readonly number[], axis?: number): Tensor[]
+    /** See {@link ops.pad}. */ pad(widths: readonly (readonly [number, number])[], value?: number): Tensor
   }
 }
 
-type Method = (this: Tensor, ...args: never[]) => Tensor
+type OpFn = (x: Tensor, ...rest: never[]) => Tensor | Tensor[]
+type Method = (this: Tensor, ...args: never[]) => Tensor | Tensor[]
 const proto = Tensor.prototype as unknown as Record<string, Method>
-const forward = (name: string, fn: (x: Tensor, ...rest: never[]) => Tensor): void => {
+const forward = (name: string, fn: OpFn): void => {
   proto[name] = function (this: Tensor, ...rest: never[]) {
     return fn(this, ...rest)
   }
 }
 
-const methodOps: Record<string, (x: Tensor, ...rest: never[]) => Tensor> = {
+const methodOps: Record<string, OpFn> = {
   add: ops.add, sub: ops.sub, mul: ops.mul, div: ops.div, pow: ops.pow, maximum: ops.maximum, minimum: ops.minimum,
   equal: ops.equal, notEqual: ops.notEqual, less: ops.less, lessEqual: ops.lessEqual, greater: ops.greater, greaterEqual: ops.greaterEqual,
   neg: ops.neg, abs: ops.abs, sign: ops.sign, exp: ops.exp, log: ops.log, log1p: ops.log1p, expm1: ops.expm1,
@@ -87,6 +92,6 @@ const methodOps: Record<string, (x: Tensor, ...rest: never[]) => Tensor> = {
   sum: ops.sum, mean: ops.mean, prod: ops.prod, max: ops.max, min: ops.min, argmax: ops.argmax, argmin: ops.argmin,
   var: ops.variance, std: ops.std, logsumexp: ops.logsumexp, norm: ops.norm, softmax: ops.softmax, logSoftmax: ops.logSoftmax,
   reshape: ops.reshape, flatten: ops.flatten, squeeze: ops.squeeze, unsqueeze: ops.unsqueeze, permute: ops.permute,
-  transpose: ops.transpose, broadcastTo: ops.broadcastTo,
+  transpose: ops.transpose, broadcastTo: ops.broadcastTo, slice: ops.slice, select: ops.select, split: ops.split, pad: ops.pad,
 }
 for (const [name, fn] of Object.entries(methodOps)) forward(name, fn)

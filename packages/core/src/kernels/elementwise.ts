@@ -48,9 +48,9 @@ const identity: ScalarFn = (x) => x
  */
 export function unaryMap(expr: string, x: TensorData, out: TensorData, p = 0, q = 0, f: ScalarFn = identity): void {
   const kernel = compileKernel<UnaryKernel>(
-    dtypeKey(`unary(${expr})`, kindOf(x), kindOf(out)),
+    dtypeKey(expr, kindOf(x), kindOf(out)),
     ['x', 'out', 'n', 'p', 'q', 'f'],
-    `for (let i = 0; i < n; i++) { const v = x[i]; out[i] = ${expr.replace(/\bx\b/g, 'v')}; }`,
+    () => `for (let i = 0; i < n; i++) { const v = x[i]; out[i] = ${expr.replace(/\bx\b/g, 'v')}; }`,
   )
   kernel(x, out, x.length, p, q, f)
 }
@@ -68,18 +68,21 @@ export function binaryMap(
   expr: string, a: TensorData, sa: readonly number[], b: TensorData, sb: readonly number[],
   out: TensorData, shape: readonly number[], p = 0,
 ): void {
-  const e = expr.replace(/\ba\b/g, 'x').replace(/\bb\b/g, 'y')
   const kernel = compileKernel<BinaryKernel>(
-    dtypeKey(`binary(${expr})`, kindOf(a), kindOf(b), kindOf(out)),
+    dtypeKey(expr, kindOf(a), kindOf(b), kindOf(out)),
     ['a', 'b', 'out', 'shape', 's_0', 's_1', 'p'],
-    // Same-shape and scalar operands are the common cases: give them straight loops.
-    `const m = out.length;
+    () => binarySource(expr.replace(/\ba\b/g, 'x').replace(/\bb\b/g, 'y')),
+  )
+  kernel(a, b, out, shape, sa, sb, p)
+}
+
+// Same-shape and scalar operands are the common cases: they get straight loops.
+function binarySource(e: string): string {
+  return `const m = out.length;
     if (a.length === m && b.length === m) { for (let i = 0; i < m; i++) { const x = a[i], y = b[i]; out[i] = ${e}; } return; }
     if (b.length === 1 && a.length === m) { const y = b[0]; for (let i = 0; i < m; i++) { const x = a[i]; out[i] = ${e}; } return; }
     if (a.length === 1 && b.length === m) { const x = a[0]; for (let i = 0; i < m; i++) { const y = b[i]; out[i] = ${e}; } return; }
-    ${stridedLoop(2, `const x = a[p_0], y = b[p_1]; out[o] = ${e}`)}`,
-  )
-  kernel(a, b, out, shape, sa, sb, p)
+    ${stridedLoop(2, `const x = a[p_0], y = b[p_1]; out[o] = ${e}`)}`
 }
 
 /** Three-operand select: `out = c != 0 ? a : b`, broadcasting all three. */
@@ -91,7 +94,7 @@ export function whereMap(
   const kernel = compileKernel<WhereKernel>(
     dtypeKey('where', kindOf(c), kindOf(a), kindOf(b), kindOf(out)),
     ['c', 'a', 'b', 'out', 'shape', 's_0', 's_1', 's_2'],
-    stridedLoop(3, 'out[o] = c[p_0] !== 0 ? a[p_1] : b[p_2]'),
+    () => stridedLoop(3, 'out[o] = c[p_0] !== 0 ? a[p_1] : b[p_2]'),
   )
   kernel(c, a, b, out, shape, sc, sa, sb)
 }
@@ -103,7 +106,7 @@ export function stridedCopy(src: TensorData, offset: number, strides: readonly n
   const kernel = compileKernel<StridedKernel>(
     dtypeKey('stridedCopy', kindOf(src), kindOf(out)),
     ['src', 'out', 'start', 's_0', 'shape'],
-    stridedLoop(1, 'out[o] = src[p_0]', 'start'),
+    () => stridedLoop(1, 'out[o] = src[p_0]', 'start'),
   )
   kernel(src, out, offset, strides, shape)
 }
@@ -113,7 +116,20 @@ export function stridedAddInto(src: TensorData, out: TensorData, offset: number,
   const kernel = compileKernel<StridedKernel>(
     dtypeKey('stridedAddInto', kindOf(src), kindOf(out)),
     ['src', 'out', 'start', 's_0', 'shape'],
-    stridedLoop(1, 'out[p_0] += src[o]', 'start'),
+    () => stridedLoop(1, 'out[p_0] += src[o]', 'start'),
+  )
+  kernel(src, out, offset, strides, shape)
+}
+
+/**
+ * Writes contiguous `src` into a strided view of `out`, overwriting it (padding and
+ * concatenation need assignment: adding into a pre-filled buffer would not be exact).
+ */
+export function stridedWriteInto(src: TensorData, out: TensorData, offset: number, strides: readonly number[], shape: readonly number[]): void {
+  const kernel = compileKernel<StridedKernel>(
+    dtypeKey('stridedWriteInto', kindOf(src), kindOf(out)),
+    ['src', 'out', 'start', 's_0', 'shape'],
+    stridedLoop(1, 'out[p_0] = src[o]', 'start'),
   )
   kernel(src, out, offset, strides, shape)
 }

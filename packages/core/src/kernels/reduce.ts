@@ -29,9 +29,9 @@ export function reduceInto(op: ReduceOp, x: TensorData, shape: readonly number[]
   const { init, step } = COMBINE[op]
   const acc = new Float64Array(out.length).fill(init)
   const kernel = compileKernel<ReduceKernel>(
-    dtypeKey(`reduce(${op})`, kindOf(x)),
+    dtypeKey(op, kindOf(x)),
     ['x', 'acc', 'shape', 's_0'],
-    stridedLoop(1, `const v = x[o]; ${step}`),
+    () => stridedLoop(1, `const v = x[o]; ${step}`),
   )
   kernel(x, acc, shape, outStrides)
   out.set(acc)

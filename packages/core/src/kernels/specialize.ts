@@ -11,19 +11,20 @@ import type { DType } from '../dtype.ts'
 const cache = new Map<string, unknown>()
 
 /**
- * @internal Compiles `body` (JavaScript source of a function's body over `params`) once per
- * distinct `key`, returning the same function on later calls.
+ * @internal Compiles the source that `body()` returns (a function body over `params`) once
+ * per distinct `key`, returning the same function on later calls. `body` is a thunk so
+ * that the hot path (a cache hit) builds no source text.
  */
-export function compileKernel<F>(key: string, params: readonly string[], body: string): F {
+export function compileKernel<F>(key: string, params: readonly string[], body: string | (() => string)): F {
   let fn = cache.get(key)
   if (fn === undefined) {
-    fn = new Function(...params, body)
+    fn = new Function(...params, typeof body === 'string' ? body : body())
     cache.set(key, fn)
   }
   return fn as F
 }
 
 /** @internal A cache key naming the dtypes a kernel copy is specialised for. */
-export function dtypeKey(name: string, ...dtypes: DType[]): string {
-  return `${name}:${dtypes.join(',')}`
+export function dtypeKey(name: string, a: DType, b?: DType, c?: DType, d?: DType): string {
+  return name + ':' + a + (b === undefined ? '' : ',' + b) + (c === undefined ? '' : ',' + c) + (d === undefined ? '' : ',' + d)
 }
