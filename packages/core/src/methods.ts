@@ -69,6 +69,8 @@ declare module './tensor.ts' {
     /** See {@link ops.slice}. */ slice(spec: readonly SliceArg[]): Tensor
     /** See {@link ops.select}. */ select(axis: number, index: number): Tensor
     /** See {@link ops.split}. */ split(sizes: number | readonly number[], axis?: number): Tensor[]
+    /** See {@link ops.gather}. */ gather(axis: number, index: Tensor): Tensor
+    /** See {@link ops.indexSelect}. */ indexSelect(axis: number, index: Tensor): Tensor
     /** See {@link ops.pad}. */ pad(widths: readonly (readonly [number, number])[], value?: number): Tensor
   }
 }
@@ -93,5 +95,6 @@ const methodOps: Record<string, OpFn> = {
   var: ops.variance, std: ops.std, logsumexp: ops.logsumexp, norm: ops.norm, softmax: ops.softmax, logSoftmax: ops.logSoftmax,
   reshape: ops.reshape, flatten: ops.flatten, squeeze: ops.squeeze, unsqueeze: ops.unsqueeze, permute: ops.permute,
   transpose: ops.transpose, broadcastTo: ops.broadcastTo, slice: ops.slice, select: ops.select, split: ops.split, pad: ops.pad,
+  gather: ops.gather, indexSelect: ops.indexSelect,
 }
 for (const [name, fn] of Object.entries(methodOps)) forward(name, fn)
