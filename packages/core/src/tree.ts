@@ -80,6 +80,21 @@ export function flattenParams(tree: IMap<string, TensorTree>): ParamMap {
     throw new ArgumentError(`flattenParams: expected a Tensor or a Map at '${prefix || '<root>'}', found ${describe(node)}`)
   }
   walk(tree, '')
+  // A key containing '.' can spell the same name as a nested path ({'a.b': t, a: {b: t2}}),
+  // or name a tensor that is also a prefix of another name; either would silently lose a
+  // tensor in the flat map or when unflattening it.
+  const names = new Set<string>()
+  for (const [name] of out) {
+    if (names.has(name)) throw new ArgumentError(`flattenParams: parameter name '${name}' occurs twice (a key containing '.' clashes with a nested path)`)
+    names.add(name)
+  }
+  for (const [name] of out) {
+    const parts = name.split('.')
+    for (let i = 1; i < parts.length; i++) {
+      const prefix = parts.slice(0, i).join('.')
+      if (names.has(prefix)) throw new ArgumentError(`flattenParams: parameter name '${prefix}' is both a tensor and a prefix of '${name}'`)
+    }
+  }
   return OrderedMap(out)
 }
 

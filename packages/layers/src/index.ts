@@ -1,0 +1,53 @@
+/**
+ * @graphgrad/layers: layers as pure `{ init(seed), apply(params, x) }` definitions with
+ * PyTorch's names, shapes, defaults and checkpoints; losses; initialisers.
+ * @packageDocumentation
+ */
+import type { GradSpec } from '@graphgrad/core'
+import { dropoutSpecs } from './dropout.ts'
+import { embeddingSpecs } from './embedding.ts'
+import { linearSpecs } from './linear.ts'
+import { lossSpecs } from './losses.ts'
+import { normSpecs } from './norm.ts'
+import { recurrentSpecs } from './recurrent.ts'
+
+export type { ApplyOptions, Layer, Params } from './layer.ts'
+export { linear, type LinearOptions } from './linear.ts'
+export { embedding, type EmbeddingOptions } from './embedding.ts'
+export { dropout, applyDropout, dropoutMask, type DropoutOptions, type DropoutCallOptions } from './dropout.ts'
+export { layerNorm, type LayerNormOptions } from './norm.ts'
+export { compose, sequential, lambda, type AnyLayer, type Bound, type BoundLayers } from './compose.ts'
+export * from './init.ts'
+export * from './losses.ts'
+export * from './checkpoint.ts'
+export { flattenParams, unflattenParams } from '@graphgrad/core'
+export * from './recurrent.ts'
+
+/** One differentiable layer or loss with its gradient-check spec, as the gradcheck command lists them. */
+export interface LayerEntry {
+  /** The spec's name, e.g. `linear`, `crossEntropy`. */
+  readonly name: string
+  /** The file family it belongs to (`linear`, `losses`, `recurrent`, ...). */
+  readonly family: string
+  /** A layer (with parameters) or a loss function. */
+  readonly kind: 'layer' | 'loss'
+  /** How to check its gradient. */
+  readonly spec: GradSpec
+}
+
+const families: readonly [string, 'layer' | 'loss', Readonly<Record<string, GradSpec>>][] = [
+  ['linear', 'layer', linearSpecs],
+  ['embedding', 'layer', embeddingSpecs],
+  ['norm', 'layer', normSpecs],
+  ['dropout', 'layer', dropoutSpecs],
+  ['losses', 'loss', lossSpecs],
+  ['recurrent', 'layer', recurrentSpecs],
+]
+
+/** All gradient-check specs of this package's layers and losses, by name. */
+export const layerSpecs: Readonly<Record<string, GradSpec>> = Object.fromEntries(families.flatMap(([, , specs]) => Object.entries(specs)))
+
+/** Every layer and loss of this package with its gradient-check spec (the gradcheck command reads it). */
+export function registeredLayers(): LayerEntry[] {
+  return families.flatMap(([family, kind, specs]) => Object.entries(specs).map(([name, spec]) => ({ name, family, kind, spec })))
+}

@@ -1,0 +1,315 @@
+/**
+ * Loss functions with PyTorch's definitions (`torch.nn.functional`): the class dimension is
+ * dim 1 for inputs of rank >= 2 (dim 0 for rank 1), targets are class indices (int32) or
+ * probabilities (float), and `reduction` is `'mean'` (default), `'sum'` or `'none'`.
+ * @module
+ */
+import {
+  ArgumentError, DTypeError, ShapeError, abs, add, div, fmtShape, gather, indexSelect, logSoftmax, mul,
+  neg, reshape, softplus, square, squeeze, sub, sum, tensor, unsqueeze,
+} from '@graphgrad/core'
+import type { CaseSampler, GradSpec, Tensor } from '@graphgrad/core'
+
+/** How per-element losses are combined: PyTorch's `reduction`. */
+export type Reduction = 'none' | 'mean' | 'sum'
+
+/** Options shared by every loss. */
+export interface ReductionOptions {
+  /** `'mean'` (default), `'sum'`, or `'none'` for the per-element losses. */
+  reduction?: Reduction
+}
+
+/** Options of {@link nllLoss}. */
+export interface NllLossOptions extends ReductionOptions {
+  /** A target value that contributes nothing, nor to the mean's divisor (default -100). */
+  ignoreIndex?: number
+  /** A weight per class, shape `[C]`; the mean then divides by the summed weights of the targets. */
+  weight?: Tensor
+  /**
+   * The class dimension. Default PyTorch's: 1 for inputs of rank >= 2, 0 for rank 1. Pass
+   * `-1` for the common `[B, T, C]` logits with `[B, T]` targets (PyTorch needs a transpose).
+   */
+  classAxis?: number
+}
+
+/** Options of {@link crossEntropy}, as `F.cross_entropy`'s. */
+export interface CrossEntropyOptions extends NllLossOptions {
+  /** Mixes the target with the uniform distribution over classes: ε in [0, 1] (default 0). */
+  labelSmoothing?: number
+}
+
+function reductionOf(options: ReductionOptions, op: string): Reduction {
+  const r = options.reduction ?? 'mean'
+  if (r !== 'none' && r !== 'mean' && r !== 'sum') throw new ArgumentError(`${op}: reduction must be 'none', 'mean' or 'sum', got '${String(r)}'`)
+  return r
+}
+
+function reduce(x: Tensor, reduction: Reduction): Tensor {
+  if (reduction === 'none') return x
+  return reduction === 'sum' ? sum(x) : div(sum(x), x.size)
+}
+
+function classAxisOf(input: Tensor, options: NllLossOptions, op: string): number {
+  if (input.rank === 0) throw new ShapeError(`${op}: input must have a class dimension, got a scalar`)
+  const a = options.classAxis
+  if (a === undefined) return input.rank === 1 ? 0 : 1
+  if (!Number.isInteger(a) || a < -input.rank || a >= input.rank) {
+    throw new ArgumentError(`${op}: classAxis ${a} is out of range for an input of rank ${input.rank} (shape ${fmtShape(input.shape)})`)
+  }
+  return a < 0 ? a + input.rank : a
+}
+
+/** `weight` shaped to broadcast along the class axis of `input`. */
+function classWeight(weight: Tensor, input: Tensor, c: number, op: string): Tensor {
+  if (weight.rank !== 1 || weight.shape[0] !== input.shape[c]) {
+    throw new ShapeError(`${op}: weight must have shape [${input.shape[c]}] (one per class), got ${fmtShape(weight.shape)}`)
+  }
+  return reshape(weight, input.shape.map((d, i) => (i === c ? d : 1)))
+}
+
+interface IndexTerms {
+  /** log-probability of each target (0 where ignored), shape of the target. */
+  picked: Tensor
+  /** each target's weight: its class weight, or 1; 0 where ignored. */
+  wt: Tensor
+  /** 1 where the target counts, 0 where it equals ignoreIndex. */
+  valid: Tensor
+}
+
+function indexTerms(logp: Tensor, target: Tensor, c: number, options: NllLossOptions, op: string): IndexTerms {
+  const numClasses = logp.shape[c]
+  const expected = logp.shape.filter((_, i) => i !== c)
+  if (target.rank !== expected.length || target.shape.some((d, i) => d !== expected[i])) {
+    throw new ShapeError(`${op}: target of shape ${fmtShape(target.shape)} does not match input ${fmtShape(logp.shape)} with class dimension ${c}: expected a target of shape ${fmtShape(expected)}`)
+  }
+  const ignore = options.ignoreIndex ?? -100
+  const data = target.data
+  const safe = new Int32Array(data.length)
+  const valid = new Float64Array(data.length)
+  for (let i = 0; i < data.length; i++) {
+    const t = data[i]
+    if (t === ignore) continue
+    if (t < 0 || t >= numClasses) {
+      throw new ArgumentError(`${op}: target ${t} (at flat position ${i}) is out of range for ${numClasses} classes; targets must be in [0, ${numClasses}) or equal ignoreIndex (${ignore})`)
+    }
+    safe[i] = t
+    valid[i] = 1
+  }
+  const safeT = tensor(safe, { shape: target.shape })
+  const validT = tensor(valid, { shape: target.shape, dtype: logp.dtype })
+  // Ignored entries pick class 0 and are then zeroed by `valid` (a mask, so their gradient is 0).
+  const picked = mul(squeeze(gather(logp, c, unsqueeze(safeT, c)), c), validT)
+  let wt = validT
+  if (options.weight !== undefined) {
+    classWeight(options.weight, logp, c, op)
+    wt = mul(indexSelect(options.weight, 0, safeT), validT)
+  }
+  return { picked, wt, valid: validT }
+}
+
+/** Reduces per-target losses; the mean divides by the summed target weights (the count of non-ignored targets without weights), as PyTorch. */
+function reduceWeighted(losses: Tensor, wt: Tensor, reduction: Reduction): Tensor {
+  if (reduction === 'none') return losses
+  return reduction === 'sum' ? sum(losses) : div(sum(losses), sum(wt))
+}
+
+function checkTarget(target: Tensor, op: string): void {
+  if (target.dtype !== 'int32') throw new DTypeError(`${op}: target must hold int32 class indices, got ${target.dtype}`)
+}
+
+/**
+ * Negative log-likelihood, as `F.nll_loss`: `input` holds log-probabilities (`[N, C]`,
+ * `[N, C, d1, ...]` or `[C]`), `target` int32 class indices of the input's shape without the
+ * class dimension. Targets equal to `ignoreIndex` are skipped, also in the mean's divisor.
+ */
+export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
+  const op = 'nllLoss'
+  const reduction = reductionOf(options, op)
+  const c = classAxisOf(input, options, op)
+  checkTarget(target, op)
+  const { picked, wt } = indexTerms(input, target, c, options, op)
+  return reduceWeighted(neg(options.weight === undefined ? picked : mul(picked, wt)), wt, reduction)
+}
+
+/**
+ * Cross-entropy between logits and targets, as `F.cross_entropy`: `logits` is `[N, C]`,
+ * `[N, C, d1, ...]` or `[C]` (class dimension 1, or 0 for rank 1; see `classAxis`), and
+ * `targets` either int32 class indices of the logits' shape without the class dimension,
+ * or class probabilities (float) of the logits' shape.
+ *
+ * With class indices, `labelSmoothing` ε gives `(1-ε) nll + ε/C * (-sum_c logp_c)`, ignored
+ * targets add nothing, and the mean divides by the number (or summed weights) of the
+ * targets that count. With probabilities, the target becomes `(1-ε) p + ε/C`, `ignoreIndex`
+ * does not apply, and the mean divides by the number of samples.
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const op = 'crossEntropy'
+  const reduction = reductionOf(options, op)
+  const c = classAxisOf(logits, options, op)
+  const eps = options.labelSmoothing ?? 0
+  if (typeof eps !== 'number' || !(eps >= 0 && eps <= 1)) throw new ArgumentError(`${op}: labelSmoothing must be in [0, 1], got ${String(eps)}`)
+  if (logits.dtype === 'int32') throw new DTypeError(`${op}: logits must be float32 or float64, got int32`)
+  const numClasses = logits.shape[c]
+  const logp = logSoftmax(logits, c)
+  const w = options.weight === undefined ? undefined : classWeight(options.weight, logits, c, op)
+  if (targets.dtype !== 'int32') return probabilityCrossEntropy(logp, targets, c, eps, w, reduction, op)
+  const { picked, wt, valid } = indexTerms(logp, targets, c, options, op)
+  const nll = reduceWeighted(neg(w === undefined ? picked : mul(picked, wt)), wt, reduction)
+  if (eps === 0) return nll
+  const smooth = mul(neg(sum(w === undefined ? logp : mul(logp, w), c)), valid)
+  return add(mul(nll, 1 - eps), mul(reduceWeighted(smooth, wt, reduction), eps / numClasses))
+}
+
+function probabilityCrossEntropy(logp: Tensor, target: Tensor, c: number, eps: number, w: Tensor | undefined, reduction: Reduction, op: string): Tensor {
+  if (target.rank !== logp.rank || target.shape.some((d, i) => d !== logp.shape[i])) {
+    throw new ShapeError(`${op}: probability targets must have the logits' shape ${fmtShape(logp.shape)}, got ${fmtShape(target.shape)} (class indices must be int32)`)
+  }
+  const numClasses = logp.shape[c]
+  const p = eps === 0 ? target : add(mul(target, 1 - eps), eps / numClasses)
+  const terms = mul(logp, w === undefined ? p : mul(p, w))
+  const losses = neg(sum(terms, c))
+  if (reduction === 'mean') return div(sum(losses), numClasses === 0 ? 0 : logp.size / numClasses)
+  return reduce(losses, reduction)
+}
+
+function checkSameShape(input: Tensor, target: Tensor, op: string): void {
+  if (input.rank !== target.rank || input.shape.some((d, i) => d !== target.shape[i])) {
+    throw new ShapeError(`${op}: input of shape ${fmtShape(input.shape)} and target of shape ${fmtShape(target.shape)} differ; they must have the same shape`)
+  }
+}
+
+/** Mean squared error, as `F.mse_loss`: `(input - target)^2`, reduced. Shapes must be equal. */
+export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  checkSameShape(input, target, 'mseLoss')
+  return reduce(square(sub(input, target)), reductionOf(options, 'mseLoss'))
+}
+
+/** Mean absolute error, as `F.l1_loss`: `|input - target|`, reduced. Shapes must be equal. */
+export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  checkSameShape(input, target, 'l1Loss')
+  return reduce(abs(sub(input, target)), reductionOf(options, 'l1Loss'))
+}
+
+/** Options of {@link binaryCrossEntropyWithLogits}, as `F.binary_cross_entropy_with_logits`'s. */
+export interface BceWithLogitsOptions extends ReductionOptions {
+  /** A weight per element, broadcast against the input. */
+  weight?: Tensor
+  /** A weight of the positive term per class (broadcast along the last dimension). */
+  posWeight?: Tensor
+}
+
+/**
+ * Binary cross-entropy on logits, as `F.binary_cross_entropy_with_logits`, computed stably:
+ * `(1 - t) x + (1 + (pw - 1) t) softplus(-x)`, times `weight`, reduced. Shapes must be equal.
+ */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BceWithLogitsOptions = {}): Tensor {
+  const op = 'binaryCrossEntropyWithLogits'
+  checkSameShape(input, target, op)
+  const reduction = reductionOf(options, op)
+  // softplus is exact (no linear cut-off) up to 40, where log1p(e^-x) is below float64's resolution.
+  const spNeg = softplus(neg(input), { threshold: 40 })
+  const logWeight = options.posWeight === undefined ? spNeg : mul(add(mul(sub(options.posWeight, 1), target), 1), spNeg)
+  let losses = add(mul(sub(1, target), input), logWeight)
+  if (options.weight !== undefined) losses = mul(losses, options.weight)
+  return reduce(losses, reduction)
+}
+
+/** A float64 tensor of `shape` with each slice along `axis` a probability vector (softmax of random values). */
+function probabilities(s: CaseSampler, shape: readonly number[], axis: number): Tensor {
+  const x = s.values(shape)
+  const e = x.data.map(Math.exp)
+  const sums = sum(tensor(e, { shape, dtype: 'float64' }), axis, true)
+  return div(tensor(e, { shape, dtype: 'float64' }), sums)
+}
+
+/** Logits `[N, C, d...]` (or `[C]`), a class axis and int32 targets with some set to ignoreIndex. */
+function classCase(s: CaseSampler, ignoreIndex: number | undefined) {
+  // A class index as ignoreIndex needs another class, so that one target can count.
+  const numClasses = s.int(ignoreIndex !== undefined && ignoreIndex >= 0 ? 2 : 1, 4)
+  const rank = s.int(1, 3)
+  const shape = rank === 1 ? [numClasses] : [s.int(1, 3), numClasses, ...s.shape({ maxRank: rank - 2, minRank: rank - 2, maxDim: 3 })]
+  const c = rank === 1 ? 0 : 1
+  const logits = s.values(shape, { min: -3, max: 3 })
+  const tshape = shape.filter((_, i) => i !== c)
+  const t = s.indices(tshape, 0, numClasses)
+  if (ignoreIndex === undefined) return { logits, targets: t, numClasses, c }
+  const data = Int32Array.from(t.data)
+  // Keep the first target so the mean's divisor is not zero (all ignored gives NaN, as PyTorch).
+  if (data[0] === ignoreIndex) data[0] = ignoreIndex === 0 ? 1 : 0
+  for (let i = 1; i < data.length; i++) if (s.coin(0.3)) data[i] = ignoreIndex
+  return { logits, targets: tensor(data, { shape: tshape }), numClasses, c }
+}
+
+const reductions: readonly Reduction[] = ['mean', 'sum', 'none']
+
+/** Gradient-check specs of the losses: several option combinations each. */
+export const lossSpecs: Record<string, GradSpec> = {
+  crossEntropy: {
+    sample: (s) => {
+      const reduction = s.pick(reductions)
+      const labelSmoothing = s.pick([0, 0, 0.1, 0.3])
+      const ignoreIndex = s.pick([undefined, -100, 0])
+      const { logits, targets, numClasses } = classCase(s, ignoreIndex)
+      const weight = s.coin(0.3) ? s.values([numClasses], { min: 0.5, max: 2 }) : undefined
+      const options: CrossEntropyOptions = { reduction, labelSmoothing, ignoreIndex, weight }
+      return { inputs: [logits], fn: (x: Tensor) => crossEntropy(x, targets, options), label: `${fmtShape(logits.shape)} ${reduction} ls=${labelSmoothing} ignore=${ignoreIndex ?? 'none'}${weight ? ' weighted' : ''}` }
+    },
+  },
+  crossEntropyProbabilities: {
+    sample: (s) => {
+      const reduction = s.pick(reductions)
+      const labelSmoothing = s.pick([0, 0.2])
+      const shape = s.coin(0.5) ? [s.int(1, 3), s.int(1, 4)] : [s.int(1, 3), s.int(1, 4), s.int(1, 3)]
+      const logits = s.values(shape, { min: -3, max: 3 })
+      const target = probabilities(s, shape, 1)
+      return { inputs: [logits, target], fn: (x: Tensor, t: Tensor) => crossEntropy(x, t, { reduction, labelSmoothing }), label: `${fmtShape(shape)} probabilities ${reduction} ls=${labelSmoothing}` }
+    },
+  },
+  crossEntropyClassLast: {
+    sample: (s) => {
+      const shape = [s.int(1, 3), s.int(1, 4), s.int(1, 4)]
+      const logits = s.values(shape, { min: -3, max: 3 })
+      const targets = s.indices(shape.slice(0, 2), 0, shape[2])
+      return { inputs: [logits], fn: (x: Tensor) => crossEntropy(x, targets, { classAxis: -1, labelSmoothing: 0.1 }), label: `${fmtShape(shape)} classAxis -1` }
+    },
+  },
+  nllLoss: {
+    sample: (s) => {
+      const reduction = s.pick(reductions)
+      const ignoreIndex = s.pick([undefined, -100, 1])
+      const { logits, targets, numClasses } = classCase(s, ignoreIndex)
+      const weight = s.coin(0.3) ? s.values([numClasses], { min: 0.5, max: 2 }) : undefined
+      return { inputs: [logits], fn: (x: Tensor) => nllLoss(x, targets, { reduction, ignoreIndex, weight }), label: `${fmtShape(logits.shape)} ${reduction} ignore=${ignoreIndex ?? 'none'}` }
+    },
+  },
+  mseLoss: {
+    sample: (s) => {
+      const shape = s.shape()
+      const reduction = s.pick(reductions)
+      const [x, t] = [s.values(shape), s.values(shape)]
+      return { inputs: [x, t], fn: (a: Tensor, b: Tensor) => mseLoss(a, b, { reduction }), label: `${fmtShape(shape)} ${reduction}` }
+    },
+  },
+  l1Loss: {
+    sample: (s) => {
+      const shape = s.shape()
+      const reduction = s.pick(reductions)
+      const t = s.values(shape)
+      // Keep input - target away from 0, the kink of |.|.
+      const x = add(t, s.values(shape, { avoid: [0], margin: 0.2 }))
+      return { inputs: [x, t], fn: (a: Tensor, b: Tensor) => l1Loss(a, b, { reduction }), label: `${fmtShape(shape)} ${reduction}` }
+    },
+  },
+  binaryCrossEntropyWithLogits: {
+    sample: (s) => {
+      const shape = s.shape({ minRank: 1 })
+      const reduction = s.pick(reductions)
+      const x = s.values(shape, { min: -4, max: 4 })
+      const t = s.values(shape, { min: 0, max: 1 })
+      const weight = s.coin(0.3) ? s.values(shape, { min: 0.5, max: 2 }) : undefined
+      const posWeight = s.coin(0.3) ? s.values([shape[shape.length - 1]], { min: 0.5, max: 3 }) : undefined
+      const fn = (a: Tensor, b: Tensor): Tensor => binaryCrossEntropyWithLogits(a, b, { reduction, weight, posWeight })
+      return { inputs: [x, t], fn, label: `${fmtShape(shape)} ${reduction}${weight ? ' weight' : ''}${posWeight ? ' posWeight' : ''}` }
+    },
+  },
+}
