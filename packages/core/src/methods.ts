@@ -69,6 +69,9 @@ declare module './tensor.ts' {
     /** See {@link ops.slice}. */ slice(spec: readonly SliceArg[]): Tensor
     /** See {@link ops.select}. */ select(axis: number, index: number): Tensor
     /** See {@link ops.split}. */ split(sizes: number | readonly number[], axis?: number): Tensor[]
+    /** See {@link ops.matmul}. */ matmul(other: Tensor): Tensor
+    /** See {@link ops.dot}. */ dot(other: Tensor): Tensor
+    /** See {@link ops.outer}. */ outer(other: Tensor): Tensor
     /** See {@link ops.gather}. */ gather(axis: number, index: Tensor): Tensor
     /** See {@link ops.indexSelect}. */ indexSelect(axis: number, index: Tensor): Tensor
     /** See {@link ops.pad}. */ pad(widths: readonly (readonly [number, number])[], value?: number): Tensor
@@ -95,6 +98,6 @@ const methodOps: Record<string, OpFn> = {
   var: ops.variance, std: ops.std, logsumexp: ops.logsumexp, norm: ops.norm, softmax: ops.softmax, logSoftmax: ops.logSoftmax,
   reshape: ops.reshape, flatten: ops.flatten, squeeze: ops.squeeze, unsqueeze: ops.unsqueeze, permute: ops.permute,
   transpose: ops.transpose, broadcastTo: ops.broadcastTo, slice: ops.slice, select: ops.select, split: ops.split, pad: ops.pad,
-  gather: ops.gather, indexSelect: ops.indexSelect,
+  gather: ops.gather, indexSelect: ops.indexSelect, matmul: ops.matmul, dot: ops.dot, outer: ops.outer,
 }
 for (const [name, fn] of Object.entries(methodOps)) forward(name, fn)

@@ -17,13 +17,13 @@ export interface InitOptions {
 export type Initializer = (shape: readonly number[], seed: Seed, options?: InitOptions) => Tensor
 
 /** Nonlinearities known to {@link calculateGain}, as `torch.nn.init.calculate_gain`. */
-export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu'
+export type GainNonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu'
 
 /**
  * The recommended gain for a nonlinearity, as `torch.nn.init.calculate_gain`; `param` is the
  * negative slope of `leaky_relu` (default 0.01).
  */
-export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
+export function calculateGain(nonlinearity: GainNonlinearity, param?: number): number {
   switch (nonlinearity) {
     case 'linear': case 'conv1d': case 'conv2d': case 'conv3d': case 'sigmoid': return 1
     case 'tanh': return 5 / 3
@@ -76,7 +76,7 @@ export interface KaimingOptions extends InitOptions {
   /** Preserve the variance of the forward pass (`fanIn`, default) or of the backward pass (`fanOut`). */
   mode?: 'fanIn' | 'fanOut'
   /** The nonlinearity after this layer (default `leaky_relu`, as PyTorch). */
-  nonlinearity?: Nonlinearity
+  nonlinearity?: GainNonlinearity
 }
 
 /**

@@ -3,9 +3,7 @@
  * shapes (`weight` [out, in], `bias` [out]) and default initialisation.
  * @module
  */
-import { ShapeError, add, fmtShape, foldIn, transpose } from '@graphgrad/core'
-// TODO(lead): import matmul from '@graphgrad/core' once it is exported there.
-import { matmul } from '../../core/src/ops/matmul.ts'
+import { ShapeError, add, fmtShape, foldIn, transpose, matmul } from '@graphgrad/core'
 import type { CaseSampler, DType, GradSpec, Tensor } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
 import type { Layer, Params } from './layer.ts'

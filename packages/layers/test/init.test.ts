@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ArgumentError, type Tensor, transpose } from '@graphgrad/core'
-// TODO(lead): import matmul from '@graphgrad/core' once it is exported there.
-import { matmul } from '../../core/src/ops/matmul.ts'
+import { ArgumentError, type Tensor, transpose, matmul } from '@graphgrad/core'
 import { calculateGain, constantInit, fans, kaimingUniform, normalInit, orthogonal, uniformInit, xavierNormal, xavierUniform } from '../src/init.ts'
 
 function maxAbs(t: Tensor): number {

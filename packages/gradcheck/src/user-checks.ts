@@ -1,0 +1,95 @@
+/**
+ * Checks from a user's file: `pnpm gradcheck path/to/file.ts` imports the file and checks
+ * the functions it exports as `checks`, the same way as the core's ops.
+ * @module
+ */
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { Tensor } from '@graphgrad/core'
+import type { GradcheckOptions } from './gradcheck.ts'
+import { GradcheckError } from './inputs.ts'
+import type { CheckTarget } from './registry-runner.ts'
+
+/**
+ * One check in a user's file. The file exports an array of them as `checks` (or as its
+ * default export):
+ *
+ * ```ts
+ * // my-model.gradcheck.ts, run with `pnpm gradcheck my-model.gradcheck.ts`
+ * import { tensor, tanh, matmul, sum } from '@graphgrad/core'
+ * import { OrderedMap } from 'immutable'
+ * import { defineCheck } from '@graphgrad/gradcheck'
+ *
+ * const params = OrderedMap({ w: tensor([[0.1, 0.2], [0.3, -0.4]], { dtype: 'float64' }) })
+ * const x = tensor([[1, 2]], { dtype: 'float64' })
+ * export const checks = [
+ *   defineCheck({ name: 'tiny model', fn: (p, x) => sum(tanh(matmul(x, p.get('w')!))), inputs: [params, x], options: { inputNames: ['params', 'x'] } }),
+ * ]
+ * ```
+ *
+ * `inputs` may also be a function of a seed, to check several random points (`cases` of them).
+ */
+export interface UserCheck {
+  /** Name shown in the table and matched by `--only`. */
+  readonly name: string
+  /** The function to check; it takes `inputs` positionally and returns a tensor. */
+  readonly fn: (...inputs: never[]) => Tensor
+  /** float64 tensors or trees of them (Immutable.js maps), or a function drawing them from a seed. */
+  readonly inputs: readonly unknown[] | ((seed: number) => readonly unknown[])
+  /** Cases to draw when `inputs` is a function (default 4; fixed inputs are one case). */
+  readonly cases?: number
+  /** Tolerances, names of the inputs, fast mode, ... */
+  readonly options?: GradcheckOptions
+  /** Set false to skip the check under `--order 2`. */
+  readonly secondOrder?: boolean
+}
+
+/**
+ * Types a {@link UserCheck} from its inputs, so `fn`'s parameters get the inputs' types
+ * (a plain object literal works too, with untyped parameters).
+ */
+export function defineCheck<A extends readonly unknown[]>(check: Omit<UserCheck, 'fn' | 'inputs'> & { fn: (...inputs: A) => Tensor; inputs: readonly [...A] | ((seed: number) => readonly [...A]) }): UserCheck {
+  return check as unknown as UserCheck
+}
+
+function isUserCheck(x: unknown): x is UserCheck {
+  if (x === null || typeof x !== 'object') return false
+  const c = x as Record<string, unknown>
+  return typeof c.name === 'string' && typeof c.fn === 'function' && (Array.isArray(c.inputs) || typeof c.inputs === 'function')
+}
+
+/** Turns a user's check into a target the runner can check. */
+export function userTarget(check: UserCheck): CheckTarget {
+  const draw = check.inputs
+  const fixed = typeof draw !== 'function'
+  let drawn = 0
+  return {
+    name: check.name,
+    source: 'user',
+    cases: fixed ? 1 : check.cases,
+    options: check.options,
+    spec: {
+      secondOrder: check.secondOrder,
+      atol: check.options?.atol,
+      rtol: check.options?.rtol,
+      sample: () => {
+        const inputs = fixed ? draw : draw(drawn++)
+        return { inputs: inputs as Tensor[], fn: check.fn as unknown as (...t: Tensor[]) => Tensor, label: fixed ? 'given inputs' : `seed ${drawn - 1}` }
+      },
+    },
+  }
+}
+
+/** Imports a user's file and returns its checks as targets; a file without checks is an error. */
+export async function loadUserChecks(file: string): Promise<CheckTarget[]> {
+  const url = pathToFileURL(resolve(file)).href
+  const mod = (await import(url)) as Record<string, unknown>
+  const list = mod.checks ?? mod.default
+  if (!Array.isArray(list)) {
+    throw new GradcheckError(`${file}: expected the file to export 'checks' (or a default export): an array of { name, fn, inputs }; found ${list === undefined ? 'neither' : typeof list}`)
+  }
+  return list.map((c, i) => {
+    if (!isUserCheck(c)) throw new GradcheckError(`${file}: checks[${i}] is not a check: expected { name: string, fn: function, inputs: array or (seed) => array }`)
+    return userTarget(c)
+  })
+}
