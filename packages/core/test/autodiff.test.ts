@@ -160,3 +160,21 @@ describe('traceGraph', () => {
     for (const e of json.edges) expect(e.from).toBeLessThan(e.to)
   })
 })
+
+describe('customOp', () => {
+  it('records a user VJP that grad uses, also for second derivatives', async () => {
+    const { customOp } = await import('@graphgrad/core')
+    const cube = customOp({ name: 'cube', forward: (x) => mul(mul(x, x), x), vjp: (g, [x]) => [mul(g, mul(square(x), 3))] })
+    const x = f64([2, -1])
+    expect(arr(grad((t: Tensor) => sum(cube(t)))(x))).toEqual([12, 3])
+    expect(arr(grad((t: Tensor) => sum(grad((u: Tensor) => sum(cube(u)))(t) as Tensor))(x))).toEqual([12, -6])
+    expect(traceGraph((t: Tensor) => sum(cube(t)), x).nodes.map((n) => n.label)).toEqual(['input 0', 'cube', 'sum'])
+  })
+  it('refuses a VJP that returns the wrong number or shape of cotangents', async () => {
+    const { customOp } = await import('@graphgrad/core')
+    const bad = customOp({ name: 'bad', forward: (x) => mul(x, 2), vjp: (g) => [g, g] })
+    expect(() => grad((t: Tensor) => sum(bad(t)))(f64([1]))).toThrow('bad: vjp must return one cotangent (or null) per input: expected 1, got 2')
+    const wrongShape = customOp({ name: 'wrongShape', forward: (x) => mul(x, 2), vjp: (g) => [sum(g)] })
+    expect(() => grad((t: Tensor) => sum(wrongShape(t)))(f64([1, 2]))).toThrow('wrongShape: vjp returned a cotangent of shape [] for input 0 of shape [2]')
+  })
+})

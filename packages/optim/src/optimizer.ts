@@ -1,0 +1,298 @@
+/**
+ * The optimizer interface, its immutable state, and the driver that turns an update rule
+ * (one optimizer's formulas, in its own file) into an {@link Optimizer}: it flattens the
+ * parameter tree, checks gradients and state against it, resolves per-group and scheduled
+ * options, converts data to float64 for the kernels and back, and rebuilds the tree.
+ * @module
+ */
+import { Map as IMap, OrderedMap, isMap } from 'immutable'
+import { ArgumentError, DTypeError, ShapeError, Tensor, type TensorTree, flattenTree, fmtShape } from '@graphgrad/core'
+import {
+  Check, type OptimizerOptions, type ParamGroup, type Resolved,
+  checkKeys, checkSelector, checkTypes, merge, resolve, selects,
+} from './options.ts'
+
+/**
+ * Parameters (and gradients): an Immutable.js `Map` or `OrderedMap` from names to tensors,
+ * possibly nested (`{ encoder: { weight, bias } }`). A nested parameter is named by its
+ * dotted path (`encoder.bias`) in groups, errors and saved state.
+ */
+export type ParamTree = IMap<string, TensorTree>
+
+/**
+ * An optimizer's state: immutable, created by `init` and replaced (never changed) by `step`.
+ */
+export interface OptimizerState {
+  /** Name of the optimizer that made the state (`'adam'`, `'sgd'`, ...). */
+  readonly optimizer: string
+  /** Number of updates done so far (0 after `init`). */
+  readonly step: number
+  /**
+   * Per-parameter state, by dotted parameter name, then by slot name (torch's names:
+   * `exp_avg`, `exp_avg_sq`, `momentum_buffer`, ...). Every parameter has an entry, possibly
+   * empty (SGD's momentum buffer, for instance, exists only after the first update, as in torch).
+   */
+  readonly slots: OrderedMap<string, OrderedMap<string, Tensor>>
+}
+
+/** What {@link Optimizer.step} returns. */
+export interface StepResult<P, S> {
+  /** The updated parameters, in the same structure as the input. */
+  readonly params: P
+  /** The state for the next step. */
+  readonly state: S
+}
+
+/**
+ * A pure optimizer: `init(params)` makes the state, `step(params, grads, state)` returns
+ * updated parameters and state and leaves its inputs untouched, so old parameters and old
+ * states stay valid (a step from an old state can be replayed and gives the same numbers).
+ */
+export interface Optimizer<S = OptimizerState> {
+  /** The optimizer's name, e.g. `'adam'`. */
+  readonly name: string
+  /** The state before the first update. */
+  init(params: ParamTree): S
+  /**
+   * One update. `grads` must hold a gradient of the same shape for every parameter, and
+   * nothing else (matched by dotted name); otherwise an error names the parameter.
+   */
+  step<P extends ParamTree>(params: P, grads: ParamTree, state: S): StepResult<P, S>
+}
+
+/** An optimizer made by one of this package's factories, with its options after defaults. */
+export interface ConfiguredOptimizer<H> extends Optimizer<OptimizerState> {
+  /** The top-level options merged with torch's defaults (schedules left as functions). */
+  readonly options: Readonly<Required<H>>
+  /** The parameter groups, as given. */
+  readonly groups: readonly ParamGroup<H>[]
+}
+
+/** Input of {@link UpdateRule.update}: one parameter's data, as float64. */
+export interface UpdateInput<H> {
+  /** The parameter (read only). */
+  readonly p: Float64Array
+  /** Its gradient (read only). */
+  readonly g: Float64Array
+  /** Its state slots (read only); a slot missing from the state is undefined. */
+  readonly slots: Readonly<Record<string, Float64Array | undefined>>
+  /** The options for this update. */
+  readonly h: Resolved<H>
+  /** Update number, starting at 1 (torch's `step` after its increment). */
+  readonly t: number
+}
+
+/** Output of {@link UpdateRule.update}: fresh arrays, never aliases of the input. */
+export interface UpdateOutput {
+  /** The new parameter. */
+  readonly p: Float64Array
+  /** The new state slots (a slot left out is dropped). */
+  readonly slots: Readonly<Record<string, Float64Array>>
+}
+
+/** One optimizer's formulas, for {@link createOptimizer}. */
+export interface UpdateRule<H> {
+  /** Name used in messages and in the state. */
+  readonly name: string
+  /** torch's defaults, used for missing options. */
+  readonly defaults: Readonly<Required<H>>
+  /** Slots that hold a 0-d tensor per parameter instead of one shaped like the parameter. */
+  readonly scalarSlots?: readonly string[]
+  /** Throws (through `check`) for invalid options. */
+  validate(h: Resolved<H>, check: Check): void
+  /** The state slots of a parameter before the first update. */
+  init(param: Tensor, h: Resolved<H>): Readonly<Record<string, Tensor>>
+  /** One update of one parameter. */
+  update(input: UpdateInput<H>): UpdateOutput
+}
+
+interface Named {
+  readonly names: string[]
+  readonly leaves: Tensor[]
+}
+
+/** Dotted names and tensors of a parameter tree, depth first; errors name the path. */
+function flattenNamed(tree: unknown, where: string, what: string): Named {
+  if (!isMap(tree)) throw new ArgumentError(`${where}: ${what} must be an Immutable.js Map of tensors (nested maps allowed), got ${describe(tree)}`)
+  const names: string[] = []
+  const leaves: Tensor[] = []
+  const seen = new Set<string>()
+  const walk = (node: unknown, path: string): void => {
+    if (node instanceof Tensor) {
+      if (seen.has(path)) throw new ArgumentError(`${where}: two entries of ${what} are named '${path}' (a key containing '.' clashes with a nested map)`)
+      seen.add(path)
+      names.push(path)
+      leaves.push(node)
+    } else if (isMap(node)) {
+      for (const [k, v] of (node as IMap<unknown, unknown>).entries()) walk(v, path === '' ? String(k) : `${path}.${String(k)}`)
+    } else {
+      throw new ArgumentError(`${where}: ${what} entry '${path}' is ${describe(node)}, not a Tensor or a Map of tensors`)
+    }
+  }
+  walk(tree, '')
+  return { names, leaves }
+}
+
+function describe(x: unknown): string {
+  if (x === null || x === undefined) return String(x)
+  if (Array.isArray(x)) return 'an array'
+  if (typeof x === 'object') return `a ${(x as object).constructor?.name ?? 'object'}`
+  return `${typeof x} ${String(x)}`
+}
+
+/** The data of `t` as float64: the array itself for float64 (never to be written), else a widened copy. */
+function asFloat64(t: Tensor): Float64Array {
+  return t._data instanceof Float64Array ? t._data : new Float64Array(t._data)
+}
+
+/** A tensor of `dtype` holding `data` (a fresh array, adopted without a copy for float64). */
+function fromFloat64(data: Float64Array, like: Tensor, shape: readonly number[]): Tensor {
+  return new Tensor(like.dtype === 'float64' ? data : new Float32Array(data), shape)
+}
+
+function checkFloat(t: Tensor, where: string, what: string): void {
+  if (t.dtype === 'int32') throw new DTypeError(`${where}: ${what} has dtype int32; optimizers work on float32 and float64 tensors`)
+}
+
+/**
+ * Builds an optimizer from an update rule and the user's options: checks option names and
+ * types, merges defaults and groups, validates every option (schedules at step 0, then at
+ * each update), and returns `init` and `step`.
+ */
+export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: OptimizerOptions<H> = {}): ConfiguredOptimizer<H> {
+  const name = rule.name
+  if (typeof options !== 'object' || options === null) throw new ArgumentError(`${name}: options must be an object, got ${describe(options)}`)
+  const keys = Object.keys(rule.defaults)
+  checkKeys(options, [...keys, 'groups'], name)
+  const { groups: rawGroups = [], ...top } = options
+  checkTypes(top, rule.defaults, name)
+  if (!Array.isArray(rawGroups)) throw new ArgumentError(`${name}: groups must be an array of parameter groups, got ${describe(rawGroups)}`)
+  const base = Object.freeze(merge(rule.defaults, top))
+  const groups: readonly ParamGroup<H>[] = Object.freeze([...(rawGroups as readonly ParamGroup<H>[])])
+  // configs[0] is the top level, configs[i + 1] group i.
+  const configs: { where: string; raw: Readonly<Required<H>> }[] = [{ where: name, raw: base }]
+  groups.forEach((group, i) => {
+    const where = `${name}: groups[${i}]`
+    if (typeof group !== 'object' || group === null) throw new ArgumentError(`${where} must be an object with params and option overrides, got ${describe(group)}`)
+    checkKeys(group, [...keys, 'params'], where)
+    checkSelector(group.params, where)
+    const { params: _selector, ...overrides } = group
+    checkTypes(overrides, rule.defaults, where)
+    configs.push({ where, raw: merge(base, overrides) })
+  })
+
+  const resolveAt = (index: number, step: number): Resolved<H> => {
+    const { where, raw } = configs[index]
+    const h = resolve<H>(raw, step, where)
+    rule.validate(h, new Check(where, raw as Readonly<Record<string, unknown>>, step))
+    return h
+  }
+  // Validates every configuration now; init reuses the step-0 values.
+  const initial = configs.map((_, i) => resolveAt(i, 0))
+
+  /** Index into configs of each parameter, after checking that listed names exist. */
+  const assignGroups = (named: Named, where: string): number[] => {
+    const known = new Set(named.names)
+    groups.forEach((g, i) => {
+      if (!Array.isArray(g.params)) return
+      for (const n of g.params as readonly string[]) {
+        if (!known.has(n)) throw new ArgumentError(`${where}: groups[${i}].params names '${n}', which is not a parameter (parameters: ${named.names.join(', ')})`)
+      }
+    })
+    return named.names.map((n, j) => {
+      const i = groups.findIndex((g) => selects(g.params, n, named.leaves[j]))
+      return i + 1
+    })
+  }
+
+  const init = (params: ParamTree): OptimizerState => {
+    const where = `${name}.init`
+    const named = flattenNamed(params, where, 'params')
+    const assignment = assignGroups(named, where)
+    const slots = named.names.map((n, j): [string, OrderedMap<string, Tensor>] => {
+      const p = named.leaves[j]
+      checkFloat(p, where, `parameter '${n}'`)
+      return [n, OrderedMap(Object.entries(rule.init(p, initial[assignment[j]])))]
+    })
+    return Object.freeze({ optimizer: name, step: 0, slots: OrderedMap(slots) })
+  }
+
+  const checkState = (state: OptimizerState, named: Named, where: string): void => {
+    if (typeof state !== 'object' || state === null || !OrderedMap.isOrderedMap(state.slots)) {
+      throw new ArgumentError(`${where}: state must be an optimizer state from init() or a previous step(), got ${describe(state)}`)
+    }
+    if (state.optimizer !== name) throw new ArgumentError(`${where}: the state was made by ${String(state.optimizer)}, not ${name}`)
+    if (!Number.isSafeInteger(state.step) || state.step < 0) throw new ArgumentError(`${where}: state.step must be a non-negative integer, got ${String(state.step)}`)
+    const known = new Set(named.names)
+    for (const n of state.slots.keys()) {
+      if (!known.has(n)) throw new ArgumentError(`${where}: the state has an entry for '${n}', which is not a parameter (was it made for other parameters?)`)
+    }
+    named.names.forEach((n, j) => {
+      const slots = state.slots.get(n)
+      if (slots === undefined) throw new ArgumentError(`${where}: the state has no entry for parameter '${n}' (make the state with init() for these parameters)`)
+      const p = named.leaves[j]
+      for (const [s, t] of slots) {
+        const expected = rule.scalarSlots?.includes(s) === true ? [] : p.shape
+        if (!(t instanceof Tensor) || t.shape.length !== expected.length || t.shape.some((d, k) => d !== expected[k])) {
+          throw new ShapeError(`${where}: state '${s}' of parameter '${n}' has shape ${t instanceof Tensor ? fmtShape(t.shape) : describe(t)}, expected ${fmtShape(expected)}`)
+        }
+        checkFloat(t, where, `state '${s}' of parameter '${n}'`)
+      }
+    })
+  }
+
+  const step = <P extends ParamTree>(params: P, grads: ParamTree, state: OptimizerState): StepResult<P, OptimizerState> => {
+    const where = `${name}.step`
+    const named = flattenNamed(params, where, 'params')
+    const gradNamed = flattenNamed(grads, where, 'grads')
+    const gradOf = new Map(gradNamed.names.map((n, j) => [n, gradNamed.leaves[j]]))
+    const known = new Set(named.names)
+    for (const n of gradNamed.names) {
+      if (!known.has(n)) throw new ArgumentError(`${where}: grads has an entry '${n}', which is not a parameter`)
+    }
+    checkState(state, named, where)
+    const assignment = assignGroups(named, where)
+    const k = state.step
+    const resolved: (Resolved<H> | undefined)[] = configs.map(() => undefined)
+    const newLeaves: Tensor[] = []
+    const newSlots: [string, OrderedMap<string, Tensor>][] = []
+    named.names.forEach((n, j) => {
+      const p = named.leaves[j]
+      const g = gradOf.get(n)
+      if (g === undefined) throw new ArgumentError(`${where}: grads has no gradient for parameter '${n}'`)
+      checkFloat(p, where, `parameter '${n}'`)
+      checkFloat(g, where, `the gradient of '${n}'`)
+      if (g.shape.length !== p.shape.length || g.shape.some((d, i) => d !== p.shape[i])) {
+        throw new ShapeError(`${where}: the gradient of '${n}' has shape ${fmtShape(g.shape)}, but the parameter has shape ${fmtShape(p.shape)}`)
+      }
+      const c = assignment[j]
+      const h = (resolved[c] ??= resolveAt(c, k))
+      const old = state.slots.get(n) as OrderedMap<string, Tensor>
+      const slotData: Record<string, Float64Array> = {}
+      for (const [s, t] of old) slotData[s] = asFloat64(t)
+      const out = rule.update({ p: asFloat64(p), g: asFloat64(g), slots: slotData, h, t: k + 1 })
+      newLeaves.push(fromFloat64(out.p, p, p.shape))
+      const slots = Object.entries(out.slots).map(([s, data]): [string, Tensor] => {
+        const before = old.get(s)
+        return [s, fromFloat64(data, before ?? p, before?.shape ?? p.shape)]
+      })
+      newSlots.push([n, OrderedMap(slots)])
+    })
+    const rebuilt = flattenTree(params, where).rebuild(newLeaves) as P
+    return Object.freeze({ params: rebuilt, state: Object.freeze({ optimizer: name, step: k + 1, slots: OrderedMap(newSlots) }) })
+  }
+
+  return Object.freeze({ name, options: base, groups, init, step })
+}
+
+/** A tensor shaped and typed like `p` (float32 or float64) filled with `value`. */
+export function fullLike(p: Tensor, value: number): Tensor {
+  const data = p.dtype === 'float64' ? new Float64Array(p.size) : new Float32Array(p.size)
+  if (value !== 0) data.fill(value)
+  return new Tensor(data, p.shape)
+}
+
+/** A 0-d float64 tensor holding `value` (a per-parameter scalar slot). */
+export function scalarSlot(value: number): Tensor {
+  return new Tensor(new Float64Array([value]), [])
+}
