@@ -35,5 +35,5 @@ export type {
 } from './schedules.ts'
 export { clipGradNorm, clipGradValue } from './clip.ts'
 export type { ClipGradNormOptions, ClipGradNormResult } from './clip.ts'
-export { optimizerStateToTensors, optimizerStateFromTensors, OPTIMIZER_STATE_FORMAT } from './state.ts'
+export { optimizerStateToTensors, optimizerStateFromTensors, saveOptimizerState, loadOptimizerState, OPTIMIZER_STATE_FORMAT } from './state.ts'
 export type { SerializedOptimizerState } from './state.ts'

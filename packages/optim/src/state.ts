@@ -6,7 +6,7 @@
  * @module
  */
 import { Map as IMap, OrderedMap } from 'immutable'
-import { ArgumentError, Tensor } from '@graphgrad/core'
+import { ArgumentError, Tensor, loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '@graphgrad/core'
 import type { OptimizerState } from './optimizer.ts'
 
 /** The `format` metadata value of a saved optimizer state. */
@@ -92,4 +92,15 @@ export function optimizerStateFromTensors(serialized: { readonly tensors: IMap<s
     step,
     slots: OrderedMap([...slots].map(([p, s]) => [p, OrderedMap(s)] as [string, OrderedMap<string, Tensor>])),
   })
+}
+
+/** An optimizer state as the bytes of a safetensors file (step count and parameter names in its metadata). */
+export function saveOptimizerState(state: OptimizerState): Uint8Array {
+  const { tensors, metadata } = optimizerStateToTensors(state)
+  return saveSafetensors(tensors, metadata)
+}
+
+/** Reads an optimizer state back from {@link saveOptimizerState}'s bytes. */
+export function loadOptimizerState(bytes: Uint8Array): OptimizerState {
+  return optimizerStateFromTensors({ tensors: loadSafetensors(bytes), metadata: readSafetensorsMetadata(bytes) })
 }

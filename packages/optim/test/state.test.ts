@@ -7,7 +7,8 @@ import { OrderedMap } from 'immutable'
 import { Tensor, type TensorTree } from '@graphgrad/core'
 import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '@graphgrad/core'
 import {
-  OPTIMIZER_STATE_FORMAT, adam, cosineAnnealingLR, optimizerStateFromTensors, optimizerStateToTensors, sgd,
+  OPTIMIZER_STATE_FORMAT, adam, cosineAnnealingLR, loadOptimizerState, optimizerStateFromTensors, optimizerStateToTensors,
+  saveOptimizerState, sgd,
   type ConfiguredOptimizer, type OptimizerState, type ParamTree,
 } from '../src/index.ts'
 import { CONFIGS, make } from './configs.ts'
@@ -32,9 +33,7 @@ function train(opt: ConfiguredOptimizer<unknown>, params: ParamTree, state: Opti
 
 /** Saves a state to safetensors bytes and reads it back. */
 function roundTrip(state: OptimizerState): OptimizerState {
-  const { tensors, metadata } = optimizerStateToTensors(state)
-  const bytes = saveSafetensors(tensors, metadata)
-  return optimizerStateFromTensors({ tensors: loadSafetensors(bytes), metadata: readSafetensorsMetadata(bytes) })
+  return loadOptimizerState(saveOptimizerState(state))
 }
 
 describe('resuming from a saved state gives exactly the uninterrupted numbers', () => {
