@@ -6,10 +6,11 @@
  */
 import { matmulGroup } from './matmul.ts'
 import { overheadGroup } from './overhead.ts'
+import { lstmGroup } from './lstm.ts'
 import type { BenchGroup, BenchResult } from './timing.ts'
 
 /** Every group, in run order. A new group is one file plus one entry here. */
-export const GROUPS: readonly BenchGroup[] = [matmulGroup, overheadGroup]
+export const GROUPS: readonly BenchGroup[] = [matmulGroup, overheadGroup, lstmGroup]
 
 /** Parsed command line. */
 export interface BenchArgs {

@@ -46,7 +46,7 @@ const NOT_OPS: Readonly<Record<string, string>> = {
   key: 'random keys', splitKey: 'random keys', foldIn: 'random keys',
   grad: 'transform', valueAndGrad: 'transform', vjp: 'transform', jvp: 'transform', gradTree: 'transform helper',
   noGrad: 'recording control', detectAnomaly: 'recording control', liveGraphNodes: 'graph statistics', traceGraph: 'graph export',
-  stopGradient: 'cuts the gradient by definition',
+  stopGradient: 'cuts the gradient by definition', customOp: 'builds user-defined ops (checked by the user with gradcheck)',
   flattenTree: 'trees', mapTree: 'trees', flattenParams: 'trees', unflattenParams: 'trees',
   loadSafetensors: 'I/O', saveSafetensors: 'I/O', readSafetensorsMetadata: 'I/O',
   registeredOps: 'the registry', hasGradient: 'the registry',

@@ -1,0 +1,9 @@
+/**
+ * `@graphgrad/core/internal`: the pieces that fused ops in other packages build on — the
+ * recording hook every op calls, and the GEMM kernel. Stable enough for graphgrad's own
+ * packages; users writing ops should prefer {@link customOp} from the main entry.
+ * @packageDocumentation
+ */
+export { isRecording, makeOutput } from './autodiff/recording.ts'
+export { gemm } from './kernels/matmul.ts'
+export { compileKernel, dtypeKey } from './kernels/specialize.ts'

@@ -1,0 +1,174 @@
+/**
+ * The time loop of a fused recurrent layer, over typed arrays only: for each step one GEMM
+ * `h_{t-1} W_hh^T` and one call of the cell's pointwise kernel; backward runs the steps in
+ * reverse with the cell's hand-written backward kernel, one GEMM per step for `dh_{t-1}`,
+ * and a single GEMM over all steps for `dW_hh`.
+ *
+ * Variable lengths follow packed-sequence semantics: a row whose sequence is over at step t
+ * keeps its state and emits zeros, so the forward direction stops at the row's own last
+ * step and the reverse direction starts there.
+ *
+ * Everything here is Float64Array except the weight, which only GEMM reads (it packs any
+ * dtype); so every loop is monomorphic.
+ * @module
+ */
+import { gemm } from './core.ts'
+
+/** The pointwise part of one recurrent cell, for one time step of B rows. */
+export interface CellKernel {
+  /** Gate blocks of H in the projections: LSTM 4, GRU 3, RNN 1. */
+  readonly gates: number
+  /** Whether the state has a cell part `c` besides `h` (LSTM). */
+  readonly hasCell: boolean
+  /** Floats kept per row per step for backward, in units of H. */
+  readonly cacheWidth: number
+  /**
+   * One forward step. `gx` [B,G*H] is the input projection (with folded biases), `pre`
+   * [B,G*H] is `h_{t-1} W_hh^T` (plus `b_hh` when it stays in the step). Writes `hOut`,
+   * `cOut` (cells with state c) and `cache`.
+   */
+  forward(B: number, H: number, gx: Float64Array, pre: Float64Array, hPrev: Float64Array, cPrev: Float64Array,
+    hOut: Float64Array, cOut: Float64Array, cache: Float64Array): void
+  /**
+   * One backward step from `dh`, `dc` (the cotangents of h_t, c_t): writes the cotangents
+   * of `gx` and of `pre` ([B,G*H]), the part of `dhPrev` that does not go through W_hh, and
+   * `dcPrev`.
+   */
+  backward(B: number, H: number, cache: Float64Array, hPrev: Float64Array, cPrev: Float64Array, hNew: Float64Array,
+    cNew: Float64Array, dh: Float64Array, dc: Float64Array, dgx: Float64Array, dpre: Float64Array,
+    dhPrev: Float64Array, dcPrev: Float64Array): void
+}
+
+/** The sizes and the direction of one scan. */
+export interface ScanShape {
+  /** Time steps. */
+  readonly T: number
+  /** Batch rows. */
+  readonly B: number
+  /** Hidden size. */
+  readonly H: number
+  /** Walk t = T-1 .. 0. */
+  readonly reverse: boolean
+  /** Per-row sequence lengths in [1, T], or null when every row has T steps. */
+  readonly lengths: Int32Array | null
+}
+
+/** What forward keeps for backward: the states in processing order and the cell caches. */
+export interface ScanTape {
+  /** [T+1, B, H]: slot s is the state before processing step s (slot 0 is h0). */
+  readonly hs: Float64Array
+  /** As `hs` for the cell state (empty for cells without one). */
+  readonly cs: Float64Array
+  /** [T, B, cacheWidth*H]. */
+  readonly cache: Float64Array
+}
+
+/** The cotangents a scan's backward produces. */
+export interface ScanGrads {
+  /** [T, B, G*H], in time order. */
+  readonly dgx: Float64Array
+  /** [B, H]. */
+  readonly dh0: Float64Array
+  /** [B, H] (empty without cell state). */
+  readonly dc0: Float64Array
+  /** [G*H, H]. */
+  readonly dw: Float64Array
+  /** [G*H]: the sum of the `pre` cotangents, i.e. the gradient of a b_hh kept in the step. */
+  readonly dbhh: Float64Array
+}
+
+const EMPTY = new Float64Array(0)
+
+function active(shape: ScanShape, t: number, b: number): boolean {
+  return shape.lengths === null || t < shape.lengths[b]
+}
+
+/**
+ * Runs the recurrence. `gx` is [T,B,G*H] in time order, `w` is W_hh [G*H, H] in any float
+ * dtype, `bhh` [G*H] or empty. Writes `out` [T+S, B, H] (S = 2 with a cell state, else 1):
+ * rows 0..T-1 the outputs h_t in time order (zero past a row's length), row T the final h,
+ * row T+1 the final c.
+ */
+export function scanForward(k: CellKernel, shape: ScanShape, gx: Float64Array, h0: Float64Array, c0: Float64Array,
+  w: Float32Array | Float64Array, bhh: Float64Array, out: Float64Array): ScanTape {
+  const { T, B, H, reverse } = shape
+  const GH = k.gates * H
+  const BH = B * H
+  const CW = k.cacheWidth * H
+  const hs = new Float64Array((T + 1) * BH)
+  const cs = k.hasCell ? new Float64Array((T + 1) * BH) : EMPTY
+  const cache = new Float64Array(T * B * CW)
+  const pre = new Float64Array(B * GH)
+  hs.set(h0)
+  if (k.hasCell) cs.set(c0)
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s
+    const hPrev = hs.subarray(s * BH, (s + 1) * BH)
+    const hNew = hs.subarray((s + 1) * BH, (s + 2) * BH)
+    const cPrev = k.hasCell ? cs.subarray(s * BH, (s + 1) * BH) : EMPTY
+    const cNew = k.hasCell ? cs.subarray((s + 1) * BH, (s + 2) * BH) : EMPTY
+    gemm(hPrev, 0, false, w, 0, true, pre, 0, B, GH, H)
+    if (bhh.length > 0) {
+      for (let b = 0; b < B; b++) for (let j = 0; j < GH; j++) pre[b * GH + j] += bhh[j]
+    }
+    k.forward(B, H, gx.subarray(t * B * GH, (t + 1) * B * GH), pre, hPrev, cPrev, hNew, cNew, cache.subarray(s * B * CW, (s + 1) * B * CW))
+    for (let b = 0; b < B; b++) {
+      const r = b * H
+      if (active(shape, t, b)) {
+        for (let j = 0; j < H; j++) out[t * BH + r + j] = hNew[r + j]
+      } else {
+        for (let j = 0; j < H; j++) hNew[r + j] = hPrev[r + j]
+        if (k.hasCell) for (let j = 0; j < H; j++) cNew[r + j] = cPrev[r + j]
+      }
+    }
+  }
+  out.set(hs.subarray(T * BH, (T + 1) * BH), T * BH)
+  if (k.hasCell) out.set(cs.subarray(T * BH, (T + 1) * BH), (T + 1) * BH)
+  return { hs, cs, cache }
+}
+
+/** Backpropagation through time of {@link scanForward}, from the cotangent `g` of its `out`. */
+export function scanBackward(k: CellKernel, shape: ScanShape, tape: ScanTape, g: Float64Array, w: Float32Array | Float64Array): ScanGrads {
+  const { T, B, H, reverse } = shape
+  const GH = k.gates * H
+  const BH = B * H
+  const CW = k.cacheWidth * H
+  const { hs, cs, cache } = tape
+  let dh = g.slice(T * BH, (T + 1) * BH)
+  let dc = k.hasCell ? g.slice((T + 1) * BH, (T + 2) * BH) : EMPTY
+  let dhPrev = new Float64Array(BH)
+  let dcPrev = k.hasCell ? new Float64Array(BH) : EMPTY
+  const through = new Float64Array(BH)
+  const dgx = new Float64Array(T * B * GH)
+  const dpreAll = new Float64Array(T * B * GH)
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s
+    for (let b = 0; b < B; b++) {
+      if (active(shape, t, b)) for (let j = b * H; j < (b + 1) * H; j++) dh[j] += g[t * BH + j]
+    }
+    const dgxT = dgx.subarray(t * B * GH, (t + 1) * B * GH)
+    const dpre = dpreAll.subarray(s * B * GH, (s + 1) * B * GH)
+    k.backward(B, H, cache.subarray(s * B * CW, (s + 1) * B * CW),
+      hs.subarray(s * BH, (s + 1) * BH), k.hasCell ? cs.subarray(s * BH, (s + 1) * BH) : EMPTY,
+      hs.subarray((s + 1) * BH, (s + 2) * BH), k.hasCell ? cs.subarray((s + 1) * BH, (s + 2) * BH) : EMPTY,
+      dh, dc, dgxT, dpre, dhPrev, dcPrev)
+    for (let b = 0; b < B; b++) {
+      if (active(shape, t, b)) continue
+      // A finished row skipped this step: its cotangent passes straight through.
+      dgxT.fill(0, b * GH, (b + 1) * GH)
+      dpre.fill(0, b * GH, (b + 1) * GH)
+      for (let j = b * H; j < (b + 1) * H; j++) dhPrev[j] = dh[j]
+      if (k.hasCell) for (let j = b * H; j < (b + 1) * H; j++) dcPrev[j] = dc[j]
+    }
+    gemm(dpre, 0, false, w, 0, false, through, 0, B, H, GH)
+    for (let j = 0; j < BH; j++) dhPrev[j] += through[j]
+    ;[dh, dhPrev] = [dhPrev, dh]
+    ;[dc, dcPrev] = [dcPrev, dc]
+  }
+  const dw = new Float64Array(GH * H)
+  // dW_hh = sum over steps of dpre_s^T h_{s-1}: one GEMM over all T*B rows at once.
+  gemm(dpreAll, 0, true, hs, 0, false, dw, 0, GH, H, T * B)
+  const dbhh = new Float64Array(GH)
+  for (let r = 0; r < T * B; r++) for (let j = 0; j < GH; j++) dbhh[j] += dpreAll[r * GH + j]
+  return { dgx, dh0: dh, dc0: dc, dw, dbhh }
+}

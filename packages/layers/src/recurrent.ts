@@ -1,0 +1,351 @@
+/**
+ * The recurrent layers `rnn`, `lstm` and `gru`: one shell shared by the three cell
+ * families, with PyTorch's options, parameter names (state_dict order), initialisation,
+ * state layout, bidirectional and multi-layer stacking, inter-layer dropout and packed
+ * variable-length semantics.
+ *
+ * Per layer and direction, the input projection of all time steps is one matmul before
+ * the time loop; the loop itself is one fused op (default) or the composed cell per step.
+ * @module
+ */
+import { ArgumentError, DTypeError, ShapeError, Tensor, add, concat, fmtShape, foldIn, matmul, reshape, select, stack, transpose, zeros } from '@graphgrad/core'
+import type { CaseSampler, DType, GradSpec } from '@graphgrad/core'
+import { OrderedMap } from 'immutable'
+import type { ApplyOptions, Layer, Params } from './layer.ts'
+import { checkSize, param } from './compose.ts'
+import { applyDropout } from './dropout.ts'
+import { uniformInit } from './init.ts'
+import { type CellFamily, scan } from './cells/recurrence.ts'
+import { lstmCellSpecs, lstmFamily } from './cells/lstm.ts'
+import { gruCellSpecs, gruFamily } from './cells/gru.ts'
+import { type Nonlinearity, rnnCellSpecs, rnnFamilies } from './cells/rnn.ts'
+
+export { lstmCell, lstmCellFused, type LSTMState } from './cells/lstm.ts'
+export { gruCell, gruCellFused } from './cells/gru.ts'
+export { rnnCell, rnnCellFused, type Nonlinearity } from './cells/rnn.ts'
+
+/** Constructor options shared by {@link rnn}, {@link lstm} and {@link gru}: PyTorch's, in camelCase. */
+export interface RecurrentOptions {
+  /** Features of the input x. */
+  inputSize: number
+  /** Features of the hidden state h. */
+  hiddenSize: number
+  /** Stacked layers; layer k+1 reads the outputs of layer k (default 1). */
+  numLayers?: number
+  /** Whether the layers have `bias_ih` and `bias_hh` (default true). */
+  bias?: boolean
+  /** Input and output are [batch, seq, feature] instead of [seq, batch, feature] (default false). States are always [layers*directions, batch, hidden]. */
+  batchFirst?: boolean
+  /** Dropout probability on the outputs of every layer but the last, in training only (default 0). */
+  dropout?: number
+  /** Run a second, reverse-time direction per layer and concatenate the outputs, forward first (default false). */
+  bidirectional?: boolean
+  /** dtype of the parameters `init` creates (default float32). */
+  dtype?: DType
+  /**
+   * Run each direction of each layer as one fused op with a hand-written VJP (default true, fast,
+   * first derivatives only), or as the cell composed from core ops at every step (slower,
+   * differentiable to any order).
+   */
+  fused?: boolean
+}
+
+/** Options of {@link rnn}. */
+export interface RNNOptions extends RecurrentOptions {
+  /** The Elman network's nonlinearity f (default 'tanh'). */
+  nonlinearity?: Nonlinearity
+}
+
+/** Per-call options of {@link rnn} and {@link gru}. */
+export interface RecurrentApplyOptions extends ApplyOptions {
+  /** Initial hidden state [layers*directions, batch, hidden] (default zeros). */
+  h0?: Tensor
+  /**
+   * Length of each sequence of the batch, in batch order, each in [1, seq]: steps past a
+   * sequence's length are never read, its outputs there are zero and its final state is
+   * the one at its last valid step, as PyTorch's packed sequences give.
+   */
+  lengths?: readonly number[] | Tensor
+}
+
+/** Per-call options of {@link lstm}. */
+export interface LSTMApplyOptions extends RecurrentApplyOptions {
+  /** Initial cell state [layers*directions, batch, hidden] (default zeros). */
+  c0?: Tensor
+}
+
+/** What {@link rnn} and {@link gru} return. */
+export interface RecurrentOutput {
+  /** The last layer's h at every step, directions concatenated: [seq, batch, D*hidden] ([batch, seq, D*hidden] when batchFirst). */
+  output: Tensor
+  /** Final hidden state of every layer and direction, [layers*directions, batch, hidden]; row k*D+d is layer k, direction d. */
+  hN: Tensor
+}
+
+/** What {@link lstm} returns. */
+export interface LSTMOutput extends RecurrentOutput {
+  /** Final cell state, laid out as `hN`. */
+  cN: Tensor
+}
+
+interface Config {
+  readonly family: CellFamily
+  readonly where: string
+  readonly inputSize: number
+  readonly hidden: number
+  readonly layers: number
+  readonly directions: number
+  readonly bias: boolean
+  readonly batchFirst: boolean
+  readonly dropout: number
+  readonly dtype: DType
+  readonly fused: boolean
+}
+
+function configure(family: CellFamily, where: string, o: RecurrentOptions): Config {
+  if (o === null || typeof o !== 'object') throw new ArgumentError(`${where}: options must be an object with inputSize and hiddenSize`)
+  const dropout = o.dropout ?? 0
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) throw new ArgumentError(`${where}: dropout must be a probability in [0, 1], got ${String(dropout)}`)
+  const dtype = o.dtype ?? 'float32'
+  if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`${where}: dtype must be float32 or float64, got ${String(dtype)}`)
+  return {
+    family,
+    where,
+    inputSize: checkSize(o.inputSize, 'inputSize', where),
+    hidden: checkSize(o.hiddenSize, 'hiddenSize', where),
+    layers: checkSize(o.numLayers ?? 1, 'numLayers', where),
+    directions: o.bidirectional === true ? 2 : 1,
+    bias: o.bias ?? true,
+    batchFirst: o.batchFirst ?? false,
+    dropout,
+    dtype,
+    fused: o.fused ?? true,
+  }
+}
+
+/** The parameters of one direction of one layer, in state_dict order, with their shapes. */
+function directionParams(cfg: Config, k: number, d: number): [string, number[]][] {
+  const sfx = `_l${k}${d === 1 ? '_reverse' : ''}`
+  const GH = cfg.family.kernel.gates * cfg.hidden
+  const inSize = k === 0 ? cfg.inputSize : cfg.directions * cfg.hidden
+  const list: [string, number[]][] = [[`weight_ih${sfx}`, [GH, inSize]], [`weight_hh${sfx}`, [GH, cfg.hidden]]]
+  if (cfg.bias) list.push([`bias_ih${sfx}`, [GH]], [`bias_hh${sfx}`, [GH]])
+  return list
+}
+
+/** Every parameter name and shape of a layer stack, in PyTorch's state_dict order. */
+function parameterShapes(cfg: Config): [string, number[]][] {
+  const all: [string, number[]][] = []
+  for (let k = 0; k < cfg.layers; k++) for (let d = 0; d < cfg.directions; d++) all.push(...directionParams(cfg, k, d))
+  return all
+}
+
+function init(cfg: Config, seed: Parameters<Layer['init']>[0]): Params {
+  // PyTorch's reset_parameters: every weight and bias uniform in ±1/sqrt(hidden).
+  const draw = uniformInit(1 / Math.sqrt(cfg.hidden))
+  return OrderedMap(parameterShapes(cfg).map(([name, shape], i) => [name, draw(shape, foldIn(seed, i), { dtype: cfg.dtype })])) as Params
+}
+
+function shaped(cfg: Config, params: Params, name: string, shape: number[], dtype: DType): Tensor {
+  const p = param(params, name, cfg.where)
+  if (p.shape.length !== shape.length || p.shape.some((n, i) => n !== shape[i])) {
+    throw new ShapeError(`${cfg.where}: parameter '${name}' must have shape ${fmtShape(shape)}, got ${fmtShape(p.shape)}`)
+  }
+  if (p.dtype !== dtype) throw new DTypeError(`${cfg.where}: parameter '${name}' is ${p.dtype} but the input is ${dtype}`)
+  return p
+}
+
+function checkLengths(cfg: Config, lengths: readonly number[] | Tensor | undefined, T: number, B: number): number[] | null {
+  if (lengths === undefined) return null
+  const list = lengths instanceof Tensor ? Array.from(lengths._data) : lengths
+  if (!Array.isArray(list) && !(lengths instanceof Tensor)) throw new ArgumentError(`${cfg.where}: lengths must be an array of numbers, got ${typeof lengths}`)
+  if (lengths instanceof Tensor && lengths.rank !== 1) throw new ShapeError(`${cfg.where}: lengths must be 1-d, got shape ${fmtShape(lengths.shape)}`)
+  if (list.length !== B) throw new ShapeError(`${cfg.where}: lengths has ${list.length} entries but the batch has ${B} sequences`)
+  list.forEach((n, b) => {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new ArgumentError(`${cfg.where}: lengths[${b}] = ${String(n)} must be a positive integer`)
+    if (n > T) throw new ArgumentError(`${cfg.where}: lengths[${b}] = ${n} is longer than the sequence (${T} steps)`)
+  })
+  return list.every((n) => n === T) ? null : list.slice()
+}
+
+function checkState(cfg: Config, name: string, s: Tensor | undefined, B: number, dtype: DType): Tensor | null {
+  if (s === undefined) return null
+  if (!(s instanceof Tensor)) throw new ArgumentError(`${cfg.where}: ${name} must be a Tensor, got ${typeof s}`)
+  const want = [cfg.layers * cfg.directions, B, cfg.hidden]
+  if (s.rank !== 3 || s.shape.some((n, i) => n !== want[i])) {
+    throw new ShapeError(`${cfg.where}: ${name} must have shape ${fmtShape(want)} (layers*directions, batch, hidden), got ${fmtShape(s.shape)}`)
+  }
+  if (s.dtype !== dtype) throw new DTypeError(`${cfg.where}: ${name} is ${s.dtype} but the input is ${dtype}`)
+  return s
+}
+
+function checkInput(cfg: Config, x: Tensor): void {
+  if (!(x instanceof Tensor)) throw new ArgumentError(`${cfg.where}: the input must be a Tensor, got ${typeof x}`)
+  const layout = cfg.batchFirst ? '[batch, seq, inputSize]' : '[seq, batch, inputSize]'
+  if (x.rank !== 3) throw new ShapeError(`${cfg.where}: expected an input of rank 3 ${layout}, got shape ${fmtShape(x.shape)}`)
+  if (x.shape[2] !== cfg.inputSize) throw new ShapeError(`${cfg.where}: expected ${cfg.inputSize} input features (inputSize), got shape ${fmtShape(x.shape)} ${layout}`)
+  if (x.dtype === 'int32') throw new DTypeError(`${cfg.where}: the input must be float32 or float64, got int32`)
+  if (x.shape[cfg.batchFirst ? 1 : 0] === 0) throw new ShapeError(`${cfg.where}: the sequence is empty (shape ${fmtShape(x.shape)})`)
+}
+
+interface RunResult {
+  output: Tensor
+  hN: Tensor
+  cN: Tensor | null
+}
+
+function run(cfg: Config, params: Params, x: Tensor, options: LSTMApplyOptions): RunResult {
+  checkInput(cfg, x)
+  const dtype = x.dtype
+  const seq = cfg.batchFirst ? transpose(x, 0, 1) : x
+  const [T, B] = seq.shape
+  const H = cfg.hidden
+  const hasCell = cfg.family.kernel.hasCell
+  const lengths = checkLengths(cfg, options.lengths, T, B)
+  const h0 = checkState(cfg, 'h0', options.h0, B, dtype)
+  const c0 = hasCell ? checkState(cfg, 'c0', options.c0, B, dtype) : null
+  const initial = (s: Tensor | null, row: number): Tensor => (s === null ? zeros([B, H], { dtype }) : select(s, 0, row))
+  const hs: Tensor[] = []
+  const cs: Tensor[] = []
+  let input = seq
+  for (let k = 0; k < cfg.layers; k++) {
+    if (k > 0 && cfg.dropout > 0 && options.train === true) {
+      if (options.key === undefined) throw new ArgumentError(`${cfg.where}: training with dropout > 0 needs a key (pass { train: true, key })`)
+      input = applyDropout(input, { p: cfg.dropout, train: true, key: foldIn(options.key, k) })
+    }
+    const outs: Tensor[] = []
+    for (let d = 0; d < cfg.directions; d++) {
+      const [wih, whh, bih, bhh] = directionParams(cfg, k, d).map(([name, shape]) => shaped(cfg, params, name, shape, dtype))
+      const [, In] = wih.shape
+      let gx = matmul(reshape(input, [T * B, In]), transpose(wih))
+      if (cfg.bias) gx = add(gx, cfg.family.hiddenBiasInStep ? bih : add(bih, bhh))
+      gx = reshape(gx, [T, B, wih.shape[0]])
+      const row = k * cfg.directions + d
+      const stepBias = cfg.bias && cfg.family.hiddenBiasInStep ? bhh : null
+      const r = scan(cfg.family, cfg.fused, gx, initial(h0, row), hasCell ? initial(c0, row) : null, whh, stepBias, { reverse: d === 1, lengths })
+      outs.push(r.output)
+      hs.push(r.h)
+      if (r.c !== null) cs.push(r.c)
+    }
+    input = outs.length === 1 ? outs[0] : concat(outs, 2)
+  }
+  return { output: cfg.batchFirst ? transpose(input, 0, 1) : input, hN: stack(hs, 0), cN: hasCell ? stack(cs, 0) : null }
+}
+
+/**
+ * The Elman network of the essay, `h_t = f(U x_t + W h_{t-1} + b)`, as `torch.nn.RNN`:
+ * U is `weight_ih_l{k}` [H, I], W is `weight_hh_l{k}` [H, H], b is `bias_ih_l{k} + bias_hh_l{k}`.
+ * The essay's output layer `o_t = g(V h_t)` is a {@link linear} on top of `output`:
+ * @example
+ * const cell = rnn({ inputSize: 10, hiddenSize: 32 })
+ * const head = linear({ inFeatures: 32, outFeatures: 10 })   // V
+ * const { output } = cell.apply(p.get('rnn'), x)              // [T, B, 32]
+ * const o = softmax(head.apply(p.get('head'), output))        // g = softmax
+ */
+export function rnn(options: RNNOptions): Layer<Tensor, RecurrentOutput, RecurrentApplyOptions> {
+  const nl = options?.nonlinearity ?? 'tanh'
+  if (nl !== 'tanh' && nl !== 'relu') throw new ArgumentError(`rnn: nonlinearity must be 'tanh' or 'relu', got '${String(nl)}'`)
+  const cfg = configure(rnnFamilies[nl], 'rnn', options)
+  return {
+    init: (seed) => init(cfg, seed),
+    apply: (params, x, opts = {}) => {
+      const r = run(cfg, params, x, opts)
+      return { output: r.output, hN: r.hN }
+    },
+  }
+}
+
+/**
+ * A long short-term memory layer, as `torch.nn.LSTM`: gates i, f, g, o (in that order in
+ * `weight_ih_l{k}` [4H, I] and `weight_hh_l{k}` [4H, H]), `c_t = f * c_{t-1} + i * g`,
+ * `h_t = o * tanh(c_t)`.
+ * @example
+ * const layer = lstm({ inputSize: 8, hiddenSize: 16, numLayers: 2, batchFirst: true })
+ * const params = layer.init(0)
+ * const { output, hN, cN } = layer.apply(params, x, { lengths: [5, 3] })
+ */
+export function lstm(options: RecurrentOptions): Layer<Tensor, LSTMOutput, LSTMApplyOptions> {
+  const cfg = configure(lstmFamily, 'lstm', options)
+  return {
+    init: (seed) => init(cfg, seed),
+    apply: (params, x, opts = {}) => {
+      const r = run(cfg, params, x, opts)
+      return { output: r.output, hN: r.hN, cN: r.cN as Tensor }
+    },
+  }
+}
+
+/**
+ * A gated recurrent unit layer, as `torch.nn.GRU`: gates r, z, n, with
+ * `n = tanh(W_in x + b_in + r * (W_hn h + b_hn))` (the reset gate multiplies the hidden
+ * projection including its bias) and `h_t = (1 - z) * n + z * h_{t-1}`.
+ */
+export function gru(options: RecurrentOptions): Layer<Tensor, RecurrentOutput, RecurrentApplyOptions> {
+  const cfg = configure(gruFamily, 'gru', options)
+  return {
+    init: (seed) => init(cfg, seed),
+    apply: (params, x, opts = {}) => {
+      const r = run(cfg, params, x, opts)
+      return { output: r.output, hN: r.hN }
+    },
+  }
+}
+
+/** The kinds of recurrent layer, named as the reference fixtures name them. */
+export type RecurrentKind = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu'
+
+/** Builds any recurrent layer by kind (LSTM results carry `cN`). */
+export function recurrentLayer(kind: RecurrentKind, options: RecurrentOptions): Layer<Tensor, RecurrentOutput & { cN?: Tensor }, LSTMApplyOptions> {
+  if (kind === 'lstm') return lstm(options)
+  if (kind === 'gru') return gru(options)
+  return rnn({ ...options, nonlinearity: kind === 'rnn_relu' ? 'relu' : 'tanh' })
+}
+
+/** A random small layer configuration and its float64 inputs, for gradient checks. */
+function layerSpec(kind: RecurrentKind, fused: boolean): GradSpec {
+  return {
+    secondOrder: !fused,
+    sample: (s: CaseSampler) => {
+      const I = s.int(1, 3)
+      const H = s.int(1, 3)
+      const L = s.int(1, 2)
+      const B = s.int(1, 3)
+      const T = s.int(1, 4)
+      const o: RecurrentOptions = { inputSize: I, hiddenSize: H, numLayers: L, bias: s.coin(0.7), batchFirst: s.coin(), bidirectional: s.coin(0.4), dtype: 'float64', fused }
+      const layer = recurrentLayer(kind, o)
+      const names = [...layer.init(0).keys()]
+      const shapes = [...(layer.init(0).values() as Iterable<Tensor>)].map((p) => p.shape)
+      const D = o.bidirectional === true ? 2 : 1
+      const withState = s.coin()
+      const states = withState ? (kind === 'lstm' ? 2 : 1) : 0
+      const lengths = s.coin(0.4) ? Array.from({ length: B }, (_, b) => (b === 0 ? T : s.int(1, T))) : undefined
+      const inputs = [
+        s.values(o.batchFirst === true ? [B, T, I] : [T, B, I]),
+        ...Array.from({ length: states }, () => s.values([L * D, B, H], { min: -1, max: 1 })),
+        ...shapes.map((shape) => s.values(shape, { min: -0.6, max: 0.6 })),
+      ]
+      const fn = (...xs: Tensor[]): Tensor => {
+        const params = OrderedMap(names.map((n, i) => [n, xs[1 + states + i]])) as Params
+        const r = layer.apply(params, xs[0], { h0: states > 0 ? xs[1] : undefined, c0: states > 1 ? xs[2] : undefined, lengths })
+        const parts = [r.output, r.hN, ...(r.cN === undefined ? [] : [r.cN])].map((t) => reshape(t, [-1]))
+        return concat(parts, 0)
+      }
+      const label = `${kind} I=${I} H=${H} L=${L} B=${B} T=${T}${o.bias === true ? '' : ' nobias'}${D === 2 ? ' bidir' : ''}${o.batchFirst === true ? ' batchFirst' : ''}${withState ? ' h0' : ''}${lengths === undefined ? '' : ` lengths=${lengths.join(',')}`}`
+      return { inputs, fn, label }
+    },
+  }
+}
+
+const KINDS: readonly RecurrentKind[] = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru']
+
+/**
+ * Gradient-check specs of the recurrent layers and their cells: whole layers on small
+ * random configurations (`lstm`, ..., with the fused op; `lstm_composed`, ... with the
+ * composed cells, which support second derivatives), and each cell, fused and composed.
+ */
+export const recurrentSpecs: Readonly<Record<string, GradSpec>> = {
+  ...Object.fromEntries(KINDS.flatMap((k) => [[k, layerSpec(k, true)], [`${k}_composed`, layerSpec(k, false)]])),
+  ...lstmCellSpecs,
+  ...gruCellSpecs,
+  ...rnnCellSpecs,
+}
