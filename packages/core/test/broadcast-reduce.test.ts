@@ -2,19 +2,8 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { type Tensor, add, max, mean, min, mul, prod, randn, sub, sum, maximum, where, greater, argmax, argmin, variance, logsumexp, norm } from '@graphgrad/core'
+import { ravel, unravel } from '../../../testdata/testing.ts'
 
-/** Row-major multi-index of flat position i. */
-function unravel(i: number, shape: readonly number[]): number[] {
-  const idx = new Array<number>(shape.length)
-  for (let d = shape.length - 1; d >= 0; d--) {
-    idx[d] = i % shape[d]
-    i = Math.floor(i / shape[d])
-  }
-  return idx
-}
-function ravel(idx: readonly number[], shape: readonly number[]): number {
-  return idx.reduce((acc, v, d) => acc * shape[d] + v, 0)
-}
 /** Value of `t` at output index `idx` under NumPy broadcasting to an output of rank idx.length. */
 function at(t: Tensor, idx: readonly number[]): number {
   const lead = idx.length - t.rank

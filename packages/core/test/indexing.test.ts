@@ -1,32 +1,17 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import {
   ArgumentError, CaseSampler, DTypeError, ShapeError, Tensor, grad, hasGradient, loadSafetensors, mul,
   registeredOps, square, sum, tensor, vjp, type DType,
 } from '@graphgrad/core'
 import { gather, indexAdd, indexSelect, oneHot, scatterAdd } from '../src/ops/indexing.ts'
+import { checkVjp as checkVjpFd, ravel, sizeOf, unravel } from '../../../testdata/testing.ts'
 
 // ---------------------------------------------------------------- helpers
 
 const f64 = (data: ArrayLike<number>, shape: readonly number[]): Tensor => tensor(Float64Array.from(data), { shape })
 const i32 = (data: ArrayLike<number>, shape: readonly number[]): Tensor => tensor(Int32Array.from(data), { shape })
-const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1)
-
-function unravel(i: number, shape: readonly number[]): number[] {
-  const idx = new Array<number>(shape.length)
-  for (let d = shape.length - 1; d >= 0; d--) {
-    idx[d] = i % shape[d]
-    i = Math.floor(i / shape[d])
-  }
-  return idx
-}
-function ravel(idx: readonly number[], shape: readonly number[]): number {
-  let p = 0
-  for (let d = 0; d < shape.length; d++) p = p * shape[d] + idx[d]
-  return p
-}
-
 /** Naive torch.gather. */
 function refGather(x: Tensor, axis: number, index: Tensor): number[] {
   return Array.from({ length: index.size }, (_, o) => {
@@ -68,31 +53,10 @@ function refIndexAdd(x: Tensor, axis: number, index: Tensor, src: Tensor): numbe
 
 const hasRepeats = (index: Tensor): boolean => new Set(index.data).size < index.size
 
-/**
- * Checks the VJP of `f` at `inputs` against central finite differences of
- * `sum(f(...) * r)` for a fixed random cotangent `r` (float64).
- */
+/** Finite-difference check of the VJP of `f` with this file's cotangent (a CaseSampler draw) and tolerances. */
 function checkVjp(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], seed = 1, eps = 1e-6, tol = 1e-6): void {
-  const [out, pullback] = vjp(f, ...inputs)
-  const s = new CaseSampler(seed)
-  const r = s.values(out.shape)
-  const analytic = pullback(r) as Tensor[]
-  const loss = (xs: Tensor[]): number => sum(mul(f(...xs), r)).item()
-  inputs.forEach((x, i) => {
-    const numeric = new Float64Array(x.size)
-    for (let j = 0; j < x.size; j++) {
-      const shifted = (d: number): Tensor[] => inputs.map((t, k) => {
-        if (k !== i) return t
-        const data = t.data
-        data[j] += d
-        return f64(data, t.shape)
-      })
-      numeric[j] = (loss(shifted(eps)) - loss(shifted(-eps))) / (2 * eps)
-    }
-    expect(analytic[i].shape).toEqual(x.shape)
-    const a = analytic[i].data
-    for (let j = 0; j < x.size; j++) expect(Math.abs(a[j] - numeric[j])).toBeLessThan(tol * (1 + Math.abs(numeric[j])))
-  })
+  const cotangent = (shape: readonly number[]): Tensor => new CaseSampler(seed).values(shape)
+  expect(checkVjpFd(f, inputs, { cotangent, eps, atol: tol, rtol: tol, strict: true })).toBeNull()
 }
 
 /** The gradient of `sum(f(x, ...)^2 * w)` with respect to the first input: nonlinear, so its own VJP exercises second derivatives. */
@@ -331,7 +295,10 @@ function expectClose(actual: Tensor, expected: Tensor): void {
   for (let i = 0; i < e.length; i++) expect(Math.abs(a[i] - e[i])).toBeLessThanOrEqual(1e-10 + 1e-8 * Math.abs(e[i]))
 }
 
-describe('PyTorch reference cases', () => {
+// The public fixtures by name; reference-ops.test.ts runs whatever ops cases the manifest has.
+const hasPublicFixtures = existsSync(new URL('../../../testdata/reference/ops_58_gather_repeated.safetensors', import.meta.url))
+
+describe.runIf(hasPublicFixtures)('PyTorch reference cases', () => {
   it('ops_58: torch.gather(a, 1, idx) with repeated indices', () => {
     const c = loadCase('ops_58_gather_repeated.safetensors')
     const idx = c.get('idx') as Tensor
