@@ -8,6 +8,7 @@ import { type DType, type TensorData, allocate, dtypeOfData } from './dtype.ts'
 import { ArgumentError, fmtShape } from './errors.ts'
 import { sizeOf } from './shape.ts'
 import { formatTensor } from './format.ts'
+import type { ScatteredCotangent } from './autodiff/accumulate.ts'
 
 /** Nested number arrays, as returned by {@link Tensor.toArray}. */
 export type NestedArray = number | NestedArray[]
@@ -28,7 +29,7 @@ export interface GraphNode {
    * returns one cotangent per input (`null` is a symbolic zero). Written with ops, so it
    * can itself be differentiated. `null` once freed.
    */
-  vjp: ((cotangent: Tensor, needs: readonly boolean[]) => (Tensor | null)[]) | null
+  vjp: ((cotangent: Tensor, needs: readonly boolean[]) => (Tensor | ScatteredCotangent | null)[]) | null
 }
 
 let liveNodes = 0

@@ -8,7 +8,7 @@
 import { GradientError, fmtShape } from '../errors.ts'
 import { type GraphNode, Tensor, releaseNode } from '../tensor.ts'
 import { activeTransforms, duringBackwardOf, withRecording } from './recording.ts'
-import { addCotangents } from './accumulate.ts'
+import { CotangentSum } from './accumulate.ts'
 
 /** Options of {@link backward}. */
 export interface BackwardOptions {
@@ -32,15 +32,18 @@ export function backward(output: Tensor, cotangent: Tensor, targets: readonly Te
 
   const nested = activeTransforms() > 1
   const free = !nested && options.retainGraph !== true
-  const cotangents = new Map<Tensor, Tensor>()
-  cotangents.set(output, cotangent)
+  const cotangents = new Map<Tensor, CotangentSum>()
+  const root = new CotangentSum(output.shape)
+  root.add(cotangent, nested)
+  cotangents.set(output, root)
 
   withRecording(nested, () => {
     for (const t of order) {
-      const g = cotangents.get(t)
+      const sum = cotangents.get(t)
       const node = t.node as GraphNode
-      if (g === undefined || node.vjp === null) continue
+      if (sum === undefined || node.vjp === null) continue
       if (free) cotangents.delete(t)
+      const g = sum.value()
       const inputs = node.inputs
       const needs = inputs.map((x) => reaches.get(x) === true)
       const vjp = node.vjp
@@ -54,14 +57,15 @@ export function backward(output: Tensor, cotangent: Tensor, targets: readonly Te
             `backward of ${node.op}: the gradient for input ${i} has shape ${fmtShape(part.shape)} but the input has shape ${fmtShape(x.shape)}`,
           )
         }
-        const prev = cotangents.get(x)
-        cotangents.set(x, prev === undefined ? part : addCotangents(prev, part))
+        let sum = cotangents.get(x)
+        if (sum === undefined) cotangents.set(x, (sum = new CotangentSum(x.shape)))
+        sum.add(part, nested)
       }
       if (free) releaseNode(node)
     }
   })
   if (free) releaseReachable(output)
-  return targets.map((t) => cotangents.get(t) ?? null)
+  return targets.map((t) => cotangents.get(t)?.value() ?? null)
 }
 
 /** Marks, for every tensor reachable from `root`, whether a target lies behind it. */

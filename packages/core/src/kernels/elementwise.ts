@@ -129,7 +129,7 @@ export function stridedWriteInto(src: TensorData, out: TensorData, offset: numbe
   const kernel = compileKernel<StridedKernel>(
     dtypeKey('stridedWriteInto', kindOf(src), kindOf(out)),
     ['src', 'out', 'start', 's_0', 'shape'],
-    stridedLoop(1, 'out[p_0] = src[o]', 'start'),
+    () => stridedLoop(1, 'out[p_0] = src[o]', 'start'),
   )
   kernel(src, out, offset, strides, shape)
 }

@@ -6,7 +6,8 @@
  * @module
  */
 import { allocate } from '../dtype.ts'
-import { makeOutput } from '../autodiff/recording.ts'
+import { isRecording, makeOutput } from '../autodiff/recording.ts'
+import { ScatteredCotangent } from '../autodiff/accumulate.ts'
 import { stridedAddInto, stridedCopy, stridedWriteInto } from '../kernels/elementwise.ts'
 import { ArgumentError, fmtShape } from '../errors.ts'
 import { normAxis, shapesEqual, sizeOf, stridesOf } from '../shape.ts'
@@ -108,7 +109,10 @@ function readView(op: string, x: Tensor, view: View): Tensor {
     stridedCopy(x._data, offset, strides, shape, data)
   }
   const from = x.shape
-  return makeOutput(op, [x], data, shape.slice(), (g) => [scatterView(g, from, view)])
+  // Outside a recorded pass the cotangent stays scattered: the backward adds only the view's elements.
+  return makeOutput(op, [x], data, shape.slice(), (g) => [
+    isRecording() ? scatterView(g, from, view) : new ScatteredCotangent(g, from, view.offset, view.strides),
+  ])
 }
 
 /** Adds `g` (shaped like `view`) into zeros of `shape` at the view's positions: the slice's transpose. */
