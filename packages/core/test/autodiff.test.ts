@@ -178,3 +178,27 @@ describe('customOp', () => {
     expect(() => grad((t: Tensor) => sum(wrongShape(t)))(f64([1, 2]))).toThrow('wrongShape: vjp returned a cotangent of shape [] for input 0 of shape [2]')
   })
 })
+
+describe('accumulating slice cotangents', () => {
+  it('sums scattered and dense contributions exactly, first and second order', async () => {
+    const { select, slice } = await import('@graphgrad/core')
+    const x = randn([5, 3], 4, { dtype: 'float64' })
+    // Every row read on its own (scattered parts), overlapping ranges, and x used whole (dense parts).
+    const f = (t: Tensor): Tensor => {
+      let s = sum(mul(t, t))
+      for (let i = 0; i < 5; i++) s = add(s, sum(mul(select(t, 0, i), i + 1)))
+      s = add(s, sum(square(slice(t, [{ start: 1, stop: 4 }]))))
+      return add(s, sum(slice(t, [{ start: 0, stop: 5, step: 2 }, 1])))
+    }
+    const g = arr(grad(f)(x))
+    const xs = arr(x)
+    xs.forEach((v, k) => {
+      const [r, c] = [Math.floor(k / 3), k % 3]
+      const expected = 2 * v + (r + 1) + (r >= 1 && r < 4 ? 2 * v : 0) + (r % 2 === 0 && c === 1 ? 1 : 0)
+      expect(g[k]).toBeCloseTo(expected, 12)
+    })
+    // Second order records the same sums as ops: the Hessian diagonal is 2, or 4 on rows 1..3.
+    const h = arr(grad((t: Tensor) => sum(grad(f)(t) as Tensor))(x))
+    h.forEach((v, k) => expect(v).toBeCloseTo(Math.floor(k / 3) >= 1 && Math.floor(k / 3) < 4 ? 4 : 2, 12))
+  })
+})
