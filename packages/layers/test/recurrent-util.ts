@@ -4,8 +4,9 @@
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Tensor, loadSafetensors, mul, sum, valueAndGrad } from '@graphgrad/core'
+import { type Tensor, loadSafetensors, tensor } from '@graphgrad/core'
 import type { OrderedMap } from 'immutable'
+import { checkVjp, sizeOf } from '../../../testdata/testing.ts'
 
 const ROOT = fileURLToPath(new URL('../../../testdata/reference/', import.meta.url))
 
@@ -51,42 +52,14 @@ export function compare(actual: Tensor, expected: Tensor, rtol: number): { exces
 }
 
 /**
- * Checks the gradient of `f` (any tensor output, reduced with fixed random weights) at
- * `inputs` against central differences; returns the largest error beyond `atol + rtol|fd|`
- * (<= 0 passes) and the largest absolute difference.
+ * Checks the gradient of `f` (any tensor output, reduced with fixed random-looking weights)
+ * at float64 `inputs` against central differences: the shared check of testdata/testing.ts.
+ * Returns null when every element satisfies |analytic - fd| <= atol + rtol |fd|, else a
+ * report of the first failure.
  */
-export function fdCheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], eps = 1e-6, atol = 1e-6, rtol = 1e-5): { excess: number; maxAbs: number } {
+export function fdCheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], eps = 1e-6, atol = 1e-6, rtol = 1e-5, label?: string): string | null {
   // No noGrad here: f may itself take gradients (second-order checks), which need recording.
-  const probe = f(...inputs)
-  const w = new Float64Array(probe.size).map((_, i) => Math.sin(1.7 * i + 0.3))
-  const weights = new Tensor(w, probe.shape)
-  const scalar = (...xs: Tensor[]): number => {
-    const y = f(...xs)._data
-    let s = 0
-    for (let i = 0; i < y.length; i++) s += y[i] * w[i]
-    return s
-  }
-  const loss = (xs: Tensor[]): Tensor => {
-    const y = f(...xs)
-    return sum(mul(y, weights))
-  }
-  const [, g] = valueAndGrad(loss)(inputs)
-  const grads = g as Tensor[]
-  let excess = -Infinity
-  let maxAbs = 0
-  inputs.forEach((x, k) => {
-    for (let i = 0; i < x.size; i++) {
-      const plus = Float64Array.from(x._data)
-      const minus = Float64Array.from(x._data)
-      plus[i] += eps
-      minus[i] -= eps
-      const at = (d: Float64Array): Tensor[] => inputs.map((y, j) => (j === k ? new Tensor(d, x.shape) : y))
-      const fd = (scalar(...at(plus)) - scalar(...at(minus))) / (2 * eps)
-      const d = Math.abs(grads[k]._data[i] - fd)
-      maxAbs = Math.max(maxAbs, d)
-      excess = Math.max(excess, d - atol - rtol * Math.abs(fd))
-    }
-  })
-  return { excess, maxAbs }
+  const cotangent = (shape: readonly number[]): Tensor =>
+    tensor(Float64Array.from({ length: sizeOf(shape) }, (_, i) => Math.sin(1.7 * i + 0.3)), { shape, dtype: 'float64' })
+  return checkVjp(f, inputs, { cotangent, eps, atol, rtol, label })
 }
-

@@ -1,0 +1,243 @@
+// loadSafetensors on malformed input, and writeSafetensorsFile's atomic replace.
+import { describe, it, expect } from 'vitest'
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Map as IMap } from 'immutable'
+import { loadSafetensors, readSafetensorsMetadata, MAX_SAFETENSORS_HEADER_BYTES } from '../src/safetensors.ts'
+import { readSafetensorsFile, writeSafetensorsFile } from '../src/node.ts'
+import { SafetensorsError } from '../src/errors.ts'
+import { f32, f64, file, i32 } from './safetensors-helpers.ts'
+
+function expectRefused(bytes: Uint8Array, ...fragments: (string | RegExp)[]): void {
+  let error: unknown
+  try {
+    loadSafetensors(bytes)
+  } catch (e) {
+    error = e
+  }
+  expect(error).toBeInstanceOf(SafetensorsError)
+  for (const f of fragments) expect((error as Error).message).toMatch(f)
+}
+
+const le64 = (...v: bigint[]): Uint8Array => new Uint8Array(new BigInt64Array(v).buffer)
+
+describe('loadSafetensors refuses malformed input', () => {
+  const ok = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }
+  const data8 = new Uint8Array(8)
+
+  it('accepts the well-formed baseline', () => {
+    expect(loadSafetensors(file(ok, data8)).get('a')!.toArray()).toEqual([0, 0])
+  })
+
+  it('file shorter than 8 bytes', () => {
+    for (let n = 0; n < 8; n++) expectRefused(new Uint8Array(n), `file is ${n} bytes, too short`)
+  })
+
+  it('header length past the end of the file', () => {
+    expectRefused(file('{}', [], 100n), 'header length 100 runs past the end of the file (10 bytes)')
+    expectRefused(file('{}', [], 3n), 'header length 3 runs past the end of the file (10 bytes)')
+    expect(loadSafetensors(file('{}', [], 2n)).size).toBe(0)
+  })
+
+  it('header larger than 100 MB, checked before reading it', () => {
+    expect(MAX_SAFETENSORS_HEADER_BYTES).toBe(100_000_000)
+    expectRefused(file('{}', [], 100_000_001n), 'header length 100000001 exceeds the 100000000-byte limit')
+    expectRefused(file('{}', [], 1n << 40n), 'exceeds')
+    expectRefused(file('{}', [], 0xffffffffffffffffn), '18446744073709551615', 'exceeds')
+  })
+
+  it('header that is not UTF-8', () => {
+    const stray = file('{"a":1}')
+    stray[10] = 0xff
+    expectRefused(stray, 'not valid UTF-8')
+    const overlong = file('{}  ', [])
+    overlong.set([0xc0, 0xaf], 10)
+    expectRefused(overlong, 'not valid UTF-8')
+  })
+
+  it('header that is not JSON', () => {
+    expectRefused(file('{"a": '), 'not valid JSON')
+    expectRefused(file(''), 'not valid JSON')
+    expectRefused(file('{} x'), 'not valid JSON')
+  })
+
+  it('header that is not an object', () => {
+    expectRefused(file('[1,2]'), 'header must be a JSON object, found an array')
+    expectRefused(file('null'), 'found null')
+    expectRefused(file('"x"'), 'found the string "x"')
+    expectRefused(file('42'), 'found number 42')
+  })
+
+  it('entry that is not an object', () => {
+    expectRefused(file({ a: 3 }), "tensor 'a'", 'must be an object with dtype, shape and data_offsets')
+    expectRefused(file({ a: [1] }), "tensor 'a'", 'found an array')
+  })
+
+  it('entry without dtype, shape or data_offsets, or with wrong types', () => {
+    expectRefused(file({ a: { shape: [2], data_offsets: [0, 8] } }, data8), "tensor 'a'", 'dtype must be a string, found nothing')
+    expectRefused(file({ a: { dtype: 4, shape: [2], data_offsets: [0, 8] } }, data8), "tensor 'a'", 'dtype must be a string, found number 4')
+    expectRefused(file({ a: { dtype: 'F32', data_offsets: [0, 8] } }, data8), "tensor 'a'", 'shape must be an array, found nothing')
+    expectRefused(file({ a: { dtype: 'F32', shape: 2, data_offsets: [0, 8] } }, data8), "tensor 'a'", 'shape must be an array, found number 2')
+    expectRefused(file({ a: { dtype: 'F32', shape: [2] } }, data8), "tensor 'a'", 'data_offsets must be an array [begin, end], found nothing')
+    expectRefused(file({ a: { dtype: 'F32', shape: [2], data_offsets: [0] } }, data8), "tensor 'a'", 'data_offsets must be an array [begin, end], found [0]')
+    expectRefused(file({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 4, 8] } }, data8), 'found [0,4,8]')
+    expectRefused(file({ a: { dtype: 'F32', shape: [2], data_offsets: '0,8' } }, data8), 'found "0,8"')
+  })
+
+  it('shape entries that are not non-negative integers', () => {
+    for (const bad of [-1, 1.5, '2', null, [2], 1e300]) {
+      expectRefused(file({ a: { dtype: 'F32', shape: [bad], data_offsets: [0, 8] } }, data8), "tensor 'a'", 'invalid size', JSON.stringify(bad))
+    }
+  })
+
+  it('offsets that are not integers', () => {
+    for (const bad of [[0, 7.5], ['0', 8], [-8, 0], [0, null], [0, 2 ** 60]]) {
+      expectRefused(file({ a: { dtype: 'F32', shape: [2], data_offsets: bad } }, data8), "tensor 'a'", `data_offsets ${JSON.stringify(bad)} must be non-negative integers`)
+    }
+  })
+
+  it('reversed offsets', () => {
+    expectRefused(file({ a: { dtype: 'F32', shape: [0], data_offsets: [8, 0] } }, data8), "tensor 'a'", 'data_offsets [8,0] are reversed')
+  })
+
+  it('offsets past the end of the buffer', () => {
+    expectRefused(file({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, data8), "tensor 'a'", 'data_offsets [0,16] run past the end of the 8-byte data buffer')
+    expectRefused(file({ a: { dtype: 'F32', shape: [0], data_offsets: [9, 9] } }, data8), 'run past the end')
+  })
+
+  it('offsets overlapping another tensor', () => {
+    const h = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }
+    expectRefused(file(h, new Uint8Array(12)), "tensor 'b' data_offsets [4,12] overlap tensor 'a' [0,8]")
+    const same = { a: { dtype: 'I32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }
+    expectRefused(file(same, new Uint8Array(4)), 'overlap')
+    // Listed out of order: the check is by position, not by header order.
+    const late = { b: { dtype: 'F64', shape: [1], data_offsets: [8, 16] }, a: { dtype: 'F64', shape: [2], data_offsets: [0, 16] } }
+    expectRefused(file(late, new Uint8Array(16)), "tensor 'b'", "tensor 'a'", 'overlap')
+  })
+
+  it('accepts empty tensors anywhere, gaps, and trailing bytes', () => {
+    const h = { e: { dtype: 'F64', shape: [0, 3], data_offsets: [4, 4] }, a: { dtype: 'I32', shape: [1], data_offsets: [8, 12] } }
+    const data = new Uint8Array(16)
+    data[8] = 7
+    const t = loadSafetensors(file(h, data))
+    expect(t.get('e')!.shape).toEqual([0, 3])
+    expect(t.get('a')!.toArray()).toEqual([7])
+  })
+
+  it('byte length that does not match the shape and dtype', () => {
+    expectRefused(file({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data8), "tensor 'a'", 'data_offsets [0,8] hold 8 bytes, but F32 of shape [3] needs 12')
+    expectRefused(file({ a: { dtype: 'F64', shape: [], data_offsets: [0, 4] } }, data8), 'F64 of shape [] needs 8')
+    expectRefused(file({ a: { dtype: 'I64', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } }, data8), 'hold 8 bytes')
+  })
+
+  it('__metadata__ that is not a string-to-string map', () => {
+    expectRefused(file({ __metadata__: { epoch: 3 } }), '__metadata__', "value of 'epoch' must be a string, found number 3")
+    expectRefused(file({ __metadata__: ['x'] }), '__metadata__', 'found an array')
+    expectRefused(file({ __metadata__: 'x' }), '__metadata__', 'found the string "x"')
+    expectRefused(file({ __metadata__: { a: { b: 'c' } } }), "value of 'a'", 'found an object')
+  })
+
+  it('unsupported dtypes, naming the dtype and the tensor', () => {
+    for (const dtype of ['F16', 'BF16', 'U8', 'I8', 'I16', 'U32', 'BOOL', 'F8_E4M3', 'f32', 'toString', '']) {
+      expectRefused(file({ w: { dtype, shape: [0], data_offsets: [0, 0] } }), "tensor 'w'", `unsupported dtype '${dtype}'`)
+    }
+  })
+
+  it('a tensor name listed twice', () => {
+    expectRefused(file('{"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}'), "'a' more than once")
+  })
+
+  it('I64 values outside the int32 range, naming the tensor', () => {
+    const h = (n: number) => ({ idx: { dtype: 'I64', shape: [n], data_offsets: [0, 8 * n] } })
+    const limits = [2147483647n, -2147483648n, 0n, -1n, 1n]
+    expect([...loadSafetensors(file(h(5), le64(...limits))).get('idx')!._data]).toEqual(limits.map(Number))
+    expectRefused(file(h(2), le64(0n, 2147483648n)), "tensor 'idx'", 'I64 value 2147483648 at flat index 1 is outside the int32 range')
+    expectRefused(file(h(1), le64(-2147483649n)), 'I64 value -2147483649')
+    expectRefused(file(h(1), le64(1n << 62n)), 'outside the int32 range')
+    expectRefused(file(h(1), le64(-(1n << 63n))), 'outside the int32 range')
+  })
+
+  it('names the file when one is known', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'graphgrad-st-'))
+    try {
+      const path = join(dir, 'bad.safetensors')
+      await writeFile(path, file({ a: { dtype: 'BF16', shape: [1], data_offsets: [0, 2] } }, [0, 0]))
+      await expect(readSafetensorsFile(path)).rejects.toThrow(SafetensorsError)
+      await expect(readSafetensorsFile(path)).rejects.toThrow(`safetensors file '${path}': tensor 'a': unsupported dtype 'BF16'`)
+      expect(() => loadSafetensors(new Uint8Array(3), { source: 'x.safetensors' })).toThrow("safetensors file 'x.safetensors': file is 3 bytes")
+    } finally {
+      await rm(dir, { recursive: true })
+    }
+  })
+
+  it('refuses things that are not bytes', () => {
+    expect(() => loadSafetensors('abc' as any)).toThrow(SafetensorsError)
+  })
+})
+
+describe('writeSafetensorsFile', () => {
+  const withDir = async (fn: (dir: string) => Promise<void>): Promise<void> => {
+    const dir = await mkdtemp(join(tmpdir(), 'graphgrad-st-'))
+    try {
+      await fn(dir)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+
+  it('writes a file, then replaces it', async () => {
+    await withDir(async (dir) => {
+      const path = join(dir, 'model.safetensors')
+      await writeSafetensorsFile(path, IMap({ a: f64(1, 2) }), { step: '1' })
+      expect((await readSafetensorsFile(path)).get('a')!.toArray()).toEqual([1, 2])
+      await writeSafetensorsFile(path, IMap({ b: i32(3) }), { step: '2' })
+      const bytes = new Uint8Array(await readFile(path))
+      expect([...loadSafetensors(bytes).keys()]).toEqual(['b'])
+      expect(readSafetensorsMetadata(bytes)).toEqual({ step: '2' })
+      expect(await readdir(dir)).toEqual(['model.safetensors'])
+    })
+  })
+
+  it('keeps the permissions of the file it replaces', async () => {
+    await withDir(async (dir) => {
+      const path = join(dir, 'model.safetensors')
+      await writeSafetensorsFile(path, IMap({ a: f64(1) }))
+      await chmod(path, 0o640)
+      await writeSafetensorsFile(path, IMap({ a: f64(2) }))
+      expect((await stat(path)).mode & 0o777).toBe(0o640)
+    })
+  })
+
+  it('leaves the old file intact and no temp file when encoding fails', async () => {
+    await withDir(async (dir) => {
+      const path = join(dir, 'model.safetensors')
+      await writeSafetensorsFile(path, IMap({ a: f64(1, 2) }))
+      const before = await readFile(path)
+      await expect(writeSafetensorsFile(path, IMap<string, any>({ a: f64(3), b: 'oops' }))).rejects.toThrow(SafetensorsError)
+      await expect(writeSafetensorsFile(path, IMap({ a: f64(3) }), { n: 1 } as any)).rejects.toThrow("value of 'n'")
+      expect(await readFile(path)).toEqual(before)
+      expect(await readdir(dir)).toEqual(['model.safetensors'])
+    })
+  })
+
+  it('removes the temp file when the rename fails', async () => {
+    await withDir(async (dir) => {
+      // A non-empty directory at the target makes the final rename fail after the temp file was written.
+      const path = join(dir, 'model.safetensors')
+      await mkdir(path)
+      await writeFile(join(path, 'keep'), 'x')
+      await expect(writeSafetensorsFile(path, IMap({ a: f64(1) }))).rejects.toThrow()
+      expect(await readdir(dir)).toEqual(['model.safetensors'])
+      expect(await readdir(path)).toEqual(['keep'])
+    })
+  })
+
+  it('fails cleanly when the directory does not exist', async () => {
+    await withDir(async (dir) => {
+      await expect(writeSafetensorsFile(join(dir, 'missing', 'm.safetensors'), IMap({ a: f64(1) }))).rejects.toThrow(/ENOENT/)
+      expect(await readdir(dir)).toEqual([])
+    })
+  })
+})
+
