@@ -7,7 +7,7 @@ import { type DType, allocate, promote } from '../dtype.ts'
 import { makeOutput } from '../autodiff/recording.ts'
 import { binaryMap, whereMap } from '../kernels/elementwise.ts'
 import { broadcastShapes, sizeOf, stridesOf } from '../shape.ts'
-import type { Tensor } from '../tensor.ts'
+import { Tensor } from '../tensor.ts'
 import { astype } from './cast.ts'
 import { sumToShape } from './broadcast.ts'
 import { type GradSpec, type NoGradient, registerOps } from './registry.ts'
@@ -169,16 +169,15 @@ function arithSpec(name: ArithName): GradSpec {
   }
 }
 
+/** Values of `shape` at least 0.05 away from every value of `a`, so broadcasting never pairs a tie. */
 function apart(s: CaseSampler, a: Tensor, shape: number[]): Tensor {
-  const b = s.values(shape)
-  const out = b._data
-  // Offsets of at least 0.2 from every value of a make ties impossible under broadcasting.
-  for (let i = 0; i < out.length; i++) {
-    let v = out[i]
-    for (let tries = 0; tries < 100 && Array.prototype.some.call(a._data, (u: number) => Math.abs(u - v) < 0.05); tries++) v = s.float(-2, 2)
-    out[i] = v
-  }
-  return b
+  const taken = Array.from(a._data)
+  const out = Float64Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => {
+    let v = s.float(-2, 2)
+    for (let tries = 0; tries < 100 && taken.some((u) => Math.abs(u - v) < 0.05); tries++) v = s.float(-2, 2)
+    return v
+  })
+  return new Tensor(out, shape)
 }
 
 const noGrad: NoGradient = { noGradient: 'comparisons are piecewise constant' }
