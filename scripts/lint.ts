@@ -42,7 +42,10 @@ for (const pkg of readdirSync(packagesDir)) {
       if (/^export (async )?(function|class|const|let|interface|type|abstract class|enum) [A-Za-z_$]/.test(line)) {
         let j = i - 1
         while (j >= 0 && lines[j].trim().startsWith('@')) j--
-        if (j < 0 || !lines[j].trim().endsWith('*/')) findings.push(`${rel}:${i + 1}: exported declaration without a TSDoc comment`)
+        // An overload signature shares the comment of the first signature above it.
+        const name = /^export (?:async )?function (\w+)/.exec(line)?.[1]
+        const overload = name !== undefined && j >= 0 && lines[j].startsWith(`export function ${name}`)
+        if (!overload && (j < 0 || !lines[j].trim().endsWith('*/'))) findings.push(`${rel}:${i + 1}: exported declaration without a TSDoc comment`)
       }
     })
   }

@@ -43,6 +43,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
 /** Measured fields, in the order the summary prefers them; every other field names the case. */
 const METRICS = ['gflops', 'usPerOp', 'msPerStep', 'ms', 'cpuGflops', 'cpuMs']
 
+/** Fields that say how a result was measured, not which case it is: kept out of the row label, so libraries timed with different repeat counts share a row. */
+const RUN_FIELDS = ['steps']
+
 function describe(r: BenchResult): string {
   const fields = Object.entries(r).filter(([k]) => k !== 'bench' && k !== 'lib').map(([k, v]) => `${k}=${v}`)
   return `${r.bench.padEnd(9)} ${r.lib.padEnd(10)} ${fields.join('  ')}`
@@ -55,7 +58,7 @@ export function summaryTable(results: readonly BenchResult[]): string {
   for (const r of results) {
     const metric = METRICS.find((m) => m in r)
     if (metric === undefined) continue
-    const label = [r.bench, ...Object.entries(r).filter(([k]) => k !== 'bench' && k !== 'lib' && !METRICS.includes(k)).map(([k, v]) => `${k}=${v}`), `(${metric})`].join(' ')
+    const label = [r.bench, ...Object.entries(r).filter(([k]) => k !== 'bench' && k !== 'lib' && !METRICS.includes(k) && !RUN_FIELDS.includes(k)).map(([k, v]) => `${k}=${v}`), `(${metric})`].join(' ')
     if (!rows.has(label)) rows.set(label, new Map())
     rows.get(label)?.set(r.lib, String(r[metric]))
   }

@@ -73,8 +73,11 @@ function release(t: Tensor): Tensor {
 /**
  * Returns a function that computes `[f(...args), gradient]`, the gradient being taken with
  * respect to argument `argnums` (default 0) and returned in that argument's structure.
- * `f` must return a scalar tensor.
+ * `f` must return a scalar tensor. Without `argnums` the gradient has the first argument's
+ * type; with `argnums` an array, it is a tuple of trees.
  */
+export function valueAndGrad<A extends [TensorTree, ...unknown[]]>(f: (...args: A) => Tensor): (...args: A) => [Tensor, A[0]]
+export function valueAndGrad<A extends unknown[]>(f: (...args: A) => Tensor, options?: GradOptions): (...args: A) => [Tensor, Gradients]
 export function valueAndGrad<A extends unknown[]>(
   f: (...args: A) => Tensor,
   options: GradOptions = {},
@@ -95,6 +98,8 @@ export function valueAndGrad<A extends unknown[]>(
  * argument `argnums` (default 0), in that argument's structure. Nest it for higher
  * derivatives: `grad((x) => grad(f)(x).sum())`.
  */
+export function grad<A extends [TensorTree, ...unknown[]]>(f: (...args: A) => Tensor): (...args: A) => A[0]
+export function grad<A extends unknown[]>(f: (...args: A) => Tensor, options?: GradOptions): (...args: A) => Gradients
 export function grad<A extends unknown[]>(f: (...args: A) => Tensor, options: GradOptions = {}): (...args: A) => Gradients {
   const vg = valueAndGrad(f, options)
   return (...args: A) => vg(...args)[1]
