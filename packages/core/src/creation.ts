@@ -3,7 +3,7 @@
  * @module
  */
 import { type DType, type TensorData, allocate, checkDType, dtypeOfData } from './dtype.ts'
-import { ArgumentError, ShapeError, fmtShape } from './errors.ts'
+import { ArgumentError, DTypeError, ShapeError, fmtShape } from './errors.ts'
 import { type Seed, RandomStream } from './random.ts'
 import { checkShape, sizeOf } from './shape.ts'
 import { type NestedArray, Tensor } from './tensor.ts'
@@ -37,7 +37,8 @@ function flatten(data: NestedArray, shape: readonly number[], out: TensorData, w
   let pos = 0
   const walk = (v: NestedArray, dim: number): void => {
     if (dim === shape.length) {
-      if (typeof v !== 'number') throw new ShapeError(`${where}: ragged nested array: expected a number at depth ${dim}, found ${Array.isArray(v) ? 'an array' : typeof v}`)
+      if (Array.isArray(v)) throw new ShapeError(`${where}: ragged nested array: expected a number at depth ${dim}, found an array`)
+      if (typeof v !== 'number') throw new DTypeError(`${where}: expected numbers, found ${typeof v} ${JSON.stringify(v)} at flat position ${pos}`)
       out[pos++] = v
       return
     }
@@ -157,7 +158,7 @@ export function rand(shape: readonly number[], seed: Seed, options: DTypeOption 
 /** Uniform draws in [low, high) from an explicit seed or key. */
 export function uniform(shape: readonly number[], low: number, high: number, seed: Seed, options: DTypeOption = {}): Tensor {
   if (!(high >= low) || !Number.isFinite(low) || !Number.isFinite(high)) throw new ArgumentError(`uniform: need finite low <= high, got low=${low}, high=${high}`)
-  const rng = new RandomStream(seed)
+  const rng = new RandomStream(seed, 'uniform')
   return drawn(shape, options.dtype, 'uniform', (out) => {
     for (let i = 0; i < out.length; i++) out[i] = low + (high - low) * rng.nextFloat()
   })
@@ -165,7 +166,7 @@ export function uniform(shape: readonly number[], low: number, high: number, see
 
 /** Standard normal draws (mean 0, std 1) from an explicit seed or key. */
 export function randn(shape: readonly number[], seed: Seed, options: DTypeOption = {}): Tensor {
-  const rng = new RandomStream(seed)
+  const rng = new RandomStream(seed, 'randn')
   return drawn(shape, options.dtype, 'randn', (out) => {
     for (let i = 0; i < out.length; i++) out[i] = rng.nextNormal()
   })
@@ -174,7 +175,7 @@ export function randn(shape: readonly number[], seed: Seed, options: DTypeOption
 /** Uniform integers in [low, high) from an explicit seed or key; int32 unless told otherwise. */
 export function randint(low: number, high: number, shape: readonly number[], seed: Seed, options: DTypeOption = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new ArgumentError(`randint: need integers low < high, got low=${low}, high=${high}`)
-  const rng = new RandomStream(seed)
+  const rng = new RandomStream(seed, 'randint')
   return drawn(shape, options.dtype ?? 'int32', 'randint', (out) => {
     for (let i = 0; i < out.length; i++) out[i] = rng.nextInt(low, high)
   })

@@ -32,7 +32,7 @@ export function key(seed: number): Key {
 
 /** Splits a key into `n` independent keys. */
 export function splitKey(k: Seed, n = 2): Key[] {
-  const base = toKey(k)
+  const base = toKey(k, 'splitKey')
   const out: Key[] = []
   for (let i = 0; i < n; i++) out.push(foldIn(base, i))
   return out
@@ -40,15 +40,20 @@ export function splitKey(k: Seed, n = 2): Key[] {
 
 /** Derives a new key from `k` and an integer `data` (e.g. a step number or layer index). */
 export function foldIn(k: Seed, data: number): Key {
-  const [a, b] = toKey(k).words
+  const [a, b] = toKey(k, 'foldIn').words
   const d = data >>> 0
   return { words: [mix32(a ^ mix32(d + 0x632be5ab)), mix32(b ^ mix32(d ^ 0x1b873593) ^ a)] }
 }
 
-/** @internal Accepts a seed or a key. */
-export function toKey(s: Seed): Key {
-  if (typeof s === 'number') return key(s)
-  if (s === null || typeof s !== 'object' || !Array.isArray(s.words)) throw new ArgumentError(`expected a seed (integer) or a key, got ${String(s)}`)
+/** @internal Accepts a seed or a key; `where` names the caller in errors. */
+export function toKey(s: Seed, where = 'random'): Key {
+  if (typeof s === 'number') {
+    if (!Number.isSafeInteger(s)) throw new ArgumentError(`${where}: the seed must be a safe integer, got ${s}`)
+    return key(s)
+  }
+  if (s === null || typeof s !== 'object' || !Array.isArray(s.words)) {
+    throw new ArgumentError(`${where}: expected a seed (an integer) or a key, got ${String(s)}; every random draw needs an explicit seed`)
+  }
   return s
 }
 
@@ -63,8 +68,8 @@ export class RandomStream {
   private s3: number
   private spare: number | null = null
 
-  constructor(seed: Seed) {
-    const [a, b] = toKey(seed).words
+  constructor(seed: Seed, where = 'RandomStream') {
+    const [a, b] = toKey(seed, where).words
     this.s0 = mix32(a ^ 0x243f6a88) | 0
     this.s1 = mix32(b ^ 0x85a308d3) | 0
     this.s2 = mix32(a + 0x13198a2e) | 0

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   ArgumentError, DTypeError, GraphgradError, ShapeError, add, broadcastTo, flatten, mean, permute, reshape, squeeze,
-  sum, tensor, transpose, unsqueeze, zeros, argmax, max,
+  sum, tensor, transpose, unsqueeze, zeros, argmax, max, softmax, logSoftmax, randn, uniform,
 } from '@graphgrad/core'
 
 const x23 = zeros([2, 3])
@@ -39,6 +39,18 @@ describe('bad arguments', () => {
   })
   it('empty reductions without identity', () => {
     expect(() => max(zeros([0, 2]), 0)).toThrow('max: cannot reduce an empty dimension of [0,2]')
+  })
+  it('composites name themselves, not the ops they are built from', () => {
+    expect(() => softmax(x23, 2)).toThrow('softmax: axis 2 is out of range for a tensor of rank 2')
+    expect(() => logSoftmax(x23, -3)).toThrow('logSoftmax: axis -3 is out of range')
+  })
+  it('random draws need an explicit seed', () => {
+    expect(() => randn([2], undefined as never)).toThrow('randn: expected a seed (an integer) or a key, got undefined; every random draw needs an explicit seed')
+    expect(() => uniform([2], 0, 1, 1.5)).toThrow('uniform: the seed must be a safe integer, got 1.5')
+  })
+  it('non-numeric data', () => {
+    expect(() => tensor([1, 'a'] as never)).toThrow(DTypeError)
+    expect(() => tensor([1, 'a'] as never)).toThrow('tensor: expected numbers, found string "a" at flat position 1')
   })
   it('non-tensor arguments', () => {
     expect(() => sum(3 as never)).toThrow('sum: input must be a Tensor, got number')

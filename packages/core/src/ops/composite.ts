@@ -9,6 +9,7 @@ import { registerOps } from './registry.ts'
 import { shapesLabel } from './sampler.ts'
 import { erf, exp, tanh } from './unary.ts'
 import { checkTensor } from './util.ts'
+import { normAxis } from '../shape.ts'
 
 /** Options of {@link gelu}. */
 export interface GeluOptions {
@@ -29,13 +30,13 @@ export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
 /** `log(softmax(x))` along `axis` (default -1), computed stably as `x - logsumexp(x)`. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   checkTensor(x, 'logSoftmax')
-  return sub(x, logsumexp(x, axis, true))
+  return sub(x, logsumexp(x, normAxis('logSoftmax', axis, x.rank), true))
 }
 
 /** Softmax along `axis` (default -1), computed stably. */
 export function softmax(x: Tensor, axis = -1): Tensor {
   checkTensor(x, 'softmax')
-  return exp(logSoftmax(x, axis))
+  return exp(logSoftmax(x, normAxis('softmax', axis, x.rank)))
 }
 
 function alongAxis(fn: (x: Tensor, axis: number) => Tensor) {
