@@ -11,7 +11,8 @@ import { normAxes, normAxis, sizeOf, stridesOf } from '../shape.ts'
 import { Tensor } from '../tensor.ts'
 import { add, div, equal, mul, pow, sub, where } from './binary.ts'
 import { broadcastTo } from './broadcast.ts'
-import { reshape } from './reshape.ts'
+import { permute, reshape } from './reshape.ts'
+import { eye } from '../creation.ts'
 import { type CaseSampler, shapesLabel } from './sampler.ts'
 import { type GradSpec, registerOps } from './registry.ts'
 import { abs, exp, log, sqrt, square } from './unary.ts'
@@ -49,7 +50,7 @@ function reduce(op: ReduceOp, input: Tensor, axis: Axes, keepdims: boolean): Ten
     const gk = reshape(g, p.keptShape)
     if (op === 'sum') return [broadcastTo(gk, x.shape)]
     const yk = reshape(y, p.keptShape)
-    if (op === 'prod') return [div(mul(gk, yk), x)]
+    if (op === 'prod') return [mul(gk, prodGradient(x, yk, p.axes))]
     // max/min share the cotangent equally among tied extrema (PyTorch's amax/amin).
     const mask = equal(x, yk)
     return [div(mul(gk, mask), sum(mask, p.axes, true))]
@@ -57,9 +58,27 @@ function reduce(op: ReduceOp, input: Tensor, axis: Axes, keepdims: boolean): Ten
   return y
 }
 
+/**
+ * d prod(x) / d x_i: the product of the other elements of x_i's group. Without zeros that is
+ * prod / x_i, exact for derivatives of every order. With a zero, division fails, so the
+ * product of the others is taken directly: each group of n elements is laid out as an
+ * n x n matrix with ones on the diagonal and multiplied along rows (O(n^2), only then).
+ */
+function prodGradient(x: Tensor, y: Tensor, axes: number[]): Tensor {
+  if (!x._data.includes(0)) return div(y, x)
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i))
+  const order = [...kept, ...axes]
+  const moved = permute(x, order)
+  const n = axes.reduce((acc, a) => acc * x.shape[a], 1)
+  const rows = reshape(moved, [...kept.map((i) => x.shape[i]), 1, n])
+  const others = prod(where(eye(n, n, { dtype: 'int32' }), 1, rows), -1)
+  const inverse = order.map((_, i) => order.indexOf(i))
+  return permute(reshape(others, moved.shape), inverse)
+}
+
 /** Sum over `axis` (all axes when omitted). */
 export function sum(x: Tensor, axis?: Axes, keepdims = false): Tensor { return reduce('sum', x, axis, keepdims) }
-/** Product over `axis`. Its gradient divides by x, so it needs non-zero inputs. */
+/** Product over `axis`. Its gradient is exact also where inputs are zero (as PyTorch's). */
 export function prod(x: Tensor, axis?: Axes, keepdims = false): Tensor { return reduce('prod', x, axis, keepdims) }
 /** Largest value over `axis`; tied maxima share the gradient equally. */
 export function max(x: Tensor, axis?: Axes, keepdims = false): Tensor { return reduce('max', x, axis, keepdims) }
@@ -182,7 +201,14 @@ function extremumSpec(fn: (x: Tensor, axes: number[], keep: boolean) => Tensor):
 
 registerOps('reduce', 'primitive', {
   sum: reductionSpec(sum),
-  prod: reductionSpec(prod, { min: 0.5, max: 1.5 }),
+  // Some cases hold zeros (one or several per group): the gradient must not divide by them.
+  prod: {
+    sample: (s: CaseSampler) => {
+      const base = reductionSpec(prod, { min: 0.5, max: 1.5 }).sample(s)
+      const data = Float64Array.from(base.inputs[0]._data, (v) => (s.coin(0.2) ? 0 : v))
+      return { ...base, inputs: [new Tensor(data, base.inputs[0].shape)] }
+    },
+  },
   max: extremumSpec(max),
   min: extremumSpec(min),
   argmax: { noGradient: 'returns integer indices' },
