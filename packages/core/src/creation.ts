@@ -160,7 +160,11 @@ export function uniform(shape: readonly number[], low: number, high: number, see
   if (!(high >= low) || !Number.isFinite(low) || !Number.isFinite(high)) throw new ArgumentError(`uniform: need finite low <= high, got low=${low}, high=${high}`)
   const rng = new RandomStream(seed, 'uniform')
   return drawn(shape, options.dtype, 'uniform', (out) => {
-    for (let i = 0; i < out.length; i++) out[i] = low + (high - low) * rng.nextFloat()
+    for (let i = 0; i < out.length; i++) {
+      // Rounding to float32 can land on `high` itself; draw again to keep [low, high).
+      do out[i] = low + (high - low) * rng.nextFloat()
+      while (out[i] >= high && high > low)
+    }
   })
 }
 
@@ -175,6 +179,9 @@ export function randn(shape: readonly number[], seed: Seed, options: DTypeOption
 /** Uniform integers in [low, high) from an explicit seed or key; int32 unless told otherwise. */
 export function randint(low: number, high: number, shape: readonly number[], seed: Seed, options: DTypeOption = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new ArgumentError(`randint: need integers low < high, got low=${low}, high=${high}`)
+  if ((options.dtype ?? 'int32') === 'int32' && (low < -0x80000000 || high > 0x80000000)) {
+    throw new ArgumentError(`randint: [${low}, ${high}) does not fit int32; pass { dtype: 'float64' } for a wider range`)
+  }
   const rng = new RandomStream(seed, 'randint')
   return drawn(shape, options.dtype ?? 'int32', 'randint', (out) => {
     for (let i = 0; i < out.length; i++) out[i] = rng.nextInt(low, high)

@@ -41,8 +41,10 @@ export function splitKey(k: Seed, n = 2): Key[] {
 /** Derives a new key from `k` and an integer `data` (e.g. a step number or layer index). */
 export function foldIn(k: Seed, data: number): Key {
   const [a, b] = toKey(k, 'foldIn').words
-  const d = data >>> 0
-  return { words: [mix32(a ^ mix32(d + 0x632be5ab)), mix32(b ^ mix32(d ^ 0x1b873593) ^ a)] }
+  if (!Number.isSafeInteger(data)) throw new ArgumentError(`foldIn: data must be a safe integer, got ${data}`)
+  const lo = data >>> 0
+  const hi = Math.floor(data / 0x100000000) >>> 0
+  return { words: [mix32(a ^ mix32(lo + 0x632be5ab)), mix32(b ^ mix32(lo ^ 0x1b873593) ^ a ^ mix32(hi + 0x2545f491))] }
 }
 
 /** @internal Accepts a seed or a key; `where` names the caller in errors. */

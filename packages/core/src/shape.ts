@@ -51,12 +51,16 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
   return out
 }
 
-/** Normalises a possibly negative axis into [0, rank). */
+/**
+ * Normalises a possibly negative axis into [0, rank). A scalar (rank 0) accepts 0 and -1,
+ * as PyTorch does, and both give 0.
+ */
 export function normAxis(op: string, axis: number, rank: number): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1)) {
+  const span = Math.max(rank, 1)
+  if (!Number.isInteger(axis) || axis < -span || axis >= span) {
     throw new ArgumentError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}`)
   }
-  return axis < 0 ? axis + rank : axis
+  return axis < 0 ? axis + span : axis
 }
 
 /** Normalises an axis list (undefined means all axes), sorted and without repeats. */
@@ -65,7 +69,8 @@ export function normAxes(op: string, axes: number | readonly number[] | undefine
   const list = typeof axes === 'number' ? [axes] : axes
   const out = list.map((a) => normAxis(op, a, rank))
   if (new Set(out).size !== out.length) throw new ArgumentError(`${op}: axis ${JSON.stringify(list)} repeats an axis`)
-  return out.sort((x, y) => x - y)
+  // A scalar has no axis to reduce: axis 0 (or -1) of a scalar reduces nothing, as in PyTorch.
+  return rank === 0 ? [] : out.sort((x, y) => x - y)
 }
 
 /** True when two shapes are equal. */

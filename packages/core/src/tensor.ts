@@ -35,9 +35,18 @@ export interface GraphNode {
 let liveNodes = 0
 let nextNodeId = 1
 
-/** Number of graph nodes created and not yet released by a backward pass (for memory tests). */
+/**
+ * Number of graph nodes created and not yet released by a backward pass (for memory tests).
+ * Nodes that no backward pass reaches (a branch whose result was not used) are freed by the
+ * garbage collector but stay in this count.
+ */
 export function liveGraphNodes(): number {
   return liveNodes
+}
+
+/** @internal The id the next graph node will get (ids only grow). */
+export function nextGraphNodeId(): number {
+  return nextNodeId
 }
 
 /** @internal Creates a graph node and counts it as live. */

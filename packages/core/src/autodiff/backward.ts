@@ -6,6 +6,7 @@
  * @module
  */
 import { GradientError, fmtShape } from '../errors.ts'
+import { shapesEqual } from '../shape.ts'
 import { type GraphNode, Tensor, releaseNode } from '../tensor.ts'
 import { activeTransforms, duringBackwardOf, withRecording } from './recording.ts'
 import { CotangentSum } from './accumulate.ts'
@@ -52,7 +53,7 @@ export function backward(output: Tensor, cotangent: Tensor, targets: readonly Te
         const part = parts[i]
         if (!needs[i] || part === null || part === undefined) continue
         const x = inputs[i]
-        if (part.size !== x.size || part.shape.length !== x.shape.length) {
+        if (!shapesEqual(part.shape, x.shape)) {
           throw new GradientError(
             `backward of ${node.op}: the gradient for input ${i} has shape ${fmtShape(part.shape)} but the input has shape ${fmtShape(x.shape)}`,
           )

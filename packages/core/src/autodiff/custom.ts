@@ -6,6 +6,7 @@
 import { GradientError, fmtShape } from '../errors.ts'
 import { Tensor } from '../tensor.ts'
 import { makeOutput, noGrad } from './recording.ts'
+import { shapesEqual } from '../shape.ts'
 
 /** The definition of a custom op. */
 export interface CustomOpDefinition {
@@ -45,7 +46,7 @@ export function customOp(definition: CustomOpDefinition): (...inputs: Tensor[]) 
         throw new GradientError(`${name}: vjp must return one cotangent (or null) per input: expected ${inputs.length}, got ${Array.isArray(parts) ? parts.length : typeof parts}`)
       }
       parts.forEach((p, i) => {
-        if (p !== null && (!(p instanceof Tensor) || p.size !== inputs[i].size)) {
+        if (p !== null && (!(p instanceof Tensor) || !shapesEqual(p.shape, inputs[i].shape))) {
           throw new GradientError(`${name}: vjp returned a cotangent of shape ${p instanceof Tensor ? fmtShape(p.shape) : typeof p} for input ${i} of shape ${fmtShape(inputs[i].shape)}`)
         }
       })

@@ -42,12 +42,19 @@ export function activeTransforms(): number {
   return transformDepth
 }
 
-/** @internal Runs fn inside one more differentiation transform. */
+/**
+ * @internal Runs fn inside one more differentiation transform. Recording is on inside it
+ * even under an enclosing `noGrad` (a transform asked for a gradient explicitly); a `noGrad`
+ * inside the transformed function still turns it off there.
+ */
 export function inTransform<T>(fn: () => T): T {
   transformDepth++
+  const savedNoGrad = noGradDepth
+  noGradDepth = 0
   try {
     return fn()
   } finally {
+    noGradDepth = savedNoGrad
     transformDepth--
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { DType } from '../dtype.ts'
 import { GradientError, fmtShape } from '../errors.ts'
-import { Tensor, releaseNode } from '../tensor.ts'
+import { type GraphNode, Tensor, nextGraphNodeId, releaseNode } from '../tensor.ts'
 import { flattenTree } from '../tree.ts'
 import { inTransform } from './recording.ts'
 
@@ -53,6 +53,10 @@ export interface TracedGraph {
  */
 export function traceGraph<A extends unknown[]>(f: (...args: A) => Tensor, ...inputs: A): TracedGraph {
   const leafIndex = new Map<Tensor, number>()
+  // Nodes older than the trace belong to whoever built them (an enclosing grad, say):
+  // shown as constants, never walked into or released.
+  const firstId = nextGraphNodeId()
+  const ours = (t: Tensor): boolean => t.node !== null && t.node.id >= firstId
   const out = inTransform(() => {
     const args = inputs.map((arg, i) => {
       const flat = flattenTree(arg, `traceGraph argument ${i}`)
@@ -76,7 +80,7 @@ export function traceGraph<A extends unknown[]>(f: (...args: A) => Tensor, ...in
     while (stack.length > 0) {
       const [t, expanded] = stack.pop() as [Tensor, boolean]
       if (ids.has(t)) continue
-      const inputsOf = t.node?.inputs ?? []
+      const inputsOf = ours(t) ? (t.node as GraphNode).inputs : []
       if (!expanded) {
         stack.push([t, true])
         for (let i = inputsOf.length - 1; i >= 0; i--) if (!ids.has(inputsOf[i])) stack.push([inputsOf[i], false])
@@ -85,14 +89,14 @@ export function traceGraph<A extends unknown[]>(f: (...args: A) => Tensor, ...in
       const id = nodes.length
       ids.set(t, id)
       const leaf = leafIndex.get(t)
-      const kind = t.node !== null ? 'op' : leaf !== undefined ? 'input' : 'constant'
-      const label = t.node !== null ? t.node.op : leaf !== undefined ? `input ${leaf}` : 'constant'
+      const kind = ours(t) ? 'op' : leaf !== undefined ? 'input' : 'constant'
+      const label = ours(t) ? (t.node as GraphNode).op : leaf !== undefined ? `input ${leaf}` : 'constant'
       nodes.push({ id, kind, label, shape: t.shape.slice(), dtype: t.dtype, output: t === root })
       inputsOf.forEach((x, inputIndex) => edges.push({ from: ids.get(x) as number, to: id, inputIndex }))
     }
   }
   visit(out)
-  for (const t of ids.keys()) if (t.node !== null) releaseNode(t.node)
+  for (const t of ids.keys()) if (ours(t)) releaseNode(t.node as GraphNode)
 
   return {
     nodes,

@@ -11,6 +11,8 @@ import { backward } from './backward.ts'
 import { activeTransforms, inTransform, makeOutput, stopGradient, withRecording } from './recording.ts'
 import { add, mul } from '../ops/binary.ts'
 import { sum } from '../ops/reduce.ts'
+import { astype } from '../ops/cast.ts'
+import { shapesEqual } from '../shape.ts'
 
 /** Options of {@link grad} and {@link valueAndGrad}. */
 export interface GradOptions {
@@ -126,10 +128,10 @@ export function vjp<A extends unknown[]>(f: (...args: A) => Tensor, ...primals: 
   })
   const t = traced as Traced
   const pullback = (cotangent: Tensor): TensorTree[] => {
-    if (!(cotangent instanceof Tensor) || cotangent.size !== out.size) {
+    if (!(cotangent instanceof Tensor) || !shapesEqual(cotangent.shape, out.shape)) {
       throw new GradientError(`vjp: the cotangent must have the output's shape ${fmtShape(out.shape)}, got ${cotangent instanceof Tensor ? fmtShape(cotangent.shape) : typeof cotangent}`)
     }
-    return inTransform(() => gradientsOf(out, cotangent, t, true))
+    return inTransform(() => gradientsOf(out, astype(cotangent, out.dtype), t, true))
   }
   return [release(out), pullback]
 }
@@ -149,7 +151,7 @@ export function jvp<A extends unknown[]>(f: (...args: A) => Tensor, primals: A, 
       const gs = flattenTree(pulled[i]).leaves
       const ts = flattenTree(tangents[i], 'jvp tangents').leaves
       for (let j = 0; j < gs.length; j++) {
-        if (ts[j] === undefined || ts[j].size !== gs[j].size) {
+        if (ts[j] === undefined || !shapesEqual(ts[j].shape, gs[j].shape)) {
           throw new GradientError(`jvp: tangent ${i} does not match primal ${i}: expected shape ${fmtShape(gs[j].shape)}`)
         }
         const term = sum(mul(gs[j], ts[j]))

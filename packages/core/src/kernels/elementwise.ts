@@ -57,23 +57,23 @@ export function unaryMap(expr: string, x: TensorData, out: TensorData, p = 0, q 
 
 type BinaryKernel = (
   a: TensorData, b: TensorData, out: TensorData,
-  shape: readonly number[], s_0: readonly number[], s_1: readonly number[], p: number,
+  shape: readonly number[], s_0: readonly number[], s_1: readonly number[],
 ) => void
 
 /**
- * Applies `expr` (over `a`, `b`, `p`) to broadcast pairs. `sa`, `sb` are the operands'
+ * Applies `expr` (over `a` and `b`) to broadcast pairs. `sa`, `sb` are the operands'
  * strides over the output's shape, 0 along broadcast dimensions.
  */
 export function binaryMap(
   expr: string, a: TensorData, sa: readonly number[], b: TensorData, sb: readonly number[],
-  out: TensorData, shape: readonly number[], p = 0,
+  out: TensorData, shape: readonly number[],
 ): void {
   const kernel = compileKernel<BinaryKernel>(
     dtypeKey(expr, kindOf(a), kindOf(b), kindOf(out)),
-    ['a', 'b', 'out', 'shape', 's_0', 's_1', 'p'],
+    ['a', 'b', 'out', 'shape', 's_0', 's_1'],
     () => binarySource(expr.replace(/\ba\b/g, 'x').replace(/\bb\b/g, 'y')),
   )
-  kernel(a, b, out, shape, sa, sb, p)
+  kernel(a, b, out, shape, sa, sb)
 }
 
 // Same-shape and scalar operands are the common cases: they get straight loops.

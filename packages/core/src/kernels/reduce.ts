@@ -10,12 +10,13 @@ import { compileKernel, dtypeKey } from './specialize.ts'
 /** The reductions with a kernel of their own. */
 export type ReduceOp = 'sum' | 'prod' | 'max' | 'min'
 
+/** Each reduction's identity and its step, which folds `v` into the accumulator `ACC`. */
 const COMBINE: Record<ReduceOp, { init: number; step: string }> = {
-  sum: { init: 0, step: 'acc[p_0] += v' },
-  prod: { init: 1, step: 'acc[p_0] *= v' },
+  sum: { init: 0, step: 'ACC += v' },
+  prod: { init: 1, step: 'ACC *= v' },
   // `v !== v` lets NaN win, and a NaN already stored is never replaced (v > NaN is false).
-  max: { init: -Infinity, step: 'if (v > acc[p_0] || v !== v) acc[p_0] = v' },
-  min: { init: Infinity, step: 'if (v < acc[p_0] || v !== v) acc[p_0] = v' },
+  max: { init: -Infinity, step: 'if (v > ACC || v !== v) ACC = v' },
+  min: { init: Infinity, step: 'if (v < ACC || v !== v) ACC = v' },
 }
 
 type ReduceKernel = (x: TensorData, acc: Float64Array, shape: readonly number[], s_0: readonly number[]) => void
@@ -31,10 +32,31 @@ export function reduceInto(op: ReduceOp, x: TensorData, shape: readonly number[]
   const kernel = compileKernel<ReduceKernel>(
     dtypeKey(op, kindOf(x)),
     ['x', 'acc', 'shape', 's_0'],
-    () => stridedLoop(1, `const v = x[o]; ${step}`),
+    () => stridedLoop(1, `const v = x[o]; ${step.replace(/ACC/g, 'acc[p_0]')}`),
   )
   kernel(x, acc, shape, outStrides)
   out.set(acc)
+}
+
+type RowsKernel = (x: TensorData, out: TensorData, rows: number, len: number) => void
+
+/**
+ * Reduces each of `rows` contiguous runs of `len` elements of `x` into `out[row]`: the
+ * common case of reducing trailing axes (softmax, logsumexp, losses, full reductions),
+ * with the accumulator in a local instead of memory.
+ */
+export function reduceRows(op: ReduceOp, x: TensorData, rows: number, len: number, out: TensorData): void {
+  const { init, step } = COMBINE[op]
+  const kernel = compileKernel<RowsKernel>(
+    dtypeKey(`rows:${op}`, kindOf(x), kindOf(out)),
+    ['x', 'out', 'rows', 'len'],
+    () => `for (let r = 0, i = 0; r < rows; r++) {
+      let acc = ${init};
+      for (let end = i + len; i < end; i++) { const v = x[i]; ${step.replace(/ACC/g, 'acc')}; }
+      out[r] = acc;
+    }`,
+  )
+  kernel(x, out, rows, len)
 }
 
 /**

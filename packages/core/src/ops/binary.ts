@@ -48,7 +48,8 @@ const ARITH: { readonly [K in ArithName]: ArithRule } = {
   pow: {
     expr: 'Math.pow(a, b)',
     vjp: (g, a, b, y, needs) => [
-      needs[0] ? mul(g, mul(b, pow(a, sub(b, 1)))) : null,
+      // b = 0 gives 0 (not 0 * a^-1, which is NaN at a = 0), as PyTorch.
+      needs[0] ? mul(g, where(equal(b, 0), 0, mul(b, pow(a, sub(b, 1))))) : null,
       // d/db a^b = a^b log a; PyTorch takes it as 0 where a == 0 (and the power is 0 or 1 there).
       needs[1] ? mul(g, where(equal(a, 0), 0, mul(y, log(a)))) : null,
     ],
@@ -56,12 +57,12 @@ const ARITH: { readonly [K in ArithName]: ArithRule } = {
     floatOnly: true,
   },
   maximum: {
-    expr: 'a > b ? a : b < a ? a : (a === a ? b : a)',
+    expr: 'a > b ? a : (a === a ? b : a)',
     vjp: (g, a, b) => tieSplit(g, greater(a, b), equal(a, b)),
     check: [{}, {}],
   },
   minimum: {
-    expr: 'a < b ? a : b > a ? a : (a === a ? b : a)',
+    expr: 'a < b ? a : (a === a ? b : a)',
     vjp: (g, a, b) => tieSplit(g, less(a, b), equal(a, b)),
     check: [{}, {}],
   },

@@ -5,7 +5,7 @@
  */
 import { allocate } from '../dtype.ts'
 import { makeOutput, stopGradient } from '../autodiff/recording.ts'
-import { argReduce, reduceInto, type ReduceOp } from '../kernels/reduce.ts'
+import { argReduce, reduceInto, reduceRows, type ReduceOp } from '../kernels/reduce.ts'
 import { ArgumentError, DTypeError, fmtShape } from '../errors.ts'
 import { normAxes, normAxis, sizeOf, stridesOf } from '../shape.ts'
 import { Tensor } from '../tensor.ts'
@@ -43,9 +43,14 @@ function reduce(op: ReduceOp, input: Tensor, axis: Axes, keepdims: boolean): Ten
   if ((op === 'max' || op === 'min') && p.count === 0) {
     throw new ArgumentError(`${op}: cannot reduce an empty dimension of ${fmtShape(x.shape)} (no identity for ${op})`)
   }
-  const keptStrides = stridesOf(p.keptShape).map((s, i) => (p.axes.includes(i) ? 0 : s))
   const out = allocate(x.dtype, sizeOf(p.outShape))
-  reduceInto(op, x._data, x.shape, keptStrides, out)
+  const trailing = p.axes.every((a, i) => a === x.rank - p.axes.length + i)
+  if (trailing && out.length > 0) {
+    reduceRows(op, x._data, out.length, p.count, out)
+  } else {
+    const keptStrides = stridesOf(p.keptShape).map((s, i) => (p.axes.includes(i) ? 0 : s))
+    reduceInto(op, x._data, x.shape, keptStrides, out)
+  }
   const y: Tensor = makeOutput(op, [x], out, p.outShape, (g) => {
     const gk = reshape(g, p.keptShape)
     if (op === 'sum') return [broadcastTo(gk, x.shape)]
@@ -59,13 +64,25 @@ function reduce(op: ReduceOp, input: Tensor, axis: Axes, keepdims: boolean): Ten
 }
 
 /**
- * d prod(x) / d x_i: the product of the other elements of x_i's group. Without zeros that is
- * prod / x_i, exact for derivatives of every order. With a zero, division fails, so the
- * product of the others is taken directly: each group of n elements is laid out as an
- * n x n matrix with ones on the diagonal and multiplied along rows (O(n^2), only then).
+ * d prod(x) / d x_i: the product of the other elements of x_i's group, as an expression
+ * that is exact for derivatives of every order.
+ * - No zeros: prod / x_i.
+ * - At most one zero per group: with Z the product of the group's zeros (the zero itself, or
+ *   1) and P the product of its other elements, the derivative is P for the zero and
+ *   Z * P / x_i for the rest: polynomials equal to the product of the others. O(n).
+ * - Two or more zeros in a group (rare): the product of the others is taken directly, each
+ *   group laid out as an n x n matrix with ones on the diagonal. O(n^2).
  */
 function prodGradient(x: Tensor, y: Tensor, axes: number[]): Tensor {
   if (!x._data.includes(0)) return div(y, x)
+  const isZero = equal(x, 0)
+  const zerosPerGroup = sum(isZero, axes, true)
+  if (max(zerosPerGroup).item() <= 1) {
+    const safe = where(isZero, 1, x)
+    const others = prod(safe, axes, true)
+    const zeroPart = prod(where(isZero, x, 1), axes, true)
+    return where(isZero, others, div(mul(zeroPart, others), safe))
+  }
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i))
   const order = [...kept, ...axes]
   const moved = permute(x, order)
@@ -87,13 +104,14 @@ export function min(x: Tensor, axis?: Axes, keepdims = false): Tensor { return r
 
 function argExtreme(op: string, x: Tensor, axis: number | undefined, keepdims: boolean, sign: 1 | -1): Tensor {
   checkTensor(x, op)
-  if (x.size === 0) throw new ArgumentError(`${op}: cannot take the ${op} of an empty tensor ${fmtShape(x.shape)}`)
   if (axis === undefined) {
+    if (x.size === 0) throw new ArgumentError(`${op}: cannot take the ${op} of an empty tensor ${fmtShape(x.shape)}`)
     const out = new Int32Array(1)
     argReduce(x._data, 1, x.size, 1, sign, out)
     return makeOutput(op, [x], out, keepdims ? x.shape.map(() => 1) : [], null)
   }
   const a = normAxis(op, axis, x.rank)
+  if (x.rank > 0 && x.shape[a] === 0) throw new ArgumentError(`${op}: cannot take the ${op} along axis ${a} of size 0 in ${fmtShape(x.shape)}`)
   const outer = sizeOf(x.shape.slice(0, a))
   const inner = sizeOf(x.shape.slice(a + 1))
   const out = new Int32Array(outer * inner)
@@ -159,10 +177,13 @@ export function norm(x: Tensor, ord = 2, axis?: Axes, keepdims = false): Tensor 
   axis = normAxes('norm', axis, x.rank)
   if (ord === Infinity) return max(abs(x), axis, keepdims)
   if (ord === -Infinity) return min(abs(x), axis, keepdims)
-  if (ord === 2) return sqrt(sum(square(x), axis, keepdims))
   if (ord === 1) return sum(abs(x), axis, keepdims)
   if (!(ord > 0) || !Number.isFinite(ord)) throw new ArgumentError(`norm: ord must be positive or +-Infinity, got ${ord}`)
-  return pow(sum(pow(abs(x), ord), axis, keepdims), 1 / ord)
+  const total = ord === 2 ? sum(square(x), axis, keepdims) : sum(pow(abs(x), ord), axis, keepdims)
+  // The root's derivative is infinite at 0; PyTorch's gradient of the norm of a zero vector is 0.
+  const isZero = equal(total, 0)
+  const root = ord === 2 ? sqrt(where(isZero, 1, total)) : pow(where(isZero, 1, total), 1 / ord)
+  return where(isZero, 0, root)
 }
 
 function reductionSpec(fn: (x: Tensor, axes: number[], keep: boolean) => Tensor, domain = {}, minDim = 1): GradSpec {

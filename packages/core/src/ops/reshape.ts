@@ -46,6 +46,10 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 /** Removes size-1 dimensions: all of them, or the given ones (which must have size 1). */
 export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
   checkTensor(x, 'squeeze')
+  if (x.rank === 0) {
+    if (axis !== undefined) for (const a of typeof axis === 'number' ? [axis] : axis) normAxis('squeeze', a, 0)
+    return x
+  }
   if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1))
   const axes = (typeof axis === 'number' ? [axis] : axis).map((a) => normAxis('squeeze', a, x.rank))
   for (const a of axes) if (x.shape[a] !== 1) throw new ShapeError(`squeeze: dimension ${a} of ${fmtShape(x.shape)} has size ${x.shape[a]}, not 1`)

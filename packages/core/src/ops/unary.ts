@@ -50,16 +50,16 @@ const RULES: { readonly [K in UnaryName]: UnaryRule } = {
   // Written so exp never overflows: for x < 0 use e^x / (1 + e^x).
   sigmoid: { expr: 'x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))', vjp: (g, _x, y) => mul(g, mul(y, sub(1, y))), check: {} },
   relu: { expr: 'x > 0 ? x : (x === x ? 0 : x)', vjp: (g, x) => mul(g, greater(x, 0)), check: { avoid: [0] } },
-  leakyRelu: { expr: 'x > 0 ? x : x * p', vjp: (g, x, _y, p) => mul(g, where(greater(x, 0), 1, p)), check: { avoid: [0] } },
+  leakyRelu: { expr: 'x > 0 ? x : x * p', vjp: (g, x, _y, p) => where(greater(x, 0), g, mul(g, p)), check: { avoid: [0] } },
   // PyTorch's softplus: linear above the threshold, log(1 + e^(beta x)) / beta below it.
   softplus: {
     expr: 'x * p > q ? x : Math.log1p(Math.exp(p * x)) / p',
     vjp: (g, x, _y, p, q) => mul(g, where(greater(mul(x, p), q), 1, sigmoid(mul(x, p)))),
     check: { min: -4, max: 4 },
   },
-  // NaN passes through: both comparisons are false for NaN.
+  // min(max(x, lo), hi) as PyTorch (lo > hi gives hi); Math.max and Math.min pass NaN through.
   clamp: {
-    expr: 'x < p ? p : x > q ? q : x',
+    expr: 'Math.min(Math.max(x, p), q)',
     vjp: (g, x, _y, p, q) => mul(g, mul(greaterEqual(x, p), lessEqual(x, q))),
     check: { min: -2, max: 2, avoid: [-1, 1] },
   },

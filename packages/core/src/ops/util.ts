@@ -26,7 +26,9 @@ export function scalar(value: number, dtype: DType): Tensor {
 export function toTensor(x: TensorLike, like: TensorLike, op: string, arg: string): Tensor {
   if (typeof x !== 'number') return checkTensor(x, op, arg)
   const other = like instanceof Tensor ? like.dtype : 'float32'
-  const dtype = other === 'int32' && !Number.isInteger(x) ? 'float32' : other
+  // A number an int32 cannot hold exactly (a fraction, or past 2^31) is computed in float.
+  const fitsInt32 = Number.isInteger(x) && x >= -0x80000000 && x <= 0x7fffffff
+  const dtype = other === 'int32' && !fitsInt32 ? (Number.isInteger(x) ? 'float64' : 'float32') : other
   return scalar(x, dtype)
 }
 
