@@ -206,7 +206,8 @@ function fmt(x: number): string {
 
 /** Analytic rows of the Jacobian: one flattened gradient per cotangent. */
 function analyticRows(f: AnyFn, inputs: readonly unknown[], cotangents: (out: Tensor) => Tensor[], leaves: readonly Leaf[], tally: Tally): { rows: Float64Array[][]; out: Tensor } {
-  const [out, pullback] = vjp(f as (...a: unknown[]) => Tensor, ...inputs)
+  // Through `call`, so a result that is not a tensor is a GradcheckError before vjp's own check sees it.
+  const [out, pullback] = vjp((...a: unknown[]) => call(f, a), ...inputs)
   const flagged = new Set<number>()
   const rows = cotangents(out).map((c) => {
     const grads = flattenGradients(pullback(c))

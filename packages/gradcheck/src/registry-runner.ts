@@ -89,7 +89,8 @@ export function runTarget(target: CheckTarget, options: RunOptions = {}): Target
     try {
       const c = spec.sample(new CaseSampler(caseSeed(options.seed ?? 0, target.name, index)))
       label = c.label
-      const opts: GradcheckOptions = { ...target.options, seed: index, atol: spec.atol ?? target.options?.atol, rtol: spec.rtol ?? target.options?.rtol }
+      // The case number seeds gradcheck's cotangents and directions, unless the target sets its own seed.
+      const opts: GradcheckOptions = { seed: index, ...target.options, atol: spec.atol ?? target.options?.atol, rtol: spec.rtol ?? target.options?.rtol }
       const fn = c.fn as (...inputs: Tensor[]) => Tensor
       const r = order === 2 ? gradgradcheck(fn, c.inputs, opts) : gradcheck(fn, c.inputs, opts)
       maxAbs = Math.max(maxAbs, r.maxAbsError)

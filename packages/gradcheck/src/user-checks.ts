@@ -27,14 +27,16 @@ import type { CheckTarget } from './registry-runner.ts'
  * ]
  * ```
  *
- * `inputs` may also be a function of a seed, to check several random points (`cases` of them).
+ * `inputs` may also be a function of a seed, to check several random points (`cases` of them);
+ * each case's seed comes from the run's `--seed`, the check's name and the case number, so a
+ * rerun with the same `--seed` checks the same points (the table's label shows the seed).
  */
 export interface UserCheck {
   /** Name shown in the table and matched by `--only`. */
   readonly name: string
   /** The function to check; it takes `inputs` positionally and returns a tensor. */
   readonly fn: (...inputs: never[]) => Tensor
-  /** float64 tensors or trees of them (Immutable.js maps), or a function drawing them from a seed. */
+  /** float64 tensors or trees of them (Immutable.js maps), or a function drawing them from a seed (a 31-bit integer). */
   readonly inputs: readonly unknown[] | ((seed: number) => readonly unknown[])
   /** Cases to draw when `inputs` is a function (default 4; fixed inputs are one case). */
   readonly cases?: number
@@ -62,7 +64,6 @@ function isUserCheck(x: unknown): x is UserCheck {
 export function userTarget(check: UserCheck): CheckTarget {
   const draw = check.inputs
   const fixed = typeof draw !== 'function'
-  let drawn = 0
   return {
     name: check.name,
     source: 'user',
@@ -72,9 +73,12 @@ export function userTarget(check: UserCheck): CheckTarget {
       secondOrder: check.secondOrder,
       atol: check.options?.atol,
       rtol: check.options?.rtol,
-      sample: () => {
-        const inputs = fixed ? draw : draw(drawn++)
-        return { inputs: inputs as Tensor[], fn: check.fn as unknown as (...t: Tensor[]) => Tensor, label: fixed ? 'given inputs' : `seed ${drawn - 1}` }
+      // The runner seeds the sampler with caseSeed(--seed, name, case): the draw's seed follows from those alone.
+      sample: (s) => {
+        const fn = check.fn as unknown as (...t: Tensor[]) => Tensor
+        if (fixed) return { inputs: draw as Tensor[], fn, label: 'given inputs' }
+        const seed = s.int(0, 2 ** 31 - 1)
+        return { inputs: draw(seed) as Tensor[], fn, label: `seed ${seed}` }
       },
     },
   }

@@ -2,8 +2,10 @@
 // determinism and mutation checks, and the readable report.
 import { describe, it, expect } from 'vitest'
 import { OrderedMap } from 'immutable'
-import { Tensor, astype, exp, mul, sum, tanh, tensor } from '@graphgrad/core'
+import { Tensor, astype, exp, mul, stopGradient, sum, tanh, tensor } from '@graphgrad/core'
 import { GradcheckError, formatResult, formatTable, gradcheck, gradgradcheck } from '../src/index.ts'
+import { runTarget } from '../src/registry-runner.ts'
+import { type UserCheck, userTarget } from '../src/user-checks.ts'
 import { makeDriftingIdentity, values } from './helpers/custom-ops.ts'
 
 describe('gradcheck', () => {
@@ -58,6 +60,11 @@ describe('gradcheck', () => {
     // float64 inputs computed in float32 are refused too.
     expect(() => gradcheck((t: Tensor) => tanh(astype(t, 'float32')), [values([2])])).toThrow(/returns float32/)
     expect(() => gradcheck((t: Tensor) => t, [values([2])], { eps: 0 })).toThrow(/eps must be a positive number/)
+    // A result that is not a tensor is the documented GradcheckError, not the autodiff's GradientError.
+    for (const check of [gradcheck, gradgradcheck]) {
+      expect(() => check(((t: Tensor) => [t]) as unknown as (t: Tensor) => Tensor, [values([2])])).toThrow(GradcheckError)
+      expect(() => check(((t: Tensor) => t.toArray()) as unknown as (t: Tensor) => Tensor, [values([2])])).toThrow(/must return a Tensor, got object/)
+    }
   })
 
   it('detects a nondeterministic backward', () => {
@@ -100,5 +107,40 @@ describe('gradcheck', () => {
     expect(lines[3]).toMatch(/^bad\s+4\s+5\.0e-1\s+1\.0e\+0\s+FAIL$/)
     expect(lines[4]).toMatch(/^sign\s+0\s+-\s+-\s+skip \(no gradient\)$/)
     expect(lines[5]).toBe('total: 2 checked (8 cases), 1 passed, 1 failed, 1 skipped; max abs err 5.0e-1, max rel err 1.0e+0: FAIL')
+  })
+})
+
+describe("user checks under the runner's seed", () => {
+  const seeds: number[] = []
+  const check: UserCheck = {
+    name: 'drawn',
+    fn: ((t: Tensor) => sum(tanh(t))) as UserCheck['fn'],
+    inputs: (seed: number) => {
+      seeds.push(seed)
+      return [tensor([Math.sin(seed), Math.cos(seed)], { dtype: 'float64' })]
+    },
+    cases: 3,
+  }
+  // One target, run several times (as a rerun in the same process would).
+  const target = userTarget(check)
+  const drawnSeeds = (base: number): number[] => {
+    seeds.length = 0
+    const r = runTarget(target, { seed: base })
+    expect(r.ok).toBe(true)
+    return [...seeds]
+  }
+  it('draws the same cases for the same --seed, and other cases for another', () => {
+    const a = drawnSeeds(7)
+    expect(a).toHaveLength(3)
+    expect(new Set(a).size).toBe(3)
+    expect(drawnSeeds(7)).toEqual(a)
+    expect(drawnSeeds(8)).not.toEqual(a)
+  })
+
+  it("keeps the user's options.seed for gradcheck", () => {
+    // A wrong gradient (stopGradient cuts half of it), so the result and its settings come back.
+    const check: UserCheck = { name: 'wrong', fn: ((t: Tensor) => sum(mul(t, stopGradient(t)))) as UserCheck['fn'], inputs: [values([2])], options: { seed: 123 } }
+    const r = runTarget(userTarget(check))
+    expect(r.failures[0].result?.settings.seed).toBe(123)
   })
 })

@@ -5,8 +5,8 @@
  * @module
  */
 import {
-  ArgumentError, DTypeError, ShapeError, abs, add, div, fmtShape, gather, indexSelect, logSoftmax, mul,
-  neg, reshape, softplus, square, squeeze, sub, sum, tensor, unsqueeze,
+  ArgumentError, DTypeError, ShapeError, abs, add, astype, div, fmtShape, gather, indexSelect, logSoftmax, mul,
+  neg, reshape, softplus, square, squeeze, sub, sum, tensor, unsqueeze, where,
 } from '@graphgrad/core'
 import type { CaseSampler, GradSpec, Tensor } from '@graphgrad/core'
 
@@ -67,44 +67,64 @@ function classWeight(weight: Tensor, input: Tensor, c: number, op: string): Tens
   return reshape(weight, input.shape.map((d, i) => (i === c ? d : 1)))
 }
 
-interface IndexTerms {
-  /** log-probability of each target (0 where ignored), shape of the target. */
-  picked: Tensor
-  /** each target's weight: its class weight, or 1; 0 where ignored. */
-  wt: Tensor
-  /** 1 where the target counts, 0 where it equals ignoreIndex. */
+/** Which targets count: int32 1 where the target counts, 0 where it equals ignoreIndex. */
+interface TargetMask {
+  /** The targets with ignored ones replaced by class 0, so gathers stay in range. */
+  safe: Tensor
+  /** int32 0/1 of the target's shape, for `where`. */
   valid: Tensor
+  /** Whether some target is ignored. */
+  anyIgnored: boolean
 }
 
-function indexTerms(logp: Tensor, target: Tensor, c: number, options: NllLossOptions, op: string): IndexTerms {
-  const numClasses = logp.shape[c]
-  const expected = logp.shape.filter((_, i) => i !== c)
+function targetMask(input: Tensor, target: Tensor, c: number, options: NllLossOptions, op: string): TargetMask {
+  const numClasses = input.shape[c]
+  const expected = input.shape.filter((_, i) => i !== c)
   if (target.rank !== expected.length || target.shape.some((d, i) => d !== expected[i])) {
-    throw new ShapeError(`${op}: target of shape ${fmtShape(target.shape)} does not match input ${fmtShape(logp.shape)} with class dimension ${c}: expected a target of shape ${fmtShape(expected)}`)
+    throw new ShapeError(`${op}: target of shape ${fmtShape(target.shape)} does not match input ${fmtShape(input.shape)} with class dimension ${c}: expected a target of shape ${fmtShape(expected)}`)
   }
   const ignore = options.ignoreIndex ?? -100
   const data = target.data
   const safe = new Int32Array(data.length)
-  const valid = new Float64Array(data.length)
+  const valid = new Int32Array(data.length)
+  let anyIgnored = false
   for (let i = 0; i < data.length; i++) {
     const t = data[i]
-    if (t === ignore) continue
+    if (t === ignore) {
+      anyIgnored = true
+      continue
+    }
     if (t < 0 || t >= numClasses) {
       throw new ArgumentError(`${op}: target ${t} (at flat position ${i}) is out of range for ${numClasses} classes; targets must be in [0, ${numClasses}) or equal ignoreIndex (${ignore})`)
     }
     safe[i] = t
     valid[i] = 1
   }
-  const safeT = tensor(safe, { shape: target.shape })
-  const validT = tensor(valid, { shape: target.shape, dtype: logp.dtype })
-  // Ignored entries pick class 0 and are then zeroed by `valid` (a mask, so their gradient is 0).
-  const picked = mul(squeeze(gather(logp, c, unsqueeze(safeT, c)), c), validT)
-  let wt = validT
-  if (options.weight !== undefined) {
-    classWeight(options.weight, logp, c, op)
-    wt = mul(indexSelect(options.weight, 0, safeT), validT)
-  }
-  return { picked, wt, valid: validT }
+  return { safe: tensor(safe, { shape: target.shape }), valid: tensor(valid, { shape: target.shape }), anyIgnored }
+}
+
+/**
+ * `value` where the target counts and 0 where it is ignored. A `where`, not a product with a
+ * 0/1 mask: an ignored entry is never read, so a non-finite value there (NaN * 0 = NaN) or an
+ * infinite cotangent (the 0/0 mean of all-ignored targets) cannot leak into loss or gradient.
+ */
+function keepValid(value: Tensor, m: TargetMask): Tensor {
+  return m.anyIgnored ? where(m.valid, value, 0) : value
+}
+
+interface IndexTerms {
+  /** negative log-probability of each target (+0 where ignored, as PyTorch), shape of the target. */
+  nll: Tensor
+  /** each target's weight: its class weight, or 1; 0 where ignored. */
+  wt: Tensor
+}
+
+/** `weight` ([C]) was already checked against `logp` by {@link classWeight}. */
+function indexTerms(logp: Tensor, m: TargetMask, c: number, weight: Tensor | undefined): IndexTerms {
+  // Ignored entries pick class 0, and keepValid then drops them (their gradient is 0).
+  const nll = keepValid(neg(squeeze(gather(logp, c, unsqueeze(m.safe, c)), c)), m)
+  const wt = weight === undefined ? astype(m.valid, logp.dtype) : keepValid(indexSelect(weight, 0, m.safe), m)
+  return { nll, wt }
 }
 
 /** Reduces per-target losses; the mean divides by the summed target weights (the count of non-ignored targets without weights), as PyTorch. */
@@ -117,6 +137,10 @@ function checkTarget(target: Tensor, op: string): void {
   if (target.dtype !== 'int32') throw new DTypeError(`${op}: target must hold int32 class indices, got ${target.dtype}`)
 }
 
+function checkFloatInput(input: Tensor, what: string, op: string): void {
+  if (input.dtype === 'int32') throw new DTypeError(`${op}: ${what} must be float32 or float64, got int32`)
+}
+
 /**
  * Negative log-likelihood, as `F.nll_loss`: `input` holds log-probabilities (`[N, C]`,
  * `[N, C, d1, ...]` or `[C]`), `target` int32 class indices of the input's shape without the
@@ -126,9 +150,11 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
   const op = 'nllLoss'
   const reduction = reductionOf(options, op)
   const c = classAxisOf(input, options, op)
+  checkFloatInput(input, 'input', op)
   checkTarget(target, op)
-  const { picked, wt } = indexTerms(input, target, c, options, op)
-  return reduceWeighted(neg(options.weight === undefined ? picked : mul(picked, wt)), wt, reduction)
+  if (options.weight !== undefined) classWeight(options.weight, input, c, op)
+  const { nll, wt } = indexTerms(input, targetMask(input, target, c, options, op), c, options.weight)
+  return reduceWeighted(options.weight === undefined ? nll : mul(nll, wt), wt, reduction)
 }
 
 /**
@@ -139,8 +165,12 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
  *
  * With class indices, `labelSmoothing` ε gives `(1-ε) nll + ε/C * (-sum_c logp_c)`, ignored
  * targets add nothing, and the mean divides by the number (or summed weights) of the
- * targets that count. With probabilities, the target becomes `(1-ε) p + ε/C`, `ignoreIndex`
- * does not apply, and the mean divides by the number of samples.
+ * targets that count. With probabilities, the target becomes `(1-ε) p + ε/C`, the mean
+ * divides by the number of samples, and an `ignoreIndex` >= 0 is an error (as PyTorch's).
+ *
+ * The logits of ignored targets are never read: non-finite values there leave the loss and
+ * every gradient finite, and their gradient is 0 (PyTorch's log_softmax backward gives NaN on
+ * a row of all -inf even when its target is ignored).
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const op = 'crossEntropy'
@@ -148,15 +178,24 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const c = classAxisOf(logits, options, op)
   const eps = options.labelSmoothing ?? 0
   if (typeof eps !== 'number' || !(eps >= 0 && eps <= 1)) throw new ArgumentError(`${op}: labelSmoothing must be in [0, 1], got ${String(eps)}`)
-  if (logits.dtype === 'int32') throw new DTypeError(`${op}: logits must be float32 or float64, got int32`)
+  checkFloatInput(logits, 'logits', op)
   const numClasses = logits.shape[c]
-  const logp = logSoftmax(logits, c)
   const w = options.weight === undefined ? undefined : classWeight(options.weight, logits, c, op)
-  if (targets.dtype !== 'int32') return probabilityCrossEntropy(logp, targets, c, eps, w, reduction, op)
-  const { picked, wt, valid } = indexTerms(logp, targets, c, options, op)
-  const nll = reduceWeighted(neg(w === undefined ? picked : mul(picked, wt)), wt, reduction)
+  if (targets.dtype !== 'int32') {
+    const ignore = options.ignoreIndex
+    if (ignore !== undefined && ignore >= 0) {
+      throw new ArgumentError(`${op}: ignoreIndex (${ignore}) is not supported for probability (floating point) targets, as PyTorch's "ignore_index is not supported for floating point target"; pass int32 class indices to ignore some`)
+    }
+    return probabilityCrossEntropy(logSoftmax(logits, c), targets, c, eps, w, reduction, op)
+  }
+  const m = targetMask(logits, targets, c, options, op)
+  // Ignored slices are replaced before the softmax too, so that their gradient is 0, not NaN.
+  const logp = logSoftmax(m.anyIgnored ? where(unsqueeze(m.valid, c), logits, 0) : logits, c)
+  const terms = indexTerms(logp, m, c, options.weight)
+  const wt = terms.wt
+  const nll = reduceWeighted(w === undefined ? terms.nll : mul(terms.nll, wt), wt, reduction)
   if (eps === 0) return nll
-  const smooth = mul(neg(sum(w === undefined ? logp : mul(logp, w), c)), valid)
+  const smooth = keepValid(neg(sum(w === undefined ? logp : mul(logp, w), c)), m)
   return add(mul(nll, 1 - eps), mul(reduceWeighted(smooth, wt, reduction), eps / numClasses))
 }
 

@@ -8,7 +8,7 @@
  * the time loop; the loop itself is one fused op (default) or the composed cell per step.
  * @module
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, add, concat, fmtShape, foldIn, matmul, reshape, select, stack, transpose, zeros } from '@graphgrad/core'
+import { ArgumentError, DTypeError, ShapeError, Tensor, add, concat, fmtShape, foldIn, matmul, reshape, select, stack, tensor, transpose, where, zeros } from '@graphgrad/core'
 import type { CaseSampler, DType, GradSpec } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
 import type { ApplyOptions, Layer, Params } from './layer.ts'
@@ -188,6 +188,19 @@ function checkInput(cfg: Config, x: Tensor): void {
   if (x.shape[cfg.batchFirst ? 1 : 0] === 0) throw new ShapeError(`${cfg.where}: the sequence is empty (shape ${fmtShape(x.shape)})`)
 }
 
+/**
+ * `seq` [T,B,I] with the steps past each row's length replaced by zeros. Packed sequences
+ * never read them, but the input projection is one matmul over all steps: a NaN there would
+ * reach grad weight_ih (0 * NaN) even though no output depends on it. Only layer 0 needs
+ * this; every layer's outputs are already zero past each length.
+ */
+function maskPadding(seq: Tensor, lengths: readonly number[]): Tensor {
+  const [T, B] = seq.shape
+  const mask = new Int32Array(T * B)
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) mask[t * B + b] = t < lengths[b] ? 1 : 0
+  return where(tensor(mask, { shape: [T, B, 1], dtype: 'int32' }), seq, 0)
+}
+
 interface RunResult {
   output: Tensor
   hN: Tensor
@@ -203,11 +216,12 @@ function run(cfg: Config, params: Params, x: Tensor, options: LSTMApplyOptions):
   const hasCell = cfg.family.kernel.hasCell
   const lengths = checkLengths(cfg, options.lengths, T, B)
   const h0 = checkState(cfg, 'h0', options.h0, B, dtype)
+  if (!hasCell && options.c0 !== undefined) throw new ArgumentError(`${cfg.where}: c0 was given, but a ${cfg.family.name} layer has no cell state (only lstm has one); pass h0 alone`)
   const c0 = hasCell ? checkState(cfg, 'c0', options.c0, B, dtype) : null
   const initial = (s: Tensor | null, row: number): Tensor => (s === null ? zeros([B, H], { dtype }) : select(s, 0, row))
   const hs: Tensor[] = []
   const cs: Tensor[] = []
-  let input = seq
+  let input = lengths === null ? seq : maskPadding(seq, lengths)
   for (let k = 0; k < cfg.layers; k++) {
     if (k > 0 && cfg.dropout > 0 && options.train === true) {
       if (options.key === undefined) throw new ArgumentError(`${cfg.where}: training with dropout > 0 needs a key (pass { train: true, key })`)

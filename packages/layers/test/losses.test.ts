@@ -115,6 +115,59 @@ describe('crossEntropy', () => {
     expect(Number.isNaN(loss.item())).toBe(true)
   })
 
+  it('never reads the logits of ignored targets: non-finite ignored rows leave loss and gradient finite', () => {
+    // PyTorch skips ignored rows (0.4076 here); a 0/1 mask would give NaN * 0 = NaN.
+    const x = tensor([[1, 2, 3], [-Infinity, -Infinity, -Infinity]], { dtype: 'float64' })
+    const t = tensor([2, -100], { dtype: 'int32' })
+    const row = tensor([[1, 2, 3]], { dtype: 'float64' })
+    const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3))
+    for (const labelSmoothing of [0, 0.1]) {
+      for (const reduction of ['mean', 'sum', 'none'] as const) {
+        const f = (a: Tensor, tt: Tensor): Tensor => sum(crossEntropy(a, tt, { labelSmoothing, reduction }))
+        const [loss, g] = valueAndGrad((a: Tensor) => f(a, t))(x)
+        const want = (1 - labelSmoothing) * (lse - 3) + (labelSmoothing / 3) * (3 * lse - 6)
+        expect(loss.item()).toBeCloseTo(want, 12)
+        if (labelSmoothing === 0) expect(loss.item()).toBeCloseTo(0.4076059644, 9)
+        const [, gRow] = valueAndGrad((a: Tensor) => f(a, tensor([2], { dtype: 'int32' })))(row)
+        const ga = (g as Tensor).toArray() as number[][]
+        expect(ga[0]).toEqual(((gRow as Tensor).toArray() as number[][])[0].map((v) => expect.closeTo(v, 14)))
+        // PyTorch's log_softmax backward gives NaN (0 - exp(NaN) * 0) on such a row; the row cannot change the loss, so 0 here.
+        expect(ga[1]).toEqual([0, 0, 0])
+      }
+    }
+    const lp = tensor([[-1, -2, -3], [NaN, NaN, NaN]], { dtype: 'float64' })
+    const [nll, gl] = valueAndGrad((a: Tensor) => nllLoss(a, t))(lp)
+    expect(nll.item()).toBe(3)
+    expect((gl as Tensor).toArray()).toEqual([[0, 0, -1], [0, 0, 0]])
+  })
+
+  it('gives zero gradients (and a NaN mean, 0/0) when every target is ignored, as PyTorch', () => {
+    const x = tensor([[1, 2, 3], [0, 1, -1]], { dtype: 'float64' })
+    const t = tensor([-100, -100], { dtype: 'int32' })
+    const w = tensor([2, 1, 0.5], { dtype: 'float64' })
+    for (const labelSmoothing of [0, 0.2]) {
+      for (const weight of [undefined, w]) {
+        const [loss, g] = valueAndGrad((a: Tensor) => crossEntropy(a, t, { labelSmoothing, weight }))(x)
+        expect(Number.isNaN(loss.item())).toBe(true)
+        expect((g as Tensor).toArray()).toEqual([[0, 0, 0], [0, 0, 0]])
+        const [sumLoss, gs] = valueAndGrad((a: Tensor) => crossEntropy(a, t, { labelSmoothing, weight, reduction: 'sum' }))(x)
+        expect(sumLoss.item()).toBe(0)
+        expect((gs as Tensor).toArray()).toEqual([[0, 0, 0], [0, 0, 0]])
+      }
+    }
+    const [nll, gl] = valueAndGrad((a: Tensor) => nllLoss(a, t, { weight: w }))(x)
+    expect(Number.isNaN(nll.item())).toBe(true)
+    expect((gl as Tensor).toArray()).toEqual([[0, 0, 0], [0, 0, 0]])
+  })
+
+  it('rejects ignoreIndex >= 0 with probability targets, as PyTorch', () => {
+    const x = tensor([[1, 2, 0.5], [0.1, -1, 2]], { dtype: 'float64' })
+    const p = tensor([[0.2, 0.5, 0.3], [1, 0, 0]], { dtype: 'float64' })
+    expect(() => crossEntropy(x, p, { ignoreIndex: 0 })).toThrow(ArgumentError)
+    expect(() => crossEntropy(x, p, { ignoreIndex: 1 })).toThrow(/crossEntropy: ignoreIndex \(1\) is not supported for probability \(floating point\) targets/)
+    expect(crossEntropy(x, p, { ignoreIndex: -100 }).item()).toBe(crossEntropy(x, p).item())
+  })
+
   it('takes probability targets, with label smoothing and mean over samples', () => {
     const x = tensor([[1, 2, 0.5], [0.1, -1, 2]], { dtype: 'float64' })
     const p = tensor([[0.2, 0.5, 0.3], [1, 0, 0]], { dtype: 'float64' })
@@ -149,6 +202,8 @@ describe('crossEntropy', () => {
     expect(() => crossEntropy(x, tensor([0, 1], { dtype: 'int32' }), { labelSmoothing: 1.5 })).toThrow(ArgumentError)
     expect(() => crossEntropy(x, tensor([0, 1], { dtype: 'int32' }), { weight: tensor([1, 2]) })).toThrow(/weight must have shape \[3\]/)
     expect(() => nllLoss(x, tensor([0.0, 1.0], { dtype: 'float64' }))).toThrow(DTypeError)
+    expect(() => nllLoss(tensor([[-1, -2, -3]], { dtype: 'int32' }), tensor([0], { dtype: 'int32' }))).toThrow(DTypeError)
+    expect(() => nllLoss(tensor([[-1, -2, -3]], { dtype: 'int32' }), tensor([0], { dtype: 'int32' }))).toThrow(/nllLoss: input must be float32 or float64, got int32/)
   })
 })
 

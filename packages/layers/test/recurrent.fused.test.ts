@@ -10,6 +10,9 @@ import { OrderedMap } from 'immutable'
 import { type RecurrentKind, recurrentLayer, recurrentSpecs } from '../src/recurrent.ts'
 import type { Params } from '../src/layer.ts'
 import { compare } from './recurrent-util.ts'
+import { scanBackward, scanForward } from '../src/kernels/scan.ts'
+import { lstmKernel } from '../src/kernels/lstm.ts'
+import { gruKernel } from '../src/kernels/gru.ts'
 
 const PAIRS: [string, string][] = [
   ['lstmCellFused', 'lstmCell'], ['gruCellFused', 'gruCell'], ['rnnCellFused', 'rnnCell'], ['rnnReluCellFused', 'rnnReluCell'],
@@ -73,4 +76,48 @@ describe('fused and composed layers agree on a larger, odder configuration', () 
       for (const [name, t] of a.g) expect(compare(t, b.g.get(name) as Tensor, 0).maxAbs, name).toBeLessThan(1e-12)
     })
   }
+})
+
+describe('the fused backward does only the work its cotangents need', () => {
+  const T = 4
+  const B = 3
+  const H = 2
+  const shape = { T, B, H, reverse: false, lengths: Int32Array.from([4, 2, 1]) }
+  const draw = (n: number, seed: number): Float64Array => Float64Array.from({ length: n }, (_, i) => Math.sin(seed + 1.3 * i) * 0.7)
+  for (const [name, k] of [['lstm', lstmKernel], ['gru', gruKernel]] as const) {
+    it(`${name}: skipped cotangents come back empty, the others unchanged`, () => {
+      const GH = k.gates * H
+      const S = k.hasCell ? 2 : 1
+      const w = draw(GH * H, 1)
+      const bhh = k === gruKernel ? draw(GH, 2) : new Float64Array(0)
+      const state = k.hasCell ? draw(B * H, 4) : new Float64Array(0)
+      const tape = scanForward(k, shape, draw(T * B * GH, 3), draw(B * H, 5), state, w, bhh, new Float64Array((T + S) * B * H))
+      const g = draw((T + S) * B * H, 6)
+      const all = scanBackward(k, shape, tape, g, w)
+      const none = scanBackward(k, shape, tape, g, w, { dw: false, dbhh: false, dh0: false })
+      expect(Array.from(none.dgx)).toEqual(Array.from(all.dgx))
+      expect([none.dw.length, none.dbhh.length, none.dh0.length]).toEqual([0, 0, 0])
+      expect(Array.from(none.dc0)).toEqual(Array.from(all.dc0))
+      expect(all.dw.length).toBe(GH * H)
+      expect(all.dbhh.length).toBe(GH)
+      expect(all.dh0.length).toBe(B * H)
+      const some = scanBackward(k, shape, tape, g, w, { dw: true, dbhh: false, dh0: true })
+      expect([Array.from(some.dw), Array.from(some.dh0), some.dbhh.length]).toEqual([Array.from(all.dw), Array.from(all.dh0), 0])
+    })
+  }
+
+  it('layers give the same gradients when only some inputs need one', () => {
+    const layer = recurrentLayer('gru', { inputSize: 2, hiddenSize: 3, dtype: 'float64' })
+    const p = layer.init(3)
+    const x = randn([4, 2, 2], 4, { dtype: 'float64' })
+    const h0 = randn([1, 2, 3], 5, { dtype: 'float64' })
+    const loss = (xx: Tensor, hh: Tensor, q: Params): Tensor => sum(mul(layer.apply(q, xx, { h0: hh, lengths: [4, 2] }).output, randn([4, 2, 3], 6, { dtype: 'float64' })))
+    const [, [gx, gh, gp]] = valueAndGrad((xs: [Tensor, Tensor, Params]) => loss(...xs))([x, h0, p]) as [Tensor, [Tensor, Tensor, Params]]
+    const [, onlyX] = valueAndGrad((xx: Tensor) => loss(xx, h0, p))(x)
+    const [, onlyH] = valueAndGrad((hh: Tensor) => loss(x, hh, p))(h0)
+    const [, onlyP] = valueAndGrad((q: Params) => loss(x, h0, q))(p)
+    expect((onlyX as Tensor).toArray()).toEqual(gx.toArray())
+    expect((onlyH as Tensor).toArray()).toEqual(gh.toArray())
+    for (const [n, t] of gp as unknown as Iterable<[string, Tensor]>) expect(((onlyP as Params).get(n) as Tensor).toArray()).toEqual(t.toArray())
+  })
 })

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { ArgumentError, DTypeError, GradientError, ShapeError, type Tensor, grad, randn, softmax, sum, tensor, zeros } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
-import { gru, lstm, rnn } from '../src/recurrent.ts'
+import { gru, lstm, recurrentLayer, rnn } from '../src/recurrent.ts'
 import { linear } from '../src/linear.ts'
 import type { Params } from '../src/layer.ts'
 
@@ -96,6 +96,29 @@ describe('layouts and options', () => {
     })
   })
 
+  it('never reads x past each length: NaN there gives the outputs and gradients of zeros there (fused and composed)', () => {
+    const lengths = [4, 2, 1]
+    const x = randn([3, 4, 2], 7, { dtype: 'float64' })
+    const padded = (fill: number): Tensor => tensor(Float64Array.from(x.data, (v, i) => (Math.floor(i / 2) % 4 >= lengths[Math.floor(i / 8)] ? fill : v)), { shape: [3, 4, 2], dtype: 'float64' })
+    for (const make of [lstm, gru, rnn]) {
+      for (const fused of [true, false]) {
+        const layer = make({ inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true, batchFirst: true, dtype: 'float64', fused })
+        const run = (xx: Tensor): Tensor[] => {
+          const f = (m: OrderedMap<string, Tensor>): Tensor => {
+            const r = layer.apply(m.remove('x') as unknown as Params, m.get('x') as Tensor, { lengths })
+            return sum(r.output.mul(randn(r.output.shape, 8, { dtype: 'float64' }))).add(sum(r.hN))
+          }
+          const m = OrderedMap<string, Tensor>([['x', xx]]).merge(layer.init(9) as OrderedMap<string, Tensor>)
+          const g = grad(f)(m) as OrderedMap<string, Tensor>
+          return [f(m), ...g.values()]
+        }
+        const withNaN = run(padded(NaN))
+        const withZeros = run(padded(0))
+        withNaN.forEach((t, i) => expect(t.toArray(), `${make.name} fused=${fused} #${i}`).toEqual(withZeros[i].toArray()))
+      }
+    }
+  })
+
   it('the essay\'s output layer o_t = g(V h_t) is a linear on top', () => {
     const cell = rnn({ inputSize: 4, hiddenSize: 8 })
     const head = linear({ inFeatures: 8, outFeatures: 4 })
@@ -166,6 +189,8 @@ describe('bad input', () => {
     ['hiddenSize 0', () => lstm({ inputSize: 3, hiddenSize: 0 }), ArgumentError, /hiddenSize must be a positive integer/],
     ['dropout above 1', () => gru({ inputSize: 3, hiddenSize: 2, dropout: 1.5 }), ArgumentError, /dropout must be a probability/],
     ['unknown nonlinearity', () => rnn({ inputSize: 3, hiddenSize: 2, nonlinearity: 'sigmoid' as 'tanh' }), ArgumentError, /nonlinearity must be 'tanh' or 'relu'/],
+    ['c0 for a GRU (no cell state)', () => recurrentLayer('gru', { inputSize: 3, hiddenSize: 4 }).apply(gru({ inputSize: 3, hiddenSize: 4 }).init(0), zeros([5, 2, 3]), { c0: zeros([1, 2, 4]) }), ArgumentError, /gru: c0 was given, but a gru layer has no cell state/],
+    ['c0 for an RNN (no cell state)', () => recurrentLayer('rnn_relu', { inputSize: 3, hiddenSize: 4 }).apply(rnn({ inputSize: 3, hiddenSize: 4 }).init(0), zeros([5, 2, 3]), { c0: zeros([1, 2, 4]) }), ArgumentError, /rnn: c0 was given/],
   ]
   for (const [what, fn, type, message] of cases) {
     it(`refuses ${what}`, () => {

@@ -3,7 +3,7 @@
  * @module
  */
 import { adagradKernel } from './kernels.ts'
-import { type ConfiguredOptimizer, type UpdateRule, createOptimizer, fullLike } from './optimizer.ts'
+import { type ConfiguredOptimizer, type UpdateRule, createOptimizer, fullLike, requiredSlot } from './optimizer.ts'
 import type { Hyper, OptimizerOptions } from './options.ts'
 
 /** Hyper-parameters of {@link adagrad} (torch.optim.Adagrad's, in camelCase). */
@@ -37,11 +37,12 @@ const rule: UpdateRule<AdagradHyperparams> = {
     check.nonNegative('initialAccumulatorValue', h.initialAccumulatorValue)
     check.nonNegative('eps', h.eps)
   },
+  slotNames: () => ({ required: [SUM] }),
   init: (p, h) => ({ [SUM]: fullLike(p, h.initialAccumulatorValue) }),
   update({ p, g, slots, h, t }) {
     const n = p.length
     const out = { p: new Float64Array(n), sum: new Float64Array(n) }
-    const sum = slots[SUM] ?? new Float64Array(n).fill(h.initialAccumulatorValue)
+    const sum = requiredSlot(slots, SUM)
     const clr = h.lr / (1 + (t - 1) * h.lrDecay)
     adagradKernel(p, g, sum, out.p, out.sum, { sign: h.maximize ? -1 : 1, clr, weightDecay: h.weightDecay, eps: h.eps })
     return { p: out.p, slots: { [SUM]: out.sum } }

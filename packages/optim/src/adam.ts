@@ -6,7 +6,7 @@
  */
 import type { Tensor } from '@graphgrad/core'
 import { type AdaptiveCoefficients, type SecondMoment, adaptiveMomentKernel } from './kernels.ts'
-import { type ConfiguredOptimizer, type UpdateInput, type UpdateRule, createOptimizer, fullLike, scalarSlot } from './optimizer.ts'
+import { type ConfiguredOptimizer, type UpdateInput, type UpdateRule, createOptimizer, fullLike, requiredSlot, scalarSlot } from './optimizer.ts'
 import type { Check, Hyper, OptimizerOptions, Resolved } from './options.ts'
 
 /** Hyper-parameters shared by the Adam family. */
@@ -98,6 +98,7 @@ function familyRule<H extends AdamFamilyHyperparams>(spec: FamilySpec<H>): Updat
       check.nonNegative('weightDecay', h.weightDecay)
       spec.validate?.(h, check)
     },
+    slotNames: (h) => ({ required: [...scalarNames, EXP_AVG, spec.secondSlot, ...(amsgradOf(h) ? [MAX_EXP_AVG_SQ] : [])] }),
     init(p: Tensor, h) {
       const slots: Record<string, Tensor> = {}
       for (const s of scalarNames) slots[s] = scalarSlot((spec.scalars as Record<string, number>)[s])
@@ -109,13 +110,12 @@ function familyRule<H extends AdamFamilyHyperparams>(spec: FamilySpec<H>): Updat
     update({ p, g, slots, h, t }: UpdateInput<H>) {
       const n = p.length
       const oldScalars: Record<string, number> = {}
-      for (const s of scalarNames) oldScalars[s] = slots[s]?.[0] ?? (spec.scalars as Record<string, number>)[s]
+      for (const s of scalarNames) oldScalars[s] = requiredSlot(slots, s)[0]
       const { choice, scalars } = spec.coefficients(h, t, oldScalars)
       const amsgrad = amsgradOf(h)
       const out = { p: new Float64Array(n), m: new Float64Array(n), v: new Float64Array(n), vmax: amsgrad ? new Float64Array(n) : NONE }
-      const zeros = (): Float64Array => new Float64Array(n)
       adaptiveMomentKernel(
-        p, g, slots[EXP_AVG] ?? zeros(), slots[spec.secondSlot] ?? zeros(), amsgrad ? slots[MAX_EXP_AVG_SQ] ?? zeros() : NONE,
+        p, g, requiredSlot(slots, EXP_AVG), requiredSlot(slots, spec.secondSlot), amsgrad ? requiredSlot(slots, MAX_EXP_AVG_SQ) : NONE,
         out.p, out.m, out.v, out.vmax,
         { ...choice, sign: h.maximize ? -1 : 1, beta1: h.betas[0], beta2: h.betas[1], eps: h.eps, secondMoment: spec.secondMoment, amsgrad },
       )

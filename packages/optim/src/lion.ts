@@ -3,7 +3,7 @@
  * @module
  */
 import { lionKernel } from './kernels.ts'
-import { type ConfiguredOptimizer, type UpdateRule, createOptimizer, fullLike } from './optimizer.ts'
+import { type ConfiguredOptimizer, type UpdateRule, createOptimizer, fullLike, requiredSlot } from './optimizer.ts'
 import type { Hyper, OptimizerOptions } from './options.ts'
 
 /** Hyper-parameters of {@link lion} (the paper's, with its reference implementation's defaults). */
@@ -31,11 +31,12 @@ const rule: UpdateRule<LionHyperparams> = {
     check.betas(h.betas)
     check.nonNegative('weightDecay', h.weightDecay)
   },
+  slotNames: () => ({ required: [EXP_AVG] }),
   init: (p) => ({ [EXP_AVG]: fullLike(p, 0) }),
   update({ p, g, slots, h }) {
     const n = p.length
     const out = { p: new Float64Array(n), m: new Float64Array(n) }
-    lionKernel(p, g, slots[EXP_AVG] ?? new Float64Array(n), out.p, out.m, {
+    lionKernel(p, g, requiredSlot(slots, EXP_AVG), out.p, out.m, {
       sign: h.maximize ? -1 : 1, lr: h.lr, beta1: h.betas[0], beta2: h.betas[1], weightDecay: h.weightDecay,
     })
     return { p: out.p, slots: { [EXP_AVG]: out.m } }

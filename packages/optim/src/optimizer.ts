@@ -6,7 +6,7 @@
  * @module
  */
 import { Map as IMap, OrderedMap, isMap } from 'immutable'
-import { ArgumentError, DTypeError, ShapeError, Tensor, type TensorTree, flattenTree, fmtShape } from '@graphgrad/core'
+import { ArgumentError, DTypeError, ShapeError, Tensor, type DType, type TensorTree, flattenTree, fmtShape } from '@graphgrad/core'
 import {
   Check, type OptimizerOptions, type ParamGroup, type Resolved,
   checkKeys, checkSelector, checkTypes, merge, resolve, selects,
@@ -31,6 +31,8 @@ export interface OptimizerState {
    * Per-parameter state, by dotted parameter name, then by slot name (torch's names:
    * `exp_avg`, `exp_avg_sq`, `momentum_buffer`, ...). Every parameter has an entry, possibly
    * empty (SGD's momentum buffer, for instance, exists only after the first update, as in torch).
+   * `step` refuses a state whose slots differ from the ones the optimizer keeps, and casts a
+   * slot of another dtype to its parameter's (float64 for 0-d slots), as torch's `load_state_dict`.
    */
   readonly slots: OrderedMap<string, OrderedMap<string, Tensor>>
 }
@@ -74,7 +76,7 @@ export interface UpdateInput<H> {
   readonly p: Float64Array
   /** Its gradient (read only). */
   readonly g: Float64Array
-  /** Its state slots (read only); a slot missing from the state is undefined. */
+  /** Its state slots (read only): every slot {@link UpdateRule.slotNames} requires; an optional one may be undefined. */
   readonly slots: Readonly<Record<string, Float64Array | undefined>>
   /** The options for this update. */
   readonly h: Resolved<H>
@@ -90,6 +92,14 @@ export interface UpdateOutput {
   readonly slots: Readonly<Record<string, Float64Array>>
 }
 
+/** The state slots an update rule keeps for one parameter: a state with others, or without a required one, is refused. */
+export interface SlotNames {
+  /** Slots every state has (made by `init` and kept by every update). */
+  readonly required: readonly string[]
+  /** Slots a state may lack, e.g. one that only the first update of some kind creates (SGD's `momentum_buffer`). */
+  readonly optional?: readonly string[]
+}
+
 /** One optimizer's formulas, for {@link createOptimizer}. */
 export interface UpdateRule<H> {
   /** Name used in messages and in the state. */
@@ -100,6 +110,8 @@ export interface UpdateRule<H> {
   readonly scalarSlots?: readonly string[]
   /** Throws (through `check`) for invalid options. */
   validate(h: Resolved<H>, check: Check): void
+  /** The slots of a parameter whose options were `h` at step 0 (the ones `init` used). */
+  slotNames(h: Resolved<H>): SlotNames
   /** The state slots of a parameter before the first update. */
   init(param: Tensor, h: Resolved<H>): Readonly<Record<string, Tensor>>
   /** One update of one parameter. */
@@ -146,8 +158,25 @@ function asFloat64(t: Tensor): Float64Array {
 }
 
 /** A tensor of `dtype` holding `data` (a fresh array, adopted without a copy for float64). */
-function fromFloat64(data: Float64Array, like: Tensor, shape: readonly number[]): Tensor {
-  return new Tensor(like.dtype === 'float64' ? data : new Float32Array(data), shape)
+function fromFloat64(data: Float64Array, dtype: DType, shape: readonly number[]): Tensor {
+  return new Tensor(dtype === 'float64' ? data : new Float32Array(data), shape)
+}
+
+/**
+ * A state slot's data as float64, after casting it to `dtype` (a float32 slot of a float64
+ * parameter is widened; a float64 one of a float32 parameter is rounded to float32 first),
+ * as torch's `Optimizer.load_state_dict` casts the state to the parameter's dtype.
+ */
+function slotInput(t: Tensor, dtype: 'float32' | 'float64'): Float64Array {
+  if (t.dtype === dtype) return asFloat64(t)
+  return dtype === 'float64' ? new Float64Array(t._data) : new Float64Array(new Float32Array(t._data))
+}
+
+/** The data of a slot the rule requires (the state check guarantees it is there). */
+export function requiredSlot(slots: UpdateInput<unknown>['slots'], name: string): Float64Array {
+  const data = slots[name]
+  if (data === undefined) throw new ArgumentError(`optimizer: required state slot '${name}' is missing`)
+  return data
 }
 
 function checkFloat(t: Tensor, where: string, what: string): void {
@@ -217,7 +246,13 @@ export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: 
     return Object.freeze({ optimizer: name, step: 0, slots: OrderedMap(slots) })
   }
 
-  const checkState = (state: OptimizerState, named: Named, where: string): void => {
+  /**
+   * Checks the state against the parameters: one entry per parameter, with the slots the
+   * rule keeps (by name; missing or unexpected ones are an ArgumentError naming both), each
+   * shaped like the parameter (or 0-d). A slot's dtype is not checked: {@link slotInput}
+   * casts it, as torch's `load_state_dict` casts a loaded state to the parameter's dtype.
+   */
+  const checkState = (state: OptimizerState, named: Named, assignment: readonly number[], where: string): void => {
     if (typeof state !== 'object' || state === null || !OrderedMap.isOrderedMap(state.slots)) {
       throw new ArgumentError(`${where}: state must be an optimizer state from init() or a previous step(), got ${describe(state)}`)
     }
@@ -231,15 +266,23 @@ export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: 
       const slots = state.slots.get(n)
       if (slots === undefined) throw new ArgumentError(`${where}: the state has no entry for parameter '${n}' (make the state with init() for these parameters)`)
       const p = named.leaves[j]
+      const { required, optional = [] } = rule.slotNames(initial[assignment[j]])
+      const kept = (): string => [...required, ...optional.map((o) => `${o} (optional)`)].join(', ') || 'no slots'
+      for (const s of required) {
+        if (!slots.has(s)) throw new ArgumentError(`${where}: the state of parameter '${n}' has no slot '${s}' (${name} keeps ${kept()}); make the state with init() and step() of this optimizer`)
+      }
       for (const [s, t] of slots) {
-        const expected = rule.scalarSlots?.includes(s) === true ? [] : p.shape
+        if (!required.includes(s) && !optional.includes(s)) throw new ArgumentError(`${where}: the state of parameter '${n}' has an unexpected slot '${s}' (${name} keeps ${kept()}); was it made by other options?`)
+        const expected = isScalarSlot(s) ? [] : p.shape
         if (!(t instanceof Tensor) || t.shape.length !== expected.length || t.shape.some((d, k) => d !== expected[k])) {
           throw new ShapeError(`${where}: state '${s}' of parameter '${n}' has shape ${t instanceof Tensor ? fmtShape(t.shape) : describe(t)}, expected ${fmtShape(expected)}`)
         }
-        checkFloat(t, where, `state '${s}' of parameter '${n}'`)
       }
     })
   }
+  const isScalarSlot = (s: string): boolean => rule.scalarSlots?.includes(s) === true
+  /** The dtype a slot is kept in: the parameter's, or float64 for a scalar slot (see {@link scalarSlot}). */
+  const slotDType = (s: string, p: Tensor): 'float32' | 'float64' => (isScalarSlot(s) ? 'float64' : (p.dtype as 'float32' | 'float64'))
 
   const step = <P extends ParamTree>(params: P, grads: ParamTree, state: OptimizerState): StepResult<P, OptimizerState> => {
     const where = `${name}.step`
@@ -250,8 +293,8 @@ export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: 
     for (const n of gradNamed.names) {
       if (!known.has(n)) throw new ArgumentError(`${where}: grads has an entry '${n}', which is not a parameter`)
     }
-    checkState(state, named, where)
     const assignment = assignGroups(named, where)
+    checkState(state, named, assignment, where)
     const k = state.step
     const resolved: (Resolved<H> | undefined)[] = configs.map(() => undefined)
     const newLeaves: Tensor[] = []
@@ -269,13 +312,10 @@ export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: 
       const h = (resolved[c] ??= resolveAt(c, k))
       const old = state.slots.get(n) as OrderedMap<string, Tensor>
       const slotData: Record<string, Float64Array> = {}
-      for (const [s, t] of old) slotData[s] = asFloat64(t)
+      for (const [s, t] of old) slotData[s] = slotInput(t, slotDType(s, p))
       const out = rule.update({ p: asFloat64(p), g: asFloat64(g), slots: slotData, h, t: k + 1 })
-      newLeaves.push(fromFloat64(out.p, p, p.shape))
-      const slots = Object.entries(out.slots).map(([s, data]): [string, Tensor] => {
-        const before = old.get(s)
-        return [s, fromFloat64(data, before ?? p, before?.shape ?? p.shape)]
-      })
+      newLeaves.push(fromFloat64(out.p, p.dtype, p.shape))
+      const slots = Object.entries(out.slots).map(([s, data]): [string, Tensor] => [s, fromFloat64(data, slotDType(s, p), isScalarSlot(s) ? [] : p.shape)])
       newSlots.push([n, OrderedMap(slots)])
     })
     const rebuilt = flattenTree(params, where).rebuild(newLeaves) as P

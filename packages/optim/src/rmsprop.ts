@@ -3,7 +3,7 @@
  * @module
  */
 import { rmspropKernel } from './kernels.ts'
-import { type ConfiguredOptimizer, type UpdateRule, createOptimizer, fullLike } from './optimizer.ts'
+import { type ConfiguredOptimizer, type UpdateRule, createOptimizer, fullLike, requiredSlot } from './optimizer.ts'
 import type { Hyper, OptimizerOptions } from './options.ts'
 
 /** Hyper-parameters of {@link rmsprop} (torch.optim.RMSprop's, in camelCase). */
@@ -42,6 +42,11 @@ const rule: UpdateRule<RmspropHyperparams> = {
     check.nonNegative('weightDecay', h.weightDecay)
     check.nonNegative('alpha', h.alpha)
   },
+  // init makes the momentum buffer when momentum starts > 0; a momentum scheduled up from 0 makes it (zeros) at its first use.
+  slotNames: (h) => {
+    const required = [SQUARE_AVG, ...(h.momentum > 0 ? [MOMENTUM_BUFFER] : []), ...(h.centered ? [GRAD_AVG] : [])]
+    return { required, optional: h.momentum > 0 ? [] : [MOMENTUM_BUFFER] }
+  },
   init(p, h) {
     const slots: Record<string, ReturnType<typeof fullLike>> = { [SQUARE_AVG]: fullLike(p, 0) }
     if (h.momentum > 0) slots[MOMENTUM_BUFFER] = fullLike(p, 0)
@@ -59,7 +64,7 @@ const rule: UpdateRule<RmspropHyperparams> = {
       buf: useMomentum ? new Float64Array(n) : NONE,
     }
     rmspropKernel(
-      p, g, slots[SQUARE_AVG] ?? zeros(), h.centered ? slots[GRAD_AVG] ?? zeros() : NONE, useMomentum ? slots[MOMENTUM_BUFFER] ?? zeros() : NONE,
+      p, g, requiredSlot(slots, SQUARE_AVG), h.centered ? requiredSlot(slots, GRAD_AVG) : NONE, useMomentum ? slots[MOMENTUM_BUFFER] ?? zeros() : NONE,
       out.p, out.sq, out.ga, out.buf,
       { sign: h.maximize ? -1 : 1, lr: h.lr, alpha: h.alpha, eps: h.eps, weightDecay: h.weightDecay, momentum: h.momentum, centered: h.centered },
     )

@@ -41,7 +41,8 @@ const rule: UpdateRule<SgdHyperparams> = {
       throw new ArgumentError(`${check.where}: nesterov momentum requires momentum > 0 and dampening 0 (got momentum ${h.momentum}, dampening ${h.dampening})`)
     }
   },
-  // torch creates the momentum buffer on the first update that uses momentum.
+  // torch creates the momentum buffer on the first update that uses momentum (buf = d then, not zeros).
+  slotNames: () => ({ required: [], optional: [MOMENTUM_BUFFER] }),
   init: () => ({}),
   update({ p, g, slots, h }) {
     const outP = new Float64Array(p.length)

@@ -3,7 +3,7 @@ import { Map as IMap, OrderedMap } from 'immutable'
 import { ArgumentError, DTypeError, ShapeError, Tensor, type TensorTree } from '@graphgrad/core'
 import { adagrad, adam, adamw, lion, nadam, radam, rmsprop, sgd, type OptimizerState, type ParamTree } from '../src/index.ts'
 import { CONFIGS, make } from './configs.ts'
-import { compare, f32, f64 } from './helpers.ts'
+import { compare, f32, f64, snapshot } from './helpers.ts'
 import { REF_DEFAULTS, type RefState, refStep } from './torchref.ts'
 
 /** mulberry32: a small seeded generator for reproducible test data. */
@@ -164,6 +164,57 @@ describe('gradients and state must match the parameters', () => {
     const reshaped = opt.init(params.set('b', f64([0, 0, 0])))
     expect(() => opt.step(params, grads({}), reshaped)).toThrow(/state 'exp_avg' of parameter 'b' has shape \[3\], expected \[2\]/)
   })
+  it('state with a missing or an unexpected slot names the parameter and the slot', () => {
+    const edit = (st: OptimizerState, f: (slots: OrderedMap<string, Tensor>) => OrderedMap<string, Tensor>): OptimizerState => ({ ...st, slots: st.slots.update('b', (x) => f(x as OrderedMap<string, Tensor>)) })
+    const missing = (): unknown => opt.step(params, grads({}), edit(state, (x) => x.delete('exp_avg_sq')))
+    expect(missing).toThrow(ArgumentError)
+    expect(missing).toThrow(/adam.step: the state of parameter 'b' has no slot 'exp_avg_sq' \(adam keeps exp_avg, exp_avg_sq\)/)
+    const extra = (): unknown => opt.step(params, grads({}), edit(state, (x) => x.set('momentum_buffer', f64([0, 0]))))
+    expect(extra).toThrow(ArgumentError)
+    expect(extra).toThrow(/adam.step: the state of parameter 'b' has an unexpected slot 'momentum_buffer' \(adam keeps exp_avg, exp_avg_sq\)/)
+    // Options decide the slots: AMSGrad's running maximum, RMSprop's momentum buffer, NAdam's scalar.
+    expect(() => adam({ amsgrad: true }).step(params, grads({}), state)).toThrow(/parameter 'w' has no slot 'max_exp_avg_sq'/)
+    expect(() => opt.step(params, grads({}), adam({ amsgrad: true }).init(params))).toThrow(/parameter 'w' has an unexpected slot 'max_exp_avg_sq'/)
+    expect(() => rmsprop({ momentum: 0.9 }).step(params, grads({}), { ...rmsprop().init(params), optimizer: 'rmsprop' })).toThrow(/rmsprop.step: the state of parameter 'w' has no slot 'momentum_buffer'/)
+    expect(() => rmsprop({ centered: true }).step(params, grads({}), rmsprop().init(params))).toThrow(/has no slot 'grad_avg'/)
+    const nadamState = nadam().init(params)
+    expect(() => nadam().step(params, grads({}), { ...nadamState, slots: nadamState.slots.update('w', (x) => (x as OrderedMap<string, Tensor>).delete('mu_product')) })).toThrow(/nadam.step: the state of parameter 'w' has no slot 'mu_product'/)
+    for (const o of [lion(), adagrad()]) {
+      const st = o.init(params)
+      expect(() => o.step(params, grads({}), { ...st, slots: st.slots.set('w', OrderedMap()) })).toThrow(new RegExp(`${o.name}.step: the state of parameter 'w' has no slot`))
+    }
+    // SGD's momentum buffer appears with the first update that uses momentum (as torch's): optional, but nothing else is.
+    const momentum = sgd({ lr: 0.1, momentum: 0.9 })
+    const once = momentum.step(params, grads({}), momentum.init(params)).state
+    expect(() => momentum.step(params, grads({}), once)).not.toThrow()
+    expect(() => momentum.step(params, grads({}), { ...once, slots: once.slots.set('w', OrderedMap()) })).not.toThrow()
+    expect(() => momentum.step(params, grads({}), { ...once, slots: once.slots.setIn(['w', 'exp_avg'], f64([0, 0, 0, 0], [2, 2])) })).toThrow(/sgd.step: the state of parameter 'w' has an unexpected slot 'exp_avg' \(sgd keeps momentum_buffer \(optional\)\)/)
+  })
+
+  it('state slots of another dtype are cast to the parameter\'s dtype, as torch\'s load_state_dict', () => {
+    const p64 = OrderedMap({ w: f64([0.3, -1.7, 2.1]) })
+    const p32 = OrderedMap({ w: f32([0.3, -1.7, 2.1]) })
+    const g = OrderedMap({ w: f64([0.5, 0.25, -1]) })
+    const o = adam({ lr: 0.1 })
+    const run = (p: ParamTree, st: OptimizerState): OptimizerState => o.step(p, p === p32 ? g.map((t) => f32(Array.from(t._data))) : g, st).state
+    // Two updates in float64, then the state stored as float32 (and the reverse).
+    const s64 = run(p64, run(p64, o.init(p64)))
+    const asDtype = (st: OptimizerState, f: (xs: number[]) => Tensor): OptimizerState => ({ ...st, slots: st.slots.map((m) => m.map((t) => f(Array.from(t._data)))) })
+    const s32 = asDtype(s64, (xs) => f32(xs))
+    const fromCast = o.step(p64, g, s32)
+    const fromExact = o.step(p64, g, asDtype(s64, (xs) => f64(Array.from(Float32Array.from(xs)))))
+    expect(snapshot(fromCast.params)).toEqual(snapshot(fromExact.params))
+    expect(snapshot(fromCast.state.slots)).toEqual(snapshot(fromExact.state.slots))
+    expect((fromCast.state.slots.getIn(['w', 'exp_avg']) as Tensor).dtype).toBe('float64')
+    // A float64 state for float32 parameters is rounded to float32 first.
+    const g32 = g.map((t) => f32(Array.from(t._data)))
+    const down = o.step(p32, g32, s64)
+    const rounded = o.step(p32, g32, s32)
+    expect(snapshot(down.params)).toEqual(snapshot(rounded.params))
+    expect(snapshot(down.state.slots)).toEqual(snapshot(rounded.state.slots))
+    expect((down.state.slots.getIn(['w', 'exp_avg_sq']) as Tensor).dtype).toBe('float32')
+  })
+
   it('state of another optimizer', () => {
     expect(() => sgd({ lr: 0.1 }).step(params, grads({}), state)).toThrow(/sgd.step: the state was made by adam, not sgd/)
     expect(() => opt.step(params, grads({}), {} as OptimizerState)).toThrow(/state must be an optimizer state/)

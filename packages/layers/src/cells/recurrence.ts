@@ -54,9 +54,9 @@ function f64(x: Tensor): Float64Array {
   return x._data instanceof Float64Array ? x._data : new Float64Array(x._data)
 }
 
+/** The weight's data as stored: callers have checked it is float (checkCellArgs, the layer's dtype checks). */
 function weightData(x: Tensor): Float32Array | Float64Array {
-  if (x._data instanceof Int32Array) throw new ArgumentError(`recurrent cell: weights must be float32 or float64`)
-  return x._data
+  return x._data as Float32Array | Float64Array
 }
 
 function asDType(data: Float64Array, dtype: DType): Float32Array | Float64Array {
@@ -82,13 +82,16 @@ export function fusedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor
   const inputs = [gx, h0, whh, ...(c0 === null ? [] : [c0]), ...(bhh === null ? [] : [bhh])]
   const grad = (data: Float64Array, like: Tensor): Tensor => new Tensor(asDType(data, like.dtype), like.shape)
   const op = `${family.name}Scan`
-  return makeOutput(op, inputs, asDType(out, gx.dtype), [T + S, B, H], (g) => {
+  // Positions of the optional inputs in `inputs` (and in `needs`).
+  const c0At = c0 === null ? -1 : 3
+  const bhhAt = bhh === null ? -1 : inputs.length - 1
+  return makeOutput(op, inputs, asDType(out, gx.dtype), [T + S, B, H], (g, needs) => {
     // The backward kernel's results are constants: a recorded backward (a second derivative) would be silently wrong.
     if (isRecording()) throw new GradientError(`${op}: the fused recurrent op has first derivatives only; build the layer with { fused: false } (or use the composed cell) for higher orders`)
-    const d = scanBackward(k, shape, tape, f64(g), w)
-    const parts = [grad(d.dgx, gx), grad(d.dh0, h0), grad(d.dw, whh)]
-    if (c0 !== null) parts.push(grad(d.dc0, c0))
-    if (bhh !== null) parts.push(grad(d.dbhh, bhh))
+    const d = scanBackward(k, shape, tape, f64(g), w, { dh0: needs[1], dw: needs[2], dbhh: bhhAt >= 0 && needs[bhhAt] })
+    const parts: (Tensor | null)[] = [needs[0] ? grad(d.dgx, gx) : null, needs[1] ? grad(d.dh0, h0) : null, needs[2] ? grad(d.dw, whh) : null]
+    if (c0At >= 0) parts.push(needs[c0At] ? grad(d.dc0, c0 as Tensor) : null)
+    if (bhhAt >= 0) parts.push(needs[bhhAt] ? grad(d.dbhh, bhh as Tensor) : null)
     return parts
   })
 }
@@ -140,9 +143,9 @@ export function scan(family: CellFamily, fused: boolean, gx: Tensor, h0: Tensor,
 
 /**
  * Checks the arguments of a single-step cell (`gx` [B,G*H], `h` and `c` [B,H], `whh`
- * [G*H,H], `bhh` [G*H]) and returns [B, H].
+ * [G*H,H], `bhh` [G*H]): shapes, and one float dtype for all.
  */
-export function checkCellArgs(op: string, gates: number, gx: Tensor, h: Tensor, c: Tensor | null, whh: Tensor, bhh: Tensor | null): [number, number] {
+export function checkCellArgs(op: string, gates: number, gx: Tensor, h: Tensor, c: Tensor | null, whh: Tensor, bhh: Tensor | null): void {
   for (const [name, x] of [['gx', gx], ['h', h], ['c', c], ['whh', whh], ['bhh', bhh]] as const) {
     if (x !== null && !(x instanceof Tensor)) throw new ArgumentError(`${op}: ${name} must be a Tensor`)
   }
@@ -159,7 +162,6 @@ export function checkCellArgs(op: string, gates: number, gx: Tensor, h: Tensor, 
     if (x !== null && x.dtype !== h.dtype) throw new DTypeError(`${op}: all arguments must have one float dtype, got ${x.dtype} and ${h.dtype}`)
   }
   if (h.dtype === 'int32') throw new DTypeError(`${op}: expected float32 or float64 tensors, got int32`)
-  return [B, H]
 }
 
 function shapesEqual(a: readonly number[], b: readonly number[]): boolean {

@@ -77,7 +77,23 @@ export interface ScanGrads {
   readonly dbhh: Float64Array
 }
 
+/**
+ * Which optional cotangents a backward computes (`dgx` and `dc0` always: the recursion
+ * needs them anyway). A skipped one comes back empty, and its work is not done: the
+ * `dW_hh` GEMM over all steps, the `dbhh` sum, the last step's `dh_{-1}` GEMM.
+ */
+export interface ScanNeeds {
+  /** The cotangent of W_hh. */
+  readonly dw: boolean
+  /** The cotangent of an in-step b_hh (false when there is none). */
+  readonly dbhh: boolean
+  /** The cotangent of h0. */
+  readonly dh0: boolean
+}
+
 const EMPTY = new Float64Array(0)
+
+const ALL: ScanNeeds = { dw: true, dbhh: true, dh0: true }
 
 function active(shape: ScanShape, t: number, b: number): boolean {
   return shape.lengths === null || t < shape.lengths[b]
@@ -128,7 +144,7 @@ export function scanForward(k: CellKernel, shape: ScanShape, gx: Float64Array, h
 }
 
 /** Backpropagation through time of {@link scanForward}, from the cotangent `g` of its `out`. */
-export function scanBackward(k: CellKernel, shape: ScanShape, tape: ScanTape, g: Float64Array, w: Float32Array | Float64Array): ScanGrads {
+export function scanBackward(k: CellKernel, shape: ScanShape, tape: ScanTape, g: Float64Array, w: Float32Array | Float64Array, needs: ScanNeeds = ALL): ScanGrads {
   const { T, B, H, reverse } = shape
   const GH = k.gates * H
   const BH = B * H
@@ -160,15 +176,18 @@ export function scanBackward(k: CellKernel, shape: ScanShape, tape: ScanTape, g:
       for (let j = b * H; j < (b + 1) * H; j++) dhPrev[j] = dh[j]
       if (k.hasCell) for (let j = b * H; j < (b + 1) * H; j++) dcPrev[j] = dc[j]
     }
-    gemm(dpre, 0, false, w, 0, false, through, 0, B, H, GH)
-    for (let j = 0; j < BH; j++) dhPrev[j] += through[j]
+    // At s = 0 this GEMM only feeds dh0.
+    if (s > 0 || needs.dh0) {
+      gemm(dpre, 0, false, w, 0, false, through, 0, B, H, GH)
+      for (let j = 0; j < BH; j++) dhPrev[j] += through[j]
+    }
     ;[dh, dhPrev] = [dhPrev, dh]
     ;[dc, dcPrev] = [dcPrev, dc]
   }
-  const dw = new Float64Array(GH * H)
+  const dw = needs.dw ? new Float64Array(GH * H) : EMPTY
   // dW_hh = sum over steps of dpre_s^T h_{s-1}: one GEMM over all T*B rows at once.
-  gemm(dpreAll, 0, true, hs, 0, false, dw, 0, GH, H, T * B)
-  const dbhh = new Float64Array(GH)
-  for (let r = 0; r < T * B; r++) for (let j = 0; j < GH; j++) dbhh[j] += dpreAll[r * GH + j]
-  return { dgx, dh0: dh, dc0: dc, dw, dbhh }
+  if (needs.dw) gemm(dpreAll, 0, true, hs, 0, false, dw, 0, GH, H, T * B)
+  const dbhh = needs.dbhh ? new Float64Array(GH) : EMPTY
+  if (needs.dbhh) for (let r = 0; r < T * B; r++) for (let j = 0; j < GH; j++) dbhh[j] += dpreAll[r * GH + j]
+  return { dgx, dh0: needs.dh0 ? dh : EMPTY, dc0: dc, dw, dbhh }
 }
