@@ -18,19 +18,36 @@ export type ParamMap = OrderedMap<string, Tensor>
 export interface FlatTree {
   /** The leaves, in a stable order (map insertion order, array order). */
   readonly leaves: Tensor[]
+  /**
+   * Where each leaf sits, in the same order: map keys joined by dots, array positions as
+   * `[i]` (`lstm.weight_ih_l0`, `[1].w`, `layers[0].bias`); `''` for a tree that is a tensor.
+   */
+  readonly paths: string[]
   /** The same structure with `leaves` (same count and order) in place of the old ones. */
   rebuild(leaves: readonly Tensor[]): TensorTree
 }
 
+/** How {@link flattenTree} treats what is not a tensor. */
+export interface FlattenOptions {
+  /** Whether arrays are containers (default true); when false an array is refused like any non-tensor. */
+  readonly arrays?: boolean
+  /** The error for a node that is neither a tensor nor an accepted container, at `path` (`''` for the root). */
+  readonly refuse?: (path: string, node: unknown) => Error
+}
+
 /** Flattens a tree; throws an ArgumentError naming the path of anything that is not a tensor. */
-export function flattenTree(tree: unknown, where = 'tree'): FlatTree {
+export function flattenTree(tree: unknown, where = 'tree', options: FlattenOptions = {}): FlatTree {
   const leaves: Tensor[] = []
+  const paths: string[] = []
+  const arrays = options.arrays ?? true
+  const refuse = options.refuse ?? ((path, node) => new ArgumentError(`${where}: expected a Tensor, an array or an Immutable.js Map at '${path || '<root>'}', found ${describe(node)}`))
   const build = (node: unknown, path: string): ((next: () => Tensor) => TensorTree) => {
     if (node instanceof Tensor) {
       leaves.push(node)
+      paths.push(path)
       return (next) => next()
     }
-    if (Array.isArray(node)) {
+    if (arrays && Array.isArray(node)) {
       const parts = node.map((c, i) => build(c, `${path}[${i}]`))
       return (next) => parts.map((p) => p(next))
     }
@@ -42,12 +59,13 @@ export function flattenTree(tree: unknown, where = 'tree'): FlatTree {
         return ordered ? OrderedMap(rebuilt) : IMap(rebuilt)
       }
     }
-    throw new ArgumentError(`${where}: expected a Tensor, an array or an Immutable.js Map at '${path || '<root>'}', found ${describe(node)}`)
+    throw refuse(path, node)
   }
   const rebuildFn = build(tree, '')
   const count = leaves.length
   return {
     leaves,
+    paths,
     rebuild(newLeaves: readonly Tensor[]): TensorTree {
       if (newLeaves.length !== count) throw new ArgumentError(`${where}: rebuild needs ${count} tensors, got ${newLeaves.length}`)
       let i = 0
@@ -67,19 +85,11 @@ export function mapTree<T extends TensorTree>(tree: T, fn: (x: Tensor, index: nu
  * `state_dict()` names them (`{ lstm: { weight_ih_l0 } }` becomes `lstm.weight_ih_l0`).
  */
 export function flattenParams(tree: IMap<string, TensorTree>): ParamMap {
-  const out: [string, Tensor][] = []
-  const walk = (node: unknown, prefix: string): void => {
-    if (node instanceof Tensor) {
-      out.push([prefix, node])
-      return
-    }
-    if (isMap(node)) {
-      for (const [k, v] of (node as IMap<string, unknown>).entries()) walk(v, prefix === '' ? k : `${prefix}.${k}`)
-      return
-    }
-    throw new ArgumentError(`flattenParams: expected a Tensor or a Map at '${prefix || '<root>'}', found ${describe(node)}`)
-  }
-  walk(tree, '')
+  const { leaves, paths } = flattenTree(tree, 'flattenParams', {
+    arrays: false,
+    refuse: (path, node) => new ArgumentError(`flattenParams: expected a Tensor or a Map at '${path || '<root>'}', found ${describe(node)}`),
+  })
+  const out = paths.map((name, i): [string, Tensor] => [name, leaves[i]])
   // A key containing '.' can spell the same name as a nested path ({'a.b': t, a: {b: t2}}),
   // or name a tensor that is also a prefix of another name; either would silently lose a
   // tensor in the flat map or when unflattening it.

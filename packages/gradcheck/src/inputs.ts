@@ -5,7 +5,6 @@
  * directions and element subsets the checks draw.
  * @module
  */
-import { isMap } from 'immutable'
 import { type RandomStream, Tensor, flattenTree, type TensorTree } from '@graphgrad/core'
 
 /** Thrown when gradcheck is used wrongly (float32 or int32 inputs, a non-tensor result, bad options). */
@@ -35,28 +34,13 @@ export interface Leaves {
   withLeaf(k: number, replaced: Tensor): unknown[]
 }
 
-/** Paths of a tree's tensors, in the order {@link flattenTree} lists them. */
-function leafPaths(tree: unknown, path: string, out: (string | null)[]): void {
-  if (tree instanceof Tensor) {
-    out.push(path === '' ? null : path)
-  } else if (Array.isArray(tree)) {
-    tree.forEach((c, i) => leafPaths(c, `${path}[${i}]`, out))
-  } else if (isMap(tree)) {
-    for (const [k, v] of (tree as { entries(): Iterable<[unknown, unknown]> }).entries()) {
-      leafPaths(v, path === '' ? String(k) : `${path}.${String(k)}`, out)
-    }
-  }
-}
-
 /** @internal Flattens the inputs, naming every tensor. */
 export function collectLeaves(inputs: readonly unknown[], names: readonly string[] | undefined, where: string): Leaves {
   const leaves: Leaf[] = []
   const flats = inputs.map((input, i) => {
     const flat = flattenTree(input, `${where} input ${i}`)
-    const paths: (string | null)[] = []
-    leafPaths(input, '', paths)
     const inputName = names?.[i] ?? `input ${i}`
-    flat.leaves.forEach((tensor, j) => leaves.push({ input: i, inputName, param: paths[j] ?? null, tensor }))
+    flat.leaves.forEach((tensor, j) => leaves.push({ input: i, inputName, param: flat.paths[j] === '' ? null : flat.paths[j], tensor }))
     return flat
   })
   const starts: number[] = []

@@ -106,6 +106,12 @@ describe('the fused backward does only the work its cotangents need', () => {
     })
   }
 
+  it('refuses an in-step b_hh for a cell that folds it into gx', () => {
+    const GH = lstmKernel.gates * H
+    const run = (): unknown => scanForward(lstmKernel, shape, draw(T * B * GH, 3), draw(B * H, 5), draw(B * H, 4), draw(GH * H, 1), draw(GH, 2), new Float64Array((T + 2) * B * H))
+    expect(run).toThrow('scanForward: this cell folds b_hh into gx and takes no in-step bias')
+  })
+
   it('layers give the same gradients when only some inputs need one', () => {
     const layer = recurrentLayer('gru', { inputSize: 2, hiddenSize: 3, dtype: 'float64' })
     const p = layer.init(3)

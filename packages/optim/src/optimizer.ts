@@ -123,26 +123,19 @@ interface Named {
   readonly leaves: Tensor[]
 }
 
-/** Dotted names and tensors of a parameter tree, depth first; errors name the path. */
+/** Dotted names and tensors of a parameter tree (nested maps only), depth first; errors name the path. */
 function flattenNamed(tree: unknown, where: string, what: string): Named {
   if (!isMap(tree)) throw new ArgumentError(`${where}: ${what} must be an Immutable.js Map of tensors (nested maps allowed), got ${describe(tree)}`)
-  const names: string[] = []
-  const leaves: Tensor[] = []
+  const { leaves, paths } = flattenTree(tree, where, {
+    arrays: false,
+    refuse: (path, node) => new ArgumentError(`${where}: ${what} entry '${path}' is ${describe(node)}, not a Tensor or a Map of tensors`),
+  })
   const seen = new Set<string>()
-  const walk = (node: unknown, path: string): void => {
-    if (node instanceof Tensor) {
-      if (seen.has(path)) throw new ArgumentError(`${where}: two entries of ${what} are named '${path}' (a key containing '.' clashes with a nested map)`)
-      seen.add(path)
-      names.push(path)
-      leaves.push(node)
-    } else if (isMap(node)) {
-      for (const [k, v] of (node as IMap<unknown, unknown>).entries()) walk(v, path === '' ? String(k) : `${path}.${String(k)}`)
-    } else {
-      throw new ArgumentError(`${where}: ${what} entry '${path}' is ${describe(node)}, not a Tensor or a Map of tensors`)
-    }
+  for (const path of paths) {
+    if (seen.has(path)) throw new ArgumentError(`${where}: two entries of ${what} are named '${path}' (a key containing '.' clashes with a nested map)`)
+    seen.add(path)
   }
-  walk(tree, '')
-  return { names, leaves }
+  return { names: paths, leaves }
 }
 
 function describe(x: unknown): string {

@@ -13,30 +13,36 @@ export const gruKernel: CellKernel = {
   gates: 3,
   hasCell: false,
   cacheWidth: 4,
-  forward(B, H, gx, pre, hPrev, _cPrev, hOut, _cOut, cache) {
+  stepBias: true,
+  forward(B, H, gx, gxAt, pre, bhh, hs, _cs, prevAt, nextAt, cache, cacheAt) {
     const G = 3 * H
+    // The layer gives b_hh or nothing; a missing bias reads as zeros.
+    const biased = bhh.length > 0
     for (let b = 0; b < B; b++) {
       const r = b * G
-      const q = b * 4 * H
+      const x = gxAt + r
+      const q = cacheAt + b * 4 * H
       const o = b * H
       for (let j = 0; j < H; j++) {
-        const rg = sigmoid(gx[r + j] + pre[r + j])
-        const z = sigmoid(gx[r + H + j] + pre[r + H + j])
-        const hn = pre[r + 2 * H + j]
-        const n = Math.tanh(gx[r + 2 * H + j] + rg * hn)
+        const rg = sigmoid(gx[x + j] + (pre[r + j] + (biased ? bhh[j] : 0)))
+        const z = sigmoid(gx[x + H + j] + (pre[r + H + j] + (biased ? bhh[H + j] : 0)))
+        const hn = pre[r + 2 * H + j] + (biased ? bhh[2 * H + j] : 0)
+        const n = Math.tanh(gx[x + 2 * H + j] + rg * hn)
         cache[q + j] = rg
         cache[q + H + j] = z
         cache[q + 2 * H + j] = n
         cache[q + 3 * H + j] = hn
-        hOut[o + j] = (1 - z) * n + z * hPrev[o + j]
+        hs[nextAt + o + j] = (1 - z) * n + z * hs[prevAt + o + j]
       }
     }
   },
-  backward(B, H, cache, hPrev, _cPrev, _hNew, _cNew, dh, _dc, dgx, dpre, dhPrev) {
+  backward(B, H, cache, cacheAt, hs, _cs, prevAt, _nextAt, dh, _dc, dgx, dgxAt, dpre, dpreAt, dhPrev) {
     const G = 3 * H
     for (let b = 0; b < B; b++) {
       const r = b * G
-      const q = b * 4 * H
+      const x = dgxAt + r
+      const p = dpreAt + r
+      const q = cacheAt + b * 4 * H
       const o = b * H
       for (let j = 0; j < H; j++) {
         const rg = cache[q + j]
@@ -46,11 +52,11 @@ export const gruKernel: CellKernel = {
         const dhv = dh[o + j]
         const dan = dhv * (1 - z) * (1 - n * n)
         const dar = dan * hn * rg * (1 - rg)
-        const daz = dhv * (hPrev[o + j] - n) * z * (1 - z)
-        dgx[r + j] = dpre[r + j] = dar
-        dgx[r + H + j] = dpre[r + H + j] = daz
-        dgx[r + 2 * H + j] = dan
-        dpre[r + 2 * H + j] = dan * rg
+        const daz = dhv * (hs[prevAt + o + j] - n) * z * (1 - z)
+        dgx[x + j] = dpre[p + j] = dar
+        dgx[x + H + j] = dpre[p + H + j] = daz
+        dgx[x + 2 * H + j] = dan
+        dpre[p + 2 * H + j] = dan * rg
         dhPrev[o + j] = dhv * z
       }
     }

@@ -12,7 +12,8 @@ export const lstmKernel: CellKernel = {
   gates: 4,
   hasCell: true,
   cacheWidth: 4,
-  forward(B, H, gx, pre, _hPrev, cPrev, hOut, cOut, cache) {
+  stepBias: false,
+  forward(B, H, gx, gxAt, pre, _bhh, hs, cs, prevAt, nextAt, cache, cacheAt) {
     const G = 4 * H
     for (let b = 0; b < B; b++) {
       const r = b * G
@@ -22,21 +23,21 @@ export const lstmKernel: CellKernel = {
         const fi = ii + H
         const gi = fi + H
         const oi = gi + H
-        const i = sigmoid(gx[ii] + pre[ii])
-        const f = sigmoid(gx[fi] + pre[fi])
-        const g = Math.tanh(gx[gi] + pre[gi])
-        const og = sigmoid(gx[oi] + pre[oi])
-        const c = f * cPrev[o + j] + i * g
-        cache[ii] = i
-        cache[fi] = f
-        cache[gi] = g
-        cache[oi] = og
-        cOut[o + j] = c
-        hOut[o + j] = og * Math.tanh(c)
+        const i = sigmoid(gx[gxAt + ii] + pre[ii])
+        const f = sigmoid(gx[gxAt + fi] + pre[fi])
+        const g = Math.tanh(gx[gxAt + gi] + pre[gi])
+        const og = sigmoid(gx[gxAt + oi] + pre[oi])
+        const c = f * cs[prevAt + o + j] + i * g
+        cache[cacheAt + ii] = i
+        cache[cacheAt + fi] = f
+        cache[cacheAt + gi] = g
+        cache[cacheAt + oi] = og
+        cs[nextAt + o + j] = c
+        hs[nextAt + o + j] = og * Math.tanh(c)
       }
     }
   },
-  backward(B, H, cache, _hPrev, cPrev, _hNew, cNew, dh, dc, dgx, dpre, dhPrev, dcPrev) {
+  backward(B, H, cache, cacheAt, _hs, cs, prevAt, nextAt, dh, dc, dgx, dgxAt, dpre, dpreAt, dhPrev, dcPrev) {
     const G = 4 * H
     for (let b = 0; b < B; b++) {
       const r = b * G
@@ -46,21 +47,21 @@ export const lstmKernel: CellKernel = {
         const fi = ii + H
         const gi = fi + H
         const oi = gi + H
-        const i = cache[ii]
-        const f = cache[fi]
-        const g = cache[gi]
-        const og = cache[oi]
-        const tc = Math.tanh(cNew[o + j])
+        const i = cache[cacheAt + ii]
+        const f = cache[cacheAt + fi]
+        const g = cache[cacheAt + gi]
+        const og = cache[cacheAt + oi]
+        const tc = Math.tanh(cs[nextAt + o + j])
         const dhv = dh[o + j]
         const dct = dc[o + j] + dhv * og * (1 - tc * tc)
         const di = dct * g * i * (1 - i)
-        const df = dct * cPrev[o + j] * f * (1 - f)
+        const df = dct * cs[prevAt + o + j] * f * (1 - f)
         const dg = dct * i * (1 - g * g)
         const dO = dhv * tc * og * (1 - og)
-        dgx[ii] = dpre[ii] = di
-        dgx[fi] = dpre[fi] = df
-        dgx[gi] = dpre[gi] = dg
-        dgx[oi] = dpre[oi] = dO
+        dgx[dgxAt + ii] = dpre[dpreAt + ii] = di
+        dgx[dgxAt + fi] = dpre[dpreAt + fi] = df
+        dgx[dgxAt + gi] = dpre[dpreAt + gi] = dg
+        dgx[dgxAt + oi] = dpre[dpreAt + oi] = dO
         dcPrev[o + j] = dct * f
         dhPrev[o + j] = 0
       }

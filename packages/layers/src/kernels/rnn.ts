@@ -6,34 +6,37 @@
 import type { CellKernel } from './scan.ts'
 
 function forwardWith(relu: boolean): CellKernel['forward'] {
-  return (B, H, gx, pre, _hPrev, _cPrev, hOut) => {
+  return (B, H, gx, gxAt, pre, _bhh, hs, _cs, _prevAt, nextAt) => {
     const n = B * H
     if (relu) {
       // NaN passes through, as core's relu.
       for (let i = 0; i < n; i++) {
-        const a = gx[i] + pre[i]
-        hOut[i] = a > 0 ? a : a === a ? 0 : a
+        const a = gx[gxAt + i] + pre[i]
+        hs[nextAt + i] = a > 0 ? a : a === a ? 0 : a
       }
     } else {
-      for (let i = 0; i < n; i++) hOut[i] = Math.tanh(gx[i] + pre[i])
+      for (let i = 0; i < n; i++) hs[nextAt + i] = Math.tanh(gx[gxAt + i] + pre[i])
     }
   }
 }
 
 function backwardWith(relu: boolean): CellKernel['backward'] {
-  return (B, H, _cache, _hPrev, _cPrev, hNew, _cNew, dh, _dc, dgx, dpre, dhPrev) => {
+  return (B, H, _cache, _cacheAt, hs, _cs, _prevAt, nextAt, dh, _dc, dgx, dgxAt, dpre, dpreAt, dhPrev) => {
     const n = B * H
     if (relu) {
-      for (let i = 0; i < n; i++) dgx[i] = dpre[i] = hNew[i] > 0 ? dh[i] : 0
+      for (let i = 0; i < n; i++) dgx[dgxAt + i] = dpre[dpreAt + i] = hs[nextAt + i] > 0 ? dh[i] : 0
     } else {
-      for (let i = 0; i < n; i++) dgx[i] = dpre[i] = dh[i] * (1 - hNew[i] * hNew[i])
+      for (let i = 0; i < n; i++) {
+        const h = hs[nextAt + i]
+        dgx[dgxAt + i] = dpre[dpreAt + i] = dh[i] * (1 - h * h)
+      }
     }
     dhPrev.fill(0)
   }
 }
 
 /** The Elman cell kernel with tanh, for {@link scanForward}. */
-export const rnnTanhKernel: CellKernel = { gates: 1, hasCell: false, cacheWidth: 0, forward: forwardWith(false), backward: backwardWith(false) }
+export const rnnTanhKernel: CellKernel = { gates: 1, hasCell: false, cacheWidth: 0, stepBias: false, forward: forwardWith(false), backward: backwardWith(false) }
 
 /** The Elman cell kernel with relu, for {@link scanForward}. */
-export const rnnReluKernel: CellKernel = { gates: 1, hasCell: false, cacheWidth: 0, forward: forwardWith(true), backward: backwardWith(true) }
+export const rnnReluKernel: CellKernel = { gates: 1, hasCell: false, cacheWidth: 0, stepBias: false, forward: forwardWith(true), backward: backwardWith(true) }

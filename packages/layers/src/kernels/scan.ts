@@ -12,9 +12,15 @@
  * dtype); so every loop is monomorphic.
  * @module
  */
+import { ArgumentError } from '@graphgrad/core'
 import { gemm } from './core.ts'
 
-/** The pointwise part of one recurrent cell, for one time step of B rows. */
+/**
+ * The pointwise part of one recurrent cell, for one time step of B rows. Every array is
+ * addressed through an offset (`…At`) into the scan's whole buffers, so the time loop
+ * allocates nothing per step: `hs`/`cs` are [T+1, B, H] (the state before the step at
+ * `prevAt`, the one after it at `nextAt`), `gx`/`dgx` [T, B, G*H], `cache` [T, B, cacheWidth*H].
+ */
 export interface CellKernel {
   /** Gate blocks of H in the projections: LSTM 4, GRU 3, RNN 1. */
   readonly gates: number
@@ -23,19 +29,24 @@ export interface CellKernel {
   /** Floats kept per row per step for backward, in units of H. */
   readonly cacheWidth: number
   /**
-   * One forward step. `gx` [B,G*H] is the input projection (with folded biases), `pre`
-   * [B,G*H] is `h_{t-1} W_hh^T` (plus `b_hh` when it stays in the step). Writes `hOut`,
-   * `cOut` (cells with state c) and `cache`.
+   * Whether `forward` adds an in-step b_hh to `pre` (GRU, whose reset gate multiplies it);
+   * the other cells fold b_hh into `gx`, and a scan refuses to give them one.
    */
-  forward(B: number, H: number, gx: Float64Array, pre: Float64Array, hPrev: Float64Array, cPrev: Float64Array,
-    hOut: Float64Array, cOut: Float64Array, cache: Float64Array): void
+  readonly stepBias: boolean
   /**
-   * One backward step from `dh`, `dc` (the cotangents of h_t, c_t): writes the cotangents
-   * of `gx` and of `pre` ([B,G*H]), the part of `dhPrev` that does not go through W_hh, and
-   * `dcPrev`.
+   * One forward step. `gx` at `gxAt` [B,G*H] is the input projection (with folded biases),
+   * `pre` [B,G*H] is `h_{t-1} W_hh^T`, `bhh` [G*H] the in-step bias or empty. Reads h_{t-1}
+   * (and c_{t-1}) at `prevAt`, writes h_t (and c_t) at `nextAt` and the step's cache at `cacheAt`.
    */
-  backward(B: number, H: number, cache: Float64Array, hPrev: Float64Array, cPrev: Float64Array, hNew: Float64Array,
-    cNew: Float64Array, dh: Float64Array, dc: Float64Array, dgx: Float64Array, dpre: Float64Array,
+  forward(B: number, H: number, gx: Float64Array, gxAt: number, pre: Float64Array, bhh: Float64Array,
+    hs: Float64Array, cs: Float64Array, prevAt: number, nextAt: number, cache: Float64Array, cacheAt: number): void
+  /**
+   * One backward step from `dh`, `dc` (the cotangents of h_t, c_t, [B,H]): writes the
+   * cotangents of `gx` (at `dgxAt`) and of `pre` (at `dpreAt`), the part of `dhPrev` that
+   * does not go through W_hh, and `dcPrev`.
+   */
+  backward(B: number, H: number, cache: Float64Array, cacheAt: number, hs: Float64Array, cs: Float64Array, prevAt: number,
+    nextAt: number, dh: Float64Array, dc: Float64Array, dgx: Float64Array, dgxAt: number, dpre: Float64Array, dpreAt: number,
     dhPrev: Float64Array, dcPrev: Float64Array): void
 }
 
@@ -115,26 +126,22 @@ export function scanForward(k: CellKernel, shape: ScanShape, gx: Float64Array, h
   const cs = k.hasCell ? new Float64Array((T + 1) * BH) : EMPTY
   const cache = new Float64Array(T * B * CW)
   const pre = new Float64Array(B * GH)
+  if (bhh.length > 0 && !k.stepBias) throw new ArgumentError('scanForward: this cell folds b_hh into gx and takes no in-step bias')
   hs.set(h0)
   if (k.hasCell) cs.set(c0)
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s
-    const hPrev = hs.subarray(s * BH, (s + 1) * BH)
-    const hNew = hs.subarray((s + 1) * BH, (s + 2) * BH)
-    const cPrev = k.hasCell ? cs.subarray(s * BH, (s + 1) * BH) : EMPTY
-    const cNew = k.hasCell ? cs.subarray((s + 1) * BH, (s + 2) * BH) : EMPTY
-    gemm(hPrev, 0, false, w, 0, true, pre, 0, B, GH, H)
-    if (bhh.length > 0) {
-      for (let b = 0; b < B; b++) for (let j = 0; j < GH; j++) pre[b * GH + j] += bhh[j]
-    }
-    k.forward(B, H, gx.subarray(t * B * GH, (t + 1) * B * GH), pre, hPrev, cPrev, hNew, cNew, cache.subarray(s * B * CW, (s + 1) * B * CW))
+    const prev = s * BH
+    const next = prev + BH
+    gemm(hs, prev, false, w, 0, true, pre, 0, B, GH, H)
+    k.forward(B, H, gx, t * B * GH, pre, bhh, hs, cs, prev, next, cache, s * B * CW)
     for (let b = 0; b < B; b++) {
       const r = b * H
       if (active(shape, t, b)) {
-        for (let j = 0; j < H; j++) out[t * BH + r + j] = hNew[r + j]
+        for (let j = 0; j < H; j++) out[t * BH + r + j] = hs[next + r + j]
       } else {
-        for (let j = 0; j < H; j++) hNew[r + j] = hPrev[r + j]
-        if (k.hasCell) for (let j = 0; j < H; j++) cNew[r + j] = cPrev[r + j]
+        for (let j = 0; j < H; j++) hs[next + r + j] = hs[prev + r + j]
+        if (k.hasCell) for (let j = 0; j < H; j++) cs[next + r + j] = cs[prev + r + j]
       }
     }
   }
@@ -162,27 +169,28 @@ export function scanBackward(k: CellKernel, shape: ScanShape, tape: ScanTape, g:
     for (let b = 0; b < B; b++) {
       if (active(shape, t, b)) for (let j = b * H; j < (b + 1) * H; j++) dh[j] += g[t * BH + j]
     }
-    const dgxT = dgx.subarray(t * B * GH, (t + 1) * B * GH)
-    const dpre = dpreAll.subarray(s * B * GH, (s + 1) * B * GH)
-    k.backward(B, H, cache.subarray(s * B * CW, (s + 1) * B * CW),
-      hs.subarray(s * BH, (s + 1) * BH), k.hasCell ? cs.subarray(s * BH, (s + 1) * BH) : EMPTY,
-      hs.subarray((s + 1) * BH, (s + 2) * BH), k.hasCell ? cs.subarray((s + 1) * BH, (s + 2) * BH) : EMPTY,
-      dh, dc, dgxT, dpre, dhPrev, dcPrev)
+    const gxAt = t * B * GH
+    const preAt = s * B * GH
+    k.backward(B, H, cache, s * B * CW, hs, cs, s * BH, (s + 1) * BH, dh, dc, dgx, gxAt, dpreAll, preAt, dhPrev, dcPrev)
     for (let b = 0; b < B; b++) {
       if (active(shape, t, b)) continue
       // A finished row skipped this step: its cotangent passes straight through.
-      dgxT.fill(0, b * GH, (b + 1) * GH)
-      dpre.fill(0, b * GH, (b + 1) * GH)
+      dgx.fill(0, gxAt + b * GH, gxAt + (b + 1) * GH)
+      dpreAll.fill(0, preAt + b * GH, preAt + (b + 1) * GH)
       for (let j = b * H; j < (b + 1) * H; j++) dhPrev[j] = dh[j]
       if (k.hasCell) for (let j = b * H; j < (b + 1) * H; j++) dcPrev[j] = dc[j]
     }
     // At s = 0 this GEMM only feeds dh0.
     if (s > 0 || needs.dh0) {
-      gemm(dpre, 0, false, w, 0, false, through, 0, B, H, GH)
+      gemm(dpreAll, preAt, false, w, 0, false, through, 0, B, H, GH)
       for (let j = 0; j < BH; j++) dhPrev[j] += through[j]
     }
-    ;[dh, dhPrev] = [dhPrev, dh]
-    ;[dc, dcPrev] = [dcPrev, dc]
+    const dhNext = dhPrev
+    dhPrev = dh
+    dh = dhNext
+    const dcNext = dcPrev
+    dcPrev = dc
+    dc = dcNext
   }
   const dw = needs.dw ? new Float64Array(GH * H) : EMPTY
   // dW_hh = sum over steps of dpre_s^T h_{s-1}: one GEMM over all T*B rows at once.
