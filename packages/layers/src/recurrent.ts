@@ -14,7 +14,7 @@ import { OrderedMap } from 'immutable'
 import type { ApplyOptions, Layer, Params } from './layer.ts'
 import { checkSize, param } from './compose.ts'
 import { applyDropout } from './dropout.ts'
-import { uniformInit } from './init.ts'
+import { type Initializer, uniformInit } from './init.ts'
 import { type CellFamily, scan } from './cells/recurrence.ts'
 import { lstmCellSpecs, lstmFamily } from './cells/lstm.ts'
 import { gruCellSpecs, gruFamily } from './cells/gru.ts'
@@ -48,6 +48,16 @@ export interface RecurrentOptions {
    * differentiable to any order).
    */
   fused?: boolean
+  /**
+   * Initialiser of every `weight_ih_l{k}` (default PyTorch's: uniform in ±1/sqrt(hiddenSize)),
+   * e.g. `xavierUniform`. Called once per matrix with its full stacked-gates shape, as
+   * `torch.nn.init.*_(lstm.weight_ih_l0)` would be.
+   */
+  weightIhInit?: Initializer
+  /** Initialiser of every `weight_hh_l{k}` (default as `weightIhInit`), e.g. `orthogonal`. */
+  weightHhInit?: Initializer
+  /** Initialiser of every bias (default uniform in ±1/sqrt(hiddenSize)), e.g. `constantInit(0)`. */
+  biasInit?: Initializer
 }
 
 /** Options of {@link rnn}. */
@@ -100,6 +110,7 @@ interface Config {
   readonly dropout: number
   readonly dtype: DType
   readonly fused: boolean
+  readonly inits: { readonly weight_ih: Initializer; readonly weight_hh: Initializer; readonly bias: Initializer }
 }
 
 function configure(family: CellFamily, where: string, o: RecurrentOptions): Config {
@@ -120,7 +131,17 @@ function configure(family: CellFamily, where: string, o: RecurrentOptions): Conf
     dropout,
     dtype,
     fused: o.fused ?? true,
+    inits: {
+      weight_ih: o.weightIhInit ?? pytorchDefault(o.hiddenSize),
+      weight_hh: o.weightHhInit ?? pytorchDefault(o.hiddenSize),
+      bias: o.biasInit ?? pytorchDefault(o.hiddenSize),
+    },
   }
+}
+
+/** PyTorch's reset_parameters for recurrent layers: uniform in ±1/sqrt(hidden). */
+function pytorchDefault(hidden: number): Initializer {
+  return uniformInit(1 / Math.sqrt(hidden))
 }
 
 /** The parameters of one direction of one layer, in state_dict order, with their shapes. */
@@ -141,9 +162,9 @@ function parameterShapes(cfg: Config): [string, number[]][] {
 }
 
 function init(cfg: Config, seed: Parameters<Layer['init']>[0]): Params {
-  // PyTorch's reset_parameters: every weight and bias uniform in ±1/sqrt(hidden).
-  const draw = uniformInit(1 / Math.sqrt(cfg.hidden))
-  return OrderedMap(parameterShapes(cfg).map(([name, shape], i) => [name, draw(shape, foldIn(seed, i), { dtype: cfg.dtype })])) as Params
+  const initFor = (name: string): Initializer =>
+    name.startsWith('weight_ih') ? cfg.inits.weight_ih : name.startsWith('weight_hh') ? cfg.inits.weight_hh : cfg.inits.bias
+  return OrderedMap(parameterShapes(cfg).map(([name, shape], i) => [name, initFor(name)(shape, foldIn(seed, i), { dtype: cfg.dtype })])) as Params
 }
 
 function shaped(cfg: Config, params: Params, name: string, shape: number[], dtype: DType): Tensor {

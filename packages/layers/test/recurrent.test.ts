@@ -3,10 +3,11 @@
  * defaults, layouts, variable lengths, inter-layer dropout, and clear errors on bad input.
  */
 import { describe, expect, it } from 'vitest'
-import { ArgumentError, DTypeError, GradientError, ShapeError, type Tensor, grad, randn, softmax, sum, tensor, zeros } from '@graphgrad/core'
+import { ArgumentError, DTypeError, GradientError, ShapeError, type Tensor, grad, matmul, randn, softmax, sum, tensor, transpose, zeros } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
 import { gru, lstm, recurrentLayer, rnn } from '../src/recurrent.ts'
 import { linear } from '../src/linear.ts'
+import { constantInit, orthogonal, xavierUniform } from '../src/init.ts'
 import type { Params } from '../src/layer.ts'
 
 const tensors = (p: Params): Tensor[] => [...p.values()] as Tensor[]
@@ -201,5 +202,25 @@ describe('bad input', () => {
 
   it('empty params map names the parameters it has', () => {
     expect(() => layer.apply(OrderedMap() as Params, x)).toThrow(/parameter 'weight_ih_l0' is missing/)
+  })
+})
+
+describe('initialisers', () => {
+  it('default to uniform in ±1/sqrt(hidden) and take xavier, orthogonal and constant options per parameter kind', () => {
+    const H = 8
+    const plain = lstm({ inputSize: 3, hiddenSize: H }).init(1)
+    for (const t of plain.values()) for (const v of (t as Tensor).data) expect(Math.abs(v)).toBeLessThanOrEqual(1 / Math.sqrt(H))
+    const layer = lstm({ inputSize: 3, hiddenSize: H, weightIhInit: xavierUniform, weightHhInit: orthogonal, biasInit: constantInit(0), dtype: 'float64' })
+    const p = layer.init(1)
+    expect([...p.keys()]).toEqual(['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0'])
+    const whh = p.get('weight_hh_l0') as Tensor
+    // A [4H, H] orthogonal matrix has orthonormal columns: W^T W = I.
+    const gram = matmul(transpose(whh), whh).data
+    for (let i = 0; i < H; i++) for (let j = 0; j < H; j++) expect(gram[i * H + j]).toBeCloseTo(i === j ? 1 : 0, 10)
+    expect(Array.from((p.get('bias_ih_l0') as Tensor).data).every((v) => v === 0)).toBe(true)
+    const bound = Math.sqrt(6 / (3 + 4 * H))
+    for (const v of (p.get('weight_ih_l0') as Tensor).data) expect(Math.abs(v)).toBeLessThanOrEqual(bound)
+    // Same seed, same parameters.
+    expect(Array.from(whh.data)).toEqual(Array.from((layer.init(1).get('weight_hh_l0') as Tensor).data))
   })
 })
