@@ -11,6 +11,15 @@ export type RefHyper = Record<string, any>
 
 const zeros = (n: number): number[] => new Array<number>(n).fill(0)
 
+/** Adam's first and second moments (`exp_avg`, `exp_avg_sq`), updated in `st`. */
+function moments(st: RefState, g: number[], b1: number, b2: number): { m: number[]; v: number[] } {
+  const m = ((st.exp_avg as number[]) ?? zeros(g.length)).map((x, i) => x * b1 + (1 - b1) * g[i])
+  const v = ((st.exp_avg_sq as number[]) ?? zeros(g.length)).map((x, i) => x * b2 + (1 - b2) * g[i] * g[i])
+  st.exp_avg = m
+  st.exp_avg_sq = v
+  return { m, v }
+}
+
 /** One update of parameter `p` with gradient `grad` at step `t` (from 1); returns the new parameter, mutating `st`. */
 export function refStep(name: string, h: RefHyper, p: number[], grad: number[], st: RefState, t: number): number[] {
   const n = p.length
@@ -34,10 +43,7 @@ export function refStep(name: string, h: RefHyper, p: number[], grad: number[], 
       let q = p
       if (name === 'adamw') q = p.map((x) => x * (1 - h.lr * wd))
       else if (wd !== 0) g = g.map((x, i) => x + wd * p[i])
-      const m = ((st.exp_avg as number[]) ?? zeros(n)).map((x, i) => x * b1 + (1 - b1) * g[i])
-      const v = ((st.exp_avg_sq as number[]) ?? zeros(n)).map((x, i) => x * b2 + (1 - b2) * g[i] * g[i])
-      st.exp_avg = m
-      st.exp_avg_sq = v
+      const { m, v } = moments(st, g, b1, b2)
       const bc1 = 1 - b1 ** t
       const bc2s = Math.sqrt(1 - b2 ** t)
       let vv = v
@@ -69,10 +75,7 @@ export function refStep(name: string, h: RefHyper, p: number[], grad: number[], 
       const muProduct = ((st.mu_product as number | undefined) ?? 1) * mu
       st.mu_product = muProduct
       const muProductNext = muProduct * muNext
-      const m = ((st.exp_avg as number[]) ?? zeros(n)).map((x, i) => x * b1 + (1 - b1) * g[i])
-      const v = ((st.exp_avg_sq as number[]) ?? zeros(n)).map((x, i) => x * b2 + (1 - b2) * g[i] * g[i])
-      st.exp_avg = m
-      st.exp_avg_sq = v
+      const { m, v } = moments(st, g, b1, b2)
       const denom = v.map((x) => Math.sqrt(x / bc2) + h.eps)
       const p1 = q.map((x, i) => x + (-h.lr * (1 - mu) / (1 - muProduct)) * g[i] / denom[i])
       return p1.map((x, i) => x + ((-h.lr * muNext) / (1 - muProductNext)) * m[i] / denom[i])
@@ -82,10 +85,7 @@ export function refStep(name: string, h: RefHyper, p: number[], grad: number[], 
       let q = p
       if (h.decoupledWeightDecay) q = p.map((x) => x * (1 - h.lr * wd))
       else if (wd !== 0) g = g.map((x, i) => x + wd * p[i])
-      const m = ((st.exp_avg as number[]) ?? zeros(n)).map((x, i) => x * b1 + (1 - b1) * g[i])
-      const v = ((st.exp_avg_sq as number[]) ?? zeros(n)).map((x, i) => x * b2 + (1 - b2) * g[i] * g[i])
-      st.exp_avg = m
-      st.exp_avg_sq = v
+      const { m, v } = moments(st, g, b1, b2)
       const bc1 = 1 - b1 ** t
       const bc2 = 1 - b2 ** t
       const corrected = m.map((x) => x / bc1)

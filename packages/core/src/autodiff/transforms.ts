@@ -107,11 +107,6 @@ export function grad<A extends unknown[]>(f: (...args: A) => Tensor, options: Gr
   return (...args: A) => vg(...args)[1]
 }
 
-/** A gradient taken as a single tree (for code that knows it asked for one argument). */
-export function gradTree<T extends TensorTree>(g: Gradients): T {
-  return g as T
-}
-
 /**
  * Evaluates `f(...primals)` and returns its output with a pullback: `pullback(cotangent)`
  * gives the cotangent of every primal (each in its structure). The pullback may be called
