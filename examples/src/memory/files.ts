@@ -1,0 +1,44 @@
+/**
+ * Writing the experiment's outputs: text files (results.json, curves.svg) and trained
+ * weights (safetensors with PyTorch state_dict names), every one atomically, so that an
+ * interrupted run never leaves a half-written file behind.
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, rename, unlink } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { type Params, stateDict } from '@graphgrad/layers'
+import { writeSafetensorsFile } from '@graphgrad/core/node'
+
+/**
+ * Writes `text` to `path` atomically: to a temporary file in the same folder, flushed, then
+ * renamed over `path` (as `writeSafetensorsFile` does for tensors). Creates the folder.
+ */
+export async function writeTextAtomic(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+  try {
+    const handle = await open(temp, 'wx')
+    try {
+      await handle.writeFile(text, 'utf8')
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, path)
+  } catch (e) {
+    await unlink(temp).catch(() => undefined)
+    throw new Error(`could not write ${path}: ${(e as Error).message}`, { cause: e })
+  }
+}
+
+/** Saves trained parameters as a safetensors file (state_dict names, string metadata), creating the folder. */
+export async function writeWeights(path: string, params: Params, metadata: Record<string, string>): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
+  await writeSafetensorsFile(path, stateDict(params), metadata)
+}
+
+/** The weights file of a run, relative to the output folder. */
+export function weightsPath(task: string, lag: number, model: string): string {
+  return join('weights', `${task}-lag${lag}-${model}.safetensors`)
+}

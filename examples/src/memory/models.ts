@@ -1,0 +1,107 @@
+/**
+ * The three models of the experiment, each a recurrent layer read out by a linear head on
+ * its last hidden state: the essay's plain RNN (`rnn` + `linear`), an LSTM and a GRU. They
+ * get equal parameter budgets: the LSTM's hidden size sets the budget, and the RNN and the
+ * GRU take the hidden size whose parameter count comes closest to it.
+ * @module
+ */
+import { OrderedMap } from 'immutable'
+import { type Seed, type Tensor, foldIn, tensor } from '@graphgrad/core'
+import { type Initializer, type Params, gru, linear, lstm, rnn, uniformInit } from '@graphgrad/layers'
+
+/** Names of the models this experiment compares. */
+export type ModelName = 'rnn' | 'lstm' | 'gru'
+
+/** Every model name, in the order the table lists them. */
+export const MODEL_NAMES: readonly ModelName[] = ['rnn', 'lstm', 'gru']
+
+/** Weight matrices per cell: one for the RNN, three gates for the GRU, four for the LSTM. */
+const GATES: Readonly<Record<ModelName, number>> = { rnn: 1, lstm: 4, gru: 3 }
+
+/** A recurrent model with a linear readout, as pure functions of its parameters. */
+export interface Model {
+  /** Which cell it uses. */
+  readonly name: ModelName
+  /** Hidden size of the recurrent layer. */
+  readonly hidden: number
+  /** Number of trainable scalars (recurrent layer and head). */
+  readonly parameters: number
+  /** Fresh parameters from a seed: `{ cell: {...}, head: {...} }`, PyTorch's state_dict names below. */
+  init(seed: Seed): Params
+  /** Outputs [batch, outputSize] from inputs [batch, length, inputSize], read from the last hidden state. */
+  apply(params: Params, inputs: Tensor): Tensor
+}
+
+/** Parameters of a one-layer cell with biases and its linear head. */
+export function parameterCount(name: ModelName, inputSize: number, hidden: number, outputSize: number): number {
+  return GATES[name] * hidden * (inputSize + hidden + 2) + hidden * outputSize + outputSize
+}
+
+/**
+ * The hidden size for `name` whose parameter count is closest to `budget` (the smaller on a
+ * tie), searched over 1..4096.
+ */
+export function hiddenForBudget(name: ModelName, inputSize: number, outputSize: number, budget: number): number {
+  let best = 1
+  for (let h = 2; h <= 4096; h++) {
+    const gap = Math.abs(parameterCount(name, inputSize, h, outputSize) - budget)
+    if (gap < Math.abs(parameterCount(name, inputSize, best, outputSize) - budget)) best = h
+    if (parameterCount(name, inputSize, h, outputSize) > budget) break
+  }
+  return best
+}
+
+/**
+ * PyTorch's default bias initialiser (uniform in ±1/sqrt(hidden)) with the rows of the gate
+ * that decides what the cell keeps set to half of `gateBias`: the LSTM's forget gate and the
+ * GRU's update gate, both the second block of `hidden` rows in PyTorch's gate order (i, f, g, o
+ * and r, z, n). `bias_ih` and `bias_hh` both get half, so the gate starts at sigmoid(gateBias).
+ * A positive bias (Gers et al. 2000; Jozefowicz et al. 2015) starts the cell keeping its
+ * contents instead of halving them every step, which long lags need.
+ */
+export function keepGateBiasInit(hidden: number, gateBias: number): Initializer {
+  const base = uniformInit(1 / Math.sqrt(hidden))
+  return (shape, seed, options) => {
+    const drawn = base(shape, seed, options)
+    const data = Float64Array.from(drawn.data)
+    data.fill(gateBias / 2, hidden, 2 * hidden)
+    return tensor(data, { shape, dtype: drawn.dtype })
+  }
+}
+
+/** Options of {@link makeModel}. */
+export interface ModelOptions {
+  /**
+   * Initial bias of the gated cells' keep gate (the LSTM's forget gate, the GRU's update gate;
+   * see {@link keepGateBiasInit}); 0 (default) gives PyTorch's plain initialisation. The RNN has no gate.
+   */
+  readonly gateBias?: number
+}
+
+/** One model with the given hidden size. */
+export function makeModel(name: ModelName, inputSize: number, hidden: number, outputSize: number, modelOptions: ModelOptions = {}): Model {
+  const options = { inputSize, hiddenSize: hidden, batchFirst: true }
+  const gateBias = modelOptions.gateBias ?? 0
+  const gated = gateBias === 0 ? options : { ...options, biasInit: keepGateBiasInit(hidden, gateBias) }
+  const cell = name === 'lstm' ? lstm(gated) : name === 'gru' ? gru(gated) : rnn(options)
+  const head = linear({ inFeatures: hidden, outFeatures: outputSize })
+  return {
+    name,
+    hidden,
+    parameters: parameterCount(name, inputSize, hidden, outputSize),
+    init: (seed) => OrderedMap({ cell: cell.init(foldIn(seed, 0)), head: head.init(foldIn(seed, 1)) }) as Params,
+    apply: (params, inputs) => {
+      const { hN } = cell.apply(params.get('cell') as Params, inputs)
+      return head.apply(params.get('head') as Params, hN.reshape([inputs.shape[0], hidden]))
+    },
+  }
+}
+
+/**
+ * The models named, sized to one parameter budget: the LSTM's at `lstmHidden` (whether or
+ * not the LSTM itself is among them).
+ */
+export function modelsForBudget(names: readonly ModelName[], inputSize: number, outputSize: number, lstmHidden: number, options: ModelOptions = {}): Model[] {
+  const budget = parameterCount('lstm', inputSize, lstmHidden, outputSize)
+  return names.map((name) => makeModel(name, inputSize, hiddenForBudget(name, inputSize, outputSize, budget), outputSize, options))
+}
