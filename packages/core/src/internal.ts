@@ -5,5 +5,5 @@
  * @packageDocumentation
  */
 export { isRecording, makeOutput } from './autodiff/recording.ts'
-export { gemm } from './kernels/matmul.ts'
+export { gemm, gemmBackend, jsGemm, setGemmBackend, type GemmBackend } from './kernels/matmul.ts'
 export { compileKernel, dtypeKey } from './kernels/specialize.ts'

@@ -1,9 +1,9 @@
-import { describe, it, expect } from 'vitest'
+import { afterAll, describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import {
   CaseSampler, ShapeError, ArgumentError, Tensor, add, grad, hasGradient, mul, registeredOps, sum, tensor, vjp, type DType,
 } from '@graphgrad/core'
-import { createGemm, gemm, type Gemm } from '../src/kernels/matmul.ts'
+import { createGemm, gemm, jsGemm, setGemmBackend, type Gemm } from '../src/kernels/matmul.ts'
 import { dot, matmul, matmulT, outer } from '../src/ops/matmul.ts'
 import { transpose } from '../src/ops/reshape.ts'
 import { allcloseReport, referenceCases, referenceTensors } from '../../../testdata/fixtures.ts'
@@ -71,8 +71,9 @@ function naiveMatmul(a: Tensor, b: Tensor): { data: number[]; shape: number[] } 
 const float = fc.constantFrom<Float>('float32', 'float64')
 
 describe('gemm kernel', () => {
-  // A tiny blocking makes small shapes cross every block boundary (K, N and M blocks, edge tiles).
-  const kernels: [string, Gemm][] = [['default', gemm], ['tiny blocks', createGemm({ mr: 4, nr: 4, kc: 5, mc: 7, nc: 9 })], ['3x2 tiles', createGemm({ mr: 3, nr: 2, kc: 4, mc: 6, nc: 5 })]]
+  // The TypeScript kernels (the WASM ones have wasm-gemm.test.ts). A tiny blocking makes small
+  // shapes cross every block boundary (K, N and M blocks, edge tiles).
+  const kernels: [string, Gemm][] = [['default', jsGemm], ['tiny blocks', createGemm({ mr: 4, nr: 4, kc: 5, mc: 7, nc: 9 })], ['3x2 tiles', createGemm({ mr: 3, nr: 2, kc: 4, mc: 6, nc: 5 })]]
   for (const [name, g] of kernels) {
     it(`matches a naive product for all transpositions and dtypes (${name})`, () => {
       fc.assert(fc.property(
@@ -91,14 +92,16 @@ describe('gemm kernel', () => {
     })
   }
 
-  it('handles shapes larger than the default blocks', () => {
-    const [M, N, K] = [70, 2060, 300]
-    const a = Float64Array.from(values(M * K, 5))
-    const b = Float64Array.from(values(K * N, 6))
-    const out = new Float32Array(M * N)
-    gemm(a, 0, false, b, 0, true, out, 0, M, N, K)
-    expectClose(out, naiveGemm(a, false, b, true, M, N, K).map(Math.fround), 1e-6)
-  })
+  for (const [name, g] of [['dispatched', gemm], ['js', jsGemm]] as const) {
+    it(`handles shapes larger than the default blocks (${name})`, () => {
+      const [M, N, K] = [70, 2060, 300]
+      const a = Float64Array.from(values(M * K, 5))
+      const b = Float64Array.from(values(K * N, 6))
+      const out = new Float32Array(M * N)
+      g(a, 0, false, b, 0, true, out, 0, M, N, K)
+      expectClose(out, naiveGemm(a, false, b, true, M, N, K).map(Math.fround), 1e-6)
+    })
+  }
 
   it('accumulates float32 inputs in float64', () => {
     // 1 + 2^-30 - 1 is lost in float32 arithmetic but kept in float64.
@@ -130,12 +133,18 @@ const operandShapes = fc.tuple(
   return [kind[0] === 'v' ? [K] : [...ba, M, K], kind[1] === 'v' ? [K] : [...bb, K, N]] as const
 })
 
+function absolute(x: Tensor): Tensor {
+  return tensor(x._data.map(Math.abs), { shape: [...x.shape], dtype: x.dtype })
+}
+
 function make(shape: readonly number[], dtype: DType, seed: number): Tensor {
   return tensor(ARRAY[dtype === 'int32' ? 'float64' : dtype].from(values(shape.reduce((x, y) => x * y, 1), seed)), { shape: [...shape], dtype })
 }
 
 describe('matmul', () => {
-  it('matches a naive batched product (vectors, batches, broadcasting), in both float dtypes', () => {
+  afterAll(() => setGemmBackend('auto'))
+  for (const backend of ['wasm', 'js'] as const) it(`matches a naive batched product (vectors, batches, broadcasting), in both float dtypes (${backend} gemm)`, () => {
+    setGemmBackend(backend)
     fc.assert(fc.property(operandShapes, float, fc.integer(), ([sa, sb], dtype, seed) => {
       const a = make(sa, dtype, seed)
       const b = make(sb, dtype, seed + 1)
@@ -143,7 +152,15 @@ describe('matmul', () => {
       const ref = naiveMatmul(a, b)
       expect(out.shape).toEqual(ref.shape)
       expect(out.dtype).toBe(dtype)
-      expectClose(out._data, dtype === 'float32' ? ref.data.map(Math.fround) : ref.data, dtype === 'float32' ? 1e-6 : 1e-12)
+      if (dtype === 'float64' || backend === 'js') {
+        expectClose(out._data, dtype === 'float32' ? ref.data.map(Math.fround) : ref.data, dtype === 'float32' ? 1e-6 : 1e-12)
+      } else {
+        // float32 on wasm accumulates in float32: each of the K products and sums may round, by
+        // at most 2^-24 of the running sum of magnitudes (bounded by the product of |a| and |b|).
+        const K = sa[sa.length - 1]
+        const bound = naiveMatmul(absolute(a), absolute(b)).data
+        ref.data.forEach((r, i) => expect(Math.abs(out._data[i] - r)).toBeLessThanOrEqual(2 * (K + 1) * 2 ** -24 * bound[i] + 2 ** -24 * Math.abs(r)))
+      }
     }), { numRuns: 200 })
   })
 

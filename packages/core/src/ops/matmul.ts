@@ -119,7 +119,8 @@ function batchShape(a: Tensor, b: Tensor, batchA: readonly number[], batchB: rea
  *   leading (batch) dimensions broadcast: [2,1,3,4] @ [5,4,6] is [2,5,3,6].
  *
  * Mixed dtypes are promoted as for binary ops; int32 products stay int32. Sums are
- * accumulated in float64 whatever the dtype.
+ * accumulated in float64, except float32 products on the default (WebAssembly SIMD) GEMM,
+ * which accumulate in float32 as PyTorch does; see `setGemmBackend` in `@graphgrad/core/internal`.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkTensor(a, 'matmul', 'a')

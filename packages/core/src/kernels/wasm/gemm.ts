@@ -1,0 +1,198 @@
+/**
+ * The WebAssembly SIMD GEMM: the driver around the kernels of `gemm-module.ts`.
+ *
+ * Per call, A and B are copied as stored (one `TypedArray.set` each: a memcpy, or a
+ * conversion for other dtypes) into the module's linear memory; then the Goto/BLIS loops run
+ * over cache blocks: a `kc` x `nc` panel of op(B) is packed (always: reading a row-major B in
+ * place measured 40% slower even at M = 32, its rows being 4 KiB apart and so sharing cache
+ * sets), an `mc` x `kc` block of op(A) is packed, and `macro` runs the register tiles. C lives
+ * in linear memory with rows and columns padded to whole tiles; its rows are moved together
+ * and it is copied out with one more `set`. A narrow C (N = 1, a matrix-vector product) is
+ * computed as C^T = op(B)^T op(A)^T, so that the 16-wide tiles run along the long side.
+ * Memory is grown on demand and reused by later calls; it never shrinks. Unrolling the k loop
+ * by 2 or 4 measured 35% slower (more live registers), so it is not unrolled.
+ *
+ * Precision: when A, B and the output are all float32 the f32x4 kernels run and sums are
+ * accumulated in float32, as PyTorch and BLAS do (rounding error grows like K * 2^-24 times
+ * the sum of |a_ik * b_kj|). Any float64 or int32 operand or output selects the f64x2 kernels,
+ * which accumulate in float64 as the TypeScript GEMM does.
+ * @module
+ */
+import type { TensorData } from '../../dtype.ts'
+import type { Gemm } from '../matmul.ts'
+import { type GemmExports, type Precision, type WasmBlocking, gemmModuleBytes } from './gemm-module.ts'
+
+/**
+ * Tile and block sizes per precision, chosen by measurement (CPU time, Node 20, 2-core AMD EPYC):
+ * f32 tiles 2x16 ran at ~57 GFLOP/s (n = 512, 1024), 4x8 ~48, 3x8 ~45, and every tile with more
+ * than 8 accumulators (6x8, 4x12, 8x8, 3x16, 4x16, 2x24) at 25-33: V8 keeps 16 SIMD registers and
+ * spills beyond. f64: 2x8 ~28, 4x4 ~24, 3x4 ~22. Block sizes moved results by under 10%.
+ */
+export const WASM_BLOCKING: Readonly<Record<Precision, WasmBlocking>> = {
+  f32: { mr: 2, nr: 16, kc: 256, mc: 64, nc: 2048 },
+  f64: { mr: 2, nr: 8, kc: 256, mc: 64, nc: 1024 },
+}
+
+/** Options of {@link createWasmGemm}. */
+export interface WasmGemmOptions {
+  /** Blocking per precision (defaults: {@link WASM_BLOCKING}). */
+  readonly blocking?: Partial<Record<Precision, WasmBlocking>>
+  /** Most linear memory to use, in bytes (default and ceiling {@link WASM_GEMM_MAX_BYTES}). */
+  readonly maxBytes?: number
+  /** Runs the products that do not fit in `maxBytes` of linear memory; without it they throw. */
+  readonly fallback?: Gemm
+}
+
+const PAGE = 65536
+/** Linear memory beyond this (bytes) is not requested: wasm32 memories stop at 4 GiB and engines often earlier. */
+export const WASM_GEMM_MAX_BYTES = 2 ** 31
+
+interface Kernel {
+  readonly exports: GemmExports
+  readonly blocking: WasmBlocking
+}
+
+/** Where a product's pieces lie in linear memory (bytes), and the padded row length of C (elements). */
+interface Layout {
+  readonly aRaw: number
+  readonly bRaw: number
+  readonly aPack: number
+  readonly bPack: number
+  readonly c: number
+  readonly ldc: number
+  /** Where a transposed copy of C goes, when the product is computed as C^T. */
+  readonly t: number
+  readonly end: number
+}
+
+const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m
+const align16 = (bytes: number): number => roundUp(bytes, 16)
+
+function layout(E: number, b: WasmBlocking, M: number, N: number, K: number, swapped: boolean): Layout {
+  const ldc = roundUp(N, b.nr)
+  const kc = Math.min(b.kc, K)
+  const aRaw = 0
+  const bRaw = align16(aRaw + M * K * E)
+  const aPack = align16(bRaw + K * N * E)
+  const bPack = align16(aPack + roundUp(Math.min(b.mc, M), b.mr) * kc * E)
+  const c = align16(bPack + roundUp(Math.min(b.nc, N), b.nr) * kc * E)
+  const t = align16(c + roundUp(M, b.mr) * ldc * E)
+  return { aRaw, bRaw, aPack, bPack, c, ldc, t, end: swapped ? t + M * N * E : t }
+}
+
+function precisionOf(a: TensorData, b: TensorData, out: TensorData): Precision {
+  return a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array ? 'f32' : 'f64'
+}
+
+/**
+ * Whether to compute C^T = op(B)^T op(A)^T instead: tiles are `nr` wide, so a narrow C (a
+ * matrix-vector product, N = 1) would waste most of each tile; transposed, the long side is
+ * the wide one.
+ */
+function shouldSwap(b: WasmBlocking, M: number, N: number): boolean {
+  return roundUp(N, b.mr) * roundUp(M, b.nr) < 0.8 * roundUp(M, b.mr) * roundUp(N, b.nr)
+}
+
+/** A typed array's elements [from, from + n) without allocating a view when that is all of it. */
+function span(x: TensorData, from: number, n: number): TensorData {
+  return from === 0 && x.length === n ? x : x.subarray(from, from + n)
+}
+
+/**
+ * Builds a WASM SIMD GEMM with its own linear memory (kept and grown across calls). Throws
+ * when WebAssembly SIMD is unavailable; {@link wasmSimdSupported} says beforehand. Accepts
+ * any mix of dtypes (see the module comment for the precision rule). Not reentrant.
+ */
+export function createWasmGemm(options: WasmGemmOptions = {}): Gemm {
+  const blocking = { ...WASM_BLOCKING, ...options.blocking }
+  const maxBytes = Math.min(options.maxBytes ?? WASM_GEMM_MAX_BYTES, WASM_GEMM_MAX_BYTES)
+  for (const p of ['f32', 'f64'] as const) {
+    const { mr, nr, mc, nc } = blocking[p]
+    if (mc % mr !== 0 || nc % nr !== 0) throw new RangeError(`wasm gemm: ${p} blocking needs mc a multiple of mr and nc of nr, got ${JSON.stringify(blocking[p])}`)
+  }
+  const memory = new WebAssembly.Memory({ initial: 1 })
+  const kernels = new Map<Precision, Kernel>()
+  let f32 = new Float32Array(memory.buffer)
+  let f64 = new Float64Array(memory.buffer)
+
+  const kernel = (p: Precision): Kernel => {
+    let k = kernels.get(p)
+    if (k === undefined) {
+      const module = new WebAssembly.Module(gemmModuleBytes(p, blocking[p]))
+      const instance = new WebAssembly.Instance(module, { env: { memory } })
+      k = { exports: instance.exports as unknown as GemmExports, blocking: blocking[p] }
+      kernels.set(p, k)
+    }
+    return k
+  }
+
+  /** Grows memory to `bytes` (by at least half, so growth is rare); false when that is not possible. */
+  const reserve = (bytes: number): boolean => {
+    if (bytes > maxBytes) return false
+    const have = memory.buffer.byteLength
+    if (bytes > have) {
+      try {
+        memory.grow(Math.ceil((Math.min(maxBytes, Math.max(bytes, have * 1.5)) - have) / PAGE))
+      } catch {
+        return false
+      }
+    }
+    if (f32.buffer !== memory.buffer) {
+      f32 = new Float32Array(memory.buffer)
+      f64 = new Float64Array(memory.buffer)
+    }
+    return true
+  }
+
+  return (a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K) => {
+    if (M === 0 || N === 0) return
+    if (K === 0) {
+      out.fill(0, outOffset, outOffset + M * N)
+      return
+    }
+    const precision = precisionOf(a, b, out)
+    const { exports: x, blocking: blk } = kernel(precision)
+    const E = precision === 'f32' ? 4 : 8
+    const swap = shouldSwap(blk, M, N)
+    // The product computed: C' = op'(A') op'(B') with C' = C, or C^T = op(B)^T op(A)^T.
+    const [m, n] = swap ? [N, M] : [M, N]
+    const L = layout(E, blk, m, n, K, swap)
+    if (!reserve(L.end)) {
+      if (options.fallback === undefined) throw new RangeError(`wasm gemm: the product [${M},${K}]x[${K},${N}] needs ${L.end} bytes of linear memory, over the ${maxBytes}-byte limit`)
+      options.fallback(a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K)
+      return
+    }
+    const view = precision === 'f32' ? f32 : f64
+    view.set(span(swap ? b : a, swap ? bOffset : aOffset, m * K), L.aRaw / E)
+    view.set(span(swap ? a : b, swap ? aOffset : bOffset, K * n), L.bRaw / E)
+    // A' is B^T when swapped, stored as B is: transposing op(B) flips its flag (likewise B').
+    const ta = swap ? !transB : transA
+    const tb = swap ? !transA : transB
+    // op'(A')(i,k) = A'[i*rsA + k*csA]; op'(B')(k,j) = B'[k*rsB + j*csB] (element strides).
+    const rsA = ta ? 1 : K
+    const csA = ta ? m : 1
+    const rsB = tb ? 1 : n
+    const csB = tb ? K : 1
+    const { nr, kc: KC, mc: MC, nc: NC } = blk
+    for (let jc = 0; jc < n; jc += NC) {
+      const nc = Math.min(NC, n - jc)
+      for (let pc = 0; pc < K; pc += KC) {
+        const kc = Math.min(KC, K - pc)
+        x.packB(L.bRaw + (pc * rsB + jc * csB) * E, csB * E, rsB * E, nc, kc, L.bPack)
+        for (let ic = 0; ic < m; ic += MC) {
+          const mc = Math.min(MC, m - ic)
+          x.packA(L.aRaw + (ic * rsA + pc * csA) * E, rsA * E, csA * E, mc, kc, L.aPack)
+          x.macro(mc, nc, kc, L.aPack, L.bPack, nr * kc * E, nr * E, L.c + (ic * L.ldc + jc) * E, L.ldc * E, pc === 0 ? 1 : 0)
+        }
+      }
+    }
+    let result = L.c
+    if (swap) {
+      x.transpose(L.c, L.ldc * E, m, n, L.t)
+      result = L.t
+    } else if (L.ldc !== n) {
+      x.compact(L.c, L.ldc * E, n * E, m)
+    }
+    out.set(view.subarray(result / E, result / E + M * N), outOffset)
+  }
+}
