@@ -27,7 +27,9 @@ export interface GraphNode {
   /**
    * Vector-Jacobian product: given the cotangent of the output and which inputs need one,
    * returns one cotangent per input (`null` is a symbolic zero). Written with ops, so it
-   * can itself be differentiated. `null` once freed.
+   * can itself be differentiated. `null` once freed. Internal: user ops supply theirs
+   * through `customOp`.
+   * @internal
    */
   vjp: ((cotangent: Tensor, needs: readonly boolean[]) => (Tensor | ScatteredCotangent | null)[]) | null
 }
