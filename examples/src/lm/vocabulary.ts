@@ -1,0 +1,55 @@
+/**
+ * The model's alphabet: every distinct character (Unicode code point) of the training
+ * text, sorted by code point, so the same text always gives the same token ids.
+ * @module
+ */
+import { LmError } from './errors.ts'
+
+/** Characters and their token ids. */
+export class Vocabulary {
+  /** The characters, by token id. */
+  readonly chars: readonly string[]
+  private readonly ids: ReadonlyMap<string, number>
+
+  constructor(chars: readonly string[]) {
+    this.chars = Object.freeze([...chars])
+    this.ids = new Map(chars.map((c, i) => [c, i]))
+    if (this.ids.size !== chars.length) throw new LmError('vocabulary: the characters must be distinct')
+  }
+
+  /** The vocabulary of a text: its distinct code points, in code-point order. */
+  static fromText(text: string): Vocabulary {
+    return new Vocabulary([...new Set(Array.from(text))].sort((a, b) => (a.codePointAt(0) ?? 0) - (b.codePointAt(0) ?? 0)))
+  }
+
+  /** Number of tokens. */
+  get size(): number {
+    return this.chars.length
+  }
+
+  /** Whether `ch` is one of the characters. */
+  has(ch: string): boolean {
+    return this.ids.has(ch)
+  }
+
+  /**
+   * Token ids of a text. A character outside the vocabulary is an {@link LmError} that
+   * lists every such character; `what` names the text in that message (e.g. `the prompt`).
+   */
+  encode(text: string, what: string): Int32Array {
+    const chars = Array.from(text)
+    const unknown = [...new Set(chars.filter((c) => !this.ids.has(c)))]
+    if (unknown.length > 0) {
+      const list = unknown.slice(0, 10).map((c) => JSON.stringify(c)).join(', ')
+      throw new LmError(`${what} has ${unknown.length} character(s) the model never saw in training: ${list}${unknown.length > 10 ? ', ...' : ''}`)
+    }
+    return Int32Array.from(chars, (c) => this.ids.get(c) as number)
+  }
+
+  /** The text of token ids. */
+  decode(ids: Iterable<number>): string {
+    let out = ''
+    for (const id of ids) out += this.chars[id]
+    return out
+  }
+}
