@@ -4,11 +4,10 @@
  * interrupted run never leaves a half-written file behind.
  * @module
  */
-import { randomBytes } from 'node:crypto'
-import { mkdir, open, rename, unlink } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { mkdir } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { type Params, stateDict } from '@graphgrad/layers'
-import { writeSafetensorsFile } from '@graphgrad/core/node'
+import { writeFileAtomic, writeSafetensorsFile } from '@graphgrad/core/node'
 
 /**
  * Writes `text` to `path` atomically: to a temporary file in the same folder, flushed, then
@@ -16,18 +15,9 @@ import { writeSafetensorsFile } from '@graphgrad/core/node'
  */
 export async function writeTextAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
   try {
-    const handle = await open(temp, 'wx')
-    try {
-      await handle.writeFile(text, 'utf8')
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(temp, path)
+    await writeFileAtomic(path, text)
   } catch (e) {
-    await unlink(temp).catch(() => undefined)
     throw new Error(`could not write ${path}: ${(e as Error).message}`, { cause: e })
   }
 }

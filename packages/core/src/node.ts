@@ -30,9 +30,19 @@ export async function readSafetensorsFile(path: string | URL): Promise<OrderedMa
  * file at `path` is left untouched.
  */
 export async function writeSafetensorsFile(path: string | URL, params: IMap<string, TensorTree>, metadata?: Record<string, string>): Promise<void> {
-  const file = toPath(path)
   // Encode first, so that bad params fail before anything touches the disk.
-  const bytes = saveSafetensors(params, metadata)
+  await writeFileAtomic(path, saveSafetensors(params, metadata))
+}
+
+/**
+ * Replaces the file at `path` with `data` atomically: the bytes go to a temporary file in
+ * the same directory, which is flushed to disk and then renamed over `path`, and the
+ * directory is flushed after. Readers see either the old file or the complete new one; on
+ * any failure the temporary file is removed and an existing file is left untouched. A
+ * replaced file keeps its permissions. Strings are written as UTF-8.
+ */
+export async function writeFileAtomic(path: string | URL, data: Uint8Array | string): Promise<void> {
+  const file = toPath(path)
   // Same directory, so the rename stays within one filesystem and is atomic.
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
   let created = false
@@ -40,7 +50,7 @@ export async function writeSafetensorsFile(path: string | URL, params: IMap<stri
     const handle = await open(temp, 'wx')
     created = true
     try {
-      await handle.writeFile(bytes)
+      await handle.writeFile(data)
       await handle.sync()
     } finally {
       await handle.close()
@@ -57,8 +67,11 @@ export async function writeSafetensorsFile(path: string | URL, params: IMap<stri
   await syncDirectory(dirname(file))
 }
 
-/** Makes the rename itself durable; best effort, since some platforms cannot open a directory. */
-async function syncDirectory(dir: string): Promise<void> {
+/**
+ * Flushes a directory's entries (renames, new files) to disk; best effort, since some
+ * platforms cannot open a directory, and only durability across a power loss is at stake.
+ */
+export async function syncDirectory(dir: string): Promise<void> {
   try {
     const handle = await open(dir, 'r')
     try {
@@ -67,7 +80,7 @@ async function syncDirectory(dir: string): Promise<void> {
       await handle.close()
     }
   } catch {
-    // The data is already safely renamed; only durability across a power loss is at stake.
+    // The data is already in place; see above.
   }
 }
 

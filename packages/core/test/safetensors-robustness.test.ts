@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Map as IMap } from 'immutable'
 import { loadSafetensors, readSafetensorsMetadata, MAX_SAFETENSORS_HEADER_BYTES } from '../src/safetensors.ts'
-import { readSafetensorsFile, writeSafetensorsFile } from '../src/node.ts'
+import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../src/node.ts'
 import { SafetensorsError } from '../src/errors.ts'
 import { f32, f64, file, i32 } from './safetensors-helpers.ts'
 
@@ -230,6 +230,17 @@ describe('writeSafetensorsFile', () => {
       await expect(writeSafetensorsFile(path, IMap({ a: f64(1) }))).rejects.toThrow()
       expect(await readdir(dir)).toEqual(['model.safetensors'])
       expect(await readdir(path)).toEqual(['keep'])
+    })
+  })
+
+  it('writeFileAtomic writes text as UTF-8 and bytes as they are, leaving no temp file', async () => {
+    await withDir(async (dir) => {
+      const path = join(dir, 'notes.json')
+      await writeFileAtomic(path, '{"π": 1}')
+      expect(await readFile(path, 'utf8')).toBe('{"π": 1}')
+      await writeFileAtomic(path, new Uint8Array([1, 2, 3]))
+      expect([...new Uint8Array(await readFile(path))]).toEqual([1, 2, 3])
+      expect(await readdir(dir)).toEqual(['notes.json'])
     })
   })
 
