@@ -5,10 +5,11 @@
  * variable-length semantics.
  *
  * Per layer and direction, the input projection of all time steps is one matmul before
- * the time loop; the loop itself is one fused op (default) or the composed cell per step.
+ * the time loop (its biases are added in the loop); the loop itself is one fused op
+ * (default, the projection inside it) or the composed cell per step.
  * @module
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, add, concat, fmtShape, foldIn, matmul, reshape, select, stack, tensor, transpose, where, zeros } from '@graphgrad/core'
+import { ArgumentError, DTypeError, ShapeError, Tensor, add, concat, fmtShape, foldIn, reshape, select, stack, tensor, transpose, where, zeros } from '@graphgrad/core'
 import type { CaseSampler, DType, GradSpec } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
 import type { ApplyOptions, Layer, Params } from './layer.ts'
@@ -251,13 +252,11 @@ function run(cfg: Config, params: Params, x: Tensor, options: LSTMApplyOptions):
     const outs: Tensor[] = []
     for (let d = 0; d < cfg.directions; d++) {
       const [wih, whh, bih, bhh] = directionParams(cfg, k, d).map(([name, shape]) => shaped(cfg, params, name, shape, dtype))
-      const [, In] = wih.shape
-      let gx = matmul(reshape(input, [T * B, In]), transpose(wih))
-      if (cfg.bias) gx = add(gx, cfg.family.hiddenBiasInStep ? bih : add(bih, bhh))
-      gx = reshape(gx, [T, B, wih.shape[0]])
+      // The input projection x W_ih^T (one GEMM over all steps) and its biases are part of the scan.
+      const inputBias = cfg.bias ? (cfg.family.hiddenBiasInStep ? bih : add(bih, bhh)) : null
       const row = k * cfg.directions + d
       const stepBias = cfg.bias && cfg.family.hiddenBiasInStep ? bhh : null
-      const r = scan(cfg.family, cfg.fused, gx, initial(h0, row), hasCell ? initial(c0, row) : null, whh, stepBias, { reverse: d === 1, lengths })
+      const r = scan(cfg.family, cfg.fused, input, initial(h0, row), hasCell ? initial(c0, row) : null, whh, stepBias, { reverse: d === 1, lengths, inputBias, inputWeight: wih })
       outs.push(r.output)
       hs.push(r.h)
       if (r.c !== null) cs.push(r.c)

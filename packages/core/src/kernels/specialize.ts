@@ -18,7 +18,8 @@ const cache = new Map<string, unknown>()
 export function compileKernel<F>(key: string, params: readonly string[], body: string | (() => string)): F {
   let fn = cache.get(key)
   if (fn === undefined) {
-    fn = new Function(...params, typeof body === 'string' ? body : body())
+    // The sourceURL names the kernel in profiles and stack traces (otherwise all are 'anonymous').
+    fn = new Function(...params, `${typeof body === 'string' ? body : body()}\n//# sourceURL=kernel/${key}`)
     cache.set(key, fn)
   }
   return fn as F

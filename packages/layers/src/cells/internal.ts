@@ -1,7 +1,8 @@
 /**
  * Core internals the fused cell ops need: `makeOutput` wraps a kernel's result as an op
- * output with a hand-written VJP, and `isRecording` tells whether a backward pass is being
- * recorded (for a derivative of higher order).
+ * output with a hand-written VJP, `isRecording` tells whether a backward pass is being
+ * recorded (for a derivative of higher order), and `gemm` computes the input projection
+ * inside the fused scan.
  * @module
  */
-export { isRecording, makeOutput } from '@graphgrad/core/internal'
+export { gemm, isRecording, makeOutput } from '@graphgrad/core/internal'

@@ -7,14 +7,18 @@
  * - composed: the cell built from core ops at every step, so backpropagation through time,
  *   and second derivatives, come from the autodiff itself.
  *
- * Both take the input projection of all steps, `gx` [T,B,G*H], computed by one matmul
- * before the loop, and give the same outputs.
+ * Both take the input projection of all steps, `gx` [T,B,G*H] (one matmul before the
+ * loop), or the layer input x with W_ih and the input bias (`inputWeight`, `inputBias`):
+ * then the fused op computes the projection itself, one GEMM over all steps, and holds gx
+ * only while its forward runs and dgx only in chunks of steps while its backward runs,
+ * which keeps a float32 layer's memory near its saved activations. Both give the same
+ * outputs.
  * @module
  */
-import { ArgumentError, DTypeError, GradientError, ShapeError, Tensor, fmtShape, reshape, select, slice, stack, tensor, where } from '@graphgrad/core'
-import type { DType } from '@graphgrad/core'
-import { type CellKernel, type ScanShape, scanBackward, scanForward } from '../kernels/scan.ts'
-import { isRecording, makeOutput } from './internal.ts'
+import { ArgumentError, DTypeError, GradientError, ShapeError, Tensor, add, fmtShape, matmul, reshape, select, slice, stack, tensor, transpose, where } from '@graphgrad/core'
+import { type CellKernel, type DgxSink, type ScanShape, scanBackward, scanForward } from '../kernels/scan.ts'
+import { type Floats, adder, allocLike } from '../kernels/copy.ts'
+import { gemm, isRecording, makeOutput } from './internal.ts'
 
 /** A recurrent state: h, and c for cells that carry one. */
 export interface CellState {
@@ -42,6 +46,18 @@ export interface ScanOptions {
   readonly reverse?: boolean
   /** Per-row lengths in [1, T] (already checked), or null/undefined for full length. */
   readonly lengths?: readonly number[] | null
+  /**
+   * A bias [G*H] added to `gx` at every step (the folded input biases). The fused op adds
+   * it inside the time loop, so the biased projection [T,B,G*H] is never stored.
+   */
+  readonly inputBias?: Tensor | null
+  /**
+   * W_ih [G*H, I]: when given, the scan's first argument is the layer input x [T,B,I] and
+   * the projection `gx = x W_ih^T` is part of the scan (one GEMM over all steps). The fused
+   * op then keeps gx only during its forward and dgx only during its backward, where the
+   * weight and input cotangents are two GEMMs over all steps.
+   */
+  readonly inputWeight?: Tensor | null
 }
 
 /** The result of one direction: the outputs [T,B,H] and the final state. */
@@ -50,17 +66,13 @@ export interface ScanResult extends CellState {
   readonly output: Tensor
 }
 
+/** A float tensor's data: callers have checked the dtype (checkCellArgs, the layer's dtype checks). */
+function floats(x: Tensor): Floats {
+  return x._data as Floats
+}
+
 function f64(x: Tensor): Float64Array {
   return x._data instanceof Float64Array ? x._data : new Float64Array(x._data)
-}
-
-/** The weight's data as stored: callers have checked it is float (checkCellArgs, the layer's dtype checks). */
-function weightData(x: Tensor): Float32Array | Float64Array {
-  return x._data as Float32Array | Float64Array
-}
-
-function asDType(data: Float64Array, dtype: DType): Float32Array | Float64Array {
-  return dtype === 'float64' ? data : new Float32Array(data)
 }
 
 /**
@@ -72,28 +84,74 @@ export function fusedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor
   const k = family.kernel
   const [T, B] = gx.shape
   const H = h0.shape[1]
+  const wih = options.inputWeight ?? null
   const lengths = options.lengths ?? null
   const shape: ScanShape = { T, B, H, reverse: options.reverse === true, lengths: lengths === null ? null : Int32Array.from(lengths) }
   const S = k.hasCell ? 2 : 1
-  const out = new Float64Array((T + S) * B * H)
-  const w = weightData(whh)
+  const gxData = wih === null ? floats(gx) : project(gx, wih)
+  const out = allocLike(gxData, (T + S) * B * H)
+  const w = floats(whh)
   const empty = new Float64Array(0)
-  const tape = scanForward(k, shape, f64(gx), f64(h0), c0 === null ? empty : f64(c0), w, bhh === null ? empty : f64(bhh), out)
-  const inputs = [gx, h0, whh, ...(c0 === null ? [] : [c0]), ...(bhh === null ? [] : [bhh])]
-  const grad = (data: Float64Array, like: Tensor): Tensor => new Tensor(asDType(data, like.dtype), like.shape)
+  // The tape stays in the model's dtype; only the small in-step bias is read as float64.
+  const bx = options.inputBias ?? null
+  const inputs = [gx, h0, whh, ...(c0 === null ? [] : [c0]), ...(bhh === null ? [] : [bhh]), ...(bx === null ? [] : [bx]), ...(wih === null ? [] : [wih])]
+  // Without a recorded graph (noGrad, or no input needs a gradient) backward never runs: keep no tape.
+  const keepTape = isRecording() && inputs.some((x) => x.requiresGrad)
+  const tape = scanForward(k, shape, gxData, floats(h0), c0 === null ? empty : floats(c0), w, bhh === null ? empty : f64(bhh), out, bx === null ? empty : f64(bx), keepTape)
+  const grad = (data: Floats, like: Tensor): Tensor => new Tensor(data, like.shape)
   const op = `${family.name}Scan`
   // Positions of the optional inputs in `inputs` (and in `needs`).
   const c0At = c0 === null ? -1 : 3
-  const bhhAt = bhh === null ? -1 : inputs.length - 1
-  return makeOutput(op, inputs, asDType(out, gx.dtype), [T + S, B, H], (g, needs) => {
+  const bhhAt = bhh === null ? -1 : 3 + (c0 === null ? 0 : 1)
+  const bxAt = bx === null ? -1 : 3 + (c0 === null ? 0 : 1) + (bhh === null ? 0 : 1)
+  const wihAt = wih === null ? -1 : inputs.length - 1
+  return makeOutput(op, inputs, out, [T + S, B, H], (g, needs) => {
     // The backward kernel's results are constants: a recorded backward (a second derivative) would be silently wrong.
     if (isRecording()) throw new GradientError(`${op}: the fused recurrent op has first derivatives only; build the layer with { fused: false } (or use the composed cell) for higher orders`)
-    const d = scanBackward(k, shape, tape, f64(g), w, { dh0: needs[1], dw: needs[2], dbhh: bhhAt >= 0 && needs[bhhAt] })
-    const parts: (Tensor | null)[] = [needs[0] ? grad(d.dgx, gx) : null, needs[1] ? grad(d.dh0, h0) : null, needs[2] ? grad(d.dw, whh) : null]
+    const back = wih === null ? null : projectionBackward(gx, wih, needs[0], needs[wihAt])
+    const d = scanBackward(k, shape, tape, floats(g), w, { dh0: needs[1], dw: needs[2], dbhh: bhhAt >= 0 && needs[bhhAt], dbx: bxAt >= 0 && needs[bxAt] }, back === null ? null : back.sink)
+    const dInput = !needs[0] ? null : back === null ? grad(d.dgx, gx) : back.dx
+    const parts: (Tensor | null)[] = [dInput, needs[1] ? grad(d.dh0, h0) : null, needs[2] ? grad(d.dw, whh) : null]
     if (c0At >= 0) parts.push(needs[c0At] ? grad(d.dc0, c0 as Tensor) : null)
     if (bhhAt >= 0) parts.push(needs[bhhAt] ? grad(d.dbhh, bhh as Tensor) : null)
+    if (bxAt >= 0) parts.push(needs[bxAt] ? grad(d.dbx, bx as Tensor) : null)
+    if (wihAt >= 0) parts.push(back !== null && needs[wihAt] ? back.dw : null)
     return parts
   })
+}
+
+/** `x W^T` for x [T,B,I] and W [G*H,I]: the input projection of all steps, [T,B,G*H], as one GEMM. */
+function project(x: Tensor, w: Tensor): Floats {
+  const [T, B, I] = x.shape
+  const GH = w.shape[0]
+  const gx = allocLike(floats(x), T * B * GH)
+  gemm(floats(x), 0, false, floats(w), 0, true, gx, 0, T * B, GH, I)
+  return gx
+}
+
+/**
+ * The backward of the projection `gx = x W^T`: a sink for the scan's dgx chunks that adds
+ * each chunk's share to `dx = dgx W` ([T,B,I]) and `dw = dgx^T x` ([G*H,I]), one GEMM each.
+ */
+function projectionBackward(x: Tensor, w: Tensor, needX: boolean, needW: boolean): { sink: DgxSink; dx: Tensor; dw: Tensor } {
+  const [T, B, I] = x.shape
+  const GH = w.shape[0]
+  const xData = floats(x)
+  const wData = floats(w)
+  const dx = allocLike(xData, needX ? T * B * I : 0)
+  const dw = allocLike(wData, needW ? GH * I : 0)
+  const part = allocLike(wData, needW ? GH * I : 0)
+  const addInto = adder(part, dw)
+  let first = true
+  const sink: DgxSink = (dgx, t0, n) => {
+    if (needX) gemm(dgx, 0, false, wData, 0, false, dx, t0 * B * I, n * B, I, GH)
+    if (needW) {
+      gemm(dgx, 0, true, xData, t0 * B * I, false, first ? dw : part, 0, GH, I, n * B)
+      if (!first) addInto(part, 0, dw, 0, GH * I)
+    }
+    first = false
+  }
+  return { sink, dx: new Tensor(dx, x.shape), dw: new Tensor(dw, w.shape) }
 }
 
 /** Splits the packed result of {@link fusedScan} into outputs and final state (views, no copies). */
@@ -115,7 +173,11 @@ function activeMask(lengths: readonly number[] | null | undefined, t: number): T
  * The composed scan: the family's composed cell at every step. A finished row keeps its
  * state (`where` with the step's mask) and emits zeros, as packed sequences give.
  */
-export function composedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor | null, whh: Tensor, bhh: Tensor | null, options: ScanOptions = {}): ScanResult {
+export function composedScan(family: CellFamily, gxIn: Tensor, h0: Tensor, c0: Tensor | null, whh: Tensor, bhh: Tensor | null, options: ScanOptions = {}): ScanResult {
+  const wih = options.inputWeight ?? null
+  const [T0, B0] = gxIn.shape
+  const projected = wih === null ? gxIn : reshape(matmul(reshape(gxIn, [T0 * B0, gxIn.shape[2]]), transpose(wih)), [T0, B0, wih.shape[0]])
+  const gx = options.inputBias === undefined || options.inputBias === null ? projected : add(projected, options.inputBias)
   const T = gx.shape[0]
   let state: CellState = { h: h0, c: c0 }
   const outputs: Tensor[] = new Array(T)

@@ -6,15 +6,17 @@
  * @module
  */
 import type { CellKernel } from './scan.ts'
-import { sigmoid } from './sigmoid.ts'
+import { sigmoidOf, tanhOf } from './approx.ts'
 
 /** The GRU cell kernel for {@link scanForward}. */
 export const gruKernel: CellKernel = {
   gates: 3,
   hasCell: false,
   cacheWidth: 4,
+  backwardReadsH: true,
+  dpreIsDgx: false,
   stepBias: true,
-  forward(B, H, gx, gxAt, pre, bhh, hs, _cs, prevAt, nextAt, cache, cacheAt) {
+  forward(B, H, gx, gxAt, pre, bhh, hs, _cs, prevAt, nextAt, cache, cacheAt, approx) {
     const G = 3 * H
     // The layer gives b_hh or nothing; a missing bias reads as zeros.
     const biased = bhh.length > 0
@@ -24,10 +26,10 @@ export const gruKernel: CellKernel = {
       const q = cacheAt + b * 4 * H
       const o = b * H
       for (let j = 0; j < H; j++) {
-        const rg = sigmoid(gx[x + j] + (pre[r + j] + (biased ? bhh[j] : 0)))
-        const z = sigmoid(gx[x + H + j] + (pre[r + H + j] + (biased ? bhh[H + j] : 0)))
+        const rg = sigmoidOf(gx[x + j] + (pre[r + j] + (biased ? bhh[j] : 0)), approx)
+        const z = sigmoidOf(gx[x + H + j] + (pre[r + H + j] + (biased ? bhh[H + j] : 0)), approx)
         const hn = pre[r + 2 * H + j] + (biased ? bhh[2 * H + j] : 0)
-        const n = Math.tanh(gx[x + 2 * H + j] + rg * hn)
+        const n = tanhOf(gx[x + 2 * H + j] + rg * hn, approx)
         cache[q + j] = rg
         cache[q + H + j] = z
         cache[q + 2 * H + j] = n

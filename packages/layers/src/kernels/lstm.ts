@@ -5,15 +5,17 @@
  * @module
  */
 import type { CellKernel } from './scan.ts'
-import { sigmoid } from './sigmoid.ts'
+import { sigmoidOf, tanhOf } from './approx.ts'
 
 /** The LSTM cell kernel for {@link scanForward}. */
 export const lstmKernel: CellKernel = {
   gates: 4,
   hasCell: true,
   cacheWidth: 4,
+  backwardReadsH: false,
+  dpreIsDgx: true,
   stepBias: false,
-  forward(B, H, gx, gxAt, pre, _bhh, hs, cs, prevAt, nextAt, cache, cacheAt) {
+  forward(B, H, gx, gxAt, pre, _bhh, hs, cs, prevAt, nextAt, cache, cacheAt, approx) {
     const G = 4 * H
     for (let b = 0; b < B; b++) {
       const r = b * G
@@ -23,21 +25,21 @@ export const lstmKernel: CellKernel = {
         const fi = ii + H
         const gi = fi + H
         const oi = gi + H
-        const i = sigmoid(gx[gxAt + ii] + pre[ii])
-        const f = sigmoid(gx[gxAt + fi] + pre[fi])
-        const g = Math.tanh(gx[gxAt + gi] + pre[gi])
-        const og = sigmoid(gx[gxAt + oi] + pre[oi])
+        const i = sigmoidOf(gx[gxAt + ii] + pre[ii], approx)
+        const f = sigmoidOf(gx[gxAt + fi] + pre[fi], approx)
+        const g = tanhOf(gx[gxAt + gi] + pre[gi], approx)
+        const og = sigmoidOf(gx[gxAt + oi] + pre[oi], approx)
         const c = f * cs[prevAt + o + j] + i * g
         cache[cacheAt + ii] = i
         cache[cacheAt + fi] = f
         cache[cacheAt + gi] = g
         cache[cacheAt + oi] = og
         cs[nextAt + o + j] = c
-        hs[nextAt + o + j] = og * Math.tanh(c)
+        hs[nextAt + o + j] = og * tanhOf(c, approx)
       }
     }
   },
-  backward(B, H, cache, cacheAt, _hs, cs, prevAt, nextAt, dh, dc, dgx, dgxAt, dpre, dpreAt, dhPrev, dcPrev) {
+  backward(B, H, cache, cacheAt, _hs, cs, prevAt, nextAt, dh, dc, dgx, dgxAt, dpre, dpreAt, dhPrev, dcPrev, approx) {
     const G = 4 * H
     for (let b = 0; b < B; b++) {
       const r = b * G
@@ -51,7 +53,7 @@ export const lstmKernel: CellKernel = {
         const f = cache[cacheAt + fi]
         const g = cache[cacheAt + gi]
         const og = cache[cacheAt + oi]
-        const tc = Math.tanh(cs[nextAt + o + j])
+        const tc = tanhOf(cs[nextAt + o + j], approx)
         const dhv = dh[o + j]
         const dct = dc[o + j] + dhv * og * (1 - tc * tc)
         const di = dct * g * i * (1 - i)

@@ -4,9 +4,10 @@
  * @module
  */
 import type { CellKernel } from './scan.ts'
+import { tanhOf } from './approx.ts'
 
 function forwardWith(relu: boolean): CellKernel['forward'] {
-  return (B, H, gx, gxAt, pre, _bhh, hs, _cs, _prevAt, nextAt) => {
+  return (B, H, gx, gxAt, pre, _bhh, hs, _cs, _prevAt, nextAt, _cache, _cacheAt, approx) => {
     const n = B * H
     if (relu) {
       // NaN passes through, as core's relu.
@@ -15,7 +16,7 @@ function forwardWith(relu: boolean): CellKernel['forward'] {
         hs[nextAt + i] = a > 0 ? a : a === a ? 0 : a
       }
     } else {
-      for (let i = 0; i < n; i++) hs[nextAt + i] = Math.tanh(gx[gxAt + i] + pre[i])
+      for (let i = 0; i < n; i++) hs[nextAt + i] = tanhOf(gx[gxAt + i] + pre[i], approx)
     }
   }
 }
@@ -36,7 +37,13 @@ function backwardWith(relu: boolean): CellKernel['backward'] {
 }
 
 /** The Elman cell kernel with tanh, for {@link scanForward}. */
-export const rnnTanhKernel: CellKernel = { gates: 1, hasCell: false, cacheWidth: 0, stepBias: false, forward: forwardWith(false), backward: backwardWith(false) }
+export const rnnTanhKernel: CellKernel = {
+  gates: 1, hasCell: false, cacheWidth: 0, backwardReadsH: true, dpreIsDgx: true, stepBias: false,
+  forward: forwardWith(false), backward: backwardWith(false),
+}
 
 /** The Elman cell kernel with relu, for {@link scanForward}. */
-export const rnnReluKernel: CellKernel = { gates: 1, hasCell: false, cacheWidth: 0, stepBias: false, forward: forwardWith(true), backward: backwardWith(true) }
+export const rnnReluKernel: CellKernel = {
+  gates: 1, hasCell: false, cacheWidth: 0, backwardReadsH: true, dpreIsDgx: true, stepBias: false,
+  forward: forwardWith(true), backward: backwardWith(true),
+}

@@ -2,18 +2,24 @@
  * The time loop of a fused recurrent layer, over typed arrays only: for each step one GEMM
  * `h_{t-1} W_hh^T` and one call of the cell's pointwise kernel; backward runs the steps in
  * reverse with the cell's hand-written backward kernel, one GEMM per step for `dh_{t-1}`,
- * and a single GEMM over all steps for `dW_hh`.
+ * and one GEMM per chunk of steps (all steps unless a caller takes dgx in chunks) for
+ * `dW_hh`. An input bias is added to each step's projection here and its cotangent summed
+ * here, so the biased projection is never stored.
  *
  * Variable lengths follow packed-sequence semantics: a row whose sequence is over at step t
  * keeps its state and emits zeros, so the forward direction stops at the row's own last
  * step and the reverse direction starts there.
  *
- * Everything here is Float64Array except the weight, which only GEMM reads (it packs any
- * dtype); so every loop is monomorphic.
+ * The tape (states, cell caches) and the results are kept in the model's dtype, so a float32
+ * model stores float32 activations, as PyTorch does; the cell kernels only ever see float64
+ * rows of one step (scratch reused across steps), filled and drained by copy kernels
+ * compiled per array class (`copy.ts`). So every loop is monomorphic, nothing is allocated
+ * per step, and a float64 model computes exactly what the float64 kernels give.
  * @module
  */
 import { ArgumentError } from '@graphgrad/core'
 import { gemm } from './core.ts'
+import { type Floats, adder, allocLike, biasedRowLoader, copier } from './copy.ts'
 
 /**
  * The pointwise part of one recurrent cell, for one time step of B rows. Every array is
@@ -29,6 +35,13 @@ export interface CellKernel {
   /** Floats kept per row per step for backward, in units of H. */
   readonly cacheWidth: number
   /**
+   * Whether `backward` writes the same cotangent to `dgx` and `dpre` (LSTM, RNN; not GRU,
+   * whose reset gate scales the hidden projection): then the scan keeps one of them.
+   */
+  readonly dpreIsDgx: boolean
+  /** Whether `backward` reads `hs` (GRU, RNN); LSTM's reads only its cache and `cs`, so the scan skips loading h. */
+  readonly backwardReadsH: boolean
+  /**
    * Whether `forward` adds an in-step b_hh to `pre` (GRU, whose reset gate multiplies it);
    * the other cells fold b_hh into `gx`, and a scan refuses to give them one.
    */
@@ -37,17 +50,18 @@ export interface CellKernel {
    * One forward step. `gx` at `gxAt` [B,G*H] is the input projection (with folded biases),
    * `pre` [B,G*H] is `h_{t-1} W_hh^T`, `bhh` [G*H] the in-step bias or empty. Reads h_{t-1}
    * (and c_{t-1}) at `prevAt`, writes h_t (and c_t) at `nextAt` and the step's cache at `cacheAt`.
+   * `approx`: use the float32-accurate activations of `approx.ts` (a float32 scan).
    */
   forward(B: number, H: number, gx: Float64Array, gxAt: number, pre: Float64Array, bhh: Float64Array,
-    hs: Float64Array, cs: Float64Array, prevAt: number, nextAt: number, cache: Float64Array, cacheAt: number): void
+    hs: Float64Array, cs: Float64Array, prevAt: number, nextAt: number, cache: Float64Array, cacheAt: number, approx: boolean): void
   /**
    * One backward step from `dh`, `dc` (the cotangents of h_t, c_t, [B,H]): writes the
    * cotangents of `gx` (at `dgxAt`) and of `pre` (at `dpreAt`), the part of `dhPrev` that
-   * does not go through W_hh, and `dcPrev`.
+   * does not go through W_hh, and `dcPrev`. `approx` as in `forward`.
    */
   backward(B: number, H: number, cache: Float64Array, cacheAt: number, hs: Float64Array, cs: Float64Array, prevAt: number,
     nextAt: number, dh: Float64Array, dc: Float64Array, dgx: Float64Array, dgxAt: number, dpre: Float64Array, dpreAt: number,
-    dhPrev: Float64Array, dcPrev: Float64Array): void
+    dhPrev: Float64Array, dcPrev: Float64Array, approx: boolean): void
 }
 
 /** The sizes and the direction of one scan. */
@@ -64,28 +78,30 @@ export interface ScanShape {
   readonly lengths: Int32Array | null
 }
 
-/** What forward keeps for backward: the states in processing order and the cell caches. */
+/** What forward keeps for backward, in the dtype of the scan's `out`: the states in processing order and the cell caches. */
 export interface ScanTape {
   /** [T+1, B, H]: slot s is the state before processing step s (slot 0 is h0). */
-  readonly hs: Float64Array
+  readonly hs: Floats
   /** As `hs` for the cell state (empty for cells without one). */
-  readonly cs: Float64Array
+  readonly cs: Floats
   /** [T, B, cacheWidth*H]. */
-  readonly cache: Float64Array
+  readonly cache: Floats
 }
 
-/** The cotangents a scan's backward produces. */
+/** The cotangents a scan's backward produces, in the tape's dtype (`dw` in the weight's). */
 export interface ScanGrads {
   /** [T, B, G*H], in time order. */
-  readonly dgx: Float64Array
+  readonly dgx: Floats
   /** [B, H]. */
-  readonly dh0: Float64Array
+  readonly dh0: Floats
   /** [B, H] (empty without cell state). */
-  readonly dc0: Float64Array
+  readonly dc0: Floats
   /** [G*H, H]. */
-  readonly dw: Float64Array
+  readonly dw: Floats
   /** [G*H]: the sum of the `pre` cotangents, i.e. the gradient of a b_hh kept in the step. */
-  readonly dbhh: Float64Array
+  readonly dbhh: Floats
+  /** [G*H]: the sum of the `gx` cotangents, i.e. the gradient of the input bias `bx`. */
+  readonly dbx: Floats
 }
 
 /**
@@ -100,89 +116,159 @@ export interface ScanNeeds {
   readonly dbhh: boolean
   /** The cotangent of h0. */
   readonly dh0: boolean
+  /** The cotangent of the input bias (false when there is none; default false). */
+  readonly dbx?: boolean
 }
 
 const EMPTY = new Float64Array(0)
 
-const ALL: ScanNeeds = { dw: true, dbhh: true, dh0: true }
+const ALL: ScanNeeds = { dw: true, dbhh: true, dh0: true, dbx: true }
 
-function active(shape: ScanShape, t: number, b: number): boolean {
-  return shape.lengths === null || t < shape.lengths[b]
+/** Rows whose sequence is over at step t (they keep their state and emit zeros); empty for full length. */
+function finishedRows(shape: ScanShape, t: number, into: number[]): number[] {
+  into.length = 0
+  if (shape.lengths !== null) for (let b = 0; b < shape.B; b++) if (t >= shape.lengths[b]) into.push(b)
+  return into
 }
 
 /**
- * Runs the recurrence. `gx` is [T,B,G*H] in time order, `w` is W_hh [G*H, H] in any float
- * dtype, `bhh` [G*H] or empty. Writes `out` [T+S, B, H] (S = 2 with a cell state, else 1):
- * rows 0..T-1 the outputs h_t in time order (zero past a row's length), row T the final h,
- * row T+1 the final c.
+ * Runs the recurrence. `gx` is [T,B,G*H] in time order, `w` is W_hh [G*H, H], `bhh` [G*H]
+ * or empty, `bx` [G*H] or empty: an input bias added to every step's `gx` here, so the
+ * biased projection is never stored. Writes `out` [T+S, B, H] (S = 2 with a cell state,
+ * else 1): rows 0..T-1 the outputs h_t in time order (zero past a row's length), row T the
+ * final h, row T+1 the final c. The tape is kept in `out`'s dtype; with `keepTape` false
+ * (no gradient will be asked for) only two state slots are kept, no cache, and the
+ * returned tape is empty.
  */
-export function scanForward(k: CellKernel, shape: ScanShape, gx: Float64Array, h0: Float64Array, c0: Float64Array,
-  w: Float32Array | Float64Array, bhh: Float64Array, out: Float64Array): ScanTape {
+export function scanForward(k: CellKernel, shape: ScanShape, gx: Floats, h0: Floats, c0: Floats,
+  w: Floats, bhh: Float64Array, out: Floats, bx: Float64Array = EMPTY, keepTape = true): ScanTape {
   const { T, B, H, reverse } = shape
   const GH = k.gates * H
   const BH = B * H
-  const CW = k.cacheWidth * H
-  const hs = new Float64Array((T + 1) * BH)
-  const cs = k.hasCell ? new Float64Array((T + 1) * BH) : EMPTY
-  const cache = new Float64Array(T * B * CW)
-  const pre = new Float64Array(B * GH)
+  const BC = B * k.cacheWidth * H
   if (bhh.length > 0 && !k.stepBias) throw new ArgumentError('scanForward: this cell folds b_hh into gx and takes no in-step bias')
-  hs.set(h0)
-  if (k.hasCell) cs.set(c0)
+  // Without a tape, the state alternates between two slots.
+  const slot = (s: number): number => (keepTape ? s : s & 1) * BH
+  const hs = allocLike(out, (keepTape ? T + 1 : 2) * BH)
+  const cs = k.hasCell ? allocLike(out, (keepTape ? T + 1 : 2) * BH) : EMPTY
+  const cache = allocLike(out, keepTape ? T * BC : 0)
+  // One step's float64 rows: h and c as [prev; next], the projections, the cache.
+  const hS = new Float64Array(2 * BH)
+  const cS = k.hasCell ? new Float64Array(2 * BH) : EMPTY
+  const gxS = new Float64Array(B * GH)
+  const pre = new Float64Array(B * GH)
+  const cacheS = new Float64Array(BC)
+  const load = copier(hs, hS)
+  const store = copier(hS, hs)
+  const loadGx = copier(gx, gxS)
+  const loadBiasedGx = biasedRowLoader(gx)
+  copier(h0, hs)(h0, 0, hs, 0, BH)
+  if (k.hasCell) copier(c0, cs)(c0, 0, cs, 0, BH)
+  const approx = out instanceof Float32Array
+  const finished: number[] = []
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s
-    const prev = s * BH
-    const next = prev + BH
+    const prev = slot(s)
+    const next = slot(s + 1)
     gemm(hs, prev, false, w, 0, true, pre, 0, B, GH, H)
-    k.forward(B, H, gx, t * B * GH, pre, bhh, hs, cs, prev, next, cache, s * B * CW)
-    for (let b = 0; b < B; b++) {
+    load(hs, prev, hS, 0, BH)
+    if (k.hasCell) load(cs, prev, cS, 0, BH)
+    if (bx.length > 0) loadBiasedGx(gx, t * B * GH, gxS, B, GH, bx)
+    else loadGx(gx, t * B * GH, gxS, 0, B * GH)
+    k.forward(B, H, gxS, 0, pre, bhh, hS, cS, 0, BH, cacheS, 0, approx)
+    store(hS, BH, out, t * BH, BH)
+    for (const b of finishedRows(shape, t, finished)) {
       const r = b * H
-      if (active(shape, t, b)) {
-        for (let j = 0; j < H; j++) out[t * BH + r + j] = hs[next + r + j]
-      } else {
-        for (let j = 0; j < H; j++) hs[next + r + j] = hs[prev + r + j]
-        if (k.hasCell) for (let j = 0; j < H; j++) cs[next + r + j] = cs[prev + r + j]
+      for (let j = r; j < r + H; j++) {
+        hS[BH + j] = hS[j]
+        if (k.hasCell) cS[BH + j] = cS[j]
       }
+      out.fill(0, t * BH + r, t * BH + r + H)
     }
+    store(hS, BH, hs, next, BH)
+    if (k.hasCell) store(cS, BH, cs, next, BH)
+    if (keepTape) store(cacheS, 0, cache, s * BC, BC)
   }
-  out.set(hs.subarray(T * BH, (T + 1) * BH), T * BH)
-  if (k.hasCell) out.set(cs.subarray(T * BH, (T + 1) * BH), (T + 1) * BH)
-  return { hs, cs, cache }
+  out.set(hs.subarray(slot(T), slot(T) + BH), T * BH)
+  if (k.hasCell) out.set(cs.subarray(slot(T), slot(T) + BH), (T + 1) * BH)
+  return keepTape ? { hs, cs, cache } : { hs: EMPTY, cs: EMPTY, cache: EMPTY }
 }
 
-/** Backpropagation through time of {@link scanForward}, from the cotangent `g` of its `out`. */
-export function scanBackward(k: CellKernel, shape: ScanShape, tape: ScanTape, g: Float64Array, w: Float32Array | Float64Array, needs: ScanNeeds = ALL): ScanGrads {
+/**
+ * Takes the cotangent of gx for the time steps [t0, t0+n) ([n,B,G*H] in time order) as the
+ * backward walk completes them. The array is reused for the next chunk of steps.
+ */
+export type DgxSink = (dgx: Floats, t0: number, n: number) => void
+
+/** Rows of dgx a {@link DgxSink} gets at once: enough for efficient GEMMs, small next to the tape. */
+const CHUNK_ROWS = 512
+
+/**
+ * Backpropagation through time of {@link scanForward}, from the cotangent `g` of its `out`.
+ * Without a `sink`, `dgx` comes back whole; with one, it is handed over in chunks of steps
+ * (and comes back empty), so the whole [T,B,G*H] cotangent never exists at once.
+ */
+export function scanBackward(k: CellKernel, shape: ScanShape, tape: ScanTape, g: Floats, w: Floats, needs: ScanNeeds = ALL,
+  sink: DgxSink | null = null): ScanGrads {
   const { T, B, H, reverse } = shape
   const GH = k.gates * H
   const BH = B * H
-  const CW = k.cacheWidth * H
+  const BC = B * k.cacheWidth * H
   const { hs, cs, cache } = tape
-  let dh = g.slice(T * BH, (T + 1) * BH)
-  let dc = k.hasCell ? g.slice((T + 1) * BH, (T + 2) * BH) : EMPTY
+  const readG = copier(g, EMPTY)
+  const addG = adder(g, EMPTY)
+  let dh = new Float64Array(BH)
+  let dc = k.hasCell ? new Float64Array(BH) : EMPTY
+  readG(g, T * BH, dh, 0, BH)
+  if (k.hasCell) readG(g, (T + 1) * BH, dc, 0, BH)
   let dhPrev = new Float64Array(BH)
   let dcPrev = k.hasCell ? new Float64Array(BH) : EMPTY
   const through = new Float64Array(BH)
-  const dgx = new Float64Array(T * B * GH)
-  const dpreAll = new Float64Array(T * B * GH)
+  const hS = new Float64Array(2 * BH)
+  const cS = k.hasCell ? new Float64Array(2 * BH) : EMPTY
+  const cacheS = new Float64Array(BC)
+  const dgxS = new Float64Array(B * GH)
+  const dpreS = new Float64Array(B * GH)
+  const dbhh = new Float64Array(needs.dbhh ? GH : 0)
+  const dbx = new Float64Array(needs.dbx === true ? GH : 0)
+  const load = copier(hs, hS)
+  const store = copier(dgxS, hs)
+  // Steps per chunk; chunk c holds processing steps [s0, s0 + C), flushed when the walk reaches s0.
+  const C = sink === null ? T : Math.min(T, Math.ceil(CHUNK_ROWS / B))
+  const dgx = allocLike(hs, C * B * GH)
+  // dW_hh needs the chunk's dpre in processing order; dgx is it when the two agree and the walk is forward.
+  const dpreAll = !needs.dw ? EMPTY : k.dpreIsDgx && !reverse ? dgx : allocLike(hs, C * B * GH)
+  const dw = needs.dw ? allocLike(w, GH * H) : EMPTY
+  const dwPart = needs.dw && C < T ? allocLike(w, GH * H) : EMPTY
+  const addInto = adder(dwPart, dw)
+  const approx = hs instanceof Float32Array
+  const finished: number[] = []
   for (let s = T - 1; s >= 0; s--) {
     const t = reverse ? T - 1 - s : s
-    for (let b = 0; b < B; b++) {
-      if (active(shape, t, b)) for (let j = b * H; j < (b + 1) * H; j++) dh[j] += g[t * BH + j]
-    }
-    const gxAt = t * B * GH
-    const preAt = s * B * GH
-    k.backward(B, H, cache, s * B * CW, hs, cs, s * BH, (s + 1) * BH, dh, dc, dgx, gxAt, dpreAll, preAt, dhPrev, dcPrev)
-    for (let b = 0; b < B; b++) {
-      if (active(shape, t, b)) continue
+    const s0 = s - (s % C)
+    const s1 = Math.min(T, s0 + C)
+    const tMin = reverse ? T - s1 : s0
+    finishedRows(shape, t, finished)
+    if (finished.length === 0) addG(g, t * BH, dh, 0, BH)
+    else for (let b = 0; b < B; b++) if (!finished.includes(b)) addG(g, t * BH + b * H, dh, b * H, H)
+    load(cache, s * BC, cacheS, 0, BC)
+    if (k.backwardReadsH) load(hs, s * BH, hS, 0, 2 * BH)
+    if (k.hasCell) load(cs, s * BH, cS, 0, 2 * BH)
+    k.backward(B, H, cacheS, 0, hS, cS, 0, BH, dh, dc, dgxS, 0, dpreS, 0, dhPrev, dcPrev, approx)
+    for (const b of finished) {
       // A finished row skipped this step: its cotangent passes straight through.
-      dgx.fill(0, gxAt + b * GH, gxAt + (b + 1) * GH)
-      dpreAll.fill(0, preAt + b * GH, preAt + (b + 1) * GH)
+      dgxS.fill(0, b * GH, (b + 1) * GH)
+      dpreS.fill(0, b * GH, (b + 1) * GH)
       for (let j = b * H; j < (b + 1) * H; j++) dhPrev[j] = dh[j]
       if (k.hasCell) for (let j = b * H; j < (b + 1) * H; j++) dcPrev[j] = dc[j]
     }
+    store(dgxS, 0, dgx, (t - tMin) * B * GH, B * GH)
+    if (dpreAll !== EMPTY && dpreAll !== dgx) store(dpreS, 0, dpreAll, (s - s0) * B * GH, B * GH)
+    if (needs.dbhh) sumRows(dpreS, B, GH, dbhh)
+    if (needs.dbx === true) sumRows(dgxS, B, GH, dbx)
     // At s = 0 this GEMM only feeds dh0.
     if (s > 0 || needs.dh0) {
-      gemm(dpreAll, preAt, false, w, 0, false, through, 0, B, H, GH)
+      gemm(dpreS, 0, false, w, 0, false, through, 0, B, H, GH)
       for (let j = 0; j < BH; j++) dhPrev[j] += through[j]
     }
     const dhNext = dhPrev
@@ -191,11 +277,24 @@ export function scanBackward(k: CellKernel, shape: ScanShape, tape: ScanTape, g:
     const dcNext = dcPrev
     dcPrev = dc
     dc = dcNext
+    if (s !== s0) continue
+    // The chunk is complete. dW_hh = sum over steps of dpre_s^T h_{s-1}: one GEMM over all its rows.
+    if (sink !== null) sink(dgx, tMin, s1 - s0)
+    if (needs.dw) {
+      const first = s1 === T
+      gemm(dpreAll, 0, true, hs, s0 * BH, false, first ? dw : dwPart, 0, GH, H, (s1 - s0) * B)
+      if (!first) addInto(dwPart, 0, dw, 0, GH * H)
+    }
   }
-  const dw = needs.dw ? new Float64Array(GH * H) : EMPTY
-  // dW_hh = sum over steps of dpre_s^T h_{s-1}: one GEMM over all T*B rows at once.
-  if (needs.dw) gemm(dpreAll, 0, true, hs, 0, false, dw, 0, GH, H, T * B)
-  const dbhh = needs.dbhh ? new Float64Array(GH) : EMPTY
-  if (needs.dbhh) for (let r = 0; r < T * B; r++) for (let j = 0; j < GH; j++) dbhh[j] += dpreAll[r * GH + j]
-  return { dgx, dh0: needs.dh0 ? dh : EMPTY, dc0: dc, dw, dbhh }
+  return { dgx: sink === null ? dgx : EMPTY, dh0: needs.dh0 ? like(hs, dh) : EMPTY, dc0: like(hs, dc), dw, dbhh: like(hs, dbhh), dbx: like(hs, dbx) }
+}
+
+/** `into[j] += sum over r < rows of m[r * width + j]`. */
+function sumRows(m: Float64Array, rows: number, width: number, into: Float64Array): void {
+  for (let r = 0; r < rows; r++) for (let j = 0; j < width; j++) into[j] += m[r * width + j]
+}
+
+/** `data` in the class of `model` (itself when they already agree). */
+function like(model: Floats, data: Float64Array): Floats {
+  return model instanceof Float64Array ? data : Float32Array.from(data)
 }
