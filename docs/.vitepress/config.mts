@@ -52,6 +52,7 @@ export default async () => {
     title: 'graphgrad',
     description: 'Automatic differentiation in TypeScript: tensors, reverse-mode autodiff over an explicit graph, recurrent layers, optimizers, gradient checking.',
     lang: 'en-US',
+    head: [['link', { rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }]],
     lastUpdated: false,
     // Only the pages: the tests and scripts in docs/ are not part of the site.
     srcExclude: ['test/**', 'scripts/**'],
