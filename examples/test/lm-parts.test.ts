@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseArgs } from '../src/lm/args.ts'
+import { parseArgs } from '../src/shared/args.ts'
 import { Streams, splitTokens } from '../src/lm/batching.ts'
 import { decodeText, projectDocsCorpus } from '../src/lm/corpus.ts'
 import { TRAIN_COMMAND } from '../src/lm/train-command.ts'

@@ -130,7 +130,7 @@ describe('pnpm lm sample', () => {
     expect(help.code).toBe(0)
     expect(help.stdout).toMatch(/train .*\n.*sample/)
     expect(trainHelp.code).toBe(0)
-    for (const o of ['--text FILE', '--checkpoint DIR', '--resume', '--steps N', '--hidden N', '--layers N', '--lr N']) expect(trainHelp.stdout).toContain(o)
+    for (const o of ['--text FILE', '--checkpoint DIR', '--resume', '--steps N', '--hidden N', '--layers N', '--lr X']) expect(trainHelp.stdout).toContain(o)
     expect(existsSync(join(ck, 'checkpoint.json'))).toBe(true)
   })
 })

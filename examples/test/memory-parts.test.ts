@@ -1,12 +1,12 @@
 // The pieces of the memory experiment: task generators, equal parameter budgets, options,
-// table, chart and progress bar.
+// table and chart (the progress bar is in shared.test.ts).
 import { describe, expect, it } from 'vitest'
 import { flattenParams } from '@graphgrad/core'
 import { MODEL_NAMES, hiddenForBudget, makeModel, modelsForBudget, parameterCount } from '../src/memory/models.ts'
 import { addingTask, recallTask } from '../src/memory/tasks.ts'
-import { DEFAULTS, QUICK, UsageError, parseOptions } from '../src/memory/options.ts'
+import { DEFAULTS, QUICK, parseOptions } from '../src/memory/options.ts'
+import { UsageError } from '../src/shared/args.ts'
 import { asciiChart } from '../src/memory/chart.ts'
-import { ProgressBar } from '../src/memory/progress.ts'
 import { formatTable } from '../src/memory/table.ts'
 import { contrastLag } from '../src/memory/report.ts'
 import type { RunRecord } from '../src/memory/results.ts'
@@ -94,23 +94,30 @@ describe('options', () => {
     expect(parseOptions(['--quick'])).toMatchObject({ ...QUICK, quick: true })
     expect(parseOptions(['--quick', '--lags', '3,7', '--models', 'lstm', '--seed', '0', '--lr', '1e-3', '--gate-bias', '0']))
       .toMatchObject({ lags: [3, 7], models: ['lstm'], seed: 0, lr: 0.001, gateBias: 0, steps: QUICK.steps })
+    expect(parseOptions(['--quick', '--steps=50', '--out', 'o'])).toMatchObject({ lags: QUICK.lags, evalSize: QUICK.evalSize, steps: 50, out: 'o' })
+    expect(parseOptions(['--tasks', 'recall', '--lags', '1'])).toMatchObject({ tasks: ['recall'], lags: [1] })
     expect(parseOptions(['-h']).help).toBe(true)
   })
 
   it('names the option and the value that are wrong', () => {
     const cases: [string[], RegExp][] = [
-      [['--lags', '5,x'], /--lags expects a positive integer, got 'x'/],
-      [['--lags', '5,5'], /lists a lag more than once/],
-      [['--steps', '0'], /--steps expects a positive integer, got '0'/],
-      [['--hidden', '2.5'], /--hidden expects a positive integer/],
+      [['--lags', '5,x'], /--lags must list whole numbers >= 1, comma-separated; got 'x'/],
+      [['--lags', '5,0'], /--lags must list whole numbers >= 1, comma-separated; got '0'/],
+      [['--lags', '5,5'], /--lags names 5 more than once/],
+      [['--tasks', 'adding', '--lags', '1,5'], /the adding problem needs a sequence of at least 2 steps .* got lag 1/],
+      [['--steps', '0'], /--steps must be a whole number >= 1, got '0'/],
+      [['--hidden', '2.5'], /--hidden must be a whole number >= 1, got '2.5'/],
       [['--models', 'lstm,transformer'], /--models: unknown model 'transformer'; choose from rnn, lstm, gru/],
+      [['--models', 'lstm,lstm'], /--models names lstm more than once/],
       [['--tasks', 'reber'], /--tasks: unknown task 'reber'; choose from recall, adding/],
-      [['--lr=-1'], /--lr expects a positive number, got '-1'/],
-      [['--gate-bias', 'big'], /--gate-bias expects a number, got 'big'/],
-      [['--seed=-3'], /--seed expects a non-negative integer/],
-      [['--frobnicate'], /Unknown option '--frobnicate'/],
-      [['extra'], /extra/],
-      [['--steps'], /--steps/],
+      [['--lr=-1'], /--lr must be a number > 0, got '-1'/],
+      [['--gate-bias', 'big'], /--gate-bias must be a number, got 'big'/],
+      [['--seed=-3'], /--seed must be a whole number >= 0, got '-3'/],
+      [['--out', ' '], /--out expects a folder, got an empty string/],
+      [['--quick=yes'], /--quick takes no value/],
+      [['--frobnicate'], /unknown option --frobnicate \(see pnpm start --help\)/],
+      [['extra'], /unexpected argument 'extra'/],
+      [['--steps'], /--steps needs a value \(N\)/],
     ]
     for (const [argv, message] of cases) expect(() => parseOptions(argv), argv.join(' ')).toThrow(message)
     expect(() => parseOptions(['--steps', 'x'])).toThrow(UsageError)
@@ -142,19 +149,6 @@ describe('output', () => {
     expect(lines[3]).toMatch(/^ *1\.00 \|.*\./)
     expect(lines[5]).toMatch(/L$/)
     expect(lines.at(-1)).toContain('R = rnn   L = lstm   . = chance')
-  })
-
-  it('the progress bar prints a line per quarter without a terminal, and redraws in place on one', () => {
-    const plain: string[] = []
-    const bar = new ProgressBar({ write: (s: string) => plain.push(s) }, 'run', 8, 'acc')
-    for (let i = 1; i <= 8; i++) bar.update({ step: i, loss: 1 / i, score: i / 8 })
-    expect(plain).toHaveLength(4)
-    expect(plain[3]).toMatch(/^run \[#{24}\] 8\/8 +loss 0\.1250 +acc 1\.000 .* steps\/s +took \d+s\n$/)
-    const tty: string[] = []
-    const live = new ProgressBar({ write: (s: string) => tty.push(s), isTTY: true }, 'run', 3, 'mse')
-    for (let i = 1; i <= 3; i++) live.update({ step: i, loss: 1, score: 1 })
-    expect(tty[0].startsWith('\r')).toBe(true)
-    expect(tty.at(-1)).toBe('\n')
   })
 })
 

@@ -6,16 +6,17 @@
  * pnpm lm sample --checkpoint DIR --prompt "..." --temperature T --length N
  * ```
  *
- * A user mistake (bad option, unreadable text, unusable checkpoint, prompt outside the
- * vocabulary) ends with one line on stderr and exit code 1 (2 for a missing or unknown
- * subcommand); only a bug prints a stack trace.
+ * A user mistake ends with one line on stderr and a non-zero exit code: 2 for a mistake on
+ * the command line (a missing or unknown subcommand, a bad option), 1 for unusable input
+ * (unreadable text, unusable checkpoint, prompt outside the vocabulary); only a bug prints
+ * a stack trace.
  * @module
  */
 import { fileURLToPath } from 'node:url'
 import { GraphgradError } from '@graphgrad/core'
-import { type CommandSpec, helpText, parseArgs } from './args.ts'
+import { type CommandSpec, type ParsedArgs, UsageError, helpText, parseArgs } from '../shared/args.ts'
+import type { ProgressSink } from '../shared/progress.ts'
 import { LmError } from './errors.ts'
-import type { ProgressSink } from './progress.ts'
 import { SAMPLE_COMMAND, sampleCommand } from './sample-command.ts'
 import { TRAIN_COMMAND, trainCommand } from './train-command.ts'
 
@@ -48,7 +49,7 @@ export async function main(argv: readonly string[], io: CliIO = { stdout: proces
     ;(name === undefined ? io.stderr : io.stdout).write(USAGE)
     return name === undefined ? 2 : 0
   }
-  const commands: Record<string, [CommandSpec, (args: Exclude<ReturnType<typeof parseArgs>, 'help'>) => Promise<void>]> = {
+  const commands: Record<string, [CommandSpec, (args: ParsedArgs) => Promise<void>]> = {
     train: [TRAIN_COMMAND, (args) => trainCommand(args, io.stdout, ROOT)],
     sample: [SAMPLE_COMMAND, (args) => sampleCommand(args, io.stdout)],
   }
@@ -66,11 +67,10 @@ export async function main(argv: readonly string[], io: CliIO = { stdout: proces
     await command[1](args)
     return 0
   } catch (e) {
-    if (e instanceof LmError || e instanceof GraphgradError) {
-      io.stderr.write(`lm ${name}: ${e.message}\n`)
-      return 1
-    }
-    throw e
+    const code = e instanceof UsageError ? 2 : e instanceof LmError || e instanceof GraphgradError ? 1 : undefined
+    if (code === undefined) throw e
+    io.stderr.write(`lm ${name}: ${e instanceof Error ? e.message : String(e)}\n`)
+    return code
   }
 }
 

@@ -2,14 +2,14 @@
  * `pnpm lm sample`: loads a checkpoint and writes text after a prompt.
  * @module
  */
-import type { CommandSpec, ParsedArgs } from './args.ts'
+import type { CommandSpec, ParsedArgs } from '../shared/args.ts'
 import { loadCheckpoint } from './checkpoint.ts'
 import { generate } from './sample.ts'
 import { DEFAULT_CHECKPOINT } from './train-command.ts'
 
 /** The options of `pnpm lm sample`. */
 export const SAMPLE_COMMAND: CommandSpec = {
-  name: 'sample',
+  usage: 'pnpm lm sample',
   summary: 'Generates text with a trained model: it reads the prompt, then writes one character at a time.',
   options: [
     { name: 'checkpoint', kind: 'string', value: 'DIR', default: DEFAULT_CHECKPOINT, help: 'checkpoint directory written by pnpm lm train' },

@@ -8,14 +8,14 @@
 import { constants } from 'node:fs'
 import { access, mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { type CommandSpec, type ParsedArgs } from './args.ts'
+import { type CommandSpec, type ParsedArgs, UsageError } from '../shared/args.ts'
 import { splitTokens } from './batching.ts'
 import { type Checkpoint, type CheckpointMeta, hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts'
 import { type Corpus, projectDocsCorpus, readCorpusFile } from './corpus.ts'
 import { LmError } from './errors.ts'
 import { evaluate } from './evaluate.ts'
 import { type ModelConfig, charModel, parameterCount } from './model.ts'
-import { ProgressBar, type ProgressSink } from './progress.ts'
+import { ProgressBar, type ProgressSink } from '../shared/progress.ts'
 import { generate } from './sample.ts'
 import { type TrainConfig, type TrainState, type ValidationPoint, sampleKey, trainer } from './train.ts'
 import { Vocabulary } from './vocabulary.ts'
@@ -32,7 +32,7 @@ const RUN_OPTIONS: readonly [string, (m: CheckpointMeta) => number][] = [
 
 /** The options of `pnpm lm train`. */
 export const TRAIN_COMMAND: CommandSpec = {
-  name: 'train',
+  usage: 'pnpm lm train',
   summary: 'Trains a character-level LSTM language model (embedding, LSTM layers, linear head) with truncated BPTT.',
   options: [
     { name: 'text', kind: 'string', value: 'FILE', help: 'UTF-8 text to learn (default: the project\'s documentation, README.md and docs/**/*.md, read now)' },
@@ -70,7 +70,7 @@ export async function trainCommand(args: ParsedArgs, out: ProgressSink, root: st
   const dir = args.string('checkpoint') ?? DEFAULT_CHECKPOINT
   const steps = args.number('steps')
   const resume = args.flag('resume')
-  if (resume && args.flag('force')) throw new LmError('--resume continues the run in --checkpoint and --force replaces it; give only one')
+  if (resume && args.flag('force')) throw new UsageError('--resume continues the run in --checkpoint and --force replaces it; give only one')
   const { meta, corpus, state: saved } = resume ? await resumedRun(args, dir, root) : await newRun(args, dir, root)
   const model = charModel(meta.model)
   const ids = meta.vocabulary.encode(corpus.text, corpus.source)
@@ -82,7 +82,7 @@ export async function trainCommand(args: ParsedArgs, out: ProgressSink, root: st
   let state = saved ?? run.init()
   const { batch, seq, lr, clip, seed } = meta.training
   const v = meta.vocabulary.size
-  const say = (line: string): void => out.write(`${line}\n`)
+  const say = (line: string): void => void out.write(`${line}\n`)
   say(`corpus: ${corpus.source}`)
   say(`  ${ids.length} characters, vocabulary ${v}; ${split.train.length} for training, ${split.validation.length} held out for validation`)
   say(`model: embedding ${meta.model.embedDim}, LSTM ${meta.model.layers} x ${meta.model.hidden}, linear head ${v}: ${parameterCount(state.params)} parameters`)
@@ -96,32 +96,38 @@ export async function trainCommand(args: ParsedArgs, out: ProgressSink, root: st
   // Fail now, not after the first hundred steps, if the checkpoint cannot be written.
   await writable(dir)
   const prompt = meta.vocabulary.has('\n') ? '\n' : meta.vocabulary.chars[0]
-  const bar = new ProgressBar(out, state.step, steps, args.number('log-every'))
-  while (state.step < steps) {
-    state = run.step(state)
-    const step = state.step
-    const loss = state.losses.get(step - 1, NaN)
-    if (!Number.isFinite(loss)) throw new LmError(`the loss became ${loss} at step ${step}; try a smaller --lr or --clip`)
-    const recent = state.losses.slice(-Math.min(step, args.number('log-every')))
-    bar.update(step, recent.reduce((a, b) => a + b, 0) / recent.size)
-    const last = step === steps
-    if (step % args.number('eval-every') === 0 || last) {
-      const e = evaluate(model, state.params, split.validation, batch, seq)
-      state = { ...state, validation: state.validation.push({ step, loss: e.loss, bpc: e.bpc }) }
-      bar.log(`step ${step}: validation loss ${e.loss.toFixed(4)} nats, ${e.bpc.toFixed(3)} bits per character`)
+  const bar = new ProgressBar(out, { start: state.step, total: steps, scoreLabel: 'bpc', every: args.number('log-every') })
+  // On a terminal the bar's line must end before anything else is printed, an error message included.
+  try {
+    while (state.step < steps) {
+      state = run.step(state)
+      const step = state.step
+      const loss = state.losses.get(step - 1, NaN)
+      if (!Number.isFinite(loss)) throw new LmError(`the loss became ${loss} at step ${step}; try a smaller --lr or --clip`)
+      // One window's loss is noisy (windows differ in difficulty): the bar shows the mean of the last few.
+      const recent = state.losses.slice(-Math.min(step, args.number('log-every')))
+      const mean = recent.reduce((a, b) => a + b, 0) / recent.size
+      bar.update({ step, loss: mean, score: mean / Math.LN2 })
+      const last = step === steps
+      if (step % args.number('eval-every') === 0 || last) {
+        const e = evaluate(model, state.params, split.validation, batch, seq)
+        state = { ...state, validation: state.validation.push({ step, loss: e.loss, bpc: e.bpc }) }
+        bar.log(`step ${step}: validation loss ${e.loss.toFixed(4)} nats, ${e.bpc.toFixed(3)} bits per character`)
+      }
+      if (step % args.number('sample-every') === 0 || last) {
+        const written = generate(model, state.params, meta.vocabulary.encode(prompt, 'the sample prompt'), { length: args.number('sample-length'), temperature: args.number('temperature'), seed: sampleKey(seed, step) })
+        bar.log(`step ${step}: sample ${JSON.stringify(meta.vocabulary.decode(written))}`)
+      }
+      if (step % args.number('checkpoint-every') === 0 || last) {
+        await saveCheckpoint(dir, meta, state, run.streams.windows).catch((e: unknown) => {
+          throw isFsError(e) ? new LmError(`cannot write the checkpoint to ${dir}: ${e.message}`) : e
+        })
+        bar.log(`step ${step}: checkpoint saved to ${dir}`)
+      }
     }
-    if (step % args.number('sample-every') === 0 || last) {
-      const written = generate(model, state.params, meta.vocabulary.encode(prompt, 'the sample prompt'), { length: args.number('sample-length'), temperature: args.number('temperature'), seed: sampleKey(seed, step) })
-      bar.log(`step ${step}: sample ${JSON.stringify(meta.vocabulary.decode(written))}`)
-    }
-    if (step % args.number('checkpoint-every') === 0 || last) {
-      await saveCheckpoint(dir, meta, state, run.streams.windows).catch((e: unknown) => {
-        throw isFsError(e) ? new LmError(`cannot write the checkpoint to ${dir}: ${e.message}`) : e
-      })
-      bar.log(`step ${step}: checkpoint saved to ${dir}`)
-    }
+  } finally {
+    bar.finish()
   }
-  bar.finish()
   const final = state.validation.last() as ValidationPoint
   say(`done: ${state.step} steps; validation loss ${final.loss.toFixed(4)} nats, ${final.bpc.toFixed(3)} bits per character; checkpoint in ${dir}`)
 }

@@ -8,8 +8,9 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runSweep } from './experiment.ts'
 import { writeTextAtomic } from './files.ts'
-import { type CliOptions, UsageError, helpText, parseOptions } from './options.ts'
-import { formatDuration } from './progress.ts'
+import { UsageError, helpText } from '../shared/args.ts'
+import { formatDuration } from '../shared/progress.ts'
+import { type CliOptions, START_COMMAND, parseOptions } from './options.ts'
 import { curvesSvg, summaryLines } from './report.ts'
 import { TASKS } from './tasks.ts'
 
@@ -19,11 +20,11 @@ async function main(argv: readonly string[]): Promise<number> {
     options = parseOptions(argv)
   } catch (e) {
     if (!(e instanceof UsageError)) throw e
-    process.stderr.write(`pnpm start: ${e.message}\nRun 'pnpm start --help' for the options.\n`)
+    process.stderr.write(`pnpm start: ${e.message}\n`)
     return 2
   }
   if (options.help) {
-    process.stdout.write(helpText())
+    process.stdout.write(helpText(START_COMMAND))
     return 0
   }
   const { out, help: _help, quick, ...settings } = options

@@ -8,10 +8,10 @@
 import { join } from 'node:path'
 import { foldIn, key } from '@graphgrad/core'
 import { MODEL_NAMES, modelsForBudget } from './models.ts'
-import { ProgressBar, type ProgressSink } from './progress.ts'
+import { ProgressBar, type ProgressSink } from '../shared/progress.ts'
 import { RESULTS_FORMAT, type RunRecord, type SweepResults, type SweepSettings } from './results.ts'
 import { TASKS, type TaskName } from './tasks.ts'
-import { train } from './train.ts'
+import { type TrainResult, type TrainSettings, train } from './train.ts'
 import { weightsPath, writeWeights } from './files.ts'
 
 const TASK_IDS: Readonly<Record<TaskName, number>> = { recall: 0, adding: 1 }
@@ -29,8 +29,8 @@ export async function runSweep(settings: SweepSettings, out: string, sink: Progr
       const dataSeed = foldIn(foldIn(root, TASK_IDS[taskName]), lag)
       for (const model of models) {
         const label = `[${String(runs.length + 1).padStart(String(total).length)}/${total}] ${taskName} lag ${String(lag).padEnd(3)} ${model.name.padEnd(4)}`
-        const bar = new ProgressBar(sink, label, settings.steps, task.metric === 'accuracy' ? 'acc' : 'mse')
-        const result = train(model, task, lag, {
+        const bar = new ProgressBar(sink, { label, total: settings.steps, scoreLabel: task.metric === 'accuracy' ? 'acc' : 'mse' })
+        const runSettings: TrainSettings = {
           steps: settings.steps,
           batchSize: settings.batchSize,
           lr: settings.lr,
@@ -39,7 +39,14 @@ export async function runSweep(settings: SweepSettings, out: string, sink: Progr
           logEvery: Math.max(1, Math.round(settings.steps / 100)),
           initSeed: foldIn(foldIn(dataSeed, 1000), MODEL_NAMES.indexOf(model.name)),
           dataSeed,
-        }, (report) => bar.update(report))
+        }
+        let result: TrainResult
+        // On a terminal the bar's line must end before anything else is printed, an error message included.
+        try {
+          result = train(model, task, lag, runSettings, (report) => bar.update(report))
+        } finally {
+          bar.finish()
+        }
         const weights = weightsPath(taskName, lag, model.name)
         await writeWeights(join(out, weights), result.params, {
           task: taskName, lag: String(lag), model: model.name, hidden: String(model.hidden), seed: String(settings.seed),
