@@ -8,7 +8,7 @@ import { createServer } from 'node:net'
 import { join, relative } from 'node:path'
 import { type Browser, type Page, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { graphDot } from '../.vitepress/theme/demos/graphs.ts'
+import { type GraphExpr, graphDot } from '../.vitepress/theme/demos/graphs.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const docsDir = join(root, 'docs')
@@ -204,20 +204,21 @@ describe.skipIf(!haveChromium)(`docs site in Chromium${haveChromium ? '' : ` (sk
     }
   }, 60_000)
 
-  it('draws the LSTM cell from traceGraph, with the gates\' ops as nodes', async () => {
+  it('draws the LSTM cell from traceGraph, with the gates\' ops as nodes, and every other graph as traced', async () => {
     const withGraph = pages.filter((p) => sourceOf(p).includes('<GraphView expr="lstm-cell"'))
     expect(withGraph.length, 'pages with <GraphView expr="lstm-cell" />').toBeGreaterThan(0)
-    // The picture must be exactly the graph traceGraph gives in Node for the same cell.
-    const traced = dotLabels(graphDot('lstm-cell')).sort()
-    for (const p of withGraph) {
+    const drawn = pages.flatMap((p) => [...sourceOf(p).matchAll(/<GraphView expr="([\w-]+)"/g)].map((m) => ({ p, expr: m[1] as GraphExpr })))
+    expect(drawn.map((d) => d.expr)).toContain('rnn-unrolled')
+    for (const { p, expr } of drawn) {
       expect(await visit(p), p).toEqual([])
-      const nodes = page.locator('[data-testid="graph-svg-lstm-cell"] g.node')
+      const nodes = page.locator(`[data-testid="graph-svg-${expr}"] g.node`)
       // The first text of a node is its label: the op (or input) name.
       const labels = await nodes.evaluateAll((gs) => gs.map((g) => g.querySelector('text')?.textContent ?? ''))
-      for (const op of ['matmul', 'add', 'sigmoid', 'tanh', 'mul']) expect(labels, p).toContain(op)
-      expect([...labels].sort(), p).toEqual(traced)
+      if (expr === 'lstm-cell') for (const op of ['matmul', 'add', 'sigmoid', 'tanh', 'mul']) expect(labels, p).toContain(op)
+      // The picture must be exactly the graph traceGraph gives in Node for the same expression.
+      expect([...labels].sort(), `${p}: ${expr}`).toEqual(dotLabels(graphDot(expr)).sort())
     }
-  }, 60_000)
+  }, 90_000)
 
   it('trains the live demo in a worker: the loss falls over the first steps, and Stop stops it', async () => {
     expect(await visit('demo/index.html')).toEqual([])

@@ -4,11 +4,11 @@
  * browser test and Node can check the same source the page renders.
  * @module
  */
-import { type Tensor, add, matmul, randn, sum, tanh, traceGraph, transpose } from '@graphgrad/core'
+import { type Tensor, add, matmul, randn, select, sum, tanh, traceGraph, transpose, zeros } from '@graphgrad/core'
 import { lstmCell } from '@graphgrad/layers'
 
 /** The expressions a `<GraphView expr="..." />` can show. */
-export type GraphExpr = 'small' | 'lstm-cell'
+export type GraphExpr = 'small' | 'rnn-unrolled' | 'lstm-cell'
 
 /** A traced graph's DOT, the names of its inputs in argument order (so the picture says `x`, not `input 0`) and its layout direction. */
 interface Traced {
@@ -29,6 +29,26 @@ function traceSmall(): Traced {
     randn([B, IN], 1), randn([IN, H], 2), randn([H], 3),
   )
   return { dot: graph.toDot(), inputNames: ['x', 'W', 'b'], rankdir: 'LR' }
+}
+
+/** Steps of the unrolled RNN: enough to show U and W shared by every step, few enough to read. */
+const UNROLLED_STEPS = 3
+
+/**
+ * An Elman RNN unrolled over {@link UNROLLED_STEPS} steps, written with ops as the recurrent
+ * networks page writes it (`s_t = U x_t + W h_(t-1) + b`, `h_t = tanh(s_t)`), loss `sum(h_T)`:
+ * the picture shows one U and one W feeding every step, which is why their gradients are sums.
+ */
+function traceUnrolledRnn(): Traced {
+  const graph = traceGraph(
+    (x: Tensor, U: Tensor, W: Tensor, b: Tensor) => {
+      let h = zeros([B, H])
+      for (let t = 0; t < UNROLLED_STEPS; t++) h = tanh(add(add(matmul(select(x, 0, t), transpose(U)), matmul(h, transpose(W))), b))
+      return sum(h)
+    },
+    randn([UNROLLED_STEPS, B, IN], 1), randn([H, IN], 2), randn([H, H], 3), randn([H], 4),
+  )
+  return { dot: graph.toDot(), inputNames: ['x', 'U', 'W', 'b'], rankdir: 'TB' }
 }
 
 /**
@@ -58,6 +78,7 @@ function present({ dot, inputNames, rankdir }: Traced): string {
 /** The Graphviz DOT source of a named expression: `traceGraph(...).toDot()`, with the inputs named and the layout direction set. */
 export function graphDot(expr: GraphExpr): string {
   if (expr === 'small') return present(traceSmall())
+  if (expr === 'rnn-unrolled') return present(traceUnrolledRnn())
   if (expr === 'lstm-cell') return present(traceLstmCell())
-  throw new Error(`GraphView: unknown expr ${JSON.stringify(expr)}; expected "small" or "lstm-cell"`)
+  throw new Error(`GraphView: unknown expr ${JSON.stringify(expr)}; expected "small", "rnn-unrolled" or "lstm-cell"`)
 }
