@@ -1,74 +1,47 @@
 /**
- * The benchmark runner: `pnpm bench [--json] [--only matmul,overhead]`.
- * Prints one JSON object per result on stdout; without `--json` it also prints a readable
- * line per result and, at the end, a side-by-side summary table on stderr.
+ * `pnpm bench`: every workload measured in its own child process, graphgrad alone or, with
+ * `--compare`, alternating with TensorFlow.js (cpu and wasm) and jax-js; the results as JSON
+ * lines (`--json`) or as markdown tables with the ratios. See `args.ts` for the flags.
  * @module
  */
-import { matmulGroup } from './matmul.ts'
-import { overheadGroup } from './overhead.ts'
-import { lstmGroup } from './lstm.ts'
-import type { BenchGroup, BenchResult } from './timing.ts'
+import { type BenchArgs, USAGE, parseArgs } from './args.ts'
+import { type BenchOutcome, isFailure } from './result.ts'
+import { runInChild } from './spawn.ts'
+import { checksTable, summaryTable, timingTable } from './table.ts'
+import { IMPLS, type ImplName, implsFor, workloadNamed } from './workloads.ts'
 
-/** Every group, in run order. A new group is one file plus one entry here. */
-export const GROUPS: readonly BenchGroup[] = [matmulGroup, overheadGroup, lstmGroup]
-
-/** Parsed command line. */
-export interface BenchArgs {
-  /** Print JSON lines only. */
-  readonly json: boolean
-  /** The groups to run. */
-  readonly groups: readonly BenchGroup[]
+/** One planned measurement. */
+export interface Job {
+  /** Workload name. */
+  readonly workload: string
+  /** Implementation. */
+  readonly impl: ImplName
 }
 
-/** Parses `--json`, `--only a,b` (or `--only=a,b`, repeatable) and `--help`. */
-export function parseArgs(argv: readonly string[]): BenchArgs | 'help' {
-  let json = false
-  const only: string[] = []
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    if (arg === '--json') json = true
-    else if (arg === '--help' || arg === '-h') return 'help'
-    else if (arg === '--only' || arg.startsWith('--only=')) {
-      const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length)
-      if (value === undefined) throw new Error('--only needs a list of groups')
-      only.push(...value.split(',').filter((s) => s !== ''))
-    } else if (arg !== '--') throw new Error(`unknown argument '${arg}' (try --help)`)
-  }
-  for (const name of only) {
-    if (!GROUPS.some((g) => g.name === name)) throw new Error(`unknown group '${name}' (groups: ${GROUPS.map((g) => g.name).join(', ')})`)
-  }
-  return { json, groups: only.length === 0 ? GROUPS : GROUPS.filter((g) => only.includes(g.name)) }
+/**
+ * The measurements in run order: workload by workload, the implementations alternating
+ * (graphgrad first on one workload, last on the next) so that a machine's drift does not
+ * always favour the same side.
+ */
+export function plan(args: BenchArgs): Job[] {
+  return args.workloads.flatMap((name, i) => {
+    const impls = implsFor(workloadNamed(name), args.impls)
+    return (i % 2 === 0 ? impls : [...impls].reverse()).map((impl) => ({ workload: name, impl }))
+  })
 }
 
-/** Measured fields, in the order the summary prefers them; every other field names the case. */
-const METRICS = ['gflops', 'usPerOp', 'msPerStep', 'ms', 'cpuGflops', 'cpuMs']
-
-/** Fields that say how a result was measured, not which case it is: kept out of the row label, so libraries timed with different repeat counts share a row. */
-const RUN_FIELDS = ['steps']
-
-function describe(r: BenchResult): string {
-  const fields = Object.entries(r).filter(([k]) => k !== 'bench' && k !== 'lib').map(([k, v]) => `${k}=${v}`)
-  return `${r.bench.padEnd(9)} ${r.lib.padEnd(10)} ${fields.join('  ')}`
+/** Outcomes ordered for the table: by workload as run, then graphgrad, tfjs-cpu, tfjs-wasm, jax-js. */
+export function tableOrder(outcomes: readonly BenchOutcome[], workloads: readonly string[]): BenchOutcome[] {
+  const key = (o: BenchOutcome): number => workloads.indexOf(o.name) * IMPLS.length + IMPLS.indexOf(o.impl as ImplName)
+  return [...outcomes].sort((a, b) => key(a) - key(b))
 }
 
-/** A side-by-side table: one row per case, one column per library, the case's main metric in the cells. */
-export function summaryTable(results: readonly BenchResult[]): string {
-  const libs = [...new Set(results.map((r) => r.lib))]
-  const rows = new Map<string, Map<string, string>>()
-  for (const r of results) {
-    const metric = METRICS.find((m) => m in r)
-    if (metric === undefined) continue
-    const label = [r.bench, ...Object.entries(r).filter(([k]) => k !== 'bench' && k !== 'lib' && !METRICS.includes(k) && !RUN_FIELDS.includes(k)).map(([k, v]) => `${k}=${v}`), `(${metric})`].join(' ')
-    if (!rows.has(label)) rows.set(label, new Map())
-    rows.get(label)?.set(r.lib, String(r[metric]))
-  }
-  const width = Math.max(4, ...[...rows.keys()].map((l) => l.length))
-  const lines = [['case'.padEnd(width), ...libs.map((l) => l.padStart(10))].join('  ')]
-  for (const [label, cells] of rows) lines.push([label.padEnd(width), ...libs.map((l) => (cells.get(l) ?? '-').padStart(10))].join('  '))
-  return lines.join('\n')
+function progress(o: BenchOutcome): string {
+  if (isFailure(o)) return `error: ${o.error}`
+  return `${o.median_ms} ms median of ${o.runs} (min ${o.min_ms}, max ${o.max_ms}), peak RSS ${o.peak_rss_mb} MiB${o.loss_first === undefined ? '' : `, loss ${o.loss_first.toFixed(5)} → ${o.loss_last?.toFixed(5)}`}`
 }
 
-/** Runs the selected groups; returns the exit code. */
+/** Runs `pnpm bench` with `argv`; returns the exit code (1 when a measurement failed). */
 export async function main(argv: readonly string[]): Promise<number> {
   let args: BenchArgs | 'help'
   try {
@@ -78,20 +51,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2
   }
   if (args === 'help') {
-    process.stderr.write(`usage: pnpm bench [--json] [--only ${GROUPS.map((g) => g.name).join(',')}]\n`)
+    process.stdout.write(`${USAGE}\n`)
     return 0
   }
-  if (!args.json) process.stderr.write(`node ${process.version}, groups: ${args.groups.map((g) => g.name).join(', ')}\n`)
-  const results: BenchResult[] = []
-  for (const group of args.groups) {
-    for await (const r of group.run()) {
-      process.stdout.write(`${JSON.stringify(r)}\n`)
-      if (!args.json) process.stderr.write(`${describe(r)}\n`)
-      results.push(r)
-    }
+  const jobs = plan(args)
+  const log = (s: string): void => {
+    if (!args.json) process.stderr.write(s)
   }
-  if (!args.json) process.stderr.write(`\n${summaryTable(results)}\n`)
-  return 0
+  log(`node ${process.version}, ${jobs.length} measurements, each in its own process\n`)
+  const outcomes: BenchOutcome[] = []
+  for (const [i, job] of jobs.entries()) {
+    log(`[${i + 1}/${jobs.length}] ${job.workload} ${job.impl} ... `)
+    const outcome = await runInChild({ workload: job.workload, impl: job.impl, budgetMs: args.budgetMs, ...(args.runs === undefined ? {} : { runs: args.runs }) })
+    log(`${progress(outcome)}\n`)
+    if (args.json) process.stdout.write(`${JSON.stringify(outcome)}\n`)
+    outcomes.push(outcome)
+  }
+  if (!args.json) {
+    const ordered = tableOrder(outcomes, args.workloads)
+    process.stdout.write(`\n${summaryTable(ordered)}\n\n${timingTable(ordered)}\n\n${checksTable(ordered)}\n`)
+  }
+  return outcomes.some(isFailure) ? 1 : 0
 }
 
-process.exitCode = await main(process.argv.slice(2))
+if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+  process.exitCode = await main(process.argv.slice(2))
+}

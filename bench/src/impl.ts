@@ -1,0 +1,50 @@
+/**
+ * What an implementation provides for one workload: a runner the child process times.
+ * @module
+ */
+import type { Workload } from './workloads.ts'
+
+/** Live bytes (V8 heap plus typed-array buffers, after gc) around one graphgrad training step. */
+export interface MemoryProbe {
+  /** Before the step: parameters, optimizer state, data. */
+  readonly beforeBytes: number
+  /** After the forward pass, with everything the backward pass needs kept: the step's live peak. */
+  readonly afterForwardBytes: number
+  /** After the backward pass, gradients live, activations released. */
+  readonly afterBackwardBytes: number
+}
+
+/** One workload set up in one implementation. */
+export interface Runner {
+  /** One counted unit (a training step, a forward pass, a matmul, a chain); returns the loss where there is one. */
+  run(): number | undefined | Promise<number | undefined>
+  /** Objects the library keeps alive (tfjs tensors, jax-js buffers): flat across runs when nothing leaks. */
+  live?(): number | undefined
+  /** graphgrad's training steps: live memory at the forward/backward boundary of one extra step. */
+  memoryProbe?(): Promise<MemoryProbe>
+  /** Frees what the library requires freeing (tfjs variables, jax-js arrays). */
+  dispose(): void
+}
+
+/** Builds a runner for a workload, or throws if this implementation cannot run it. */
+export type RunnerFactory = (w: Workload) => Promise<Runner>
+
+/**
+ * Live bytes now: V8 heap plus ArrayBuffers (where graphgrad's tensors live), after full
+ * collections when the process has `--expose-gc`. ArrayBuffer backing stores are swept
+ * concurrently, so a reading right after gc() can still count dead ones for a while. Nothing
+ * else runs while this waits, so the live set is fixed and dead buffers only inflate a
+ * reading: the minimum of a few rounds of collect, yield to the event loop, collect, read.
+ */
+export async function liveBytes(rounds = 3): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc
+  let least = Number.POSITIVE_INFINITY
+  for (let i = 0; i < rounds; i++) {
+    gc?.()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    gc?.()
+    const m = process.memoryUsage()
+    least = Math.min(least, m.heapUsed + m.arrayBuffers)
+  }
+  return least
+}

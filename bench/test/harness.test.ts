@@ -1,0 +1,152 @@
+// The harness itself: argument parsing, statistics, the run plan, the JSON line's shape
+// (in-process and through a real child process) and the tables.
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_BUDGET_MS, parseArgs } from '../src/args.ts'
+import { childArgv, parseChildArgs } from '../src/child.ts'
+import { timeMajor, transpose2d } from '../src/data.ts'
+import { plan, tableOrder } from '../src/main.ts'
+import { measureRunner } from '../src/measure.ts'
+import { type BenchOutcome, type BenchResult, RESULT_MARK, parseChildOutput } from '../src/result.ts'
+import { runInChild } from '../src/spawn.ts'
+import { plannedRuns, summarize } from '../src/stats.ts'
+import { checksTable, formatRatio, speedup, summaryTable, timingTable } from '../src/table.ts'
+import { OPT_IN, WORKLOADS, workloadNamed } from '../src/workloads.ts'
+
+describe('parseArgs', () => {
+  it('defaults to graphgrad on every workload but the opt-in ones', () => {
+    const a = parseArgs([])
+    if (a === 'help') throw new Error('unexpected help')
+    expect(a).toEqual({ json: false, compare: false, workloads: WORKLOADS.map((w) => w.name).filter((n) => !OPT_IN.has(n)), impls: ['graphgrad'], budgetMs: DEFAULT_BUDGET_MS })
+    expect(a.workloads).not.toContain('memory_lstm_1000')
+  })
+  it('reads --compare, --json, --only (repeatable, = form), --runs, --impls, --budget-ms', () => {
+    const a = parseArgs(['--compare', '--json', '--only', 'matmul_256,op_chain_2000', '--only=matmul_256', '--runs', '4', '--budget-ms=500'])
+    expect(a).toEqual({ json: true, compare: true, workloads: ['matmul_256', 'op_chain_2000'], impls: ['graphgrad', 'tfjs-cpu', 'tfjs-wasm', 'jax-js'], runs: 4, budgetMs: 500 })
+    expect(parseArgs(['--impls', 'graphgrad,jax-js'])).toMatchObject({ compare: true, impls: ['graphgrad', 'jax-js'] })
+    expect(parseArgs(['--only', 'memory_lstm_1000'])).toMatchObject({ workloads: ['memory_lstm_1000'] })
+    expect(parseArgs(['--help'])).toBe('help')
+  })
+  it('names what is wrong', () => {
+    expect(() => parseArgs(['--only', 'matmul_3'])).toThrow(/unknown workload 'matmul_3' \(workloads: lstm_train_step_h256/)
+    expect(() => parseArgs(['--impls', 'torch'])).toThrow(/unknown implementation 'torch'/)
+    expect(() => parseArgs(['--runs', '0'])).toThrow(/--runs needs a positive integer, got '0'/)
+    expect(() => parseArgs(['--runs'])).toThrow(/--runs needs a positive integer/)
+    expect(() => parseArgs(['--only'])).toThrow(/--only needs a comma-separated list/)
+    expect(() => parseArgs(['--fast'])).toThrow(/unknown argument '--fast'/)
+  })
+})
+
+describe('statistics', () => {
+  it('median, min, max and count of the counted runs', () => {
+    expect(summarize([3, 1, 2])).toEqual({ median_ms: 2, min_ms: 1, max_ms: 3, runs: 3 })
+    expect(summarize([4, 1, 2, 3])).toEqual({ median_ms: 2.5, min_ms: 1, max_ms: 4, runs: 4 })
+    expect(summarize([1.23456])).toEqual({ median_ms: 1.23, min_ms: 1.23, max_ms: 1.23, runs: 1 })
+  })
+  it('refuses empty or non-finite samples', () => {
+    expect(() => summarize([])).toThrow(/no runs/)
+    expect(() => summarize([1, Number.NaN])).toThrow(/not finite/)
+  })
+  it('sizes the run count to the budget, within bounds, unless fixed', () => {
+    expect(plannedRuns(100, 1000, undefined)).toBe(10)
+    expect(plannedRuns(15000, 10000, undefined)).toBe(3)
+    expect(plannedRuns(1, 10000, undefined)).toBe(30)
+    expect(plannedRuns(1, 10000, 7)).toBe(7)
+  })
+})
+
+describe('the run plan', () => {
+  it('alternates the implementations from one workload to the next; the soak is graphgrad only', () => {
+    const a = parseArgs(['--compare', '--only', 'matmul_256,matmul_512,memory_lstm_1000'])
+    if (a === 'help') throw new Error('unexpected help')
+    expect(plan(a).map((j) => `${j.workload}:${j.impl}`)).toEqual([
+      'matmul_256:graphgrad', 'matmul_256:tfjs-cpu', 'matmul_256:tfjs-wasm', 'matmul_256:jax-js',
+      'matmul_512:jax-js', 'matmul_512:tfjs-wasm', 'matmul_512:tfjs-cpu', 'matmul_512:graphgrad',
+      'memory_lstm_1000:graphgrad',
+    ])
+  })
+  it('orders the table by workload, then graphgrad first', () => {
+    const o = (name: string, impl: string): BenchOutcome => ({ name, impl, error: 'x' })
+    expect(tableOrder([o('b', 'jax-js'), o('a', 'tfjs-cpu'), o('b', 'graphgrad'), o('a', 'graphgrad')], ['a', 'b']).map((x) => `${x.name}:${x.impl}`))
+      .toEqual(['a:graphgrad', 'a:tfjs-cpu', 'b:graphgrad', 'b:jax-js'])
+  })
+  it('passes child arguments through the command line unchanged', () => {
+    const a = { workload: 'matmul_256', impl: 'jax-js', runs: 3, budgetMs: 1500 }
+    expect(parseChildArgs(childArgv(a))).toEqual(a)
+    expect(() => parseChildArgs(['--impl', 'graphgrad'])).toThrow(/--workload and --impl are required/)
+  })
+})
+
+const REQUIRED = ['name', 'impl', 'median_ms', 'min_ms', 'max_ms', 'runs', 'warmup', 'first_ms', 'peak_rss_mb']
+
+describe('the JSON line', () => {
+  it('has the issue fields, gflops for matmul and us_per_op for the chain', async () => {
+    let calls = 0
+    const runner = { run: () => { calls++; return undefined }, live: () => 7, dispose() {} }
+    const m = await measureRunner(workloadNamed('matmul_256'), 'fake', runner, { runs: 4, budgetMs: 100 })
+    for (const k of REQUIRED) expect(m).toHaveProperty(k)
+    expect(m).toMatchObject({ name: 'matmul_256', impl: 'fake', runs: 4, live_start: 7, live_end: 7 })
+    expect(calls).toBe(4 + m.warmup)
+    expect(m.gflops).toBeGreaterThan(0)
+    const c = await measureRunner(workloadNamed('op_chain_2000'), 'fake', { run: () => 1.5, dispose() {} }, { runs: 3, budgetMs: 100 })
+    expect(c.us_per_op).toBeCloseTo((c.median_ms * 1000) / 6000, 2)
+    expect(c).toMatchObject({ loss_first: 1.5, loss_last: 1.5 })
+  })
+  it('finds the marked line among library chatter, and names a missing one', () => {
+    const line = { name: 'matmul_256', impl: 'graphgrad', error: 'boom' }
+    expect(parseChildOutput(`Hi there\n${RESULT_MARK}${JSON.stringify(line)}\n`)).toEqual(line)
+    expect(() => parseChildOutput('Hi there\n')).toThrow(/no result line/)
+    expect(() => parseChildOutput(`${RESULT_MARK}[1]\n`)).toThrow(/not a result/)
+  })
+  it('comes back from a real child process', async () => {
+    const r = await runInChild({ workload: 'matmul_256', impl: 'graphgrad', runs: 3, budgetMs: 100 })
+    if ('error' in r) throw new Error(r.error)
+    for (const k of REQUIRED) expect(r).toHaveProperty(k)
+    expect(r).toMatchObject({ name: 'matmul_256', impl: 'graphgrad', runs: 3 })
+    expect(r.peak_rss_mb).toBeGreaterThan(10)
+    const bad = await runInChild({ workload: 'matmul_256', impl: 'torch', budgetMs: 100 })
+    expect(bad).toEqual({ name: 'matmul_256', impl: 'torch', error: "unknown implementation 'torch'" })
+  })
+})
+
+describe('the tables', () => {
+  const result = (impl: string, median: number, extra: Partial<BenchResult> = {}): BenchResult =>
+    ({ name: 'lstm_train_step_h64', impl, median_ms: median, min_ms: median, max_ms: median, runs: 3, warmup: 1, first_ms: median, peak_rss_mb: 100, ...extra })
+  const outcomes: BenchOutcome[] = [
+    result('graphgrad', 20, { loss_first: 4.1622, loss_last: 4.1, step_heap_mb: 12, peak_heap_mb: 22, saved_activation_mb: 4.5, step_heap_vs_saved: 2.67 }),
+    result('jax-js', 150, { live_start: 28, live_end: 28 }),
+    { name: 'lstm_train_step_h64', impl: 'tfjs-cpu', error: 'Kernel | not registered' },
+  ]
+  it('ratio is the peer median over graphgrad median', () => {
+    expect(speedup(outcomes[1] as BenchResult, outcomes)).toBe(7.5)
+    expect(formatRatio(7.5)).toBe('7.5x')
+    expect(formatRatio(123.4)).toBe('123x')
+    expect(formatRatio(0.456)).toBe('0.46x')
+  })
+  it('timing table: markdown, one row per measurement, errors shown, pipes escaped', () => {
+    const lines = timingTable(outcomes).split('\n')
+    expect(lines).toHaveLength(5)
+    expect(lines[0]).toBe('| workload | impl | median ms | min ms | max ms | runs | peak RSS MiB | rate | graphgrad is Nx faster |')
+    expect(lines[3]).toBe('| lstm_train_step_h64 | jax-js | 150 | 150 | 150 | 3 (+1 warm-up) | 100 |  | 7.5x |')
+    expect(lines[4]).toContain('error: Kernel / not registered')
+  })
+  it('summary table: one row per workload, one column per implementation, ratios for the peers', () => {
+    expect(summaryTable(outcomes).split('\n')).toEqual([
+      '| workload | graphgrad | jax-js | tfjs-cpu |',
+      '| --- | --- | --- | --- |',
+      '| lstm_train_step_h64 | 20 ms | 150 ms (7.5x) | error |',
+    ])
+  })
+  it('checks table: losses, leak counts, memory against saved activations', () => {
+    const t = checksTable(outcomes)
+    expect(t).toContain('| lstm_train_step_h64 | graphgrad | 4.162200 | 4.100000 |  | step +12 MiB live (peak 22) vs 4.5 MiB saved activations (2.67x) |')
+    expect(t).toContain('objects 28 → 28')
+  })
+})
+
+describe('layout helpers', () => {
+  it('transposes [out, in] to [in, out] and batch-first to time-major', () => {
+    expect([...transpose2d(Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 3)]).toEqual([1, 4, 2, 5, 3, 6])
+    expect([...timeMajor(Int32Array.from([1, 2, 3, 4, 5, 6]), 2, 3)]).toEqual([1, 4, 2, 5, 3, 6])
+    expect(() => transpose2d(new Float32Array(5), 2, 3)).toThrow(/5 values is not 2 x 3/)
+  })
+})

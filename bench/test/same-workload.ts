@@ -1,0 +1,85 @@
+/**
+ * Shared by the peer tests: tiny versions of every workload kind, and the check that an
+ * implementation computes the same thing as graphgrad (same loss from the same weights).
+ * @module
+ */
+import { expect } from 'vitest'
+import type { Runner, RunnerFactory } from '../src/impl.ts'
+import { graphgradRunner } from '../src/impls/graphgrad.ts'
+import type { ChainWorkload, MatmulWorkload, ModelWorkload } from '../src/workloads.ts'
+
+const TINY = { vocab: 5, batch: 2, seq: 3, embed: 4, hidden: 6 }
+
+/** Tiny model workloads: both cells trained, and the LSTM's forward pass. */
+export const TINY_MODELS: readonly ModelWorkload[] = [
+  { kind: 'train', name: 'tiny_lstm_train', cell: 'lstm', shape: TINY },
+  { kind: 'train', name: 'tiny_gru_train', cell: 'gru', shape: TINY },
+  { kind: 'forward', name: 'tiny_lstm_forward', cell: 'lstm', shape: TINY },
+]
+
+/** A tiny op chain. */
+export const TINY_CHAIN: ChainWorkload = { kind: 'chain', name: 'tiny_chain', length: 20, width: 4 }
+
+/** A tiny matmul. */
+export const TINY_MATMUL: MatmulWorkload = { kind: 'matmul', name: 'tiny_matmul', n: 8 }
+
+async function losses(runner: Runner, steps: number): Promise<number[]> {
+  const out: number[] = []
+  try {
+    for (let i = 0; i < steps; i++) {
+      const loss = await runner.run()
+      if (loss === undefined) throw new Error('the runner returned no loss')
+      out.push(loss)
+    }
+  } finally {
+    runner.dispose()
+  }
+  return out
+}
+
+/**
+ * Runs `w` in graphgrad and in `peer` for a few steps: the first loss must agree (same
+ * weights, same data), every loss be finite, training losses decrease and forward losses
+ * repeat; `laterTol` bounds how far later training losses may drift from graphgrad's
+ * (tf.layers' LSTM has one bias where PyTorch has two, so Adam moves it differently).
+ */
+export async function expectSameLosses(peer: RunnerFactory, w: ModelWorkload | ChainWorkload, laterTol = 1e-4): Promise<void> {
+  const steps = 3
+  const ours = await losses(await graphgradRunner(w), steps)
+  const theirs = await losses(await peer(w), steps)
+  expect(theirs.every(Number.isFinite)).toBe(true)
+  expect(Math.abs(theirs[0] - ours[0])).toBeLessThan(1e-5 * Math.max(1, Math.abs(ours[0])))
+  if (w.kind === 'train') {
+    for (let i = 1; i < steps; i++) expect(theirs[i]).toBeLessThan(theirs[i - 1])
+    for (let i = 1; i < steps; i++) expect(Math.abs(theirs[i] - ours[i])).toBeLessThan(laterTol)
+  } else {
+    expect(new Set(theirs).size).toBe(1)
+  }
+}
+
+/** The peer's matmul runs, and its live-object count is flat across runs (no leak). */
+export async function expectMatmulRuns(peer: RunnerFactory): Promise<void> {
+  const runner = await peer(TINY_MATMUL)
+  try {
+    await runner.run()
+    const before = runner.live?.()
+    for (let i = 0; i < 5; i++) await runner.run()
+    expect(runner.live?.()).toBe(before)
+  } finally {
+    runner.dispose()
+  }
+}
+
+/** A training runner's live-object count is the same after 2 and after 5 steps (no leak). */
+export async function expectNoLeak(peer: RunnerFactory, w: ModelWorkload): Promise<void> {
+  const runner = await peer(w)
+  try {
+    for (let i = 0; i < 2; i++) await runner.run()
+    const before = runner.live?.()
+    expect(before).toBeTypeOf('number')
+    for (let i = 0; i < 3; i++) await runner.run()
+    expect(runner.live?.()).toBe(before)
+  } finally {
+    runner.dispose()
+  }
+}
