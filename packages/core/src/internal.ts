@@ -4,6 +4,6 @@
  * packages; users writing ops should prefer {@link customOp} from the main entry.
  * @packageDocumentation
  */
-export { isRecording, makeOutput } from './autodiff/recording.ts'
-export { gemm, gemmBackend, jsGemm, setGemmBackend, type GemmBackend } from './kernels/matmul.ts'
+export { isRecording, makeOutput, vjpIsLastUse } from './autodiff/recording.ts'
+export { gemm, gemmBackend, jsGemm, setGemmBackend, packGemmB, type GemmBackend, type GemmWithB, type PackGemmB, type PackedGemmB } from './kernels/matmul.ts'
 export { compileKernel, dtypeKey } from './kernels/specialize.ts'

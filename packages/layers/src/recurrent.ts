@@ -250,20 +250,23 @@ function run(cfg: Config, params: Params, x: Tensor, options: LSTMApplyOptions):
       input = applyDropout(input, { p: cfg.dropout, train: true, key: foldIn(options.key, k) })
     }
     const outs: Tensor[] = []
+    // A batch-first stack's last layer, with one direction, gets its outputs batch-first from the scan: no transposed copy.
+    const direct = cfg.batchFirst && k === cfg.layers - 1 && cfg.directions === 1
     for (let d = 0; d < cfg.directions; d++) {
       const [wih, whh, bih, bhh] = directionParams(cfg, k, d).map(([name, shape]) => shaped(cfg, params, name, shape, dtype))
       // The input projection x W_ih^T (one GEMM over all steps) and its biases are part of the scan.
       const inputBias = cfg.bias ? (cfg.family.hiddenBiasInStep ? bih : add(bih, bhh)) : null
       const row = k * cfg.directions + d
       const stepBias = cfg.bias && cfg.family.hiddenBiasInStep ? bhh : null
-      const r = scan(cfg.family, cfg.fused, input, initial(h0, row), hasCell ? initial(c0, row) : null, whh, stepBias, { reverse: d === 1, lengths, inputBias, inputWeight: wih })
+      const r = scan(cfg.family, cfg.fused, input, initial(h0, row), hasCell ? initial(c0, row) : null, whh, stepBias, { reverse: d === 1, lengths, inputBias, inputWeight: wih, batchFirst: direct })
       outs.push(r.output)
       hs.push(r.h)
       if (r.c !== null) cs.push(r.c)
     }
     input = outs.length === 1 ? outs[0] : concat(outs, 2)
   }
-  return { output: cfg.batchFirst ? transpose(input, 0, 1) : input, hN: stack(hs, 0), cN: hasCell ? stack(cs, 0) : null }
+  const direct = cfg.batchFirst && cfg.directions === 1
+  return { output: cfg.batchFirst && !direct ? transpose(input, 0, 1) : input, hN: stack(hs, 0), cN: hasCell ? stack(cs, 0) : null }
 }
 
 /**

@@ -5,8 +5,8 @@
  * @module
  */
 import type { Tensor } from '@graphgrad/core'
-import { type AdaptiveCoefficients, type SecondMoment, adaptiveMomentKernel } from './kernels.ts'
-import { type ConfiguredOptimizer, type UpdateInput, type UpdateRule, createOptimizer, fullLike, requiredSlot, scalarSlot } from './optimizer.ts'
+import { type AdaptiveCoefficients, type SecondMoment, adaptiveMomentKernel, perClass } from './kernels.ts'
+import { type ConfiguredOptimizer, type FloatArray, type UpdateInput, type UpdateOutput, type UpdateRule, createOptimizer, fullLike, requiredSlot, scalarSlot } from './optimizer.ts'
 import type { Check, Hyper, OptimizerOptions, Resolved } from './options.ts'
 
 /** Hyper-parameters shared by the Adam family. */
@@ -76,7 +76,6 @@ interface FamilySpec<H extends AdamFamilyHyperparams> {
 
 const EXP_AVG = 'exp_avg'
 const MAX_EXP_AVG_SQ = 'max_exp_avg_sq'
-const NONE = new Float64Array(0)
 
 /** Coupled (`g + wd p`) or decoupled (`p *= 1 - lr wd`) weight decay. */
 function weightDecay(h: { lr: number; weightDecay: number }, decoupled: boolean): Pick<Choice, 'weightDecay' | 'decay'> {
@@ -107,25 +106,29 @@ function familyRule<H extends AdamFamilyHyperparams>(spec: FamilySpec<H>): Updat
       if (amsgradOf(h)) slots[MAX_EXP_AVG_SQ] = fullLike(p, 0)
       return slots
     },
-    update({ p, g, slots, h, t }: UpdateInput<H>) {
-      const n = p.length
-      const oldScalars: Record<string, number> = {}
-      for (const s of scalarNames) oldScalars[s] = requiredSlot(slots, s)[0]
-      const { choice, scalars } = spec.coefficients(h, t, oldScalars)
-      const amsgrad = amsgradOf(h)
-      const out = { p: new Float64Array(n), m: new Float64Array(n), v: new Float64Array(n), vmax: amsgrad ? new Float64Array(n) : NONE }
-      adaptiveMomentKernel(
-        p, g, requiredSlot(slots, EXP_AVG), requiredSlot(slots, spec.secondSlot), amsgrad ? requiredSlot(slots, MAX_EXP_AVG_SQ) : NONE,
-        out.p, out.m, out.v, out.vmax,
-        { ...choice, sign: h.maximize ? -1 : 1, beta1: h.betas[0], beta2: h.betas[1], eps: h.eps, secondMoment: spec.secondMoment, amsgrad },
-      )
-      const newSlots: Record<string, Float64Array> = {}
-      for (const s of scalarNames) newSlots[s] = new Float64Array([scalars?.[s] ?? oldScalars[s]])
-      newSlots[EXP_AVG] = out.m
-      newSlots[spec.secondSlot] = out.v
-      if (amsgrad) newSlots[MAX_EXP_AVG_SQ] = out.vmax
-      return { p: out.p, slots: newSlots }
-    },
+    update: (input) => update(input, (n) => new Float64Array(n)),
+    updateFloat32: (input) => update(input, (n) => new Float32Array(n)),
+  }
+
+  /** One update in the class of the input's arrays (`alloc` makes fresh ones of it). */
+  function update<A extends FloatArray>({ p, g, slots, h, t }: UpdateInput<H, A>, alloc: (n: number) => A): UpdateOutput<A> {
+    const n = p.length
+    const oldScalars: Record<string, number> = {}
+    for (const s of scalarNames) oldScalars[s] = requiredSlot(slots, s)[0]
+    const { choice, scalars } = spec.coefficients(h, t, oldScalars)
+    const amsgrad = amsgradOf(h)
+    const out = { p: alloc(n), m: alloc(n), v: alloc(n), vmax: alloc(amsgrad ? n : 0) }
+    perClass(adaptiveMomentKernel<A>, p)(
+      p, g, requiredSlot<A>(slots, EXP_AVG), requiredSlot<A>(slots, spec.secondSlot), amsgrad ? requiredSlot<A>(slots, MAX_EXP_AVG_SQ) : out.vmax,
+      out.p, out.m, out.v, out.vmax,
+      { ...choice, sign: h.maximize ? -1 : 1, beta1: h.betas[0], beta2: h.betas[1], eps: h.eps, secondMoment: spec.secondMoment, amsgrad },
+    )
+    const newSlots: Record<string, A | Float64Array> = {}
+    for (const s of scalarNames) newSlots[s] = new Float64Array([scalars?.[s] ?? oldScalars[s]])
+    newSlots[EXP_AVG] = out.m
+    newSlots[spec.secondSlot] = out.v
+    if (amsgrad) newSlots[MAX_EXP_AVG_SQ] = out.vmax
+    return { p: out.p, slots: newSlots }
   }
 }
 

@@ -2,7 +2,8 @@
  * The optimizer interface, its immutable state, and the driver that turns an update rule
  * (one optimizer's formulas, in its own file) into an {@link Optimizer}: it flattens the
  * parameter tree, checks gradients and state against it, resolves per-group and scheduled
- * options, converts data to float64 for the kernels and back, and rebuilds the tree.
+ * options, converts data to float64 for the kernels and back (or, for a rule that has a
+ * float32 path, hands a float32 parameter's data over as it is), and rebuilds the tree.
  * @module
  */
 import { Map as IMap, OrderedMap, isMap } from 'immutable'
@@ -70,26 +71,32 @@ export interface ConfiguredOptimizer<H> extends Optimizer<OptimizerState> {
   readonly groups: readonly ParamGroup<H>[]
 }
 
-/** Input of {@link UpdateRule.update}: one parameter's data, as float64. */
-export interface UpdateInput<H> {
+/** The float arrays an update rule reads and writes. */
+export type FloatArray = Float32Array | Float64Array
+
+/**
+ * Input of {@link UpdateRule.update}: one parameter's data, as float64 (`A`), or as float32
+ * for {@link UpdateRule.updateFloat32}. Scalar slots are float64 either way.
+ */
+export interface UpdateInput<H, A extends FloatArray = Float64Array> {
   /** The parameter (read only). */
-  readonly p: Float64Array
+  readonly p: A
   /** Its gradient (read only). */
-  readonly g: Float64Array
+  readonly g: A
   /** Its state slots (read only): every slot {@link UpdateRule.slotNames} requires; an optional one may be undefined. */
-  readonly slots: Readonly<Record<string, Float64Array | undefined>>
+  readonly slots: Readonly<Record<string, A | Float64Array | undefined>>
   /** The options for this update. */
   readonly h: Resolved<H>
   /** Update number, starting at 1 (torch's `step` after its increment). */
   readonly t: number
 }
 
-/** Output of {@link UpdateRule.update}: fresh arrays, never aliases of the input. */
-export interface UpdateOutput {
+/** Output of {@link UpdateRule.update}: fresh arrays, never aliases of the input, in the input's class (`A`). */
+export interface UpdateOutput<A extends FloatArray = Float64Array> {
   /** The new parameter. */
-  readonly p: Float64Array
-  /** The new state slots (a slot left out is dropped). */
-  readonly slots: Readonly<Record<string, Float64Array>>
+  readonly p: A
+  /** The new state slots (a slot left out is dropped); scalar slots float64. */
+  readonly slots: Readonly<Record<string, A | Float64Array>>
 }
 
 /** The state slots an update rule keeps for one parameter: a state with others, or without a required one, is refused. */
@@ -116,6 +123,13 @@ export interface UpdateRule<H> {
   init(param: Tensor, h: Resolved<H>): Readonly<Record<string, Tensor>>
   /** One update of one parameter. */
   update(input: UpdateInput<H>): UpdateOutput
+  /**
+   * Optional: the same update on a float32 parameter's own data (its gradient float32 too),
+   * nothing widened. It must give exactly what `update` gives after rounding to float32:
+   * computing in JS numbers (float64) from the float32 values, and rounding each result
+   * once as it is stored, does.
+   */
+  updateFloat32?(input: UpdateInput<H, Float32Array>): UpdateOutput<Float32Array>
 }
 
 interface Named {
@@ -150,9 +164,16 @@ function asFloat64(t: Tensor): Float64Array {
   return t._data instanceof Float64Array ? t._data : new Float64Array(t._data)
 }
 
-/** A tensor of `dtype` holding `data` (a fresh array, adopted without a copy for float64). */
-function fromFloat64(data: Float64Array, dtype: DType, shape: readonly number[]): Tensor {
-  return new Tensor(dtype === 'float64' ? data : new Float32Array(data), shape)
+/** A tensor of `dtype` holding `data` (a fresh array, adopted without a copy when its class is the dtype's). */
+function fromData(data: FloatArray, dtype: DType, shape: readonly number[]): Tensor {
+  if ((dtype === 'float64') === (data instanceof Float64Array)) return new Tensor(data, shape)
+  return new Tensor(dtype === 'float64' ? new Float64Array(data) : new Float32Array(data), shape)
+}
+
+/** A slot's data in `dtype`'s class: the array itself when the slot already has that dtype (never to be written). */
+function slotIn(t: Tensor, dtype: 'float32' | 'float64'): FloatArray {
+  if (t.dtype === dtype) return t._data as FloatArray
+  return dtype === 'float64' ? new Float64Array(t._data) : new Float32Array(t._data)
 }
 
 /**
@@ -165,11 +186,11 @@ function slotInput(t: Tensor, dtype: 'float32' | 'float64'): Float64Array {
   return dtype === 'float64' ? new Float64Array(t._data) : new Float64Array(new Float32Array(t._data))
 }
 
-/** The data of a slot the rule requires (the state check guarantees it is there). */
-export function requiredSlot(slots: UpdateInput<unknown>['slots'], name: string): Float64Array {
+/** The data of a slot the rule requires (the state check guarantees it is there), in the class `A` the caller was given. */
+export function requiredSlot<A extends FloatArray = Float64Array>(slots: Readonly<Record<string, FloatArray | undefined>>, name: string): A {
   const data = slots[name]
   if (data === undefined) throw new ArgumentError(`optimizer: required state slot '${name}' is missing`)
-  return data
+  return data as A
 }
 
 function checkFloat(t: Tensor, where: string, what: string): void {
@@ -304,11 +325,19 @@ export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: 
       const c = assignment[j]
       const h = (resolved[c] ??= resolveAt(c, k))
       const old = state.slots.get(n) as OrderedMap<string, Tensor>
-      const slotData: Record<string, Float64Array> = {}
-      for (const [s, t] of old) slotData[s] = slotInput(t, slotDType(s, p))
-      const out = rule.update({ p: asFloat64(p), g: asFloat64(g), slots: slotData, h, t: k + 1 })
-      newLeaves.push(fromFloat64(out.p, p.dtype, p.shape))
-      const slots = Object.entries(out.slots).map(([s, data]): [string, Tensor] => [s, fromFloat64(data, slotDType(s, p), isScalarSlot(s) ? [] : p.shape)])
+      let out: UpdateOutput<FloatArray>
+      if (rule.updateFloat32 !== undefined && p.dtype === 'float32' && g.dtype === 'float32') {
+        // The rule's float32 path: the data as it is, no widened copies (same results, see updateFloat32).
+        const slotData: Record<string, FloatArray> = {}
+        for (const [s, t] of old) slotData[s] = slotIn(t, slotDType(s, p))
+        out = rule.updateFloat32({ p: p._data as Float32Array, g: g._data as Float32Array, slots: slotData as Record<string, Float32Array | Float64Array>, h, t: k + 1 })
+      } else {
+        const slotData: Record<string, Float64Array> = {}
+        for (const [s, t] of old) slotData[s] = slotInput(t, slotDType(s, p))
+        out = rule.update({ p: asFloat64(p), g: asFloat64(g), slots: slotData, h, t: k + 1 })
+      }
+      newLeaves.push(fromData(out.p, p.dtype, p.shape))
+      const slots = Object.entries(out.slots).map(([s, data]): [string, Tensor] => [s, fromData(data, slotDType(s, p), isScalarSlot(s) ? [] : p.shape)])
       newSlots.push([n, OrderedMap(slots)])
     })
     const rebuilt = flattenTree(params, where).rebuild(newLeaves) as P

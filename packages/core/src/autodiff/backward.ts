@@ -8,7 +8,7 @@
 import { GradientError, fmtShape } from '../errors.ts'
 import { shapesEqual } from '../shape.ts'
 import { type GraphNode, Tensor, releaseNode } from '../tensor.ts'
-import { activeTransforms, duringBackwardOf, withRecording } from './recording.ts'
+import { activeTransforms, duringBackwardOf, withLastUse, withRecording } from './recording.ts'
 import { CotangentSum } from './accumulate.ts'
 
 /** Options of {@link backward}. */
@@ -27,9 +27,16 @@ export function backward(output: Tensor, cotangent: Tensor, targets: readonly Te
   const targetSet = new Set(targets)
   const reaches = new Map<Tensor, boolean>()
   collectRelevant(output, targetSet, reaches)
-  const order: Tensor[] = []
-  for (const [t, r] of reaches) if (r && t.node !== null && !targetSet.has(t)) order.push(t)
-  order.sort((a, b) => (b.node as GraphNode).id - (a.node as GraphNode).id)
+  const order: (Tensor | undefined)[] = []
+  // Weakly held: a tensor the pass is done with (its node released, no later node reading it) can be collected mid-pass.
+  const reaching = new WeakSet<Tensor>()
+  for (const [t, r] of reaches) {
+    if (!r) continue
+    reaching.add(t)
+    if (t.node !== null && !targetSet.has(t)) order.push(t)
+  }
+  reaches.clear()
+  order.sort((a, b) => ((b as Tensor).node as GraphNode).id - ((a as Tensor).node as GraphNode).id)
 
   const nested = activeTransforms() > 1
   const free = !nested && options.retainGraph !== true
@@ -38,33 +45,40 @@ export function backward(output: Tensor, cotangent: Tensor, targets: readonly Te
   root.add(cotangent, nested)
   cotangents.set(output, root)
 
-  withRecording(nested, () => {
-    for (const t of order) {
-      const sum = cotangents.get(t)
-      const node = t.node as GraphNode
-      if (sum === undefined || node.vjp === null) continue
-      if (free) cotangents.delete(t)
-      const g = sum.value()
-      const inputs = node.inputs
-      const needs = inputs.map((x) => reaches.get(x) === true)
-      const vjp = node.vjp
-      const parts = duringBackwardOf(node.op, () => vjp(g, needs))
-      for (let i = 0; i < inputs.length; i++) {
-        const part = parts[i]
-        if (!needs[i] || part === null || part === undefined) continue
-        const x = inputs[i]
-        if (!shapesEqual(part.shape, x.shape)) {
-          throw new GradientError(
-            `backward of ${node.op}: the gradient for input ${i} has shape ${fmtShape(part.shape)} but the input has shape ${fmtShape(x.shape)}`,
-          )
-        }
-        let sum = cotangents.get(x)
-        if (sum === undefined) cotangents.set(x, (sum = new CotangentSum(x.shape)))
-        sum.add(part, nested)
+  // One node's pullback. A function of its own, so that its locals (the cotangents it passed
+  // on, which can be large) are dead once it returns, not held by the loop until the next node.
+  const pull = (t: Tensor): void => {
+    const sum = cotangents.get(t)
+    const node = t.node as GraphNode
+    if (sum === undefined || node.vjp === null) return
+    if (free) cotangents.delete(t)
+    const g = sum.value()
+    const inputs = node.inputs
+    const needs = inputs.map((x) => reaching.has(x))
+    const vjp = node.vjp
+    const parts = duringBackwardOf(node.op, () => vjp(g, needs))
+    for (let i = 0; i < inputs.length; i++) {
+      const part = parts[i]
+      if (!needs[i] || part === null || part === undefined) continue
+      const x = inputs[i]
+      if (!shapesEqual(part.shape, x.shape)) {
+        throw new GradientError(
+          `backward of ${node.op}: the gradient for input ${i} has shape ${fmtShape(part.shape)} but the input has shape ${fmtShape(x.shape)}`,
+        )
       }
-      if (free) releaseNode(node)
+      let sum = cotangents.get(x)
+      if (sum === undefined) cotangents.set(x, (sum = new CotangentSum(x.shape)))
+      sum.add(part, nested)
     }
-  })
+    if (free) releaseNode(node)
+  }
+  withRecording(nested, () => withLastUse(free, () => {
+    for (let at = 0; at < order.length; at++) {
+      const t = order[at] as Tensor
+      if (free) order[at] = undefined
+      pull(t)
+    }
+  }))
   if (free) releaseReachable(output)
   return targets.map((t) => cotangents.get(t)?.value() ?? null)
 }

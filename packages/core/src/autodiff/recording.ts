@@ -37,6 +37,29 @@ export function withRecording<T>(on: boolean, fn: () => T): T {
   }
 }
 
+let lastUse = false
+
+/**
+ * @internal Whether the VJP now running is its node's last use: the backward pass records
+ * nothing and releases each node right after its VJP (no `retainGraph`), so a VJP may
+ * overwrite what its forward saved (a fused op reusing its tape as scratch). False outside
+ * such a pass.
+ */
+export function vjpIsLastUse(): boolean {
+  return lastUse
+}
+
+/** @internal Runs fn with {@link vjpIsLastUse} answering `last`. */
+export function withLastUse<T>(last: boolean, fn: () => T): T {
+  const saved = lastUse
+  lastUse = last
+  try {
+    return fn()
+  } finally {
+    lastUse = saved
+  }
+}
+
 /** @internal Number of active differentiation transforms (grad inside grad is 2). */
 export function activeTransforms(): number {
   return transformDepth

@@ -20,7 +20,7 @@ import type { TensorData } from '../dtype.ts'
 import { kindOf } from './elementwise.ts'
 import { compileKernel, dtypeKey } from './specialize.ts'
 import { ArgumentError } from '../errors.ts'
-import { createWasmGemm } from './wasm/gemm.ts'
+import { type WasmGemm, createWasmGemm } from './wasm/gemm.ts'
 import { wasmSimdSupported } from './wasm/support.ts'
 
 /** Tile and block sizes of a GEMM. */
@@ -58,6 +58,26 @@ export type Gemm = (
   out: TensorData, outOffset: number,
   M: number, N: number, K: number,
 ) => void
+
+/**
+ * `out[M,N] = op(A) @ op(B)` for the B (and its `transB`, K and N) fixed by {@link PackGemmB};
+ * the other arguments as for {@link Gemm}.
+ */
+export type GemmWithB = (a: TensorData, aOffset: number, transA: boolean, out: TensorData, outOffset: number, M: number) => void
+
+/** A B operand packed once for many products: `gemm` multiplies by it until `release()`. */
+export interface PackedGemmB {
+  /** A product with the packed B (after `release`, an ordinary one). */
+  readonly gemm: GemmWithB
+  /** Frees the packed copy. Operands are released in reverse order of packing (a stack). */
+  release(): void
+}
+
+/**
+ * Packs B (stored as for {@link Gemm}: [K,N], or [N,K] when `transB`) once for all the
+ * products made with the result until its `release()`; B must not change meanwhile.
+ */
+export type PackGemmB = (b: TensorData, bOffset: number, transB: boolean, K: number, N: number) => PackedGemmB
 
 /** Copies `n` lines (rows of A or columns of B) by `kc` into `r`-wide interleaved slivers, zero-padded. */
 type PackKernel = (src: TensorData, off: number, lineStride: number, depthStride: number, n: number, kc: number, r: number, dst: Float64Array) => void
@@ -172,7 +192,7 @@ export const jsGemm: Gemm = createGemm()
 /** Which GEMM runs: the WebAssembly SIMD kernels or the TypeScript ones. */
 export type GemmBackend = 'wasm' | 'js'
 
-let wasmGemm: Gemm | undefined
+let wasmGemm: WasmGemm | undefined
 let active: Gemm = jsGemm
 let activeName: GemmBackend = 'js'
 
@@ -225,3 +245,14 @@ function backendFromEnvironment(): GemmBackend | 'auto' {
  */
 export const gemm: Gemm = (a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K) =>
   active(a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K)
+
+/**
+ * {@link gemm} with a B operand used by many products, packed once (see {@link PackGemmB}):
+ * a recurrent layer's W_hh, multiplied at every step. On the wasm backend the products skip
+ * B's copy and packing and give results identical to {@link gemm}'s; on the js backend they
+ * are plain {@link gemm} calls. Release it in a `finally`, in reverse order of packing.
+ */
+export const packGemmB: PackGemmB = (b, bOffset, transB, K, N) => {
+  if (activeName === 'wasm' && wasmGemm !== undefined) return wasmGemm.packGemmB(b, bOffset, transB, K, N)
+  return { gemm: (a, aOffset, transA, out, outOffset, M) => jsGemm(a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K), release: () => {} }
+}

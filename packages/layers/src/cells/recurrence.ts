@@ -9,16 +9,17 @@
  *
  * Both take the input projection of all steps, `gx` [T,B,G*H] (one matmul before the
  * loop), or the layer input x with W_ih and the input bias (`inputWeight`, `inputBias`):
- * then the fused op computes the projection itself, one GEMM over all steps, and holds gx
- * only while its forward runs and dgx only in chunks of steps while its backward runs,
- * which keeps a float32 layer's memory near its saved activations. Both give the same
- * outputs.
+ * then the fused op computes the projection itself, one GEMM per chunk of steps, and holds
+ * gx and dgx only a chunk at a time (dgx inside the tape stretch the backward walk has
+ * consumed, when the graph is released after it), and writes batch-first outputs directly
+ * when asked (`batchFirst`), which keeps a float32 layer's memory near its saved
+ * activations (defined at `ScanTape` in `kernels/scan.ts`). Both give the same outputs.
  * @module
  */
 import { ArgumentError, DTypeError, GradientError, ShapeError, Tensor, add, fmtShape, matmul, reshape, select, slice, stack, tensor, transpose, where } from '@graphgrad/core'
-import { type CellKernel, type DgxSink, type ScanShape, scanBackward, scanForward } from '../kernels/scan.ts'
+import { type CellKernel, type DgxSink, type GxSource, type ScanShape, scanBackward, scanForward } from '../kernels/scan.ts'
 import { type Floats, adder, allocLike } from '../kernels/copy.ts'
-import { gemm, isRecording, makeOutput } from './internal.ts'
+import { gemm, isRecording, makeOutput, vjpIsLastUse } from './internal.ts'
 
 /** A recurrent state: h, and c for cells that carry one. */
 export interface CellState {
@@ -53,16 +54,18 @@ export interface ScanOptions {
   readonly inputBias?: Tensor | null
   /**
    * W_ih [G*H, I]: when given, the scan's first argument is the layer input x [T,B,I] and
-   * the projection `gx = x W_ih^T` is part of the scan (one GEMM over all steps). The fused
-   * op then keeps gx only during its forward and dgx only during its backward, where the
-   * weight and input cotangents are two GEMMs over all steps.
+   * the projection `gx = x W_ih^T` is part of the scan. The fused op computes gx one chunk
+   * of steps at a time (one GEMM each) during its forward, and takes dgx a chunk at a time
+   * during its backward, where the weight and input cotangents are two GEMMs per chunk.
    */
   readonly inputWeight?: Tensor | null
+  /** Return the outputs as [B,T,H] instead of [T,B,H] (the fused op writes them so: no transposed copy). */
+  readonly batchFirst?: boolean
 }
 
-/** The result of one direction: the outputs [T,B,H] and the final state. */
+/** The result of one direction: the outputs [T,B,H] (or [B,T,H]) and the final state. */
 export interface ScanResult extends CellState {
-  /** h_t at every step in time order, zero past each row's length. */
+  /** h_t at every step, zero past each row's length: [T,B,H], or [B,T,H] with `batchFirst`. */
   readonly output: Tensor
 }
 
@@ -76,9 +79,10 @@ function f64(x: Tensor): Float64Array {
 }
 
 /**
- * The fused scan as one graph op: returns a packed [T+S, B, H] tensor (rows 0..T-1 the
- * outputs, row T the final h, row T+1 the final c when the cell has one). Its VJP is the
- * hand-written backward kernel; it gives first derivatives only.
+ * The fused scan as one graph op: returns a packed [(T+S)*B, H] tensor (the first T*B rows
+ * the outputs, [T,B,H] or with `batchFirst` [B,T,H]; then B rows of final h, and B rows of
+ * final c when the cell has one). Its VJP is the hand-written backward kernel; it gives
+ * first derivatives only.
  */
 export function fusedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor | null, whh: Tensor, bhh: Tensor | null, options: ScanOptions = {}): Tensor {
   const k = family.kernel
@@ -86,10 +90,10 @@ export function fusedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor
   const H = h0.shape[1]
   const wih = options.inputWeight ?? null
   const lengths = options.lengths ?? null
-  const shape: ScanShape = { T, B, H, reverse: options.reverse === true, lengths: lengths === null ? null : Int32Array.from(lengths) }
+  const shape: ScanShape = { T, B, H, reverse: options.reverse === true, lengths: lengths === null ? null : Int32Array.from(lengths), batchFirst: options.batchFirst === true }
   const S = k.hasCell ? 2 : 1
-  const gxData = wih === null ? floats(gx) : project(gx, wih)
-  const out = allocLike(gxData, (T + S) * B * H)
+  const gxData = wih === null ? floats(gx) : projector(gx, wih)
+  const out = allocLike(floats(gx), (T + S) * B * H)
   const w = floats(whh)
   const empty = new Float64Array(0)
   // The tape stays in the model's dtype; only the small in-step bias is read as float64.
@@ -105,11 +109,11 @@ export function fusedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor
   const bhhAt = bhh === null ? -1 : 3 + (c0 === null ? 0 : 1)
   const bxAt = bx === null ? -1 : 3 + (c0 === null ? 0 : 1) + (bhh === null ? 0 : 1)
   const wihAt = wih === null ? -1 : inputs.length - 1
-  return makeOutput(op, inputs, out, [T + S, B, H], (g, needs) => {
+  return makeOutput(op, inputs, out, [(T + S) * B, H], (g, needs) => {
     // The backward kernel's results are constants: a recorded backward (a second derivative) would be silently wrong.
     if (isRecording()) throw new GradientError(`${op}: the fused recurrent op has first derivatives only; build the layer with { fused: false } (or use the composed cell) for higher orders`)
     const back = wih === null ? null : projectionBackward(gx, wih, needs[0], needs[wihAt])
-    const d = scanBackward(k, shape, tape, floats(g), w, { dh0: needs[1], dw: needs[2], dbhh: bhhAt >= 0 && needs[bhhAt], dbx: bxAt >= 0 && needs[bxAt] }, back === null ? null : back.sink)
+    const d = scanBackward(k, shape, tape, floats(g), w, { dh0: needs[1], dw: needs[2], dbhh: bhhAt >= 0 && needs[bhhAt], dbx: bxAt >= 0 && needs[bxAt] }, back === null ? null : back.sink, vjpIsLastUse())
     const dInput = !needs[0] ? null : back === null ? grad(d.dgx, gx) : back.dx
     const parts: (Tensor | null)[] = [dInput, needs[1] ? grad(d.dh0, h0) : null, needs[2] ? grad(d.dw, whh) : null]
     if (c0At >= 0) parts.push(needs[c0At] ? grad(d.dc0, c0 as Tensor) : null)
@@ -120,13 +124,13 @@ export function fusedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor
   })
 }
 
-/** `x W^T` for x [T,B,I] and W [G*H,I]: the input projection of all steps, [T,B,G*H], as one GEMM. */
-function project(x: Tensor, w: Tensor): Floats {
-  const [T, B, I] = x.shape
+/** `x W^T` for x [T,B,I] and W [G*H,I], the input projection, as a source of chunks of steps: one GEMM per chunk. */
+function projector(x: Tensor, w: Tensor): GxSource {
+  const [, B, I] = x.shape
   const GH = w.shape[0]
-  const gx = allocLike(floats(x), T * B * GH)
-  gemm(floats(x), 0, false, floats(w), 0, true, gx, 0, T * B, GH, I)
-  return gx
+  const xData = floats(x)
+  const wData = floats(w)
+  return (t0, n, into) => gemm(xData, t0 * B * I, false, wData, 0, true, into, 0, n * B, GH, I)
 }
 
 /**
@@ -143,10 +147,10 @@ function projectionBackward(x: Tensor, w: Tensor, needX: boolean, needW: boolean
   const part = allocLike(wData, needW ? GH * I : 0)
   const addInto = adder(part, dw)
   let first = true
-  const sink: DgxSink = (dgx, t0, n) => {
-    if (needX) gemm(dgx, 0, false, wData, 0, false, dx, t0 * B * I, n * B, I, GH)
+  const sink: DgxSink = (dgx, at, t0, n) => {
+    if (needX) gemm(dgx, at, false, wData, 0, false, dx, t0 * B * I, n * B, I, GH)
     if (needW) {
-      gemm(dgx, 0, true, xData, t0 * B * I, false, first ? dw : part, 0, GH, I, n * B)
+      gemm(dgx, at, true, xData, t0 * B * I, false, first ? dw : part, 0, GH, I, n * B)
       if (!first) addInto(part, 0, dw, 0, GH * I)
     }
     first = false
@@ -155,11 +159,13 @@ function projectionBackward(x: Tensor, w: Tensor, needX: boolean, needW: boolean
 }
 
 /** Splits the packed result of {@link fusedScan} into outputs and final state (views, no copies). */
-function unpack(packed: Tensor, T: number, hasCell: boolean): ScanResult {
+function unpack(packed: Tensor, T: number, B: number, hasCell: boolean, batchFirst: boolean): ScanResult {
+  const H = packed.shape[1]
+  const rows = (from: number, n: number): Tensor => slice(packed, [{ start: from, stop: from + n }])
   return {
-    output: slice(packed, [{ start: 0, stop: T }]),
-    h: select(packed, 0, T),
-    c: hasCell ? select(packed, 0, T + 1) : null,
+    output: reshape(rows(0, T * B), batchFirst ? [B, T, H] : [T, B, H]),
+    h: rows(T * B, B),
+    c: hasCell ? rows((T + 1) * B, B) : null,
   }
 }
 
@@ -194,13 +200,14 @@ export function composedScan(family: CellFamily, gxIn: Tensor, h0: Tensor, c0: T
       outputs[t] = where(mask, next.h, 0)
     }
   }
-  return { output: stack(outputs, 0), h: state.h, c: state.c }
+  const output = stack(outputs, 0)
+  return { output: options.batchFirst === true ? transpose(output, 0, 1) : output, h: state.h, c: state.c }
 }
 
 /** Runs one direction with the fused op or the composed cells. */
 export function scan(family: CellFamily, fused: boolean, gx: Tensor, h0: Tensor, c0: Tensor | null, whh: Tensor, bhh: Tensor | null, options: ScanOptions = {}): ScanResult {
   if (!fused) return composedScan(family, gx, h0, c0, whh, bhh, options)
-  return unpack(fusedScan(family, gx, h0, c0, whh, bhh, options), gx.shape[0], family.kernel.hasCell)
+  return unpack(fusedScan(family, gx, h0, c0, whh, bhh, options), gx.shape[0], gx.shape[1], family.kernel.hasCell, options.batchFirst === true)
 }
 
 /**
@@ -233,6 +240,6 @@ function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
 /** One step of the fused op: `gx` [B,G*H] is run as a sequence of length 1. */
 export function fusedStep(family: CellFamily, gx: Tensor, state: CellState, whh: Tensor, bhh: Tensor | null): CellState {
   const [B, GH] = gx.shape
-  const r = unpack(fusedScan(family, reshape(gx, [1, B, GH]), state.h, state.c, whh, bhh), 1, family.kernel.hasCell)
+  const r = unpack(fusedScan(family, reshape(gx, [1, B, GH]), state.h, state.c, whh, bhh), 1, B, family.kernel.hasCell, false)
   return { h: r.h, c: r.c }
 }

@@ -2,4 +2,4 @@
  * The core kernels the fused cells build on.
  * @module
  */
-export { gemm } from '@graphgrad/core/internal'
+export { gemm, packGemmB } from '@graphgrad/core/internal'

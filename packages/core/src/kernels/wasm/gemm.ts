@@ -12,6 +12,11 @@
  * Memory is grown on demand and reused by later calls; it never shrinks. Unrolling the k loop
  * by 2 or 4 measured 35% slower (more live registers), so it is not unrolled.
  *
+ * `packGemmB` packs a B operand once into the bottom of linear memory (a stack of such
+ * operands; every product's scratch lies above it) for many products with it, as a recurrent
+ * layer multiplies by W_hh at every step: those products skip B's copy and packing, and run
+ * the very same kernels on the very same panels, so their results are identical.
+ *
  * Precision: when A, B and the output are all float32 the f32x4 kernels run and sums are
  * accumulated in float32, as PyTorch and BLAS do (rounding error grows like K * 2^-24 times
  * the sum of |a_ik * b_kj|). Any float64 or int32 operand or output selects the f64x2 kernels,
@@ -19,7 +24,7 @@
  * @module
  */
 import type { TensorData } from '../../dtype.ts'
-import type { Gemm } from '../matmul.ts'
+import type { Gemm, GemmWithB, PackGemmB, PackedGemmB } from '../matmul.ts'
 import { type GemmExports, type Precision, type WasmBlocking, gemmModuleBytes } from './gemm-module.ts'
 
 /**
@@ -68,14 +73,15 @@ interface Layout {
 const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m
 const align16 = (bytes: number): number => roundUp(bytes, 16)
 
-function layout(E: number, b: WasmBlocking, M: number, N: number, K: number, swapped: boolean): Layout {
+/** The pieces of one product, from byte `base` up; with `residentB` B is already packed elsewhere (no room for it). */
+function layout(E: number, b: WasmBlocking, M: number, N: number, K: number, swapped: boolean, base: number, residentB: boolean): Layout {
   const ldc = roundUp(N, b.nr)
   const kc = Math.min(b.kc, K)
-  const aRaw = 0
+  const aRaw = align16(base)
   const bRaw = align16(aRaw + M * K * E)
-  const aPack = align16(bRaw + K * N * E)
+  const aPack = align16(bRaw + (residentB ? 0 : K * N * E))
   const bPack = align16(aPack + roundUp(Math.min(b.mc, M), b.mr) * kc * E)
-  const c = align16(bPack + roundUp(Math.min(b.nc, N), b.nr) * kc * E)
+  const c = align16(bPack + (residentB ? 0 : roundUp(Math.min(b.nc, N), b.nr) * kc * E))
   const t = align16(c + roundUp(M, b.mr) * ldc * E)
   return { aRaw, bRaw, aPack, bPack, c, ldc, t, end: swapped ? t + M * N * E : t }
 }
@@ -98,12 +104,20 @@ function span(x: TensorData, from: number, n: number): TensorData {
   return from === 0 && x.length === n ? x : x.subarray(from, from + n)
 }
 
+/** Where the packed panel of B's columns from `jc` and depth from `pc` lies, in elements from the packed operand's start (panels in loop order). */
+function panelAt(blk: WasmBlocking, N: number, K: number, jc: number, pc: number): number {
+  return jc * K + roundUp(Math.min(blk.nc, N - jc), blk.nr) * pc
+}
+
+/** A WASM GEMM, and its way to multiply many times by one packed B. */
+export type WasmGemm = Gemm & { readonly packGemmB: PackGemmB }
+
 /**
  * Builds a WASM SIMD GEMM with its own linear memory (kept and grown across calls). Throws
  * when WebAssembly SIMD is unavailable; {@link wasmSimdSupported} says beforehand. Accepts
  * any mix of dtypes (see the module comment for the precision rule). Not reentrant.
  */
-export function createWasmGemm(options: WasmGemmOptions = {}): Gemm {
+export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
   const blocking = { ...WASM_BLOCKING, ...options.blocking }
   const maxBytes = Math.min(options.maxBytes ?? WASM_GEMM_MAX_BYTES, WASM_GEMM_MAX_BYTES)
   for (const p of ['f32', 'f64'] as const) {
@@ -114,6 +128,8 @@ export function createWasmGemm(options: WasmGemmOptions = {}): Gemm {
   const kernels = new Map<Precision, Kernel>()
   let f32 = new Float32Array(memory.buffer)
   let f64 = new Float64Array(memory.buffer)
+  // Bytes at the bottom of memory held by packed B operands (packGemmB, a stack).
+  let resident = 0
 
   const kernel = (p: Precision): Kernel => {
     let k = kernels.get(p)
@@ -144,30 +160,15 @@ export function createWasmGemm(options: WasmGemmOptions = {}): Gemm {
     return true
   }
 
-  return (a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K) => {
-    if (M === 0 || N === 0) return
-    if (K === 0) {
-      out.fill(0, outOffset, outOffset + M * N)
-      return
-    }
-    const precision = precisionOf(a, b, out)
+  /**
+   * The loops over cache blocks and the copy out, for a product laid out as `L` whose A is in
+   * place at `L.aRaw`: B is packed per panel from `L.bRaw`, or read from its resident panels
+   * at `bResident` (bytes; -1 for none).
+   */
+  const product = (precision: Precision, L: Layout, m: number, n: number, K: number, ta: boolean, tb: boolean, bResident: number, swap: boolean,
+    out: TensorData, outOffset: number): void => {
     const { exports: x, blocking: blk } = kernel(precision)
     const E = precision === 'f32' ? 4 : 8
-    const swap = shouldSwap(blk, M, N)
-    // The product computed: C' = op'(A') op'(B') with C' = C, or C^T = op(B)^T op(A)^T.
-    const [m, n] = swap ? [N, M] : [M, N]
-    const L = layout(E, blk, m, n, K, swap)
-    if (!reserve(L.end)) {
-      if (options.fallback === undefined) throw new RangeError(`wasm gemm: the product [${M},${K}]x[${K},${N}] needs ${L.end} bytes of linear memory, over the ${maxBytes}-byte limit`)
-      options.fallback(a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K)
-      return
-    }
-    const view = precision === 'f32' ? f32 : f64
-    view.set(span(swap ? b : a, swap ? bOffset : aOffset, m * K), L.aRaw / E)
-    view.set(span(swap ? a : b, swap ? aOffset : bOffset, K * n), L.bRaw / E)
-    // A' is B^T when swapped, stored as B is: transposing op(B) flips its flag (likewise B').
-    const ta = swap ? !transB : transA
-    const tb = swap ? !transA : transB
     // op'(A')(i,k) = A'[i*rsA + k*csA]; op'(B')(k,j) = B'[k*rsB + j*csB] (element strides).
     const rsA = ta ? 1 : K
     const csA = ta ? m : 1
@@ -178,11 +179,13 @@ export function createWasmGemm(options: WasmGemmOptions = {}): Gemm {
       const nc = Math.min(NC, n - jc)
       for (let pc = 0; pc < K; pc += KC) {
         const kc = Math.min(KC, K - pc)
-        x.packB(L.bRaw + (pc * rsB + jc * csB) * E, csB * E, rsB * E, nc, kc, L.bPack)
+        let panel = L.bPack
+        if (bResident < 0) x.packB(L.bRaw + (pc * rsB + jc * csB) * E, csB * E, rsB * E, nc, kc, L.bPack)
+        else panel = bResident + panelAt(blk, n, K, jc, pc) * E
         for (let ic = 0; ic < m; ic += MC) {
           const mc = Math.min(MC, m - ic)
           x.packA(L.aRaw + (ic * rsA + pc * csA) * E, rsA * E, csA * E, mc, kc, L.aPack)
-          x.macro(mc, nc, kc, L.aPack, L.bPack, nr * kc * E, nr * E, L.c + (ic * L.ldc + jc) * E, L.ldc * E, pc === 0 ? 1 : 0)
+          x.macro(mc, nc, kc, L.aPack, panel, nr * kc * E, nr * E, L.c + (ic * L.ldc + jc) * E, L.ldc * E, pc === 0 ? 1 : 0)
         }
       }
     }
@@ -193,6 +196,74 @@ export function createWasmGemm(options: WasmGemmOptions = {}): Gemm {
     } else if (L.ldc !== n) {
       x.compact(L.c, L.ldc * E, n * E, m)
     }
-    out.set(view.subarray(result / E, result / E + M * N), outOffset)
+    const view = precision === 'f32' ? f32 : f64
+    out.set(view.subarray(result / E, result / E + m * n), outOffset)
   }
+
+  const gemm: Gemm = (a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K) => {
+    if (M === 0 || N === 0) return
+    if (K === 0) {
+      out.fill(0, outOffset, outOffset + M * N)
+      return
+    }
+    const precision = precisionOf(a, b, out)
+    const { blocking: blk } = kernel(precision)
+    const E = precision === 'f32' ? 4 : 8
+    const swap = shouldSwap(blk, M, N)
+    // The product computed: C' = op'(A') op'(B') with C' = C, or C^T = op(B)^T op(A)^T.
+    const [m, n] = swap ? [N, M] : [M, N]
+    const L = layout(E, blk, m, n, K, swap, resident, false)
+    if (!reserve(L.end)) {
+      if (options.fallback === undefined) throw new RangeError(`wasm gemm: the product [${M},${K}]x[${K},${N}] needs ${L.end} bytes of linear memory, over the ${maxBytes}-byte limit`)
+      options.fallback(a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K)
+      return
+    }
+    const view = precision === 'f32' ? f32 : f64
+    view.set(span(swap ? b : a, swap ? bOffset : aOffset, m * K), L.aRaw / E)
+    view.set(span(swap ? a : b, swap ? aOffset : bOffset, K * n), L.bRaw / E)
+    // A' is B^T when swapped, stored as B is: transposing op(B) flips its flag (likewise B').
+    product(precision, L, m, n, K, swap ? !transB : transA, swap ? !transA : transB, -1, swap, out, outOffset)
+  }
+
+  const packGemmB: PackGemmB = (b, bOffset, transB, K, N) => {
+    const plain: GemmWithB = (a, aOffset, transA, out, outOffset, M) => gemm(a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K)
+    const unpacked: PackedGemmB = { gemm: plain, release: () => {} }
+    if (N === 0 || K === 0) return unpacked
+    const precision: Precision = b instanceof Float32Array ? 'f32' : 'f64'
+    const { exports: x, blocking: blk } = kernel(precision)
+    const E = precision === 'f32' ? 4 : 8
+    const start = align16(resident)
+    const end = align16(start + roundUp(N, blk.nr) * K * E)
+    // B's raw copy goes just above its packed panels while they are packed.
+    if (!reserve(end + K * N * E)) return unpacked
+    ;(precision === 'f32' ? f32 : f64).set(span(b, bOffset, K * N), end / E)
+    const rsB = transB ? 1 : N
+    const csB = transB ? K : 1
+    for (let jc = 0; jc < N; jc += blk.nc) {
+      for (let pc = 0; pc < K; pc += blk.kc) {
+        x.packB(end + (pc * rsB + jc * csB) * E, csB * E, rsB * E, Math.min(blk.nc, N - jc), Math.min(blk.kc, K - pc), start + panelAt(blk, N, K, jc, pc) * E)
+      }
+    }
+    const below = resident
+    resident = end
+    let live = true
+    const packed: GemmWithB = (a, aOffset, transA, out, outOffset, M) => {
+      if (M === 0) return
+      // Anything the packed panels do not fit (another precision, a product better swapped, a call after release) runs as usual.
+      if (!live || precisionOf(a, b, out) !== precision || shouldSwap(blk, M, N)) return plain(a, aOffset, transA, out, outOffset, M)
+      const L = layout(E, blk, M, N, K, false, resident, true)
+      if (!reserve(L.end)) return plain(a, aOffset, transA, out, outOffset, M)
+      ;(precision === 'f32' ? f32 : f64).set(span(a, aOffset, M * K), L.aRaw / E)
+      product(precision, L, M, N, K, transA, transB, start, false, out, outOffset)
+    }
+    const release = (): void => {
+      if (!live) return
+      if (resident !== end) throw new RangeError('wasm gemm: packed B operands must be released in reverse order of packing')
+      live = false
+      resident = below
+    }
+    return { gemm: packed, release }
+  }
+
+  return Object.assign(gemm, { packGemmB })
 }
