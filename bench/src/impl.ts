@@ -2,16 +2,19 @@
  * What an implementation provides for one workload: a runner the child process times.
  * @module
  */
+import type { PeakReading } from './peak.ts'
 import type { Workload } from './workloads.ts'
 
-/** Live bytes (V8 heap plus typed-array buffers, after gc) around one graphgrad training step. */
+/** Live bytes (V8 heap plus typed-array buffers, after gc) around and inside one graphgrad training step. */
 export interface MemoryProbe {
   /** Before the step: parameters, optimizer state, data. */
   readonly beforeBytes: number
-  /** After the forward pass, with everything the backward pass needs kept: the step's live peak. */
+  /** After the forward pass, with everything the backward pass needs kept. */
   readonly afterForwardBytes: number
   /** After the backward pass, gradients live, activations released. */
   readonly afterBackwardBytes: number
+  /** The highest reading inside the step: after every node's VJP and at every chunk of steps of the recurrent scan (forward and backward). */
+  readonly probedPeak: PeakReading
 }
 
 /** One workload set up in one implementation. */
@@ -20,7 +23,7 @@ export interface Runner {
   run(): number | undefined | Promise<number | undefined>
   /** Objects the library keeps alive (tfjs tensors, jax-js buffers): flat across runs when nothing leaks. */
   live?(): number | undefined
-  /** graphgrad's training steps: live memory at the forward/backward boundary of one extra step. */
+  /** graphgrad's training steps: live memory around and inside one extra, probed step. */
   memoryProbe?(): Promise<MemoryProbe>
   /** Frees what the library requires freeing (tfjs variables, jax-js arrays). */
   dispose(): void

@@ -4,7 +4,7 @@
  * @module
  */
 import { savedActivationBytes } from './data.ts'
-import { type Runner, liveBytes } from './impl.ts'
+import { type MemoryProbe, type Runner, liveBytes } from './impl.ts'
 import type { BenchResult } from './result.ts'
 import { plannedRuns, round3, summarize } from './stats.ts'
 import { type Workload, chainOps, matmulFlops } from './workloads.ts'
@@ -61,16 +61,41 @@ export async function measureRunner(w: Workload, impl: string, runner: Runner, o
   if (liveStart !== undefined && liveEnd !== undefined) Object.assign(extra, { live_start: liveStart, live_end: liveEnd })
   extra.heap_mb_start = round3(heapStart / MIB)
   extra.heap_mb_end = round3(heapEnd / MIB)
+  let peakAt: { peak_at: string } | undefined
   if (runner.memoryProbe !== undefined && (w.kind === 'train' || w.kind === 'forward')) {
     const probe = await runner.memoryProbe()
-    const peak = Math.max(probe.afterForwardBytes, probe.afterBackwardBytes)
-    extra.peak_heap_mb = round3(peak / MIB)
-    extra.step_heap_mb = round3((peak - probe.beforeBytes) / MIB)
-    const saved = savedActivationBytes(w.cell, w.shape)
-    extra.saved_activation_mb = round3(saved / MIB)
-    extra.step_heap_vs_saved = round3((peak - probe.beforeBytes) / saved)
+    const figures = memoryFigures(probe, savedActivationBytes(w.cell, w.shape))
+    Object.assign(extra, figures.numbers)
+    peakAt = { peak_at: figures.at }
   }
-  return { name: w.name, impl, ...stats, warmup, first_ms: round3(firstMs), peak_rss_mb: peakRssMb(), ...extra }
+  return { name: w.name, impl, ...stats, warmup, first_ms: round3(firstMs), peak_rss_mb: peakRssMb(), ...extra, ...peakAt }
+}
+
+/**
+ * The result's memory fields from one probed step: the peak over the step-start baseline
+ * (the highest of the forward/backward boundary, every probe reading and the end of the
+ * backward pass) against the saved-activation bytes, and the boundary figure alone.
+ */
+export function memoryFigures(probe: MemoryProbe, savedBytes: number): { numbers: Record<string, number>; at: string } {
+  const candidates: [number, string][] = [
+    [probe.afterForwardBytes, 'forward/backward boundary'],
+    [probe.probedPeak.bytes, probe.probedPeak.at],
+    [probe.afterBackwardBytes, 'end of backward'],
+  ]
+  const [peak, at] = candidates.reduce((a, b) => (b[0] > a[0] ? b : a))
+  const step = peak - probe.beforeBytes
+  return {
+    numbers: {
+      peak_heap_mb: round3(peak / MIB),
+      step_heap_mb: round3(step / MIB),
+      boundary_step_mb: round3((probe.afterForwardBytes - probe.beforeBytes) / MIB),
+      saved_activation_mb: round3(savedBytes / MIB),
+      step_heap_vs_saved: round3(step / savedBytes),
+      probed_nodes: probe.probedPeak.nodes,
+      probed_inside: probe.probedPeak.inside,
+    },
+    at,
+  }
 }
 
 /** This process's peak resident set size so far, in MiB. */

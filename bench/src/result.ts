@@ -33,14 +33,26 @@ export interface BenchResult extends RunStats {
   readonly heap_mb_start?: number
   /** The same after the last counted run. */
   readonly heap_mb_end?: number
-  /** graphgrad training steps: live MiB (heap + buffers, after gc) at the forward/backward boundary. */
+  /**
+   * graphgrad training steps: the highest live MiB (heap + ArrayBuffers, after gc) of one probed
+   * step: at the forward/backward boundary, after every node's VJP, at every chunk of steps of
+   * the recurrent scan (forward and backward), or at the end of the backward pass.
+   */
   readonly peak_heap_mb?: number
+  /** Where that peak was read: `forward/backward boundary`, an op's name, `recurrent scan forward|backward (inside)` or `end of backward`. */
+  readonly peak_at?: string
   /** graphgrad training steps: that peak minus the live MiB before the step. */
   readonly step_heap_mb?: number
+  /** graphgrad training steps: the live MiB added by the forward pass alone (the boundary reading minus the step's start). */
+  readonly boundary_step_mb?: number
   /** Bytes the step's saved activations need, from the shapes (see `savedActivationBytes`), in MiB. */
   readonly saved_activation_mb?: number
   /** `step_heap_mb` over `saved_activation_mb`: the issue asks for under 2. */
   readonly step_heap_vs_saved?: number
+  /** Readings the probe took after a node's VJP (the backward pass's node count). */
+  readonly probed_nodes?: number
+  /** Readings the probe took inside a fused op's loop (chunks of steps of the recurrent scan, forward and backward). */
+  readonly probed_inside?: number
   /** The memory soak: live MiB after gc at each checkpoint step, keyed `heap_mb_at_<step>`. */
   readonly [checkpoint: `heap_mb_at_${number}`]: number
 }

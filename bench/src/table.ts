@@ -54,7 +54,9 @@ function memory(r: BenchResult): string {
   const soak = Object.entries(r).filter(([k]) => k.startsWith('heap_mb_at_')).map(([k, v]) => `${v} MiB at step ${k.slice('heap_mb_at_'.length)}`)
   if (soak.length > 0) return soak.join(', ')
   if (r.step_heap_mb === undefined) return ''
-  return `step +${r.step_heap_mb} MiB live (peak ${r.peak_heap_mb}) vs ${r.saved_activation_mb} MiB saved activations (${r.step_heap_vs_saved}x)`
+  const where = r.peak_at === undefined ? '' : ` at ${r.peak_at}`
+  const boundary = r.boundary_step_mb === undefined ? '' : `; +${r.boundary_step_mb} at the forward/backward boundary`
+  return `step peak +${r.step_heap_mb} MiB live${where} (${r.peak_heap_mb} in all${boundary}) vs ${r.saved_activation_mb} MiB saved activations (${r.step_heap_vs_saved}x)`
 }
 
 /** The checks table: loss at the first and last run, live objects and heap before/after the counted runs, graphgrad's memory. */

@@ -112,7 +112,7 @@ describe('the tables', () => {
   const result = (impl: string, median: number, extra: Partial<BenchResult> = {}): BenchResult =>
     ({ name: 'lstm_train_step_h64', impl, median_ms: median, min_ms: median, max_ms: median, runs: 3, warmup: 1, first_ms: median, peak_rss_mb: 100, ...extra })
   const outcomes: BenchOutcome[] = [
-    result('graphgrad', 20, { loss_first: 4.1622, loss_last: 4.1, step_heap_mb: 12, peak_heap_mb: 22, saved_activation_mb: 4.5, step_heap_vs_saved: 2.67 }),
+    result('graphgrad', 20, { loss_first: 4.1622, loss_last: 4.1, step_heap_mb: 12, peak_heap_mb: 22, peak_at: 'recurrent scan backward (inside)', boundary_step_mb: 10, saved_activation_mb: 4.5, step_heap_vs_saved: 2.67 }),
     result('jax-js', 150, { live_start: 28, live_end: 28 }),
     { name: 'lstm_train_step_h64', impl: 'tfjs-cpu', error: 'Kernel | not registered' },
   ]
@@ -138,7 +138,7 @@ describe('the tables', () => {
   })
   it('checks table: losses, leak counts, memory against saved activations', () => {
     const t = checksTable(outcomes)
-    expect(t).toContain('| lstm_train_step_h64 | graphgrad | 4.162200 | 4.100000 |  | step +12 MiB live (peak 22) vs 4.5 MiB saved activations (2.67x) |')
+    expect(t).toContain('| lstm_train_step_h64 | graphgrad | 4.162200 | 4.100000 |  | step peak +12 MiB live at recurrent scan backward (inside) (22 in all; +10 at the forward/backward boundary) vs 4.5 MiB saved activations (2.67x) |')
     expect(t).toContain('objects 28 → 28')
   })
 })

@@ -3,13 +3,14 @@
  * `@graphgrad/layers`, `valueAndGrad`, `adam` from `@graphgrad/optim`.
  * @module
  */
-import { type Tensor, add, matmul, mul, noGrad, ones, reshape, sum, tanh, tensor, valueAndGrad, vjp } from '@graphgrad/core'
+import { type Tensor, add, matmul, mul, noGrad, reshape, sum, tanh, tensor, valueAndGrad } from '@graphgrad/core'
 import { crossEntropy } from '@graphgrad/layers'
 import type { Params } from '@graphgrad/layers'
 import { adam } from '@graphgrad/optim'
 import { OrderedMap } from 'immutable'
 import { chainData, initialParams, matrixData, modelLayers, tokenData } from '../data.ts'
 import { type MemoryProbe, type Runner, liveBytes } from '../impl.ts'
+import { liveBytesNow, probePeak } from '../peak.ts'
 import type { ChainWorkload, ModelWorkload, Workload } from '../workloads.ts'
 
 type ModelParams = OrderedMap<string, Params>
@@ -47,12 +48,18 @@ function trainRunner(w: ModelWorkload): Runner {
     },
     async memoryProbe(): Promise<MemoryProbe> {
       const beforeBytes = await liveBytes()
-      const [value, pullback] = vjp(loss, params)
-      const afterForwardBytes = await liveBytes()
-      const [grads] = pullback(ones([], { dtype: value.dtype }))
+      // The step `run` takes (valueAndGrad frees each node after its VJP, as training does; a
+      // `vjp` pullback would keep the whole graph), read once more where the loss is computed.
+      let afterForwardBytes = 0
+      const probedStep = valueAndGrad((p: ModelParams) => {
+        const value = loss(p)
+        afterForwardBytes = liveBytesNow()
+        return value
+      })
+      const { result, peak } = probePeak(() => probedStep(params))
       const afterBackwardBytes = await liveBytes()
-      update(grads as ModelParams)
-      return { beforeBytes, afterForwardBytes, afterBackwardBytes }
+      update(result[1])
+      return { beforeBytes, afterForwardBytes, afterBackwardBytes, probedPeak: peak }
     },
     dispose() {},
   }

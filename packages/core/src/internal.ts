@@ -1,9 +1,11 @@
 /**
  * `@graphgrad/core/internal`: the pieces that fused ops in other packages build on — the
- * recording hook every op calls, and the GEMM kernel. Stable enough for graphgrad's own
- * packages; users writing ops should prefer {@link customOp} from the main entry.
+ * recording hook every op calls, the GEMM kernel, and the backward-pass probe (for
+ * measuring). Stable enough for graphgrad's own packages; users writing ops should prefer
+ * {@link customOp} from the main entry.
  * @packageDocumentation
  */
 export { isRecording, makeOutput, vjpIsLastUse } from './autodiff/recording.ts'
+export { type BackwardProbe, backwardProbe, probeInside, setBackwardProbe } from './autodiff/probe.ts'
 export { gemm, gemmBackend, jsGemm, setGemmBackend, packGemmB, type GemmBackend, type GemmWithB, type PackGemmB, type PackedGemmB } from './kernels/matmul.ts'
 export { compileKernel, dtypeKey } from './kernels/specialize.ts'

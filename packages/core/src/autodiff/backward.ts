@@ -10,6 +10,7 @@ import { shapesEqual } from '../shape.ts'
 import { type GraphNode, Tensor, releaseNode } from '../tensor.ts'
 import { activeTransforms, duringBackwardOf, withLastUse, withRecording } from './recording.ts'
 import { CotangentSum } from './accumulate.ts'
+import { backwardProbe } from './probe.ts'
 
 /** Options of {@link backward}. */
 export interface BackwardOptions {
@@ -44,6 +45,7 @@ export function backward(output: Tensor, cotangent: Tensor, targets: readonly Te
   const root = new CotangentSum(output.shape)
   root.add(cotangent, nested)
   cotangents.set(output, root)
+  const probe = backwardProbe()
 
   // One node's pullback. A function of its own, so that its locals (the cotangents it passed
   // on, which can be large) are dead once it returns, not held by the loop until the next node.
@@ -57,6 +59,7 @@ export function backward(output: Tensor, cotangent: Tensor, targets: readonly Te
     const needs = inputs.map((x) => reaching.has(x))
     const vjp = node.vjp
     const parts = duringBackwardOf(node.op, () => vjp(g, needs))
+    if (probe !== null) probe(node.op, false)
     for (let i = 0; i < inputs.length; i++) {
       const part = parts[i]
       if (!needs[i] || part === null || part === undefined) continue

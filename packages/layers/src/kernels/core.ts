@@ -1,5 +1,5 @@
 /**
- * The core kernels the fused cells build on.
+ * The core kernels the fused cells build on, and the memory probe their loops report to.
  * @module
  */
-export { gemm, packGemmB } from '@graphgrad/core/internal'
+export { gemm, packGemmB, probeInside } from '@graphgrad/core/internal'

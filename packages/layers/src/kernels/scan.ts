@@ -24,7 +24,7 @@
  * @module
  */
 import { ArgumentError } from '@graphgrad/core'
-import { gemm, packGemmB } from './core.ts'
+import { gemm, packGemmB, probeInside } from './core.ts'
 import { type Floats, adder, allocLike, biasedRowLoader, copier } from './copy.ts'
 
 /**
@@ -250,6 +250,8 @@ export function scanForward(k: CellKernel, shape: ScanShape, gx: Floats | GxSour
       store(hS, BH, hs, next, BH)
       if (k.hasCell) store(cS, BH, cs, next, BH)
       if (keepTape) store(cacheS, 0, cache, s * BC, BC)
+      // Once per chunk of steps, with the tape, the outputs and every scratch buffer live.
+      if ((s + 1) % C === 0 || s === T - 1) probeInside('recurrent scan forward')
     }
   } finally {
     packed.release()
@@ -374,6 +376,8 @@ export function scanBackward(k: CellKernel, shape: ScanShape, tape: ScanTape, g:
         gemm(dpreAll, dpreIsDgx ? base : 0, true, hs, s0 * BH, false, part, partAt, GH, H, (s1 - s0) * B)
         if (!first) addInto(part, partAt, dw, 0, GH * H)
       }
+      // Every scratch buffer of the walk is live here: the point a peak-memory probe must see.
+      probeInside('recurrent scan backward')
     }
   } finally {
     packed.release()
