@@ -22,6 +22,8 @@ export async function runSweep(settings: SweepSettings, out: string, sink: Progr
   const root = key(settings.seed)
   const total = settings.tasks.length * settings.lags.length * settings.models.length
   const runs: RunRecord[] = []
+  const { steps, batchSize, lr, clip, evalSize } = settings
+  const hyperparameters = { steps, batchSize, lr, clip, evalSize }
   for (const taskName of settings.tasks) {
     const task = TASKS[taskName]
     const models = modelsForBudget(settings.models, task.inputSize, task.outputSize, settings.hidden, { gateBias: settings.gateBias })
@@ -31,11 +33,7 @@ export async function runSweep(settings: SweepSettings, out: string, sink: Progr
         const label = `[${String(runs.length + 1).padStart(String(total).length)}/${total}] ${taskName} lag ${String(lag).padEnd(3)} ${model.name.padEnd(4)}`
         const bar = new ProgressBar(sink, { label, total: settings.steps, scoreLabel: task.metric === 'accuracy' ? 'acc' : 'mse' })
         const runSettings: TrainSettings = {
-          steps: settings.steps,
-          batchSize: settings.batchSize,
-          lr: settings.lr,
-          clip: settings.clip,
-          evalSize: settings.evalSize,
+          ...hyperparameters,
           logEvery: Math.max(1, Math.round(settings.steps / 100)),
           initSeed: foldIn(foldIn(dataSeed, 1000), MODEL_NAMES.indexOf(model.name)),
           dataSeed,

@@ -5,7 +5,7 @@
  */
 import type { ModelName } from './models.ts'
 import type { TaskName } from './tasks.ts'
-import type { CurvePoint } from './train.ts'
+import type { CurvePoint, Hyperparameters } from './train.ts'
 
 /** Version of the results file's layout. */
 export const RESULTS_FORMAT = 'graphgrad-memory-results/1'
@@ -45,7 +45,7 @@ export interface RunRecord {
 }
 
 /** Everything needed to reproduce a sweep. */
-export interface SweepSettings {
+export interface SweepSettings extends Hyperparameters {
   /** Tasks, in order. */
   readonly tasks: readonly TaskName[]
   /** Lags, in order. */
@@ -56,16 +56,6 @@ export interface SweepSettings {
   readonly hidden: number
   /** Initial bias of the LSTM's forget gate and the GRU's update gate. */
   readonly gateBias: number
-  /** Steps per run. */
-  readonly steps: number
-  /** Sequences per training batch. */
-  readonly batchSize: number
-  /** Adam's learning rate. */
-  readonly lr: number
-  /** Maximum gradient norm. */
-  readonly clip: number
-  /** Sequences in each held-out batch. */
-  readonly evalSize: number
   /** Seed of the whole sweep. */
   readonly seed: number
 }

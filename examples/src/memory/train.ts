@@ -10,8 +10,8 @@ import { adam, clipGradNorm } from '@graphgrad/optim'
 import type { Model } from './models.ts'
 import type { Task } from './tasks.ts'
 
-/** Settings of one training run. */
-export interface TrainSettings {
+/** How every run of a sweep trains. */
+export interface Hyperparameters {
   /** Optimizer steps. */
   readonly steps: number
   /** Sequences per training batch. */
@@ -22,6 +22,10 @@ export interface TrainSettings {
   readonly clip: number
   /** Sequences in the held-out evaluation batch. */
   readonly evalSize: number
+}
+
+/** Settings of one training run. */
+export interface TrainSettings extends Hyperparameters {
   /** Record the loss and score (on the training batch) every this many steps. */
   readonly logEvery: number
   /** Seed of the model's initial parameters. */

@@ -16,7 +16,7 @@
  * so float64 results agree with PyTorch to a few ulps.
  * @module
  */
-import { compileKernel } from '@graphgrad/core/internal'
+import { compileKernel, dtypeKey, kindOf } from '@graphgrad/core/internal'
 
 /** The float arrays a kernel may be specialised for. */
 export type Floats = Float32Array | Float64Array
@@ -29,7 +29,7 @@ const copies = new Map<string, unknown>()
  * (one loop fed both Float32Array and Float64Array runs about 2x slower).
  */
 export function perClass<F extends (...args: never[]) => void>(kernel: F, like: Floats): F {
-  const key = `optim:${kernel.name}:${like instanceof Float32Array ? 'f32' : 'f64'}`
+  const key = dtypeKey(`optim:${kernel.name}`, kindOf(like))
   let copy = copies.get(key) as F | undefined
   if (copy === undefined) {
     copy = compileKernel<() => F>(key, [], () => `return (${kernel.toString()})`)()

@@ -4,7 +4,7 @@
  * a float32 model pays one conversion per element read or written, with no allocation.
  * @module
  */
-import { compileKernel } from '@graphgrad/core/internal'
+import { compileKernel, dtypeKey, kindOf } from '@graphgrad/core/internal'
 
 /** The float arrays a scan reads and writes. */
 export type Floats = Float32Array | Float64Array
@@ -15,19 +15,15 @@ export type CopyKernel = (src: Floats, srcAt: number, dst: Floats, dstAt: number
 /** `dst[dstAt .. dstAt+n) += src[srcAt .. srcAt+n)`. */
 export type AddKernel = CopyKernel
 
-function className(x: Floats): string {
-  return x instanceof Float32Array ? 'f32' : 'f64'
-}
-
 /** The copy kernel specialised for `src`'s and `dst`'s array classes. */
 export function copier(src: Floats, dst: Floats): CopyKernel {
-  return compileKernel<CopyKernel>(`scanCopy:${className(src)},${className(dst)}`, ['src', 'srcAt', 'dst', 'dstAt', 'n'],
+  return compileKernel<CopyKernel>(dtypeKey('scanCopy', kindOf(src), kindOf(dst)), ['src', 'srcAt', 'dst', 'dstAt', 'n'],
     'for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i];')
 }
 
 /** The add-into kernel specialised for `src`'s and `dst`'s array classes. */
 export function adder(src: Floats, dst: Floats): AddKernel {
-  return compileKernel<AddKernel>(`scanAdd:${className(src)},${className(dst)}`, ['src', 'srcAt', 'dst', 'dstAt', 'n'],
+  return compileKernel<AddKernel>(dtypeKey('scanAdd', kindOf(src), kindOf(dst)), ['src', 'srcAt', 'dst', 'dstAt', 'n'],
     'for (let i = 0; i < n; i++) dst[dstAt + i] += src[srcAt + i];')
 }
 
@@ -36,7 +32,7 @@ export type BiasedRowsKernel = (src: Floats, srcAt: number, dst: Float64Array, r
 
 /** The biased row load specialised for `src`'s array class. */
 export function biasedRowLoader(src: Floats): BiasedRowsKernel {
-  return compileKernel<BiasedRowsKernel>(`scanBiasedRows:${className(src)}`, ['src', 'srcAt', 'dst', 'rows', 'width', 'bias'], `
+  return compileKernel<BiasedRowsKernel>(dtypeKey('scanBiasedRows', kindOf(src)), ['src', 'srcAt', 'dst', 'rows', 'width', 'bias'], `
     for (let r = 0, i = 0; r < rows; r++) {
       for (let j = 0; j < width; j++, i++) dst[i] = src[srcAt + i] + bias[j];
     }`)

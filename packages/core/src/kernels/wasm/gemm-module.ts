@@ -17,23 +17,16 @@
  * @module
  */
 import { type FunctionBuilder, type Local, ModuleBuilder } from './module.ts'
+import type { GemmBlocking } from '../matmul.ts'
 
 /** Element precision of a kernel module. */
 export type Precision = 'f32' | 'f64'
 
-/** Tile and block sizes of a WASM GEMM, in elements. */
-export interface WasmBlocking {
-  /** Rows of the register tile. */
-  readonly mr: number
-  /** Columns of the register tile (a multiple of the SIMD lane count). */
-  readonly nr: number
-  /** Depth of a packed panel. */
-  readonly kc: number
-  /** Rows of op(A) per packed block (a multiple of `mr`). */
-  readonly mc: number
-  /** Columns of op(B) per packed panel (a multiple of `nr`). */
-  readonly nc: number
-}
+/**
+ * Tile and block sizes of a WASM GEMM, in elements: those of the TypeScript GEMM, with `nr`
+ * a multiple of the SIMD lane count, `mc` of `mr` and `nc` of `nr`.
+ */
+export type WasmBlocking = GemmBlocking
 
 /** The exports of a GEMM kernel module (all arguments are i32: counts, byte addresses, byte strides). */
 export interface GemmExports {
