@@ -235,13 +235,37 @@ describe('gemm backend selection', () => {
     expect(fresh.gemmBackend()).toBe('js')
   })
 
-  it('reads GRAPHGRAD_GEMM once at load, and names a bad value', async () => {
+  it('takes GRAPHGRAD_GEMM as the default; a bad value fails at the first product, not at import', async () => {
     vi.stubEnv('GRAPHGRAD_GEMM', 'js')
     vi.resetModules()
     expect((await import('../src/kernels/matmul.ts')).gemmBackend()).toBe('js')
     vi.stubEnv('GRAPHGRAD_GEMM', 'fast')
     vi.resetModules()
-    await expect(import('../src/kernels/matmul.ts')).rejects.toThrow(/GRAPHGRAD_GEMM='fast'/)
+    const fresh = await import('../src/kernels/matmul.ts')
+    const out = new Float64Array(1)
+    const one = new Float64Array([1])
+    expect(() => fresh.gemm(one, 0, false, one, 0, false, out, 0, 1, 1, 1)).toThrow(/GRAPHGRAD_GEMM='fast': unknown backend 'fast' \(expected 'wasm', 'js' or 'auto'\)/)
+    // An explicit choice overrides the bad default.
+    fresh.setGemmBackend('js')
+    fresh.gemm(one, 0, false, one, 0, false, out, 0, 1, 1, 1)
+    expect(out[0]).toBe(1)
+  })
+
+  it('uses the TypeScript GEMM when WebAssembly compilation is refused (a CSP without wasm-unsafe-eval)', async () => {
+    // What a browser does under such a policy: validation works, compiling throws.
+    const Refusing = new Proxy(WebAssembly, {
+      get: (target, prop) => prop === 'Module'
+        ? function Module(): never { throw new WebAssembly.CompileError("WebAssembly.Module(): Refused to compile or instantiate WebAssembly module because 'unsafe-eval' is not an allowed source of script") }
+        : Reflect.get(target, prop),
+    })
+    vi.stubGlobal('WebAssembly', Refusing)
+    vi.resetModules()
+    const fresh = await import('../src/kernels/matmul.ts')
+    expect(fresh.gemmBackend()).toBe('js')
+    expect(() => fresh.setGemmBackend('wasm')).toThrow(/Content-Security-Policy refuses WebAssembly/)
+    const out = new Float32Array(4)
+    fresh.gemm(new Float32Array([1, 2, 3, 4]), 0, false, new Float32Array([5, 6, 7, 8]), 0, false, out, 0, 2, 2, 2)
+    expect([...out]).toEqual([19, 22, 43, 50])
   })
 
   it('routes the exported gemm through the chosen backend', () => {

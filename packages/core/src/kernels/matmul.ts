@@ -21,7 +21,7 @@ import { kindOf } from './elementwise.ts'
 import { compileKernel, dtypeKey } from './specialize.ts'
 import { ArgumentError } from '../errors.ts'
 import { type WasmGemm, createWasmGemm } from './wasm/gemm.ts'
-import { wasmSimdSupported } from './wasm/support.ts'
+import { wasmSupport } from './wasm/support.ts'
 
 /** Tile and block sizes of a GEMM. */
 export interface GemmBlocking {
@@ -193,49 +193,53 @@ export const jsGemm: Gemm = createGemm()
 export type GemmBackend = 'wasm' | 'js'
 
 let wasmGemm: WasmGemm | undefined
-let active: Gemm = jsGemm
-let activeName: GemmBackend = 'js'
+/** The backend in use, or null until the first product (or {@link setGemmBackend}) chooses one. */
+let active: { readonly gemm: Gemm; readonly name: GemmBackend } | null = null
 
 /**
  * Chooses the GEMM behind {@link gemm} (and so behind `matmul` and the fused recurrent layers):
- * `'wasm'` (WebAssembly 128-bit SIMD; throws if this engine lacks it), `'js'` (the TypeScript
- * kernels) or `'auto'` (wasm where supported, else js). The default is `'auto'`, unless the
- * environment variable `GRAPHGRAD_GEMM` (read once, at load, where `process.env` exists) names
- * one of the three. The backends agree within float tolerance: float32 products accumulate in
- * float32 on wasm and in float64 on js; everything else accumulates in float64 on both.
- * The WASM kernels are compiled synchronously at their first use (two modules of about 2.5 KB,
- * under the 4 KB browsers allow on the main thread); a page whose Content-Security-Policy lacks
- * `'wasm-unsafe-eval'` cannot compile them and should choose `'js'`.
+ * `'wasm'` (WebAssembly 128-bit SIMD; throws if this engine lacks it or a Content-Security-Policy
+ * forbids compiling it), `'js'` (the TypeScript kernels) or `'auto'` (wasm where it can run,
+ * else js). The default is `'auto'`, unless the environment variable `GRAPHGRAD_GEMM` (where
+ * `process.env` exists) names one of the three; the default is settled at the first product,
+ * so importing never fails and a bad `GRAPHGRAD_GEMM` is reported there. The backends agree
+ * within float tolerance: float32 products accumulate in float32 on wasm and in float64 on js;
+ * everything else accumulates in float64 on both. The WASM kernels are compiled synchronously
+ * at their first use (two modules of about 2.5 KB, under the 4 KB browsers allow on the main
+ * thread). Under a Content-Security-Policy without `'wasm-unsafe-eval'`, `'auto'` detects the
+ * refusal (by compiling a tiny probe module) and uses the TypeScript kernels, with the same results.
  */
 export function setGemmBackend(backend: GemmBackend | 'auto'): void {
+  active = choose(backend, 'setGemmBackend')
+}
+
+function choose(backend: string, who: string): { gemm: Gemm; name: GemmBackend } {
   if (backend !== 'wasm' && backend !== 'js' && backend !== 'auto') {
-    throw new ArgumentError(`setGemmBackend: unknown backend '${String(backend)}' (expected 'wasm', 'js' or 'auto')`)
+    throw new ArgumentError(`${who}: unknown backend '${backend}' (expected 'wasm', 'js' or 'auto')`)
   }
-  const useWasm = backend === 'wasm' || (backend === 'auto' && wasmSimdSupported())
-  if (useWasm && !wasmSimdSupported()) throw new ArgumentError("setGemmBackend: 'wasm' needs WebAssembly with 128-bit SIMD, which this engine lacks")
-  if (useWasm) {
-    wasmGemm ??= createWasmGemm({ fallback: jsGemm })
-    active = wasmGemm
-    activeName = 'wasm'
-  } else {
-    active = jsGemm
-    activeName = 'js'
+  const support = backend === 'js' ? 'ok' : wasmSupport()
+  if (backend === 'wasm' && support === 'missing') throw new ArgumentError(`${who}: 'wasm' needs WebAssembly with 128-bit SIMD, which this engine lacks`)
+  if (backend === 'wasm' && support === 'refused') {
+    throw new ArgumentError(`${who}: 'wasm' cannot compile here: the page's Content-Security-Policy refuses WebAssembly (allow it with 'wasm-unsafe-eval', or use 'js')`)
   }
+  if (backend === 'js' || support !== 'ok') return { gemm: jsGemm, name: 'js' }
+  wasmGemm ??= createWasmGemm({ fallback: jsGemm })
+  return { gemm: wasmGemm, name: 'wasm' }
+}
+
+/** The backend in use, settling the default (see {@link setGemmBackend}) on first call. */
+function current(): { readonly gemm: Gemm; readonly name: GemmBackend } {
+  if (active === null) {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    const value = env?.GRAPHGRAD_GEMM
+    active = choose(value === undefined || value === '' ? 'auto' : value, `GRAPHGRAD_GEMM='${value}'`)
+  }
+  return active
 }
 
 /** The backend {@link gemm} runs on now. */
 export function gemmBackend(): GemmBackend {
-  return activeName
-}
-
-setGemmBackend(backendFromEnvironment())
-
-function backendFromEnvironment(): GemmBackend | 'auto' {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-  const value = env?.GRAPHGRAD_GEMM
-  if (value === undefined || value === '') return 'auto'
-  if (value === 'wasm' || value === 'js' || value === 'auto') return value
-  throw new ArgumentError(`GRAPHGRAD_GEMM='${value}': expected 'wasm', 'js' or 'auto'`)
+  return current().name
 }
 
 /**
@@ -244,7 +248,7 @@ function backendFromEnvironment(): GemmBackend | 'auto' {
  * so it is not reentrant (nothing here is async).
  */
 export const gemm: Gemm = (a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K) =>
-  active(a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K)
+  current().gemm(a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K)
 
 /**
  * {@link gemm} with a B operand used by many products, packed once (see {@link PackGemmB}):
@@ -253,6 +257,6 @@ export const gemm: Gemm = (a, aOffset, transA, b, bOffset, transB, out, outOffse
  * are plain {@link gemm} calls. Release it in a `finally`, in reverse order of packing.
  */
 export const packGemmB: PackGemmB = (b, bOffset, transB, K, N) => {
-  if (activeName === 'wasm' && wasmGemm !== undefined) return wasmGemm.packGemmB(b, bOffset, transB, K, N)
+  if (current().name === 'wasm' && wasmGemm !== undefined) return wasmGemm.packGemmB(b, bOffset, transB, K, N)
   return { gemm: (a, aOffset, transA, out, outOffset, M) => jsGemm(a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K), release: () => {} }
 }

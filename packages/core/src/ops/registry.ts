@@ -47,16 +47,26 @@ export interface OpEntry {
   readonly spec: GradSpec | NoGradient
 }
 
-const registry = new Map<string, OpEntry>()
+/**
+ * The registry lives on the global object, so that re-evaluating a module (hot reload in a dev
+ * server, a test runner resetting modules) finds the entries already there instead of starting
+ * an empty registry that the modules not re-evaluated never fill again.
+ */
+const REGISTRY_KEY = Symbol.for('@graphgrad/core/op-registry')
+const registry: Map<string, OpEntry> = ((globalThis as Record<symbol, Map<string, OpEntry> | undefined>)[REGISTRY_KEY] ??= new Map())
 
-/** @internal Registers a family's specs; a name may be registered once. */
+/**
+ * @internal Registers a family's specs. A family that registers again (its module re-evaluated)
+ * replaces its own entries; a name already taken by another family is an error.
+ */
 export function registerOps<N extends string>(
   family: string,
   kind: OpEntry['kind'],
   specs: { readonly [K in N]: GradSpec | NoGradient },
 ): void {
   for (const name of Object.keys(specs) as N[]) {
-    if (registry.has(name)) throw new Error(`op '${name}' is registered twice`)
+    const taken = registry.get(name)
+    if (taken !== undefined && taken.family !== family) throw new Error(`op '${name}' is registered by both the '${taken.family}' and the '${family}' family`)
     registry.set(name, { name, family, kind, spec: specs[name] })
   }
 }

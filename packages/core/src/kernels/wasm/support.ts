@@ -4,23 +4,45 @@
  */
 import { ModuleBuilder } from './module.ts'
 
-let supported: boolean | undefined
+/**
+ * Whether the WASM GEMM can run here: `'ok'`; `'missing'` when the engine has no WebAssembly
+ * with 128-bit SIMD; `'refused'` when it has, but refuses to compile modules (a page whose
+ * Content-Security-Policy lacks `'wasm-unsafe-eval'`).
+ */
+export type WasmSupport = 'ok' | 'missing' | 'refused'
+
+let support: WasmSupport | undefined
 
 /**
- * True when this engine compiles WebAssembly modules that use 128-bit SIMD (every current
- * browser and Node >= 16). Checked once, by validating a tiny module that adds two v128 loads.
+ * Checks once, by validating and then compiling a tiny module that adds two v128 loads:
+ * validation needs no permission, compilation is what a Content-Security-Policy forbids, so
+ * the two steps tell a missing feature from a refused one.
  */
-export function wasmSimdSupported(): boolean {
-  if (supported === undefined) {
+export function wasmSupport(): WasmSupport {
+  if (support === undefined) {
+    let bytes: Uint8Array<ArrayBuffer> | undefined
     try {
       const m = new ModuleBuilder()
       const { fn } = m.function('probe', ['i32'])
       const [p] = fn.params
       fn.get(p).load('v128').get(p).load('v128').op('f32x4.add').op('drop')
-      supported = typeof WebAssembly === 'object' && WebAssembly.validate(m.encode())
+      bytes = m.encode()
+      support = typeof WebAssembly === 'object' && WebAssembly.validate(bytes) ? 'ok' : 'missing'
     } catch {
-      supported = false
+      support = 'missing'
+    }
+    if (support === 'ok' && bytes !== undefined) {
+      try {
+        void new WebAssembly.Module(bytes)
+      } catch {
+        support = 'refused'
+      }
     }
   }
-  return supported
+  return support
+}
+
+/** True when the WASM GEMM can run here (see {@link wasmSupport}). */
+export function wasmSimdSupported(): boolean {
+  return wasmSupport() === 'ok'
 }
