@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { type ChildArgs, childArgv } from './child.ts'
 import { type BenchOutcome, parseChildOutput } from './result.ts'
+import { SOURCE_NODE_FLAGS } from '../../scripts/source-condition.ts'
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
 
@@ -24,7 +25,7 @@ export function nodeFlags(impl: string): string[] {
 /** Measures `a` in a fresh Node process. */
 export function runInChild(a: ChildArgs, timeoutMs = CHILD_TIMEOUT_MS): Promise<BenchOutcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...nodeFlags(a.impl), '--import', 'tsx', CHILD, ...childArgv(a)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...nodeFlags(a.impl), ...SOURCE_NODE_FLAGS, CHILD, ...childArgv(a)], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))

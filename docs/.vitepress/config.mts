@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { defineConfig, type DefaultTheme } from 'vitepress'
 import { apiReferenceExists, apiSidebarFile, generateApiReference } from '../scripts/api.ts'
+import { SOURCE_CONDITION } from '../../scripts/source-condition.ts'
 
 /** The guide pages, in reading order. site.test.ts checks every page of the site is listed somewhere. */
 export const guide: DefaultTheme.SidebarItem[] = [
@@ -57,6 +58,8 @@ export default async () => {
     // Only the pages: the tests and scripts in docs/ are not part of the site.
     srcExclude: ['test/**', 'scripts/**'],
     markdown: { math: true, lineNumbers: false },
+    // The site runs graphgrad from the workspace's TypeScript sources, not from built packages.
+    vite: { resolve: { conditions: [SOURCE_CONDITION] }, ssr: { resolve: { conditions: [SOURCE_CONDITION] } } },
     // Every internal link must resolve: a dead link fails the build.
     ignoreDeadLinks: false,
     themeConfig: {

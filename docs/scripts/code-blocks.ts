@@ -16,6 +16,7 @@ import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import ts from 'typescript'
+import { SOURCE_NODE_FLAGS } from '../../scripts/source-condition.ts'
 
 /** The repository root. */
 export const repoRoot = new URL('../../', import.meta.url).pathname
@@ -158,7 +159,7 @@ const runner = join(repoRoot, 'docs', 'scripts', 'run-blocks.ts')
 /** Runs the files one after another in one `node --import tsx` process (each block is imported as its own module). */
 export function runBlocks(files: readonly string[]): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', runner, ...files], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [...SOURCE_NODE_FLAGS, runner, ...files], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1
       resolve({ code, output: `${stdout}${stderr}` })
     })

@@ -9,6 +9,7 @@ import { join, relative } from 'node:path'
 import { type Browser, type Page, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type GraphExpr, graphDot } from '../.vitepress/theme/demos/graphs.ts'
+import { SOURCE_NODE_FLAGS } from '../../scripts/source-condition.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const docsDir = join(root, 'docs')
@@ -139,7 +140,7 @@ describe.skipIf(!haveChromium)(`docs site in Chromium${haveChromium ? '' : ` (sk
   beforeAll(async () => {
     // The docs helper's build (API reference, then VitePress), in its own process: VitePress
     // brings its own Vite, which must not meet the one Vitest runs on.
-    await run(['--import', 'tsx', join(docsDir, 'scripts', 'build.ts')], 'docs build (docs/scripts/build.ts)')
+    await run([...SOURCE_NODE_FLAGS, join(docsDir, 'scripts', 'build.ts')], 'docs build (docs/scripts/build.ts)')
     pages = builtPages()
     ;({ server, baseUrl } = await startPreview(await freePort()))
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { main } from '../src/lm/cli.ts'
+import { SOURCE_NODE_FLAGS } from '../../scripts/source-condition.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 
@@ -52,7 +53,7 @@ export async function lm(...argv: string[]): Promise<Run> {
 /** Runs the real CLI as a child process: `node --import tsx examples/src/lm/cli.ts ...argv`. */
 export function lmProcess(...argv: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'examples/src/lm/cli.ts', ...argv], { cwd: root, encoding: 'utf8' }, (error, stdout, stderr) => {
+    execFile(process.execPath, [...SOURCE_NODE_FLAGS, 'examples/src/lm/cli.ts', ...argv], { cwd: root, encoding: 'utf8' }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr })
     })
   })

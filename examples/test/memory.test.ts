@@ -14,6 +14,7 @@ import { TASKS } from '../src/memory/tasks.ts'
 import type { SweepResults } from '../src/memory/results.ts'
 import { runSweep } from '../src/memory/experiment.ts'
 import { DEFAULTS } from '../src/memory/options.ts'
+import { SOURCE_NODE_FLAGS } from '../../scripts/source-condition.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const cli = join(root, 'examples/src/memory/cli.ts')
@@ -31,7 +32,7 @@ describe('pnpm start --quick', () => {
   let results: SweepResults
   beforeAll(() => {
     out = tempDir()
-    stdout = execFileSync(process.execPath, ['--import', 'tsx', cli, '--quick', '--out', out], { cwd: root, encoding: 'utf8' })
+    stdout = execFileSync(process.execPath, [...SOURCE_NODE_FLAGS, cli, '--quick', '--out', out], { cwd: root, encoding: 'utf8' })
     results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as SweepResults
   }, 120_000)
 
@@ -103,7 +104,7 @@ describe('reproducibility', () => {
 
 describe('the command line', () => {
   const run = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, encoding: 'utf8' })
+    const r = spawnSync(process.execPath, [...SOURCE_NODE_FLAGS, cli, ...args], { cwd: root, encoding: 'utf8' })
     return { status: r.status, stdout: r.stdout, stderr: r.stderr }
   }
   it('--help explains every option', () => {

@@ -1,4 +1,3 @@
-#!/usr/bin/env -S npx tsx
 /**
  * The `gradcheck` command: checks the gradients of every op registered in the core and every
  * layer and loss of @graphgrad/layers (or the checks a user's file exports), prints a table
@@ -38,7 +37,7 @@ export interface CliArgs {
   help: boolean
 }
 
-const USAGE = `usage: gradcheck [options] [file.ts ...]
+const USAGE = `usage: graphgrad-gradcheck [options] [checks.mjs|checks.ts ...]
 
 Checks analytic gradients against central finite differences (float64) for every op
 registered in @graphgrad/core and every layer and loss of @graphgrad/layers, or for the
@@ -141,8 +140,16 @@ export function toJson(results: readonly TargetResult[], args: CliArgs): string 
   })
 }
 
-/** Runs the command; returns its exit code. Output goes to `out`, notes and errors to `err`. */
-export async function main(argv: readonly string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`), err: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
+/**
+ * Runs the command; returns its exit code. Output goes to `out`, notes and errors to `err`;
+ * `command` is how a failure's reproduce line names the command.
+ */
+export async function main(
+  argv: readonly string[],
+  out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+  err: (s: string) => void = (s) => process.stderr.write(`${s}\n`),
+  command = 'pnpm gradcheck',
+): Promise<number> {
   let args: CliArgs
   const notes: string[] = []
   let targets: CheckTarget[]
@@ -171,7 +178,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     for (const r of failed) {
       for (const f of r.failures) {
         const again = [...args.files, '--only', r.name, '--seed', String(args.seed), '--cases', String(f.index + 1), ...(args.order === 2 ? ['--order', '2'] : [])]
-        out(`\n${f.report}\n  reproduce: pnpm gradcheck ${again.map(shellQuote).join(' ')}`)
+        out(`\n${f.report}\n  reproduce: ${command} ${again.map(shellQuote).join(' ')}`)
       }
     }
     out(`\ntime: ${seconds.toFixed(1)} s`)
@@ -179,9 +186,14 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
   return ok ? 0 : 1
 }
 
-const invoked = process.argv[1] === undefined ? '' : pathToFileURL(process.argv[1]).href
-if (import.meta.url === invoked) {
-  main(process.argv.slice(2)).then(
+/**
+ * Runs the command as a process does: sets `process.exitCode` from {@link main}'s result,
+ * and reports an unexpected error in one line (exit code 2). The installed
+ * `graphgrad-gradcheck` binary calls it.
+ */
+export function run(argv: readonly string[], command = 'graphgrad-gradcheck'): Promise<void> {
+  const print = (stream: NodeJS.WriteStream) => (s: string): void => void stream.write(`${s}\n`)
+  return main(argv, print(process.stdout), print(process.stderr), command).then(
     (code) => {
       process.exitCode = code
     },
@@ -191,3 +203,6 @@ if (import.meta.url === invoked) {
     },
   )
 }
+
+const invoked = process.argv[1] === undefined ? '' : pathToFileURL(process.argv[1]).href
+if (import.meta.url === invoked) void run(process.argv.slice(2), 'pnpm gradcheck')

@@ -1,9 +1,11 @@
 /**
- * Checks from a user's file: `pnpm gradcheck path/to/file.ts` imports the file and checks
- * the functions it exports as `checks`, the same way as the core's ops.
+ * Checks from a user's file: `graphgrad-gradcheck checks.mjs` (or `pnpm gradcheck file.ts` in
+ * this repository) imports the file and checks the functions it exports as `checks`, the same
+ * way as the core's ops.
  * @module
  */
-import { resolve } from 'node:path'
+import { createRequire } from 'node:module'
+import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Tensor } from '@graphgrad/core'
 import type { GradcheckOptions } from './gradcheck.ts'
@@ -86,8 +88,7 @@ export function userTarget(check: UserCheck): CheckTarget {
 
 /** Imports a user's file and returns its checks as targets; a file without checks is an error. */
 export async function loadUserChecks(file: string): Promise<CheckTarget[]> {
-  const url = pathToFileURL(resolve(file)).href
-  const mod = (await import(url)) as Record<string, unknown>
+  const mod = await importCheckFile(file)
   const list = mod.checks ?? mod.default
   if (!Array.isArray(list)) {
     throw new GradcheckError(`${file}: expected the file to export 'checks' (or a default export): an array of { name, fn, inputs }; found ${list === undefined ? 'neither' : typeof list}`)
@@ -96,4 +97,43 @@ export async function loadUserChecks(file: string): Promise<CheckTarget[]> {
     if (!isUserCheck(c)) throw new GradcheckError(`${file}: checks[${i}] is not a check: expected { name: string, fn: function, inputs: array or (seed) => array }`)
     return userTarget(c)
   })
+}
+
+const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx'])
+
+/**
+ * Imports a check file. `.js` and `.mjs` files load with plain Node. A TypeScript file loads
+ * as it is where something already compiles TypeScript (tsx, a test runner); otherwise tsx
+ * is looked up from the working directory (the user's project) and registered, and when it
+ * is not installed the error says how to get it.
+ */
+async function importCheckFile(file: string): Promise<Record<string, unknown>> {
+  const path = resolve(file)
+  const url = pathToFileURL(path).href
+  try {
+    return (await import(url)) as Record<string, unknown>
+  } catch (e) {
+    if (!TYPESCRIPT.has(extname(path)) || (e as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e
+  }
+  const tsx = loadTsx()
+  if (tsx === null) {
+    throw new GradcheckError(`${file}: a TypeScript check file needs tsx to load: install it (npm install --save-dev tsx) or write the checks as a .mjs file`)
+  }
+  // tsImport loads through a namespaced URL of its own, so the failed attempt above is not reused.
+  return (await tsx.tsImport(url, import.meta.url)) as Record<string, unknown>
+}
+
+interface TsxApi {
+  tsImport(specifier: string, parent: string): Promise<unknown>
+}
+
+function loadTsx(): TsxApi | null {
+  for (const base of [pathToFileURL(`${process.cwd()}/`).href, import.meta.url]) {
+    try {
+      return createRequire(base)('tsx/esm/api') as TsxApi
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'MODULE_NOT_FOUND') throw e
+    }
+  }
+  return null
 }

@@ -4,6 +4,7 @@ import { describe, it, expect } from 'vitest'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { hasGradient, registeredOps } from '@graphgrad/core'
+import { SOURCE_NODE_FLAGS } from '../../../scripts/source-condition.ts'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 const fixture = (name: string): string => `packages/gradcheck/test/fixtures/${name}`
@@ -16,7 +17,7 @@ interface Run {
 
 function gradcheckCommand(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'packages/gradcheck/src/cli.ts', ...args], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [...SOURCE_NODE_FLAGS, 'packages/gradcheck/src/cli.ts', ...args], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1
       resolve({ code, stdout, stderr })
     })
