@@ -8,5 +8,5 @@
 export { isRecording, makeOutput, vjpIsLastUse } from './autodiff/recording.ts'
 export { type BackwardProbe, backwardProbe, probeInside, setBackwardProbe } from './autodiff/probe.ts'
 export { gemm, gemmBackend, jsGemm, setGemmBackend, packGemmB, type GemmBackend, type GemmWithB, type PackGemmB, type PackedGemmB } from './kernels/matmul.ts'
-export { compileKernel, dtypeKey } from './kernels/specialize.ts'
+export { dtypeKey } from './kernels/specialize.ts'
 export { kindOf } from './kernels/elementwise.ts'

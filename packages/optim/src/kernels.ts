@@ -16,26 +16,31 @@
  * so float64 results agree with PyTorch to a few ulps.
  * @module
  */
-import { compileKernel, dtypeKey, kindOf } from '@graphgrad/core/internal'
+import { kindOf } from '@graphgrad/core/internal'
+import { PER_CLASS } from './kernels.generated.ts'
 
 /** The float arrays a kernel may be specialised for. */
 export type Floats = Float32Array | Float64Array
 
-const copies = new Map<string, unknown>()
+// The kernels generic over Floats, each with its generated per-class copies (`pnpm gen:kernels`
+// writes kernels.generated.ts from this file's source). Keyed by the function itself, not its
+// name, which a minifier may change.
+const COPIES = new Map<unknown, { readonly float32: unknown; readonly float64: unknown }>([
+  [adaptiveMomentKernel, PER_CLASS.adaptiveMomentKernel],
+])
 
 /**
- * A copy of the self-contained `kernel` (it reads nothing but its arguments and `Math`)
- * compiled on its own for `like`'s array class, so that each copy stays monomorphic in V8
- * (one loop fed both Float32Array and Float64Array runs about 2x slower).
+ * The copy of `kernel` (one of this file's kernels generic over {@link Floats}) written for
+ * `like`'s array class, so that each copy stays monomorphic in V8 (one loop fed both
+ * Float32Array and Float64Array runs about 2x slower). The copies are separate functions in
+ * the source, generated from `kernel`'s own (`pnpm gen:kernels`), not compiled at run time.
  */
 export function perClass<F extends (...args: never[]) => void>(kernel: F, like: Floats): F {
-  const key = dtypeKey(`optim:${kernel.name}`, kindOf(like))
-  let copy = copies.get(key) as F | undefined
-  if (copy === undefined) {
-    copy = compileKernel<() => F>(key, [], () => `return (${kernel.toString()})`)()
-    copies.set(key, copy)
+  const copies = COPIES.get(kernel)
+  if (copies === undefined) {
+    throw new Error(`perClass: no generated per-class copies of kernel '${kernel.name}': list it in COPIES (packages/optim/src/kernels.ts) and run \`pnpm gen:kernels\``)
   }
-  return copy
+  return (kindOf(like) === 'float32' ? copies.float32 : kindOf(like) === 'float64' ? copies.float64 : kernel) as F
 }
 
 /** Coefficients of {@link sgdKernel}. */

@@ -11,14 +11,16 @@
  * `mr * nr` partial sums in local variables (registers) across the whole `kc` loop.
  *
  * Packing is where transposition and dtype are absorbed: it reads any strides from any
- * typed array (one compiled copy per source dtype, see `specialize.ts`), so the micro-kernel
+ * typed array (one generated copy per source dtype, see `specialize.ts`), so the micro-kernel
  * only ever sees Float64Array and accumulates in float64 whatever the inputs were.
  * Results are written in the output's dtype at the end.
  * @module
  */
 import type { TensorData } from '../dtype.ts'
 import { kindOf } from './elementwise.ts'
-import { compileKernel, dtypeKey } from './specialize.ts'
+import { GEMM_MICRO, GEMM_PACK, GEMM_PACK_GENERIC } from './generated/gemm.ts'
+import type { MicroKernel, PackKernel } from './signatures.ts'
+import { dtypeKey } from './specialize.ts'
 import { ArgumentError } from '../errors.ts'
 import { type WasmGemm, createWasmGemm } from './wasm/gemm.ts'
 import { wasmSupport } from './wasm/support.ts'
@@ -79,50 +81,26 @@ export interface PackedGemmB {
  */
 export type PackGemmB = (b: TensorData, bOffset: number, transB: boolean, K: number, N: number) => PackedGemmB
 
-/** Copies `n` lines (rows of A or columns of B) by `kc` into `r`-wide interleaved slivers, zero-padded. */
-type PackKernel = (src: TensorData, off: number, lineStride: number, depthStride: number, n: number, kc: number, r: number, dst: Float64Array) => void
-
-type MicroKernel = (kc: number, A: Float64Array, pa: number, B: Float64Array, pb: number, C: Float64Array, pc: number, ldc: number, mr: number, nr: number, first: boolean, tile: Float64Array) => void
-
+// Both are generated (`generated/gemm.ts`, see `specialize.ts`): the packing once per source
+// dtype, the micro-kernel once per register tile.
 function packKernel(src: TensorData): PackKernel {
-  return compileKernel<PackKernel>(dtypeKey('gemmPack', kindOf(src)), ['src', 'off', 'ls', 'ds', 'n', 'kc', 'r', 'dst'], () => `
-    let p = 0;
-    for (let s = 0; s < n; s += r) {
-      const full = s + r <= n ? r : n - s;
-      for (let k = 0; k < kc; k++) {
-        let q = off + s * ls + k * ds;
-        let j = 0;
-        for (; j < full; j++, q += ls) dst[p++] = src[q];
-        for (; j < r; j++) dst[p++] = 0;
-      }
-    }`)
+  return GEMM_PACK.get(dtypeKey('gemmPack', kindOf(src))) ?? GEMM_PACK_GENERIC
 }
 
 /**
- * Source of the micro-kernel for an `mr` x `nr` tile: the accumulators are named locals
- * (`c_i_j`), so V8 keeps them in registers; edge tiles go through `tile` and are clipped.
+ * The micro-kernel for an `mr` x `nr` tile: the accumulators are named locals, so V8 keeps
+ * them in registers; edge tiles go through `tile` and are clipped. Only the tiles listed in
+ * the generator (the default blocking's and the tests') exist; another one fails at its first
+ * product, saying so (importing this module must not fail, the generator itself imports it).
  */
 function microKernel(mr: number, nr: number): MicroKernel {
-  const rows = Array.from({ length: mr }, (_, i) => i)
-  const cols = Array.from({ length: nr }, (_, j) => j)
-  const each = (f: (i: number, j: number) => string, sep = ' '): string => rows.flatMap((i) => cols.map((j) => f(i, j))).join(sep)
-  const at = (i: number, j: number): string => `pc${i === 0 ? '' : ` + ${i} * ldc`}${j === 0 ? '' : ` + ${j}`}`
-  return compileKernel<MicroKernel>(`gemmMicro:${mr}x${nr}`, ['kc', 'A', 'pa', 'B', 'pb', 'C', 'pc', 'ldc', 'mr', 'nr', 'first', 'tile'], () => `
-    let ${each((i, j) => `c_${i}_${j} = 0`, ', ')};
-    for (let k = 0; k < kc; k++, pa += ${mr}, pb += ${nr}) {
-      ${rows.map((i) => `const a${i} = A[pa + ${i}];`).join(' ')}
-      ${cols.map((j) => `{ const b = B[pb + ${j}]; ${rows.map((i) => `c_${i}_${j} += a${i} * b;`).join(' ')} }`).join('\n      ')}
-    }
-    if (mr === ${mr} && nr === ${nr}) {
-      if (first) { ${each((i, j) => `C[${at(i, j)}] = c_${i}_${j};`)} }
-      else { ${each((i, j) => `C[${at(i, j)}] += c_${i}_${j};`)} }
-      return;
-    }
-    ${each((i, j) => `tile[${i * nr + j}] = c_${i}_${j};`)}
-    for (let i = 0; i < mr; i++) for (let j = 0; j < nr; j++) {
-      const v = tile[i * ${nr} + j];
-      if (first) C[pc + i * ldc + j] = v; else C[pc + i * ldc + j] += v;
-    }`)
+  const key = `gemmMicro:${mr}x${nr}`
+  const kernel = GEMM_MICRO.get(key)
+  if (kernel !== undefined) return kernel
+  const tiles = [...GEMM_MICRO.keys()].map((k) => k.slice(k.indexOf(':') + 1)).join(', ')
+  return () => {
+    throw new ArgumentError(`createGemm: no generated micro-kernel for ${mr}x${nr} tiles (there are ${tiles}); add the tile to GEMM_TILES in scripts/kernel-gen/gemm.ts and run \`pnpm gen:kernels\``)
+  }
 }
 
 /** A scratch buffer that is kept between calls and only ever grows. */

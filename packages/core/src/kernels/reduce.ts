@@ -4,14 +4,18 @@
  * @module
  */
 import type { TensorData } from '../dtype.ts'
-import { kindOf, stridedLoop } from './elementwise.ts'
-import { compileKernel, dtypeKey } from './specialize.ts'
+import { kindOf } from './elementwise.ts'
+import { REDUCE, REDUCE_GENERIC, REDUCE_ROWS, REDUCE_ROWS_GENERIC } from './generated/reduce.ts'
+import { dtypeKey, genericKernel } from './specialize.ts'
 
 /** The reductions with a kernel of their own. */
 export type ReduceOp = 'sum' | 'prod' | 'max' | 'min'
 
-/** Each reduction's identity and its step, which folds `v` into the accumulator `ACC`. */
-const COMBINE: Record<ReduceOp, { init: number; step: string }> = {
+/**
+ * Each reduction's identity and its step, which folds `v` into the accumulator `ACC`
+ * (the kernel generator inlines the steps into the loops of `generated/reduce.ts`).
+ */
+export const COMBINE: Record<ReduceOp, { init: number; step: string }> = {
   sum: { init: 0, step: 'ACC += v' },
   prod: { init: 1, step: 'ACC *= v' },
   // `v !== v` lets NaN win, and a NaN already stored is never replaced (v > NaN is false).
@@ -19,26 +23,17 @@ const COMBINE: Record<ReduceOp, { init: number; step: string }> = {
   min: { init: Infinity, step: 'if (v < ACC || v !== v) ACC = v' },
 }
 
-type ReduceKernel = (x: TensorData, acc: Float64Array, shape: readonly number[], s_0: readonly number[]) => void
-
 /**
  * Reduces `x` (of `shape`) over the dimensions where `outStrides` is 0, writing into `out`
  * (row-major over the kept dimensions). `outStrides` are the output's strides laid over
  * the input's dimensions.
  */
 export function reduceInto(op: ReduceOp, x: TensorData, shape: readonly number[], outStrides: readonly number[], out: TensorData): void {
-  const { init, step } = COMBINE[op]
-  const acc = new Float64Array(out.length).fill(init)
-  const kernel = compileKernel<ReduceKernel>(
-    dtypeKey(op, kindOf(x)),
-    ['x', 'acc', 'shape', 's_0'],
-    () => stridedLoop(1, `const v = x[o]; ${step.replace(/ACC/g, 'acc[p_0]')}`),
-  )
+  const acc = new Float64Array(out.length).fill(COMBINE[op].init)
+  const kernel = REDUCE.get(dtypeKey(op, kindOf(x))) ?? genericKernel(REDUCE_GENERIC, 'reduction', op)
   kernel(x, acc, shape, outStrides)
   out.set(acc)
 }
-
-type RowsKernel = (x: TensorData, out: TensorData, rows: number, len: number) => void
 
 /**
  * Reduces each of `rows` contiguous runs of `len` elements of `x` into `out[row]`: the
@@ -46,16 +41,7 @@ type RowsKernel = (x: TensorData, out: TensorData, rows: number, len: number) =>
  * with the accumulator in a local instead of memory.
  */
 export function reduceRows(op: ReduceOp, x: TensorData, rows: number, len: number, out: TensorData): void {
-  const { init, step } = COMBINE[op]
-  const kernel = compileKernel<RowsKernel>(
-    dtypeKey(`rows:${op}`, kindOf(x), kindOf(out)),
-    ['x', 'out', 'rows', 'len'],
-    () => `for (let r = 0, i = 0; r < rows; r++) {
-      let acc = ${init};
-      for (let end = i + len; i < end; i++) { const v = x[i]; ${step.replace(/ACC/g, 'acc')}; }
-      out[r] = acc;
-    }`,
-  )
+  const kernel = REDUCE_ROWS.get(dtypeKey(`rows:${op}`, kindOf(x), kindOf(out))) ?? genericKernel(REDUCE_ROWS_GENERIC, 'reduction', `rows:${op}`)
   kernel(x, out, rows, len)
 }
 

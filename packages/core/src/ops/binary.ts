@@ -77,6 +77,16 @@ const COMPARE: { readonly [K in CompareName]: string } = {
   greaterEqual: 'a >= b ? 1 : 0',
 }
 
+/**
+ * @internal The binary ops' kernel expressions: what the kernel generator (`pnpm gen:kernels`)
+ * emits a loop for, per expression and dtype (int32 operands only without `floatOnly`;
+ * comparisons write int32).
+ */
+export const BINARY_KERNEL_RULES: {
+  readonly arith: { readonly [K in ArithName]: Pick<ArithRule, 'expr' | 'floatOnly'> }
+  readonly compare: { readonly [K in CompareName]: string }
+} = { arith: ARITH, compare: COMPARE }
+
 /** @internal Strides of `shape` as seen from the broadcast `outShape` (0 along broadcast dims). */
 export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
   const strides = stridesOf(shape)

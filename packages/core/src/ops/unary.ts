@@ -66,6 +66,12 @@ const RULES: { readonly [K in UnaryName]: UnaryRule } = {
   erf: { expr: 'f(x)', helper: erfScalar, vjp: (g, x) => mul(g, mul(exp(neg(square(x))), TWO_OVER_SQRT_PI)), check: {} },
 }
 
+/**
+ * @internal Each unary op's kernel expression, and whether int32 inputs keep their dtype:
+ * what the kernel generator (`pnpm gen:kernels`) emits a loop for, per expression and dtype.
+ */
+export const UNARY_KERNEL_RULES: { readonly [K in UnaryName]: Pick<UnaryRule, 'expr' | 'keepsInt'> } = RULES
+
 function unary(name: UnaryName, input: Tensor, p = 0, q = 0): Tensor {
   const x = checkTensor(input, name)
   const rule = RULES[name]
