@@ -87,6 +87,23 @@ describe('plain JavaScript in Node', () => {
     expect(losses.at(-1), stdout).toBeLessThan(losses[0])
     console.log(`consumer: README Install example: loss ${losses[0]} -> ${losses.at(-1)}`)
   })
+
+  // Each package's README (what npm shows) has one example; it runs as written from the install.
+  const packageExamples: Record<string, RegExp> = {
+    core: /^\[ 0\.72686\d*, -0\.63970\d*, 0\.13621\d* \]$/m,
+    layers: /^\[ 2, 5, 4 \] \[ 1, 2, 4 \] \[ 1, 2, 4 \]$/m,
+    optim: /^2\.99\d*$/m,
+    gradcheck: /^gradients match \(4 entries/m,
+  }
+  for (const [name, printed] of Object.entries(packageExamples)) {
+    it(`runs @graphgrad/${name}'s README example as written`, async () => {
+      const readme = readFileSync(join(repoRoot, 'packages', name, 'README.md'), 'utf8')
+      const block = /^```js\n([\s\S]*?)^```$/m.exec(readme)
+      expect(block, `packages/${name}/README.md has a \`\`\`js example`).not.toBeNull()
+      writeFileSync(join(dir(), `readme-${name}.mjs`), block?.[1] ?? '')
+      expect(await runNode(`readme-${name}.mjs`)).toMatch(printed)
+    })
+  }
 })
 
 describe('TypeScript against the installed declarations (strict, no skipLibCheck)', () => {

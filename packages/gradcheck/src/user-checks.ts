@@ -5,7 +5,8 @@
  * @module
  */
 import { createRequire } from 'node:module'
-import { extname, resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { dirname, extname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Tensor } from '@graphgrad/core'
 import type { GradcheckOptions } from './gradcheck.ts'
@@ -115,25 +116,36 @@ async function importCheckFile(file: string): Promise<Record<string, unknown>> {
   } catch (e) {
     if (!TYPESCRIPT.has(extname(path)) || (e as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e
   }
-  const tsx = loadTsx()
+  const tsx = await loadTsx()
   if (tsx === null) {
     throw new GradcheckError(`${file}: a TypeScript check file needs tsx to load: install it (npm install --save-dev tsx) or write the checks as a .mjs file`)
   }
-  // tsImport loads through a namespaced URL of its own, so the failed attempt above is not reused.
-  return (await tsx.tsImport(url, import.meta.url)) as Record<string, unknown>
+  // register() hooks Node's own loader (not a namespace of tsx's own), so the file and the CLI
+  // share one copy of @graphgrad/core; the query makes Node retry the URL whose load failed above.
+  tsx.register()
+  return (await import(`${url}?tsx`)) as Record<string, unknown>
 }
 
 interface TsxApi {
-  tsImport(specifier: string, parent: string): Promise<unknown>
+  register(): unknown
 }
 
-function loadTsx(): TsxApi | null {
+/** tsx's ES-module API from the user's project (or next to this package), or null when it is not installed. */
+async function loadTsx(): Promise<TsxApi | null> {
   for (const base of [pathToFileURL(`${process.cwd()}/`).href, import.meta.url]) {
+    let manifest: string
     try {
-      return createRequire(base)('tsx/esm/api') as TsxApi
+      manifest = createRequire(base).resolve('tsx/package.json')
     } catch (e) {
-      if ((e as { code?: unknown }).code !== 'MODULE_NOT_FOUND') throw e
+      if ((e as { code?: unknown }).code === 'MODULE_NOT_FOUND') continue
+      throw e
     }
+    // The ESM build: tsx's CommonJS API locates its loader relative to itself and fails from a require().
+    const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, { import?: { default?: string } } | string> }
+    const api = pkg.exports?.['./esm/api']
+    const entry = typeof api === 'object' ? api.import?.default : undefined
+    if (entry === undefined) throw new GradcheckError(`tsx at ${dirname(manifest)} has no ES-module API (tsx/esm/api); install tsx 4 or newer`)
+    return (await import(pathToFileURL(join(dirname(manifest), entry)).href)) as TsxApi
   }
   return null
 }
