@@ -5,7 +5,8 @@
  * {@link customOp} from the main entry.
  * @packageDocumentation
  */
-export { isRecording, makeOutput, vjpIsLastUse } from './autodiff/recording.ts'
+export { isRecording, makeOutput, vjpIsLastUse, type Vjp } from './autodiff/recording.ts'
+export { noGradient, isNoGradient, type NoGradient } from './autodiff/no-gradient.ts'
 export { type BackwardProbe, backwardProbe, probeInside, setBackwardProbe } from './autodiff/probe.ts'
 export { gemm, gemmBackend, jsGemm, setGemmBackend, packGemmB, type GemmBackend, type GemmWithB, type PackGemmB, type PackedGemmB } from './kernels/matmul.ts'
 export { dtypeKey } from './kernels/specialize.ts'

@@ -5,11 +5,13 @@
 import type { TensorData } from '../dtype.ts'
 import { AnomalyError, fmtShape } from '../errors.ts'
 import { type GraphNode, Tensor, createNode } from '../tensor.ts'
+import { type NoGradient, isNoGradient } from './no-gradient.ts'
 
 let noGradDepth = 0
 let transformDepth = 0
 let anomalyDepth = 0
 let backwardOf: string | null = null
+let lastCut: { readonly op: string; readonly reason: string } | null = null
 
 /** Runs `fn` without recording graph nodes: its results never need a gradient. */
 export function noGrad<T>(fn: () => T): T {
@@ -71,6 +73,7 @@ export function activeTransforms(): number {
  * inside the transformed function still turns it off there.
  */
 export function inTransform<T>(fn: () => T): T {
+  if (transformDepth === 0) lastCut = null // a cut from an earlier, unrelated computation says nothing about this one
   transformDepth++
   const savedNoGrad = noGradDepth
   noGradDepth = 0
@@ -127,21 +130,37 @@ function checkFinite(op: string, inputs: readonly Tensor[], data: TensorData): v
   }
 }
 
+/** The VJP an op hands to {@link makeOutput}: a pullback, never `null` (say {@link noGradient} instead). */
+export type Vjp = NonNullable<GraphNode['vjp']>
+
+/**
+ * @internal The last op without a gradient that a tensor needing one went through (and why),
+ * or null. Transforms quote it when a function's result turns out not to be differentiable.
+ */
+export function lastNoGradientOp(): { readonly op: string; readonly reason: string } | null {
+  return lastCut
+}
+
 /**
  * @internal Wraps an op's freshly computed data as its output tensor, recording a graph
- * node when recording is on and some input needs a gradient.
+ * node when recording is on and some input needs a gradient. `vjp` is the op's pullback, or
+ * {@link noGradient}('why') for an op without a gradient: its output is a constant (gradients
+ * through it are symbolic zeros) and the reason is kept for {@link lastNoGradientOp}.
  */
 export function makeOutput(
   op: string,
   inputs: Tensor[],
   data: TensorData,
   shape: readonly number[],
-  vjp: GraphNode['vjp'],
+  vjp: Vjp | NoGradient,
 ): Tensor {
   if (anomalyDepth > 0) checkFinite(op, inputs, data)
-  if (vjp !== null && noGradDepth === 0) {
+  if (noGradDepth === 0) {
     for (let i = 0; i < inputs.length; i++) {
-      if (inputs[i].requiresGrad) return new Tensor(data, shape, true, createNode(op, inputs, vjp))
+      if (!inputs[i].requiresGrad) continue
+      if (!isNoGradient(vjp)) return new Tensor(data, shape, true, createNode(op, inputs, vjp))
+      lastCut = { op, reason: vjp.noGradient }
+      break
     }
   }
   return new Tensor(data, shape)

@@ -8,7 +8,7 @@ import { Tensor } from '../tensor.ts'
 import { type TensorTree, flattenTree } from '../tree.ts'
 import { zerosLike, onesLike } from '../creation.ts'
 import { backward } from './backward.ts'
-import { activeTransforms, inTransform, makeOutput, stopGradient, withRecording } from './recording.ts'
+import { activeTransforms, inTransform, lastNoGradientOp, makeOutput, stopGradient, withRecording } from './recording.ts'
 import { add, mul } from '../ops/binary.ts'
 import { sum } from '../ops/reduce.ts'
 import { astype } from '../ops/cast.ts'
@@ -56,7 +56,12 @@ function traceArgs(args: readonly unknown[], argnums: readonly number[], where: 
 function checkScalar(out: unknown, where: string): Tensor {
   if (!(out instanceof Tensor)) throw new GradientError(`${where}: the function must return a Tensor, got ${typeof out}`)
   if (out.size !== 1) throw new GradientError(`${where}: the function must return a scalar (one element), got shape ${fmtShape(out.shape)}; reduce it (sum, mean) or use vjp`)
-  if (out.dtype === 'int32') throw new GradientError(`${where}: the function returned an int32 tensor, which has no gradient`)
+  if (out.dtype === 'int32') {
+    // Name the op that cut the graph, when one did: usually the comparison or argmax that made the int32.
+    const cut = lastNoGradientOp()
+    const why = cut === null ? '' : ` (the last op without a gradient on the way was ${cut.op}: ${cut.reason})`
+    throw new GradientError(`${where}: the function returned an int32 tensor, which has no gradient${why}`)
+  }
   return out
 }
 

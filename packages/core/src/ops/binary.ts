@@ -5,12 +5,13 @@
  */
 import { type DType, allocate, promote } from '../dtype.ts'
 import { makeOutput } from '../autodiff/recording.ts'
+import { noGradient } from '../autodiff/no-gradient.ts'
 import { binaryMap, whereMap } from '../kernels/elementwise.ts'
 import { broadcastShapes, sizeOf, stridesOf } from '../shape.ts'
 import { Tensor } from '../tensor.ts'
 import { astype } from './cast.ts'
 import { sumToShape } from './broadcast.ts'
-import { type GradSpec, type NoGradient, registerOps } from './registry.ts'
+import { type GradSpec, registerOps } from './registry.ts'
 import { type CaseSampler, type Domain, shapesLabel } from './sampler.ts'
 import { log, neg } from './unary.ts'
 import { type TensorLike, checkTensor, toTensor } from './util.ts'
@@ -120,10 +121,12 @@ function arith(name: ArithName, x: TensorLike, z: TensorLike): Tensor {
   return y
 }
 
+const noGrad = noGradient('comparisons are piecewise constant')
+
 function compare(name: CompareName, x: TensorLike, z: TensorLike): Tensor {
   const [a, b] = operands(name, x, z, false)
   const { data, shape } = run(name, COMPARE[name], a, b, 'int32')
-  return makeOutput(name, [a, b], data, shape, null)
+  return makeOutput(name, [a, b], data, shape, noGrad)
 }
 
 /** `a + b`, broadcasting. */
@@ -190,8 +193,6 @@ function apart(s: CaseSampler, a: Tensor, shape: number[]): Tensor {
   })
   return new Tensor(out, shape)
 }
-
-const noGrad: NoGradient = { noGradient: 'comparisons are piecewise constant' }
 
 registerOps('binary', 'primitive', {
   add: arithSpec('add'), sub: arithSpec('sub'), mul: arithSpec('mul'), div: arithSpec('div'),

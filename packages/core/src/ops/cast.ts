@@ -4,10 +4,13 @@
  */
 import { type DType, allocate, checkDType } from '../dtype.ts'
 import { makeOutput } from '../autodiff/recording.ts'
+import { noGradient } from '../autodiff/no-gradient.ts'
 import type { Tensor } from '../tensor.ts'
 import { registerOps } from './registry.ts'
 import { shapesLabel } from './sampler.ts'
 import { checkTensor } from './util.ts'
+
+const intCast = noGradient('a cast to or from int32 has no gradient')
 
 /**
  * The same values in another dtype (float to int32 truncates toward zero, as PyTorch).
@@ -21,7 +24,7 @@ export function astype(x: Tensor, dtype: DType): Tensor {
   if (dtype === 'int32') for (let i = 0; i < out.length; i++) out[i] = Math.trunc(x._data[i])
   else out.set(x._data)
   const from = x.dtype
-  return makeOutput('astype', [x], out, x.shape, dtype === 'int32' || from === 'int32' ? null : (g) => [astype(g, from)])
+  return makeOutput('astype', [x], out, x.shape, dtype === 'int32' || from === 'int32' ? intCast : (g) => [astype(g, from)])
 }
 
 registerOps('cast', 'primitive', {

@@ -8,6 +8,7 @@
  */
 import { type DType, allocate, checkDType } from '../dtype.ts'
 import { makeOutput } from '../autodiff/recording.ts'
+import { noGradient } from '../autodiff/no-gradient.ts'
 import { axisIndex, firstOutOfRange, oneHotInto, rowIndex } from '../kernels/indexing.ts'
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.ts'
 import { normAxis, shapesEqual, sizeOf, stridesOf } from '../shape.ts'
@@ -161,6 +162,8 @@ export interface OneHotOptions {
   dtype?: DType
 }
 
+const oneHotNoGrad = noGradient('takes an int32 index; the result is piecewise constant')
+
 /**
  * One-hot encoding: a tensor of index's shape plus a last axis of `numClasses`, 1 at each
  * index and 0 elsewhere (as torch.nn.functional.one_hot, float32 by default). No gradient.
@@ -174,7 +177,7 @@ export function oneHot(index: Tensor, numClasses: number, options: OneHotOptions
   if (bad >= 0) throw new ArgumentError(`oneHot: index ${index._data[bad]} is out of range for ${numClasses} classes; valid indices are in [0, ${numClasses})`)
   const out = allocate(dtype, index.size * numClasses)
   oneHotInto(index._data as Int32Array, numClasses, out)
-  return makeOutput('oneHot', [index], out, [...index.shape, numClasses], null)
+  return makeOutput('oneHot', [index], out, [...index.shape, numClasses], oneHotNoGrad)
 }
 
 /** An index shape for `x` along `axis`: longer than `x` on the axis (so repeats are certain), no larger elsewhere. */
@@ -225,5 +228,5 @@ registerOps('indexing', 'primitive', {
       return { inputs: [x, src], fn: (t: Tensor, u: Tensor) => indexAdd(t, axis, index, u), label: `${label(x, axis, index)} from ${fmtShape(src.shape)}` }
     },
   },
-  oneHot: { noGradient: 'takes an int32 index; the result is piecewise constant' },
+  oneHot: oneHotNoGrad,
 })

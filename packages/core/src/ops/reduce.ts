@@ -5,6 +5,7 @@
  */
 import { allocate } from '../dtype.ts'
 import { makeOutput, stopGradient } from '../autodiff/recording.ts'
+import { noGradient } from '../autodiff/no-gradient.ts'
 import { argReduce, reduceInto, reduceRows, type ReduceOp } from '../kernels/reduce.ts'
 import { ArgumentError, DTypeError, fmtShape } from '../errors.ts'
 import { normAxes, normAxis, sizeOf, stridesOf } from '../shape.ts'
@@ -102,13 +103,15 @@ export function max(x: Tensor, axis?: Axes, keepdims = false): Tensor { return r
 /** Smallest value over `axis`; tied minima share the gradient equally. */
 export function min(x: Tensor, axis?: Axes, keepdims = false): Tensor { return reduce('min', x, axis, keepdims) }
 
+const argNoGrad = noGradient('returns integer indices')
+
 function argExtreme(op: string, x: Tensor, axis: number | undefined, keepdims: boolean, sign: 1 | -1): Tensor {
   checkTensor(x, op)
   if (axis === undefined) {
     if (x.size === 0) throw new ArgumentError(`${op}: cannot take the ${op} of an empty tensor ${fmtShape(x.shape)}`)
     const out = new Int32Array(1)
     argReduce(x._data, 1, x.size, 1, sign, out)
-    return makeOutput(op, [x], out, keepdims ? x.shape.map(() => 1) : [], null)
+    return makeOutput(op, [x], out, keepdims ? x.shape.map(() => 1) : [], argNoGrad)
   }
   const a = normAxis(op, axis, x.rank)
   if (x.rank > 0 && x.shape[a] === 0) throw new ArgumentError(`${op}: cannot take the ${op} along axis ${a} of size 0 in ${fmtShape(x.shape)}`)
@@ -117,7 +120,7 @@ function argExtreme(op: string, x: Tensor, axis: number | undefined, keepdims: b
   const out = new Int32Array(outer * inner)
   argReduce(x._data, outer, x.shape[a], inner, sign, out)
   const shape = keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a)
-  return makeOutput(op, [x], out, shape, null)
+  return makeOutput(op, [x], out, shape, argNoGrad)
 }
 
 /** Index (int32) of the largest value along `axis`, or in the flattened tensor. First wins ties. */
@@ -232,8 +235,8 @@ registerOps('reduce', 'primitive', {
   },
   max: extremumSpec(max),
   min: extremumSpec(min),
-  argmax: { noGradient: 'returns integer indices' },
-  argmin: { noGradient: 'returns integer indices' },
+  argmax: argNoGrad,
+  argmin: argNoGrad,
 })
 registerOps('reduce', 'composite', {
   mean: reductionSpec(mean),

@@ -6,6 +6,9 @@
  */
 import type { Tensor } from '../tensor.ts'
 import type { CaseSampler } from './sampler.ts'
+import type { NoGradient } from '../autodiff/no-gradient.ts'
+
+export type { NoGradient }
 
 /** One gradient-check case: float64 inputs and the function of them to check. */
 export interface GradCase {
@@ -27,12 +30,6 @@ export interface GradSpec {
   readonly atol?: number
   /** Relative tolerance against finite differences (default 1e-5). */
   readonly rtol?: number
-}
-
-/** An op without a gradient (comparisons, argmax), with the reason. */
-export interface NoGradient {
-  /** Why the op has no gradient, e.g. "piecewise constant". */
-  readonly noGradient: string
 }
 
 /** A registry entry. */

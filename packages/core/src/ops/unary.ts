@@ -5,11 +5,12 @@
  */
 import { allocate } from '../dtype.ts'
 import { makeOutput } from '../autodiff/recording.ts'
+import { type NoGradient, isNoGradient, noGradient } from '../autodiff/no-gradient.ts'
 import { unaryMap } from '../kernels/elementwise.ts'
 import { erf as erfScalar } from '../kernels/special.ts'
 import type { Tensor } from '../tensor.ts'
 import { add, div, greater, greaterEqual, lessEqual, mul, sub, where } from './binary.ts'
-import { type GradSpec, type NoGradient, registerOps } from './registry.ts'
+import { type GradSpec, registerOps } from './registry.ts'
 import { type Domain, type CaseSampler, shapesLabel } from './sampler.ts'
 import { checkTensor } from './util.ts'
 
@@ -20,12 +21,15 @@ type UnaryName =
 interface UnaryRule {
   /** Kernel expression over `x` and the op's parameters `p`, `q` (and `f`, a scalar helper). */
   readonly expr: string
-  /** Cotangent of x, from the output's cotangent `g`, the input `x`, the output `y` and the parameters. */
-  readonly vjp: ((g: Tensor, x: Tensor, y: Tensor, p: number, q: number) => Tensor) | null
+  /**
+   * Cotangent of x, from the output's cotangent `g`, the input `x`, the output `y` and the
+   * parameters; or {@link noGradient} with the reason (which is then also the registry spec).
+   */
+  readonly vjp: ((g: Tensor, x: Tensor, y: Tensor, p: number, q: number) => Tensor) | NoGradient
   /** Whether int32 inputs keep their dtype (otherwise they are computed in float32). */
   readonly keepsInt?: boolean
-  /** The gradient-check domain, or why there is no gradient. */
-  readonly check: Domain | NoGradient
+  /** The gradient-check domain (ops without a gradient have none). */
+  readonly check?: Domain
   /** A scalar function the expression calls as `f(x)`. */
   readonly helper?: (x: number) => number
 }
@@ -35,7 +39,7 @@ const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI)
 const RULES: { readonly [K in UnaryName]: UnaryRule } = {
   neg: { expr: '-x', vjp: (g) => neg(g), keepsInt: true, check: {} },
   abs: { expr: 'Math.abs(x)', vjp: (g, x) => mul(g, sign(x)), keepsInt: true, check: { avoid: [0] } },
-  sign: { expr: 'x > 0 ? 1 : x < 0 ? -1 : x', vjp: null, keepsInt: true, check: { noGradient: 'piecewise constant: the gradient is zero almost everywhere' } },
+  sign: { expr: 'x > 0 ? 1 : x < 0 ? -1 : x', vjp: noGradient('piecewise constant: the gradient is zero almost everywhere'), keepsInt: true },
   exp: { expr: 'Math.exp(x)', vjp: (g, _x, y) => mul(g, y), check: {} },
   log: { expr: 'Math.log(x)', vjp: (g, x) => div(g, x), check: { min: 0.2, max: 3 } },
   log1p: { expr: 'Math.log1p(x)', vjp: (g, x) => div(g, add(x, 1)), check: { min: -0.8, max: 3 } },
@@ -79,7 +83,7 @@ function unary(name: UnaryName, input: Tensor, p = 0, q = 0): Tensor {
   const out = allocate(dtype, x.size)
   unaryMap(rule.expr, x._data, out, p, q, rule.helper)
   const vjp = rule.vjp
-  const y: Tensor = makeOutput(name, [x], out, x.shape, vjp === null ? null : (g) => [vjp(g, x, y, p, q)])
+  const y: Tensor = makeOutput(name, [x], out, x.shape, isNoGradient(vjp) ? vjp : (g) => [vjp(g, x, y, p, q)])
   return y
 }
 
@@ -139,8 +143,8 @@ export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
 }
 
 function specOf(name: UnaryName): GradSpec | NoGradient {
-  const check = RULES[name].check
-  if ('noGradient' in check) return check
+  const { vjp, check = {} } = RULES[name]
+  if (isNoGradient(vjp)) return vjp
   const fn = name === 'leakyRelu' ? (x: Tensor) => leakyRelu(x, 0.2) : name === 'clamp' ? (x: Tensor) => clamp(x, -1, 1) : (x: Tensor) => unary(name, x, 1, 20)
   return {
     sample: (s: CaseSampler) => {
