@@ -18,7 +18,7 @@ const CHILD_TIMEOUT_MS = 10 * 60 * 1000
  * Node flags per implementation: jax-js 0.1.25 traces a 2,000-op chain recursively, past V8's
  * default ~1 MB stack; 6,000 KB stays inside Linux's usual 8 MB main-thread stack.
  */
-export function nodeFlags(impl: string): string[] {
+function nodeFlags(impl: string): string[] {
   return ['--expose-gc', ...(impl === 'jax-js' ? ['--stack-size=6000'] : [])]
 }
 

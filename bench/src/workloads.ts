@@ -73,7 +73,7 @@ export interface MemoryWorkload {
 export type Workload = ModelWorkload | MatmulWorkload | ChainWorkload | MemoryWorkload
 
 /** The model: vocab 64, batch 32, sequence 64, embedding 64. */
-export function modelShape(hidden: number): ModelShape {
+function modelShape(hidden: number): ModelShape {
   return { vocab: 64, batch: 32, seq: 64, embed: 64, hidden }
 }
 

@@ -21,7 +21,7 @@ export const TINY_MODELS: readonly ModelWorkload[] = [
 export const TINY_CHAIN: ChainWorkload = { kind: 'chain', name: 'tiny_chain', length: 20, width: 4 }
 
 /** A tiny matmul. */
-export const TINY_MATMUL: MatmulWorkload = { kind: 'matmul', name: 'tiny_matmul', n: 8 }
+const TINY_MATMUL: MatmulWorkload = { kind: 'matmul', name: 'tiny_matmul', n: 8 }
 
 /**
  * The runner's count of live objects. Every peer must have one (tfjs tensors and jax-js
@@ -30,7 +30,7 @@ export const TINY_MATMUL: MatmulWorkload = { kind: 'matmul', name: 'tiny_matmul'
  * undefined. graphgrad's runners have no `live` (its tensors are garbage-collected arrays) and
  * are never asked.
  */
-export function liveCount(runner: Runner, where: string): number {
+function liveCount(runner: Runner, where: string): number {
   expect(runner.live, `${where}: the peer's runner has no live() count`).toBeTypeOf('function')
   const n = runner.live?.()
   expect(n, `${where}: live() gave no count`).toBeTypeOf('number')

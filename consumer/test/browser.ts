@@ -64,7 +64,7 @@ export function serveStatic(dir: string, csp: string): Promise<StaticServer> {
 }
 
 /** What the consumer page wrote into `#result` (see consumer/fixtures/page/main.js). */
-export interface PageResult {
+interface PageResult {
   /** False when training threw. */
   readonly ok: boolean
   /** The loss at each training step. */

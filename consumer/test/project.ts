@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 /** The repository's root folder (with a trailing slash). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 /** The consumer test's fixtures: the files a user would write, copied into the temp project. */
-export const fixturesDir = join(repoRoot, 'consumer', 'fixtures')
+const fixturesDir = join(repoRoot, 'consumer', 'fixtures')
 /** The packages, in the stages they are packed in: each stage's builds read the declarations of the earlier ones. */
 const PACK_STAGES = [['core'], ['layers', 'optim'], ['gradcheck']] as const
 /** Packages installed next to the tarballs: the peer dependency, and Node's types for the node16 typecheck. */

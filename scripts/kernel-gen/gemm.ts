@@ -10,7 +10,7 @@ import { ARRAY, DTYPES, type Kernel, type Param, fn, header, ident, key, table }
  * tests run (packages/core/test/matmul.test.ts). A blocking with another tile (for tuning)
  * needs its tile added here.
  */
-export const GEMM_TILES: readonly (readonly [mr: number, nr: number])[] = [[DEFAULT_BLOCKING.mr, DEFAULT_BLOCKING.nr], [4, 4], [3, 2]]
+const GEMM_TILES: readonly (readonly [mr: number, nr: number])[] = [[DEFAULT_BLOCKING.mr, DEFAULT_BLOCKING.nr], [4, 4], [3, 2]]
 
 function packKernel(name: string, src: string): string {
   const params: Param[] = [['src', src], ['off', 'number'], ['ls', 'number'], ['ds', 'number'], ['n', 'number'], ['kc', 'number'], ['r', 'number'], ['dst', 'Float64Array']]

@@ -15,7 +15,7 @@ import { type TrainConfig, type TrainState, type ValidationPoint, dropoutKey } f
 import { Vocabulary } from './vocabulary.ts'
 
 /** Fingerprint of the text a run trains on, so `--resume` can refuse another text. */
-export interface CorpusInfo {
+interface CorpusInfo {
   /** Where it came from (a path, or the project's documentation), for messages. */
   readonly source: string
   /** The file given with `--text`, or '' for the project's documentation: what `--resume` reads again. */

@@ -35,7 +35,7 @@ import type { TrainState } from './train.ts'
 export type { CheckpointMeta } from './checkpoint-format.ts'
 
 /** The `format` of `checkpoint.json` and `config.json`. */
-export const CHECKPOINT_FORMAT = 'graphgrad-lm/1'
+const CHECKPOINT_FORMAT = 'graphgrad-lm/1'
 
 const POINTER = 'checkpoint.json'
 const FILES = ['config.json', 'progress.json', 'model.safetensors', 'optimizer.safetensors', 'lstm-state.safetensors'] as const

@@ -32,7 +32,7 @@ export interface LstmState {
 }
 
 /** What the model computes for a window. */
-export interface ModelOutput {
+interface ModelOutput {
   /** Scores of the next character, [rows, seq, vocabSize]. */
   readonly logits: Tensor
   /** The LSTM state after the window's last character. */
@@ -40,7 +40,7 @@ export interface ModelOutput {
 }
 
 /** Per-call options of {@link CharModel.apply}. */
-export interface CharModelApplyOptions {
+interface CharModelApplyOptions {
   /** Training mode (dropout active when the config has any). */
   readonly train?: boolean
   /** Where dropout draws its masks from (needed when training with dropout). */

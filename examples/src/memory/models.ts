@@ -59,7 +59,7 @@ export function hiddenForBudget(name: ModelName, inputSize: number, outputSize: 
  * A positive bias (Gers et al. 2000; Jozefowicz et al. 2015) starts the cell keeping its
  * contents instead of halving them every step, which long lags need.
  */
-export function keepGateBiasInit(hidden: number, gateBias: number): Initializer {
+function keepGateBiasInit(hidden: number, gateBias: number): Initializer {
   const base = uniformInit(1 / Math.sqrt(hidden))
   return (shape, seed, options) => {
     const drawn = base(shape, seed, options)

@@ -9,7 +9,7 @@ import { type SvgPanel, learningCurvesSvg } from './svg.ts'
 import { formatTable } from './table.ts'
 
 /** A moving average over `window` points, so that noisy per-batch losses read as a curve. */
-export function smooth(points: readonly (readonly [number, number])[], window = 5): [number, number][] {
+function smooth(points: readonly (readonly [number, number])[], window = 5): [number, number][] {
   return points.map(([x], i) => {
     const from = Math.max(0, i - window + 1)
     const slice = points.slice(from, i + 1)
@@ -36,7 +36,7 @@ export function contrastLag(runs: readonly RunRecord[], task: string): number {
 }
 
 /** The ASCII charts, one per task, at its {@link contrastLag}. */
-export function asciiCharts(results: SweepResults): string[] {
+function asciiCharts(results: SweepResults): string[] {
   return [...new Set(results.runs.map((r) => r.task))].flatMap((task) => {
     const lag = contrastLag(results.runs, task)
     const at = results.runs.filter((r) => r.task === task && r.lag === lag)

@@ -6,7 +6,7 @@
  */
 
 /** One curve of a panel. */
-export interface SvgCurve {
+interface SvgCurve {
   /** Model name (picks the colour, and labels the legend). */
   readonly model: string
   /** Points as [step, loss]. */

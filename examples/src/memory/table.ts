@@ -6,15 +6,15 @@
 import type { RunRecord } from './results.ts'
 
 /** Column headings of the table, in order. */
-export const TABLE_COLUMNS = ['task', 'lag', 'model', 'hidden', 'params', 'metric', 'held-out', 'chance', 'result', 'steps', 'seconds'] as const
+const TABLE_COLUMNS = ['task', 'lag', 'model', 'hidden', 'params', 'metric', 'held-out', 'chance', 'result', 'steps', 'seconds'] as const
 
 /** A score as printed: accuracy as a percentage, mean squared error with four decimals. */
-export function formatScore(metric: 'accuracy' | 'mse', score: number): string {
+function formatScore(metric: 'accuracy' | 'mse', score: number): string {
   return metric === 'accuracy' ? `${(100 * score).toFixed(1)}%` : score.toFixed(4)
 }
 
 /** The verdict of a run: learned (solved), above chance, or at chance. */
-export function verdict(run: RunRecord): string {
+function verdict(run: RunRecord): string {
   if (run.solved) return 'learned'
   // Accuracy 1.5 times chance, or an error three quarters of the chance error: both far
   // outside the sampling noise of a held-out batch of a few hundred sequences.

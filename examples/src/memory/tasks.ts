@@ -9,7 +9,7 @@ import { type Seed, type Tensor, RandomStream, argmax, tensor } from '@graphgrad
 import { crossEntropy, mseLoss } from '@graphgrad/layers'
 
 /** One batch of a task: inputs [batch, length, features] and the targets (class ids [batch] or values [batch, 1]). */
-export interface Batch {
+interface Batch {
   /** Input sequences, batch first: [batch, length, inputSize]. */
   readonly inputs: Tensor
   /** Class ids (int32 [batch]) for a classification task, values (float32 [batch, 1]) for a regression task. */

@@ -10,13 +10,13 @@
  * What an option's value is: a whole number, a number, a string, nothing (a switch), a
  * comma-separated list of whole numbers, or a comma-separated list of words.
  */
-export type OptionKind = 'int' | 'number' | 'string' | 'flag' | 'ints' | 'words'
+type OptionKind = 'int' | 'number' | 'string' | 'flag' | 'ints' | 'words'
 
 /** A parsed option value. */
 export type OptionValue = number | string | boolean | readonly number[] | readonly string[]
 
 /** One option of a command. */
-export interface OptionSpec {
+interface OptionSpec {
   /** Its name without dashes (`steps` for `--steps`). */
   readonly name: string
   /** What its value is. */

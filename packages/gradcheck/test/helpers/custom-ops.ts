@@ -8,7 +8,7 @@ import { Tensor, add, mul, reshape, sigmoid, sum, tanh, transpose } from '@graph
 import { makeOutput } from '../../../core/src/autodiff/recording.ts'
 
 /** A float64 tensor from nested arrays or a flat array with a shape. */
-export function f64(data: number[], shape: number[]): Tensor {
+function f64(data: number[], shape: number[]): Tensor {
   return new Tensor(Float64Array.from(data), shape)
 }
 
@@ -63,7 +63,7 @@ export function makeMatmul(transposedGradB: boolean): (a: Tensor, b: Tensor) => 
 export const matmul = makeMatmul(false)
 
 /** The logistic function whose VJP forgets the `(1 - y)` factor: `g * y` instead of `g * y * (1 - y)`. */
-export function sigmoidWrong(x: Tensor): Tensor {
+function sigmoidWrong(x: Tensor): Tensor {
   const y0 = sigmoid(x)
   const y: Tensor = makeOutput('sigmoidWrong', [x], y0._data.slice(), x.shape, (g) => [mul(g, y)])
   return y

@@ -84,7 +84,7 @@ function f64(x: Tensor): Float64Array {
  * final c when the cell has one). Its VJP is the hand-written backward kernel; it gives
  * first derivatives only.
  */
-export function fusedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor | null, whh: Tensor, bhh: Tensor | null, options: ScanOptions = {}): Tensor {
+function fusedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor | null, whh: Tensor, bhh: Tensor | null, options: ScanOptions = {}): Tensor {
   const k = family.kernel
   const [T, B] = gx.shape
   const H = h0.shape[1]
@@ -179,7 +179,7 @@ function activeMask(lengths: readonly number[] | null | undefined, t: number): T
  * The composed scan: the family's composed cell at every step. A finished row keeps its
  * state (`where` with the step's mask) and emits zeros, as packed sequences give.
  */
-export function composedScan(family: CellFamily, gxIn: Tensor, h0: Tensor, c0: Tensor | null, whh: Tensor, bhh: Tensor | null, options: ScanOptions = {}): ScanResult {
+function composedScan(family: CellFamily, gxIn: Tensor, h0: Tensor, c0: Tensor | null, whh: Tensor, bhh: Tensor | null, options: ScanOptions = {}): ScanResult {
   const wih = options.inputWeight ?? null
   const [T0, B0] = gxIn.shape
   const projected = wih === null ? gxIn : reshape(matmul(reshape(gxIn, [T0 * B0, gxIn.shape[2]]), transpose(wih)), [T0, B0, wih.shape[0]])
