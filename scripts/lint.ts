@@ -1,5 +1,5 @@
 /**
- * The project's own lint: the rules of CONTRIBUTING that a type checker does not enforce.
+ * The project's own lint: the house rules (docs/design.md) that neither the type checker nor knip enforces.
  * - no `any` in source files (public signatures included);
  * - a TSDoc comment before every exported declaration of a package's src/;
  * - no source file past 400 lines unless its first lines say why (`lint-allow-long: <reason>`).
