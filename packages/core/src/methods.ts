@@ -1,103 +1,109 @@
 /**
  * Method forms of the ops: `x.matmul(w).add(b).tanh()` is `tanh(add(matmul(x, w), b))`.
- * Declared on the Tensor interface here (so tensor.ts needs no op code) and installed on
- * the prototype when the package is imported.
+ *
+ * One table, {@link methodOps}, is both the installation and the declaration: the Tensor
+ * interface's methods are derived from it by a mapped type, so a method cannot be declared
+ * without being installed, nor installed with a signature other than its op's. Adding a
+ * method is one line here. The package entry imports this module for its side effect of
+ * installing the methods on the prototype.
  * @module
  */
-import type { DType } from './dtype.ts'
 import { Tensor } from './tensor.ts'
 import * as ops from './ops/index.ts'
-import type { Axes, GeluOptions, SliceArg, SoftplusOptions, TensorLike, VarianceOptions } from './ops/index.ts'
 
-declare module './tensor.ts' {
-  interface Tensor {
-    /** See {@link ops.add}. */ add(other: TensorLike): Tensor
-    /** See {@link ops.sub}. */ sub(other: TensorLike): Tensor
-    /** See {@link ops.mul}. */ mul(other: TensorLike): Tensor
-    /** See {@link ops.div}. */ div(other: TensorLike): Tensor
-    /** See {@link ops.pow}. */ pow(other: TensorLike): Tensor
-    /** See {@link ops.maximum}. */ maximum(other: TensorLike): Tensor
-    /** See {@link ops.minimum}. */ minimum(other: TensorLike): Tensor
-    /** See {@link ops.equal}. */ equal(other: TensorLike): Tensor
-    /** See {@link ops.notEqual}. */ notEqual(other: TensorLike): Tensor
-    /** See {@link ops.less}. */ less(other: TensorLike): Tensor
-    /** See {@link ops.lessEqual}. */ lessEqual(other: TensorLike): Tensor
-    /** See {@link ops.greater}. */ greater(other: TensorLike): Tensor
-    /** See {@link ops.greaterEqual}. */ greaterEqual(other: TensorLike): Tensor
-    /** See {@link ops.neg}. */ neg(): Tensor
-    /** See {@link ops.abs}. */ abs(): Tensor
-    /** See {@link ops.sign}. */ sign(): Tensor
-    /** See {@link ops.exp}. */ exp(): Tensor
-    /** See {@link ops.log}. */ log(): Tensor
-    /** See {@link ops.log1p}. */ log1p(): Tensor
-    /** See {@link ops.expm1}. */ expm1(): Tensor
-    /** See {@link ops.sqrt}. */ sqrt(): Tensor
-    /** See {@link ops.rsqrt}. */ rsqrt(): Tensor
-    /** See {@link ops.square}. */ square(): Tensor
-    /** See {@link ops.reciprocal}. */ reciprocal(): Tensor
-    /** See {@link ops.sin}. */ sin(): Tensor
-    /** See {@link ops.cos}. */ cos(): Tensor
-    /** See {@link ops.tanh}. */ tanh(): Tensor
-    /** See {@link ops.sigmoid}. */ sigmoid(): Tensor
-    /** See {@link ops.relu}. */ relu(): Tensor
-    /** See {@link ops.leakyRelu}. */ leakyRelu(negativeSlope?: number): Tensor
-    /** See {@link ops.gelu}. */ gelu(options?: GeluOptions): Tensor
-    /** See {@link ops.softplus}. */ softplus(options?: SoftplusOptions): Tensor
-    /** See {@link ops.erf}. */ erf(): Tensor
-    /** See {@link ops.clamp}. */ clamp(min?: number, max?: number): Tensor
-    /** See {@link ops.astype}. */ astype(dtype: DType): Tensor
-    /** See {@link ops.sum}. */ sum(axis?: Axes, keepdims?: boolean): Tensor
-    /** See {@link ops.mean}. */ mean(axis?: Axes, keepdims?: boolean): Tensor
-    /** See {@link ops.prod}. */ prod(axis?: Axes, keepdims?: boolean): Tensor
-    /** See {@link ops.max}. */ max(axis?: Axes, keepdims?: boolean): Tensor
-    /** See {@link ops.min}. */ min(axis?: Axes, keepdims?: boolean): Tensor
-    /** See {@link ops.argmax}. */ argmax(axis?: number, keepdims?: boolean): Tensor
-    /** See {@link ops.argmin}. */ argmin(axis?: number, keepdims?: boolean): Tensor
-    /** See {@link ops.variance}. */ var(axis?: Axes, options?: VarianceOptions): Tensor
-    /** See {@link ops.std}. */ std(axis?: Axes, options?: VarianceOptions): Tensor
-    /** See {@link ops.logsumexp}. */ logsumexp(axis?: Axes, keepdims?: boolean): Tensor
-    /** See {@link ops.norm}. */ norm(ord?: number, axis?: Axes, keepdims?: boolean): Tensor
-    /** See {@link ops.softmax}. */ softmax(axis?: number): Tensor
-    /** See {@link ops.logSoftmax}. */ logSoftmax(axis?: number): Tensor
-    /** See {@link ops.reshape}. */ reshape(shape: readonly number[]): Tensor
-    /** See {@link ops.flatten}. */ flatten(startDim?: number, endDim?: number): Tensor
-    /** See {@link ops.squeeze}. */ squeeze(axis?: number | readonly number[]): Tensor
-    /** See {@link ops.unsqueeze}. */ unsqueeze(axis: number): Tensor
-    /** See {@link ops.permute}. */ permute(dims: readonly number[]): Tensor
-    /** See {@link ops.transpose}. */ transpose(dim0?: number, dim1?: number): Tensor
-    /** See {@link ops.broadcastTo}. */ broadcastTo(shape: readonly number[]): Tensor
-    /** See {@link ops.slice}. */ slice(spec: readonly SliceArg[]): Tensor
-    /** See {@link ops.select}. */ select(axis: number, index: number): Tensor
-    /** See {@link ops.split}. */ split(sizes: number | readonly number[], axis?: number): Tensor[]
-    /** See {@link ops.matmul}. */ matmul(other: Tensor): Tensor
-    /** See {@link ops.dot}. */ dot(other: Tensor): Tensor
-    /** See {@link ops.outer}. */ outer(other: Tensor): Tensor
-    /** See {@link ops.gather}. */ gather(axis: number, index: Tensor): Tensor
-    /** See {@link ops.indexSelect}. */ indexSelect(axis: number, index: Tensor): Tensor
-    /** See {@link ops.pad}. */ pad(widths: readonly (readonly [number, number])[], value?: number): Tensor
-  }
+/**
+ * The ops that are also Tensor methods, keyed by method name; each takes the tensor as its
+ * first argument. The TSDoc of each row is the method's.
+ */
+const methodOps = {
+  /** See {@link ops.add}. */ add: ops.add,
+  /** See {@link ops.sub}. */ sub: ops.sub,
+  /** See {@link ops.mul}. */ mul: ops.mul,
+  /** See {@link ops.div}. */ div: ops.div,
+  /** See {@link ops.pow}. */ pow: ops.pow,
+  /** See {@link ops.maximum}. */ maximum: ops.maximum,
+  /** See {@link ops.minimum}. */ minimum: ops.minimum,
+  /** See {@link ops.equal}. */ equal: ops.equal,
+  /** See {@link ops.notEqual}. */ notEqual: ops.notEqual,
+  /** See {@link ops.less}. */ less: ops.less,
+  /** See {@link ops.lessEqual}. */ lessEqual: ops.lessEqual,
+  /** See {@link ops.greater}. */ greater: ops.greater,
+  /** See {@link ops.greaterEqual}. */ greaterEqual: ops.greaterEqual,
+  /** See {@link ops.neg}. */ neg: ops.neg,
+  /** See {@link ops.abs}. */ abs: ops.abs,
+  /** See {@link ops.sign}. */ sign: ops.sign,
+  /** See {@link ops.exp}. */ exp: ops.exp,
+  /** See {@link ops.log}. */ log: ops.log,
+  /** See {@link ops.log1p}. */ log1p: ops.log1p,
+  /** See {@link ops.expm1}. */ expm1: ops.expm1,
+  /** See {@link ops.sqrt}. */ sqrt: ops.sqrt,
+  /** See {@link ops.rsqrt}. */ rsqrt: ops.rsqrt,
+  /** See {@link ops.square}. */ square: ops.square,
+  /** See {@link ops.reciprocal}. */ reciprocal: ops.reciprocal,
+  /** See {@link ops.sin}. */ sin: ops.sin,
+  /** See {@link ops.cos}. */ cos: ops.cos,
+  /** See {@link ops.tanh}. */ tanh: ops.tanh,
+  /** See {@link ops.sigmoid}. */ sigmoid: ops.sigmoid,
+  /** See {@link ops.relu}. */ relu: ops.relu,
+  /** See {@link ops.leakyRelu}. */ leakyRelu: ops.leakyRelu,
+  /** See {@link ops.gelu}. */ gelu: ops.gelu,
+  /** See {@link ops.softplus}. */ softplus: ops.softplus,
+  /** See {@link ops.erf}. */ erf: ops.erf,
+  /** See {@link ops.clamp}. */ clamp: ops.clamp,
+  /** See {@link ops.astype}. */ astype: ops.astype,
+  /** See {@link ops.sum}. */ sum: ops.sum,
+  /** See {@link ops.mean}. */ mean: ops.mean,
+  /** See {@link ops.prod}. */ prod: ops.prod,
+  /** See {@link ops.max}. */ max: ops.max,
+  /** See {@link ops.min}. */ min: ops.min,
+  /** See {@link ops.argmax}. */ argmax: ops.argmax,
+  /** See {@link ops.argmin}. */ argmin: ops.argmin,
+  /** See {@link ops.variance}. */ var: ops.variance,
+  /** See {@link ops.std}. */ std: ops.std,
+  /** See {@link ops.logsumexp}. */ logsumexp: ops.logsumexp,
+  /** See {@link ops.norm}. */ norm: ops.norm,
+  /** See {@link ops.softmax}. */ softmax: ops.softmax,
+  /** See {@link ops.logSoftmax}. */ logSoftmax: ops.logSoftmax,
+  /** See {@link ops.reshape}. */ reshape: ops.reshape,
+  /** See {@link ops.flatten}. */ flatten: ops.flatten,
+  /** See {@link ops.squeeze}. */ squeeze: ops.squeeze,
+  /** See {@link ops.unsqueeze}. */ unsqueeze: ops.unsqueeze,
+  /** See {@link ops.permute}. */ permute: ops.permute,
+  /** See {@link ops.transpose}. */ transpose: ops.transpose,
+  /** See {@link ops.broadcastTo}. */ broadcastTo: ops.broadcastTo,
+  /** See {@link ops.slice}. */ slice: ops.slice,
+  /** See {@link ops.select}. */ select: ops.select,
+  /** See {@link ops.split}. */ split: ops.split,
+  /** See {@link ops.matmul}. */ matmul: ops.matmul,
+  /** See {@link ops.dot}. */ dot: ops.dot,
+  /** See {@link ops.outer}. */ outer: ops.outer,
+  /** See {@link ops.gather}. */ gather: ops.gather,
+  /** See {@link ops.indexSelect}. */ indexSelect: ops.indexSelect,
+  /** See {@link ops.pad}. */ pad: ops.pad,
 }
 
-type OpFn = (x: Tensor, ...rest: never[]) => Tensor | Tensor[]
-type Method = (this: Tensor, ...args: never[]) => Tensor | Tensor[]
+/** The method form of each op of a table like {@link methodOps}: the first parameter becomes `this`. */
+export type MethodsOf<T> = {
+  readonly [K in keyof T]: T[K] extends (self: Tensor, ...args: infer P) => infer R ? (...args: P) => R : never
+}
+
+/** The methods every Tensor has, derived from {@link methodOps}. */
+export type TensorMethods = MethodsOf<typeof methodOps>
+
+declare module './tensor.ts' {
+  // Declaration merging: the class gains exactly the methods the table installs.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface Tensor extends TensorMethods {}
+}
+
+type Method = (this: Tensor, ...args: never[]) => unknown
+// Typed here rather than with `satisfies` on the table: checking the table where it is defined
+// would make the Tensor interface's base type depend on itself. This assignment still fails to
+// compile when an entry does not take a Tensor first.
+const installable: { readonly [name: string]: (self: Tensor, ...rest: never[]) => unknown } = methodOps
 const proto = Tensor.prototype as unknown as Record<string, Method>
-const forward = (name: string, fn: OpFn): void => {
+for (const [name, fn] of Object.entries(installable)) {
   proto[name] = function (this: Tensor, ...rest: never[]) {
     return fn(this, ...rest)
   }
 }
-
-const methodOps: Record<string, OpFn> = {
-  add: ops.add, sub: ops.sub, mul: ops.mul, div: ops.div, pow: ops.pow, maximum: ops.maximum, minimum: ops.minimum,
-  equal: ops.equal, notEqual: ops.notEqual, less: ops.less, lessEqual: ops.lessEqual, greater: ops.greater, greaterEqual: ops.greaterEqual,
-  neg: ops.neg, abs: ops.abs, sign: ops.sign, exp: ops.exp, log: ops.log, log1p: ops.log1p, expm1: ops.expm1,
-  sqrt: ops.sqrt, rsqrt: ops.rsqrt, square: ops.square, reciprocal: ops.reciprocal, sin: ops.sin, cos: ops.cos,
-  tanh: ops.tanh, sigmoid: ops.sigmoid, relu: ops.relu, leakyRelu: ops.leakyRelu, gelu: ops.gelu, softplus: ops.softplus,
-  erf: ops.erf, clamp: ops.clamp, astype: ops.astype,
-  sum: ops.sum, mean: ops.mean, prod: ops.prod, max: ops.max, min: ops.min, argmax: ops.argmax, argmin: ops.argmin,
-  var: ops.variance, std: ops.std, logsumexp: ops.logsumexp, norm: ops.norm, softmax: ops.softmax, logSoftmax: ops.logSoftmax,
-  reshape: ops.reshape, flatten: ops.flatten, squeeze: ops.squeeze, unsqueeze: ops.unsqueeze, permute: ops.permute,
-  transpose: ops.transpose, broadcastTo: ops.broadcastTo, slice: ops.slice, select: ops.select, split: ops.split, pad: ops.pad,
-  gather: ops.gather, indexSelect: ops.indexSelect, matmul: ops.matmul, dot: ops.dot, outer: ops.outer,
-}
-for (const [name, fn] of Object.entries(methodOps)) forward(name, fn)

@@ -16,9 +16,6 @@ import { type CaseSampler, type Domain, shapesLabel } from './sampler.ts'
 import { log, neg } from './unary.ts'
 import { type TensorLike, checkTensor, toTensor } from './util.ts'
 
-type ArithName = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-type CompareName = 'equal' | 'notEqual' | 'less' | 'lessEqual' | 'greater' | 'greaterEqual'
-
 type BinaryVjp = (g: Tensor, a: Tensor, b: Tensor, y: Tensor, needs: readonly boolean[]) => [Tensor | null, Tensor | null]
 
 interface ArithRule {
@@ -36,7 +33,8 @@ function tieSplit(g: Tensor, aWins: Tensor, tie: Tensor): [Tensor, Tensor] {
   return [mul(g, wa), mul(g, sub(1, wa))]
 }
 
-const ARITH: { readonly [K in ArithName]: ArithRule } = {
+// The op names are the tables' keys (no separate name unions to keep in step with them).
+const ARITH = {
   add: { expr: 'a + b', vjp: (g) => [g, g], check: [{}, {}] },
   sub: { expr: 'a - b', vjp: (g, _a, _b, _y, needs) => [g, needs[1] ? neg(g) : null], check: [{}, {}] },
   mul: { expr: 'a * b', vjp: (g, a, b, _y, needs) => [needs[0] ? mul(g, b) : null, needs[1] ? mul(g, a) : null], check: [{}, {}] },
@@ -67,16 +65,20 @@ const ARITH: { readonly [K in ArithName]: ArithRule } = {
     vjp: (g, a, b) => tieSplit(g, less(a, b), equal(a, b)),
     check: [{}, {}],
   },
-}
+} satisfies { readonly [name: string]: ArithRule }
 
-const COMPARE: { readonly [K in CompareName]: string } = {
+type ArithName = keyof typeof ARITH
+
+const COMPARE = {
   equal: 'a === b ? 1 : 0',
   notEqual: 'a !== b ? 1 : 0',
   less: 'a < b ? 1 : 0',
   lessEqual: 'a <= b ? 1 : 0',
   greater: 'a > b ? 1 : 0',
   greaterEqual: 'a >= b ? 1 : 0',
-}
+} satisfies { readonly [name: string]: string }
+
+type CompareName = keyof typeof COMPARE
 
 /**
  * @internal The binary ops' kernel expressions: what the kernel generator (`pnpm gen:kernels`)
@@ -111,7 +113,7 @@ function run(op: string, expr: string, a: Tensor, b: Tensor, outDType: DType): {
 }
 
 function arith(name: ArithName, x: TensorLike, z: TensorLike): Tensor {
-  const rule = ARITH[name]
+  const rule: ArithRule = ARITH[name]
   const [a, b, dtype] = operands(name, x, z, rule.floatOnly === true)
   const { data, shape } = run(name, rule.expr, a, b, dtype)
   const y: Tensor = makeOutput(name, [a, b], data, shape, (g, needs) => {
@@ -171,7 +173,8 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
 }
 
 function arithSpec(name: ArithName): GradSpec {
-  const [da, db] = ARITH[name].check
+  const rule: ArithRule = ARITH[name]
+  const [da, db] = rule.check
   return {
     sample: (s: CaseSampler) => {
       const [sa, sb] = s.broadcastPair()

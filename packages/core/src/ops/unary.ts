@@ -14,10 +14,6 @@ import { type GradSpec, registerOps } from './registry.ts'
 import { type Domain, type CaseSampler, shapesLabel } from './sampler.ts'
 import { checkTensor } from './util.ts'
 
-type UnaryName =
-  | 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'log1p' | 'expm1' | 'sqrt' | 'rsqrt' | 'square'
-  | 'reciprocal' | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'leakyRelu' | 'softplus' | 'clamp' | 'erf'
-
 interface UnaryRule {
   /** Kernel expression over `x` and the op's parameters `p`, `q` (and `f`, a scalar helper). */
   readonly expr: string
@@ -36,7 +32,8 @@ interface UnaryRule {
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI)
 
-const RULES: { readonly [K in UnaryName]: UnaryRule } = {
+// The op names are the table's keys (no separate name union to keep in step with it).
+const RULES = {
   neg: { expr: '-x', vjp: (g) => neg(g), keepsInt: true, check: {} },
   abs: { expr: 'Math.abs(x)', vjp: (g, x) => mul(g, sign(x)), keepsInt: true, check: { avoid: [0] } },
   sign: { expr: 'x > 0 ? 1 : x < 0 ? -1 : x', vjp: noGradient('piecewise constant: the gradient is zero almost everywhere'), keepsInt: true },
@@ -68,7 +65,9 @@ const RULES: { readonly [K in UnaryName]: UnaryRule } = {
     check: { min: -2, max: 2, avoid: [-1, 1] },
   },
   erf: { expr: 'f(x)', helper: erfScalar, vjp: (g, x) => mul(g, mul(exp(neg(square(x))), TWO_OVER_SQRT_PI)), check: {} },
-}
+} satisfies { readonly [name: string]: UnaryRule }
+
+type UnaryName = keyof typeof RULES
 
 /**
  * @internal Each unary op's kernel expression, and whether int32 inputs keep their dtype:
@@ -78,7 +77,7 @@ export const UNARY_KERNEL_RULES: { readonly [K in UnaryName]: Pick<UnaryRule, 'e
 
 function unary(name: UnaryName, input: Tensor, p = 0, q = 0): Tensor {
   const x = checkTensor(input, name)
-  const rule = RULES[name]
+  const rule: UnaryRule = RULES[name]
   const dtype = x.dtype === 'int32' && rule.keepsInt !== true ? 'float32' : x.dtype
   const out = allocate(dtype, x.size)
   unaryMap(rule.expr, x._data, out, p, q, rule.helper)
@@ -143,7 +142,7 @@ export function clamp(x: Tensor, min = -Infinity, max = Infinity): Tensor {
 }
 
 function specOf(name: UnaryName): GradSpec | NoGradient {
-  const { vjp, check = {} } = RULES[name]
+  const { vjp, check = {} }: UnaryRule = RULES[name]
   if (isNoGradient(vjp)) return vjp
   const fn = name === 'leakyRelu' ? (x: Tensor) => leakyRelu(x, 0.2) : name === 'clamp' ? (x: Tensor) => clamp(x, -1, 1) : (x: Tensor) => unary(name, x, 1, 20)
   return {
