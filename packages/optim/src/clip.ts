@@ -29,6 +29,29 @@ function wrap(data: Float64Array, like: Tensor): Tensor {
 }
 
 /**
+ * The `normType`-norm of several arrays together, as torch's `clip_grad_norm_` computes it:
+ * for a finite q the q-norm of the per-array q-norms, for `Infinity` the largest |x| (NaN wins).
+ * Shared with the `clipByGlobalNorm` transform (transforms.ts) so that both clip with the same bits.
+ */
+export function globalNorm(data: readonly Float64Array[], normType: number): number {
+  if (normType === Infinity) {
+    return data.reduce((m, d) => {
+      const a = maxAbs(d)
+      return a > m || a !== a ? a : m
+    }, 0)
+  }
+  const q = normType
+  const root = (s: number): number => (q === 2 ? Math.sqrt(s) : q === 1 ? s : s ** (1 / q))
+  const norms = data.map((d) => root(sumAbsPow(d, q)))
+  return root(sumAbsPow(Float64Array.from(norms), q))
+}
+
+/** torch's clipping factor `min(maxNorm / (totalNorm + 1e-6), 1)`. */
+export function clipCoefficient(maxNorm: number, totalNorm: number): number {
+  return Math.min(maxNorm / (totalNorm + 1e-6), 1)
+}
+
+/**
  * Scales gradients so that their total norm is at most `maxNorm`, as torch's
  * `clip_grad_norm_`: `totalNorm` is the `normType`-norm of all gradients together (for a
  * finite q, `(sum over tensors of ||g||_q^q)^(1/q)`; for `Infinity`, the largest |g|), and
@@ -44,23 +67,11 @@ export function clipGradNorm<T extends TensorTree>(grads: T, maxNorm: number, no
   if (typeof normType !== 'number' || !(normType > 0)) throw new ArgumentError(`${where}: normType must be a positive number or Infinity, got ${String(normType)}`)
   const flat = flattenTree(grads, where)
   const data = flat.leaves.map((t) => floatData(t, where))
-  let totalNorm: number
-  if (normType === Infinity) {
-    totalNorm = data.reduce((m, d) => {
-      const a = maxAbs(d)
-      return a > m || a !== a ? a : m
-    }, 0)
-  } else {
-    // As torch: the norm of the per-tensor norms.
-    const q = normType
-    const root = (s: number): number => (q === 2 ? Math.sqrt(s) : q === 1 ? s : s ** (1 / q))
-    const norms = data.map((d) => root(sumAbsPow(d, q)))
-    totalNorm = root(sumAbsPow(Float64Array.from(norms), q))
-  }
+  const totalNorm = globalNorm(data, normType)
   if (options.errorIfNonfinite === true && !Number.isFinite(totalNorm)) {
     throw new ArgumentError(`${where}: the total norm of order ${normType} of the gradients is ${totalNorm}, so they cannot be clipped (errorIfNonfinite is set)`)
   }
-  const coef = Math.min(maxNorm / (totalNorm + 1e-6), 1)
+  const coef = clipCoefficient(maxNorm, totalNorm)
   const clipped = flat.leaves.map((t, i) => {
     const out = new Float64Array(t.size)
     scaleKernel(data[i], coef, out)

@@ -8,6 +8,9 @@
  * let state = opt.init(params)
  * ;({ params, state } = opt.step(params, clipGradNorm(grads, 1).grads, state))
  * ```
+ *
+ * Or compose an optimizer from transforms, as optax does (`adamw` is this chain, fused):
+ * `chain(clipByGlobalNorm(1), addDecayedWeights(0.01), scaleByAdam(), scaleByLearningRate(1e-3))`.
  * @packageDocumentation
  */
 
@@ -33,6 +36,13 @@ export type {
   StepLROptions, MultiStepLROptions, ExponentialLROptions, CosineAnnealingLROptions, LinearLROptions,
   OneCycleLROptions, OneCycleSchedule, SequentialLROptions,
 } from './schedules.ts'
+export { chain } from './chain.ts'
+export type { Direction, Transform, TransformInput, TransformOutput } from './chain.ts'
+export { scale, scaleByLearningRate, addWeightDecay, addDecayedWeights, clipByGlobalNorm } from './transforms.ts'
+export { scaleByAdam, scaleByAdamax, scaleByMomentum, scaleByRms, scaleByRss, scaleByLion } from './scale-by.ts'
+export type {
+  ScaleByAdamOptions, ScaleByAdamaxOptions, ScaleByMomentumOptions, ScaleByRmsOptions, ScaleByRssOptions, ScaleByLionOptions,
+} from './scale-by.ts'
 export { clipGradNorm, clipGradValue } from './clip.ts'
 export type { ClipGradNormOptions, ClipGradNormResult } from './clip.ts'
 export { optimizerStateToTensors, optimizerStateFromTensors, saveOptimizerState, loadOptimizerState, OPTIMIZER_STATE_FORMAT } from './state.ts'

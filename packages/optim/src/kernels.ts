@@ -14,6 +14,12 @@
  *
  * The update formulas follow torch.optim 1.13 operation by operation (same operand order),
  * so float64 results agree with PyTorch to a few ulps.
+ *
+ * These loops are the named optimizers' fused form of the transforms in transforms.ts and
+ * scale-by.ts (weight decay, sign, moments, learning rate in one pass over the arrays instead
+ * of one pass per transform; see chain.ts for why both exist). Their per-element arithmetic is
+ * the transforms', so a change here needs the same change there: chain.test.ts compares a
+ * chain with each named optimizer bit for bit.
  * @module
  */
 import { kindOf } from '@graphgrad/core/internal'
@@ -49,7 +55,7 @@ export interface SgdCoefficients {
   readonly sign: number
   /** Learning rate. */
   readonly lr: number
-  /** L2 penalty added to the gradient (decoupled decay for Lion). */
+  /** L2 penalty added to the gradient (coupled decay: `g + wd p`). */
   readonly weightDecay: number
   /** Momentum factor. */
   readonly momentum: number
@@ -181,7 +187,7 @@ export interface RmspropCoefficients {
   readonly alpha: number
   /** Added to the denominator. */
   readonly eps: number
-  /** L2 penalty added to the gradient (decoupled decay for Lion). */
+  /** L2 penalty added to the gradient (coupled decay: `g + wd p`). */
   readonly weightDecay: number
   /** Momentum factor. */
   readonly momentum: number
@@ -233,7 +239,7 @@ export interface AdagradCoefficients {
   readonly sign: number
   /** The decayed learning rate `lr / (1 + (t - 1) lrDecay)`. */
   readonly clr: number
-  /** L2 penalty added to the gradient (decoupled decay for Lion). */
+  /** L2 penalty added to the gradient (coupled decay: `g + wd p`). */
   readonly weightDecay: number
   /** Added to the denominator. */
   readonly eps: number

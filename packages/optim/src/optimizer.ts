@@ -132,13 +132,14 @@ export interface UpdateRule<H> {
   updateFloat32?(input: UpdateInput<H, Float32Array>): UpdateOutput<Float32Array>
 }
 
-interface Named {
+/** A flattened parameter tree: dotted names and their tensors, in the same order. */
+export interface Named {
   readonly names: string[]
   readonly leaves: Tensor[]
 }
 
 /** Dotted names and tensors of a parameter tree (nested maps only), depth first; errors name the path. */
-function flattenNamed(tree: unknown, where: string, what: string): Named {
+export function flattenNamed(tree: unknown, where: string, what: string): Named {
   if (!isMap(tree)) throw new ArgumentError(`${where}: ${what} must be an Immutable.js Map of tensors (nested maps allowed), got ${describe(tree)}`)
   const { leaves, paths } = flattenTree(tree, where, {
     arrays: false,
@@ -152,7 +153,8 @@ function flattenNamed(tree: unknown, where: string, what: string): Named {
   return { names: paths, leaves }
 }
 
-function describe(x: unknown): string {
+/** A short description of a value for error messages (`a Float32Array`, `number 3`). */
+export function describe(x: unknown): string {
   if (x === null || x === undefined) return String(x)
   if (Array.isArray(x)) return 'an array'
   if (typeof x === 'object') return `a ${(x as object).constructor?.name ?? 'object'}`
@@ -160,12 +162,12 @@ function describe(x: unknown): string {
 }
 
 /** The data of `t` as float64: the array itself for float64 (never to be written), else a widened copy. */
-function asFloat64(t: Tensor): Float64Array {
+export function asFloat64(t: Tensor): Float64Array {
   return t._data instanceof Float64Array ? t._data : new Float64Array(t._data)
 }
 
 /** A tensor of `dtype` holding `data` (a fresh array, adopted without a copy when its class is the dtype's). */
-function fromData(data: FloatArray, dtype: DType, shape: readonly number[]): Tensor {
+export function fromData(data: FloatArray, dtype: DType, shape: readonly number[]): Tensor {
   if ((dtype === 'float64') === (data instanceof Float64Array)) return new Tensor(data, shape)
   return new Tensor(dtype === 'float64' ? new Float64Array(data) : new Float32Array(data), shape)
 }
@@ -181,7 +183,7 @@ function slotIn(t: Tensor, dtype: 'float32' | 'float64'): FloatArray {
  * parameter is widened; a float64 one of a float32 parameter is rounded to float32 first),
  * as torch's `Optimizer.load_state_dict` casts the state to the parameter's dtype.
  */
-function slotInput(t: Tensor, dtype: 'float32' | 'float64'): Float64Array {
+export function slotInput(t: Tensor, dtype: 'float32' | 'float64'): Float64Array {
   if (t.dtype === dtype) return asFloat64(t)
   return dtype === 'float64' ? new Float64Array(t._data) : new Float64Array(new Float32Array(t._data))
 }
@@ -193,7 +195,8 @@ export function requiredSlot<A extends FloatArray = Float64Array>(slots: Readonl
   return data as A
 }
 
-function checkFloat(t: Tensor, where: string, what: string): void {
+/** Throws a DTypeError for an int32 tensor (optimizers work on float32 and float64). */
+export function checkFloat(t: Tensor, where: string, what: string): void {
   if (t.dtype === 'int32') throw new DTypeError(`${where}: ${what} has dtype int32; optimizers work on float32 and float64 tensors`)
 }
 
