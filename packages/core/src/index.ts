@@ -3,8 +3,6 @@
  * gradients, graph export, seeded randomness and safetensors I/O.
  * @packageDocumentation
  */
-import './methods.ts'
-
 export * from './errors.ts'
 export type { DType, TensorData, TypedArrayFor } from './dtype.ts'
 export type { Shape } from './shape.ts'

@@ -79,3 +79,10 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
 }
+
+/** @internal Strides of `shape` as seen from the broadcast `outShape` (0 along broadcast dims). */
+export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const strides = stridesOf(shape)
+  const lead = outShape.length - shape.length
+  return outShape.map((d, i) => (i < lead || (shape[i - lead] === 1 && d !== 1) ? 0 : strides[i - lead]))
+}

@@ -1,7 +1,8 @@
 /**
  * The Tensor value: an immutable n-d array with a dtype, a shape and row-major data,
  * plus the graph node that produced it when it was recorded for differentiation.
- * Ops and methods are attached in `methods.ts`, so this file stays free of op code.
+ * The methods (`x.add(y)`) come from the table in `methods.ts`, installed when the first tensor
+ * is constructed, so this file stays free of op code and no import path can skip them.
  * @module
  */
 import { type DType, type TensorData, allocate, dtypeOfData } from './dtype.ts'
@@ -9,6 +10,7 @@ import { ArgumentError, fmtShape } from './errors.ts'
 import { sizeOf } from './shape.ts'
 import { formatTensor } from './format.ts'
 import type { ScatteredCotangent } from './autodiff/accumulate.ts'
+import { installMethods } from './methods.ts'
 
 /** Nested number arrays, as returned by {@link Tensor.toArray}. */
 export type NestedArray = number | NestedArray[]
@@ -35,6 +37,7 @@ export interface GraphNode {
 }
 
 let liveNodes = 0
+let methodsInstalled = false
 let nextNodeId = 1
 
 /**
@@ -91,6 +94,14 @@ export class Tensor {
     this.dtype = dtypeOfData(data)
     this.requiresGrad = requiresGrad
     this.node = node
+    // Installed on first construction, not when this module loads: tensor.ts and the ops import
+    // each other through methods.ts, so at load time the op modules may not be evaluated yet
+    // (bundlers and module runners do not all hoist bindings across a cycle). No tensor exists
+    // before the first construction, so none can miss a method.
+    if (!methodsInstalled) {
+      methodsInstalled = true
+      installMethods(Tensor.prototype)
+    }
   }
 
   /** Number of dimensions. */

@@ -14,7 +14,8 @@ import { type TensorData, allocate } from '../dtype.ts'
 import { binaryMap, stridedAddInto } from '../kernels/elementwise.ts'
 import { stridesOf } from '../shape.ts'
 import { Tensor } from '../tensor.ts'
-import { add } from '../ops/binary.ts'
+// `add` is late-bound: the ops are a layer above the backward pass, which must not import them.
+import { late } from '../late-ops.ts'
 
 /**
  * A cotangent that is zero except on a strided view of a tensor of `shape`: what a slice's
@@ -52,7 +53,7 @@ export class CotangentSum {
   add(part: CotangentPart, recording: boolean): void {
     if (recording) {
       const t = part instanceof ScatteredCotangent ? densify(part) : part
-      this.dense = this.dense === null ? t : add(this.dense, t)
+      this.dense = this.dense === null ? t : late.add(this.dense, t)
       return
     }
     if (part instanceof Tensor) {

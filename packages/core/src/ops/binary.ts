@@ -1,19 +1,20 @@
 /**
  * Elementwise binary ops with NumPy broadcasting, comparisons, and `where`.
  * Each VJP sums the cotangent back to its operand's shape, so broadcasting is differentiable.
+ * The ops of higher families that the VJPs need (neg, log, sumToShape) come through
+ * {@link late}, so this module imports none of them (no import cycle).
  * @module
  */
 import { type DType, allocate, promote } from '../dtype.ts'
 import { makeOutput } from '../autodiff/recording.ts'
 import { noGradient } from '../autodiff/no-gradient.ts'
 import { binaryMap, whereMap } from '../kernels/elementwise.ts'
-import { broadcastShapes, sizeOf, stridesOf } from '../shape.ts'
+import { broadcastShapes, broadcastStrides, sizeOf } from '../shape.ts'
 import { Tensor } from '../tensor.ts'
 import { astype } from './cast.ts'
-import { sumToShape } from './broadcast.ts'
+import { late } from '../late-ops.ts'
 import { type GradSpec, registerOps } from './registry.ts'
 import { type CaseSampler, type Domain, shapesLabel } from './sampler.ts'
-import { log, neg } from './unary.ts'
 import { type TensorLike, checkTensor, toTensor } from './util.ts'
 
 type BinaryVjp = (g: Tensor, a: Tensor, b: Tensor, y: Tensor, needs: readonly boolean[]) => [Tensor | null, Tensor | null]
@@ -36,11 +37,11 @@ function tieSplit(g: Tensor, aWins: Tensor, tie: Tensor): [Tensor, Tensor] {
 // The op names are the tables' keys (no separate name unions to keep in step with them).
 const ARITH = {
   add: { expr: 'a + b', vjp: (g) => [g, g], check: [{}, {}] },
-  sub: { expr: 'a - b', vjp: (g, _a, _b, _y, needs) => [g, needs[1] ? neg(g) : null], check: [{}, {}] },
+  sub: { expr: 'a - b', vjp: (g, _a, _b, _y, needs) => [g, needs[1] ? late.neg(g) : null], check: [{}, {}] },
   mul: { expr: 'a * b', vjp: (g, a, b, _y, needs) => [needs[0] ? mul(g, b) : null, needs[1] ? mul(g, a) : null], check: [{}, {}] },
   div: {
     expr: 'a / b',
-    vjp: (g, _a, b, y, needs) => [needs[0] ? div(g, b) : null, needs[1] ? neg(div(mul(g, y), b)) : null],
+    vjp: (g, _a, b, y, needs) => [needs[0] ? div(g, b) : null, needs[1] ? late.neg(div(mul(g, y), b)) : null],
     check: [{}, { min: 0.5, max: 2 }],
     floatOnly: true,
   },
@@ -50,7 +51,7 @@ const ARITH = {
       // b = 0 gives 0 (not 0 * a^-1, which is NaN at a = 0), as PyTorch.
       needs[0] ? mul(g, where(equal(b, 0), 0, mul(b, pow(a, sub(b, 1))))) : null,
       // d/db a^b = a^b log a; PyTorch takes it as 0 where a == 0 (and the power is 0 or 1 there).
-      needs[1] ? mul(g, where(equal(a, 0), 0, mul(y, log(a)))) : null,
+      needs[1] ? mul(g, where(equal(a, 0), 0, mul(y, late.log(a)))) : null,
     ],
     check: [{ min: 0.5, max: 2 }, { min: -2, max: 2 }],
     floatOnly: true,
@@ -90,13 +91,6 @@ export const BINARY_KERNEL_RULES: {
   readonly compare: { readonly [K in CompareName]: string }
 } = { arith: ARITH, compare: COMPARE }
 
-/** @internal Strides of `shape` as seen from the broadcast `outShape` (0 along broadcast dims). */
-export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
-  const strides = stridesOf(shape)
-  const lead = outShape.length - shape.length
-  return outShape.map((d, i) => (i < lead || (shape[i - lead] === 1 && d !== 1) ? 0 : strides[i - lead]))
-}
-
 function operands(op: string, a: TensorLike, b: TensorLike, floatOnly: boolean): [Tensor, Tensor, DType] {
   const ta = toTensor(a, b, op, 'a')
   const tb = toTensor(b, ta, op, 'b')
@@ -118,7 +112,7 @@ function arith(name: ArithName, x: TensorLike, z: TensorLike): Tensor {
   const { data, shape } = run(name, rule.expr, a, b, dtype)
   const y: Tensor = makeOutput(name, [a, b], data, shape, (g, needs) => {
     const [ga, gb] = rule.vjp(g, a, b, y, needs)
-    return [ga === null ? null : sumToShape(ga, a.shape), gb === null ? null : sumToShape(gb, b.shape)]
+    return [ga === null ? null : late.sumToShape(ga, a.shape), gb === null ? null : late.sumToShape(gb, b.shape)]
   })
   return y
 }
@@ -167,8 +161,8 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const data = allocate(dtype, sizeOf(shape))
   whereMap(c._data, broadcastStrides(c.shape, shape), ta._data, broadcastStrides(ta.shape, shape), tb._data, broadcastStrides(tb.shape, shape), data, shape)
   return makeOutput('where', [ta, tb], data, shape, (g, needs) => [
-    needs[0] ? sumToShape(where(c, g, 0), ta.shape) : null,
-    needs[1] ? sumToShape(where(c, 0, g), tb.shape) : null,
+    needs[0] ? late.sumToShape(where(c, g, 0), ta.shape) : null,
+    needs[1] ? late.sumToShape(where(c, 0, g), tb.shape) : null,
   ])
 }
 

@@ -6,11 +6,10 @@ import { allocate } from '../dtype.ts'
 import { makeOutput } from '../autodiff/recording.ts'
 import { stridedCopy } from '../kernels/elementwise.ts'
 import { ShapeError, fmtShape } from '../errors.ts'
-import { checkShape, shapesEqual, sizeOf } from '../shape.ts'
+import { broadcastStrides, checkShape, shapesEqual, sizeOf } from '../shape.ts'
 import type { Tensor } from '../tensor.ts'
-import { broadcastStrides } from './binary.ts'
+import { late } from '../late-ops.ts'
 import { reshape } from './reshape.ts'
-import { sum } from './reduce.ts'
 import { registerOps } from './registry.ts'
 import { shapesLabel } from './sampler.ts'
 import { checkTensor } from './util.ts'
@@ -44,7 +43,7 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   for (let i = 0; i < g.shape.length; i++) {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i)
   }
-  return reshape(sum(g, axes, true), shape)
+  return reshape(late.sum(g, axes, true), shape) // sum through the late table: reduce.ts imports this module
 }
 
 registerOps('broadcast', 'primitive', {

@@ -1,7 +1,14 @@
 /**
- * The op library, one family per file.
+ * The op library, one family per file. Importing every family, it is also where the
+ * late-bound ops (see late-ops.ts) are bound.
  * @module
  */
+import { bindLateOps } from '../late-ops.ts'
+import { add } from './binary.ts'
+import { log, neg } from './unary.ts'
+import { sum } from './reduce.ts'
+import { sumToShape } from './broadcast.ts'
+
 export type { TensorLike } from './util.ts'
 export * from './unary.ts'
 export * from './binary.ts'
@@ -18,3 +25,5 @@ export { registeredOps, hasGradient } from './registry.ts'
 export type { GradCase, GradSpec, NoGradient, OpEntry } from './registry.ts'
 export { CaseSampler } from './sampler.ts'
 export type { Domain, ShapeOptions } from './sampler.ts'
+
+bindLateOps({ add, neg, log, sum, sumToShape })
