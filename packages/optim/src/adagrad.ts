@@ -5,6 +5,8 @@
 import { adagradKernel } from './kernels.ts'
 import { type ConfiguredOptimizer, type UpdateRule, createOptimizer, fullLike, requiredSlot } from './optimizer.ts'
 import type { Hyper, OptimizerOptions } from './options.ts'
+import { scaleByRss } from './scale-by.ts'
+import { addWeightDecay, maximizeIf, scaleByLearningRate } from './transforms.ts'
 
 /** Hyper-parameters of {@link adagrad} (torch.optim.Adagrad's, in camelCase). */
 export interface AdagradHyperparams {
@@ -39,6 +41,12 @@ const rule: UpdateRule<AdagradHyperparams> = {
   },
   slotNames: () => ({ required: [SUM] }),
   init: (p, h) => ({ [SUM]: fullLike(p, h.initialAccumulatorValue) }),
+  transforms: (o) => {
+    const at = (v: Hyper, k: number): number => (typeof v === 'function' ? v(k) : v)
+    // torch's lr_decay is a schedule of the learning rate: the k-th update (from 0) uses lr / (1 + k lrDecay).
+    const lr = (k: number): number => at(o.lr, k) / (1 + k * at(o.lrDecay, k))
+    return [...maximizeIf(o.maximize), addWeightDecay(o.weightDecay), scaleByRss(o), scaleByLearningRate(lr)]
+  },
   update({ p, g, slots, h, t }) {
     const n = p.length
     const out = { p: new Float64Array(n), sum: new Float64Array(n) }

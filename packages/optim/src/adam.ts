@@ -8,6 +8,9 @@ import type { Tensor } from '@graphgrad/core'
 import { type AdaptiveCoefficients, type SecondMoment, adaptiveMomentKernel, perClass } from './kernels.ts'
 import { type ConfiguredOptimizer, type FloatArray, type UpdateInput, type UpdateOutput, type UpdateRule, createOptimizer, fullLike, requiredSlot, scalarSlot } from './optimizer.ts'
 import type { Check, Hyper, OptimizerOptions, Resolved } from './options.ts'
+import type { Transform } from './chain.ts'
+import { scaleByAdam, scaleByAdamax } from './scale-by.ts'
+import { addDecayedWeights, addWeightDecay, maximizeIf, scaleByLearningRate } from './transforms.ts'
 
 /** Hyper-parameters shared by the Adam family. */
 export interface AdamFamilyHyperparams {
@@ -72,6 +75,8 @@ interface FamilySpec<H extends AdamFamilyHyperparams> {
   readonly scalars?: Readonly<Record<string, number>>
   /** The update's coefficients and new scalar slots, from the options, step t (from 1) and the old scalar slots. */
   coefficients(h: Resolved<H>, t: number, scalars: Readonly<Record<string, number>>): { choice: Choice; scalars?: Record<string, number> }
+  /** The chain form (see {@link UpdateRule.transforms}), or why there is none. */
+  readonly transforms: (o: Readonly<Required<H>>) => readonly Transform[] | string
 }
 
 const EXP_AVG = 'exp_avg'
@@ -106,6 +111,7 @@ function familyRule<H extends AdamFamilyHyperparams>(spec: FamilySpec<H>): Updat
       if (amsgradOf(h)) slots[MAX_EXP_AVG_SQ] = fullLike(p, 0)
       return slots
     },
+    transforms: spec.transforms,
     update: (input) => update(input, (n) => new Float64Array(n)),
     updateFloat32: (input) => update(input, (n) => new Float32Array(n)),
   }
@@ -148,6 +154,7 @@ const adamRule = familyRule<AdamHyperparams>({
   secondSlot: 'exp_avg_sq',
   amsgrad: (h) => h.amsgrad,
   coefficients: (h, t) => ({ choice: adamCoefficients(h, t, false) }),
+  transforms: (o) => [...maximizeIf(o.maximize), addWeightDecay(o.weightDecay), scaleByAdam(o), scaleByLearningRate(o.lr)],
 })
 
 const adamwRule = familyRule<AdamHyperparams>({
@@ -157,6 +164,7 @@ const adamwRule = familyRule<AdamHyperparams>({
   secondSlot: 'exp_avg_sq',
   amsgrad: (h) => h.amsgrad,
   coefficients: (h, t) => ({ choice: adamCoefficients(h, t, true) }),
+  transforms: (o) => [...maximizeIf(o.maximize), addDecayedWeights(o.weightDecay), scaleByAdam(o), scaleByLearningRate(o.lr)],
 })
 
 const adamaxRule = familyRule<AdamaxHyperparams>({
@@ -167,6 +175,7 @@ const adamaxRule = familyRule<AdamaxHyperparams>({
   coefficients: (h, t) => ({
     choice: { ...weightDecay(h, false), denominator: 'plain', vScale: 1, gradCoef: 0, momentCoef: h.lr / (1 - h.betas[0] ** t) },
   }),
+  transforms: (o) => [...maximizeIf(o.maximize), addWeightDecay(o.weightDecay), scaleByAdamax(o), scaleByLearningRate(o.lr)],
 })
 
 const nadamRule = familyRule<NadamHyperparams>({
@@ -176,6 +185,8 @@ const nadamRule = familyRule<NadamHyperparams>({
   secondSlot: 'exp_avg_sq',
   scalars: { mu_product: 1 },
   validate: (h, check) => check.nonNegative('momentumDecay', h.momentumDecay),
+  // Its two step sizes, lr (1 - μ_t) / (1 - Π μ) and lr μ_{t+1} / (1 - Π μ μ_{t+1}), are not lr times one factor.
+  transforms: () => 'NAdam has no chain form (its two step sizes do not factor into scaleByLearningRate and one direction)',
   coefficients(h, t, { mu_product: before }) {
     const [beta1, beta2] = h.betas
     const mu = beta1 * (1 - 0.5 * 0.96 ** (t * h.momentumDecay))
@@ -200,6 +211,8 @@ const radamRule = familyRule<RadamHyperparams>({
   defaults: { ...FAMILY_DEFAULTS, decoupledWeightDecay: false },
   secondMoment: 'squares',
   secondSlot: 'exp_avg_sq',
+  // torch rounds lr · r_t · sqrt(1 - β2^t) / (1 - β1^t) in that order, which lr times a factor would not reproduce.
+  transforms: () => 'RAdam has no chain form (its rectified step size does not factor into scaleByLearningRate)',
   coefficients(h, t) {
     const [beta1, beta2] = h.betas
     const bc1 = 1 - beta1 ** t

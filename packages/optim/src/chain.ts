@@ -24,6 +24,9 @@
  * ... stay fused (and keep parameter groups, per-option schedules and validation messages);
  * the transforms are the public composition model for optimizers of one's own, and they
  * share the fused kernels' per-element arithmetic, so a chain and a named optimizer agree.
+ * Each named optimizer is declared as its chain too (`opt.transforms()`, from its rule's
+ * `transforms`), and chain.test.ts runs every test configuration both ways, bit for bit: the
+ * fused kernel is an optimisation of the named chain, not a second definition of it.
  * @module
  */
 import { OrderedMap } from 'immutable'

@@ -5,6 +5,8 @@
 import { lionKernel } from './kernels.ts'
 import { type ConfiguredOptimizer, type UpdateRule, createOptimizer, fullLike, requiredSlot } from './optimizer.ts'
 import type { Hyper, OptimizerOptions } from './options.ts'
+import { scaleByLion } from './scale-by.ts'
+import { addDecayedWeights, maximizeIf, scaleByLearningRate } from './transforms.ts'
 
 /** Hyper-parameters of {@link lion} (the paper's, with its reference implementation's defaults). */
 export interface LionHyperparams {
@@ -33,6 +35,7 @@ const rule: UpdateRule<LionHyperparams> = {
   },
   slotNames: () => ({ required: [EXP_AVG] }),
   init: (p) => ({ [EXP_AVG]: fullLike(p, 0) }),
+  transforms: (o) => [...maximizeIf(o.maximize), addDecayedWeights(o.weightDecay), scaleByLion(o), scaleByLearningRate(o.lr)],
   update({ p, g, slots, h }) {
     const n = p.length
     const out = { p: new Float64Array(n), m: new Float64Array(n) }

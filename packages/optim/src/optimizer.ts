@@ -12,6 +12,7 @@ import {
   Check, type OptimizerOptions, type ParamGroup, type Resolved,
   checkKeys, checkSelector, checkTypes, merge, resolve, selects,
 } from './options.ts'
+import type { Transform } from './chain.ts'
 
 /**
  * Parameters (and gradients): an Immutable.js `Map` or `OrderedMap` from names to tensors,
@@ -69,6 +70,14 @@ export interface ConfiguredOptimizer<H> extends Optimizer<OptimizerState> {
   readonly options: Readonly<Required<H>>
   /** The parameter groups, as given. */
   readonly groups: readonly ParamGroup<H>[]
+  /**
+   * The optimizer as its chain of transforms, from the top-level options (schedules passed
+   * on): `chain(...adamw({ weightDecay: 0.1 }).transforms())` gives this optimizer's numbers
+   * to the last bit, unfused, and is a start for a variant. Throws an ArgumentError when
+   * there are parameter groups (a chain has none) or the rule has no chain form (NAdam and
+   * RAdam, whose step sizes do not factor into the transforms' scalars).
+   */
+  transforms(): readonly Transform[]
 }
 
 /** The float arrays an update rule reads and writes. */
@@ -130,6 +139,8 @@ export interface UpdateRule<H> {
    * once as it is stored, does.
    */
   updateFloat32?(input: UpdateInput<H, Float32Array>): UpdateOutput<Float32Array>
+  /** Optional: the same rule as transforms for `chain`, from options after defaults (schedules kept), or a reason it has none. */
+  transforms?(options: Readonly<Required<H>>): readonly Transform[] | string
 }
 
 /** A flattened parameter tree: dotted names and their tensors, in the same order. */
@@ -347,7 +358,14 @@ export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: 
     return Object.freeze({ params: rebuilt, state: Object.freeze({ optimizer: name, step: k + 1, slots: OrderedMap(newSlots) }) })
   }
 
-  return Object.freeze({ name, options: base, groups, init, step })
+  const transforms = (): readonly Transform[] => {
+    if (groups.length > 0) throw new ArgumentError(`${name}.transforms: a chain has no parameter groups; make one chain per group of parameters instead`)
+    const parts = rule.transforms?.(base) ?? 'it has no chain form'
+    if (typeof parts === 'string') throw new ArgumentError(`${name}.transforms: ${parts}`)
+    return parts
+  }
+
+  return Object.freeze({ name, options: base, groups, init, step, transforms })
 }
 
 /** A tensor shaped and typed like `p` (float32 or float64) filled with `value`. */

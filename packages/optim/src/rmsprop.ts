@@ -5,6 +5,8 @@
 import { rmspropKernel } from './kernels.ts'
 import { type ConfiguredOptimizer, type UpdateRule, createOptimizer, fullLike, requiredSlot } from './optimizer.ts'
 import type { Hyper, OptimizerOptions } from './options.ts'
+import { scaleByRms } from './scale-by.ts'
+import { addWeightDecay, maximizeIf, scaleByLearningRate } from './transforms.ts'
 
 /** Hyper-parameters of {@link rmsprop} (torch.optim.RMSprop's, in camelCase). */
 export interface RmspropHyperparams {
@@ -52,6 +54,11 @@ const rule: UpdateRule<RmspropHyperparams> = {
     if (h.momentum > 0) slots[MOMENTUM_BUFFER] = fullLike(p, 0)
     if (h.centered) slots[GRAD_AVG] = fullLike(p, 0)
     return slots
+  },
+  transforms: (o) => {
+    // scaleByRms fixes its slots when made; the rule keeps them by the momentum at each step.
+    if (typeof o.momentum === 'function') return 'a scheduled momentum has no chain form (scaleByRms takes a fixed momentum)'
+    return [...maximizeIf(o.maximize), addWeightDecay(o.weightDecay), scaleByRms({ alpha: o.alpha, eps: o.eps, centered: o.centered, momentum: o.momentum }), scaleByLearningRate(o.lr)]
   },
   update({ p, g, slots, h }) {
     const n = p.length

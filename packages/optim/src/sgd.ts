@@ -6,6 +6,8 @@ import { ArgumentError } from '@graphgrad/core'
 import { sgdKernel } from './kernels.ts'
 import { type ConfiguredOptimizer, type UpdateRule, createOptimizer } from './optimizer.ts'
 import type { Hyper, OptimizerOptions } from './options.ts'
+import { scaleByMomentum } from './scale-by.ts'
+import { addWeightDecay, maximizeIf, scaleByLearningRate } from './transforms.ts'
 
 /** Hyper-parameters of {@link sgd} (torch.optim.SGD's, in camelCase). */
 export interface SgdHyperparams {
@@ -44,6 +46,7 @@ const rule: UpdateRule<SgdHyperparams> = {
   // torch creates the momentum buffer on the first update that uses momentum (buf = d then, not zeros).
   slotNames: () => ({ required: [], optional: [MOMENTUM_BUFFER] }),
   init: () => ({}),
+  transforms: (o) => [...maximizeIf(o.maximize), addWeightDecay(o.weightDecay), scaleByMomentum(o), scaleByLearningRate(o.lr)],
   update({ p, g, slots, h }) {
     const outP = new Float64Array(p.length)
     const buf = slots[MOMENTUM_BUFFER]

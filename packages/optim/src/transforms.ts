@@ -147,3 +147,11 @@ export function clipByGlobalNorm(maxNorm: number, normType = 2): Transform {
     },
   }
 }
+
+/**
+ * `[scale(-1)]` when `maximize`, else nothing: how the named optimizers' chain forms start,
+ * so that torch's `maximize` (the gradient negated before anything else) is written once.
+ */
+export function maximizeIf(maximize: boolean): Transform[] {
+  return maximize ? [scale(-1)] : []
+}

@@ -9,10 +9,11 @@ import { OrderedMap } from 'immutable'
 import { ArgumentError, Tensor, type TensorTree } from '@graphgrad/core'
 import {
   type Direction, type Optimizer, type OptimizerState, type ParamTree, type Transform,
-  adagrad, adam, adamax, adamw, addDecayedWeights, addWeightDecay, chain, clipByGlobalNorm, clipGradNorm, cosineAnnealingLR,
+  adagrad, adam, adamax, adamw, nadam, radam, addDecayedWeights, addWeightDecay, chain, clipByGlobalNorm, clipGradNorm, cosineAnnealingLR,
   lion, loadOptimizerState, rmsprop, saveOptimizerState, scale, scaleByAdam, scaleByAdamax, scaleByLearningRate, scaleByLion,
   scaleByMomentum, scaleByRms, scaleByRss, sgd,
 } from '../src/index.ts'
+import { CONFIGS, make } from './configs.ts'
 import { snapshot } from './helpers.ts'
 
 /** A deterministic uniform generator in [-1, 1) (mulberry32). */
@@ -117,6 +118,28 @@ describe('a chain equals the named optimizer to the last bit', () => {
     expect(opt.name).toBe('chain(addDecayedWeights, scaleByAdam, scaleByLearningRate)')
     expect([...(state.slots.get('layer.bias')?.keys() ?? [])]).toEqual(['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'])
     expect(state.slots.get('layer.bias')?.get('exp_avg')?.dtype).toBe('float32')
+  })
+})
+
+describe('every named optimizer with a chain form is that chain (opt.transforms()), to the last bit', () => {
+  for (const config of CONFIGS.filter((c) => c.name !== 'nadam' && c.name !== 'radam')) {
+    for (const extra of [{}, { maximize: true }, { lr: cosine }]) {
+      it(`${config.label} ${JSON.stringify(extra).replace(/"/g, '')}`, () => {
+        const named = make(config, extra)
+        const chained = chain(...named.transforms())
+        const a = run(named)
+        const b = run(chained)
+        expect(b.params).toEqual(a.params)
+        expect(b.slots).toEqual(a.slots)
+      })
+    }
+  }
+
+  it('says why there is no chain form', () => {
+    expect(() => nadam().transforms()).toThrow(/nadam.transforms: NAdam has no chain form/)
+    expect(() => radam().transforms()).toThrow(/radam.transforms: RAdam has no chain form/)
+    expect(() => adam({ groups: [{ params: /bias$/, weightDecay: 0 }] }).transforms()).toThrow(/a chain has no parameter groups/)
+    expect(() => rmsprop({ momentum: () => 0.5 }).transforms()).toThrow(/scheduled momentum/)
   })
 })
 
