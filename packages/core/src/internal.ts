@@ -11,3 +11,5 @@ export { type BackwardProbe, backwardProbe, probeInside, setBackwardProbe } from
 export { gemm, gemmBackend, jsGemm, setGemmBackend, packGemmB, type GemmBackend, type GemmWithB, type PackGemmB, type PackedGemmB } from './kernels/matmul.ts'
 export { dtypeKey } from './kernels/specialize.ts'
 export { kindOf } from './kernels/elementwise.ts'
+export { sumToShape } from './ops/broadcast.ts'
+export { broadcastStrides } from './shape.ts'

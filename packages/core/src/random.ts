@@ -61,7 +61,7 @@ export function toKey(s: Seed, where = 'random'): Key {
 
 /**
  * A stream of random numbers from a key: xoshiro128** seeded by the key's words.
- * @internal Used by the creation functions and by layers that need many draws.
+ * Public: the creation functions, dropout, initialisers, the examples and gradcheck draw from it.
  */
 export class RandomStream {
   private s0: number

@@ -6,7 +6,7 @@
  * @module
  */
 import { type DType, type TensorData, allocate, dtypeOfData } from './dtype.ts'
-import { ArgumentError, fmtShape } from './errors.ts'
+import { ArgumentError, ShapeError, fmtShape } from './errors.ts'
 import { sizeOf } from './shape.ts'
 import { formatTensor } from './format.ts'
 import type { ScatteredCotangent } from './autodiff/accumulate.ts'
@@ -86,8 +86,15 @@ export class Tensor {
   /** @internal The node that produced this tensor, when recorded. */
   readonly node: GraphNode | null
 
-  /** @internal Use {@link tensor} and the other creation functions instead. */
+  /**
+   * Prefer {@link tensor} and the other creation functions. Throws a {@link ShapeError} when
+   * `shape` does not describe exactly `data.length` elements: a tensor is a value, so a wrong
+   * shape is refused here rather than read out of bounds later.
+   */
   constructor(data: TensorData, shape: readonly number[], requiresGrad = false, node: GraphNode | null = null) {
+    if (sizeOf(shape) !== data.length) {
+      throw new ShapeError(`Tensor: shape ${fmtShape(shape)} has ${sizeOf(shape)} elements but the data has length ${data.length}`)
+    }
     this._data = data
     this.shape = shape
     this.size = data.length

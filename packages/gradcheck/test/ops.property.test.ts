@@ -51,7 +51,6 @@ const NOT_OPS: Readonly<Record<string, string>> = {
   loadSafetensors: 'I/O', saveSafetensors: 'I/O', readSafetensorsMetadata: 'I/O',
   registeredOps: 'the registry', hasGradient: 'the registry',
   fmtShape: 'message formatting',
-  sumToShape: "broadcasting's VJP, a composition of sum and reshape: checked through broadcastTo and every binary op",
 }
 
 /** Exported names registered under another name, or under several names (one per variant). */

@@ -10,10 +10,13 @@ import { sum } from './reduce.ts'
 import { sumToShape } from './broadcast.ts'
 
 export type { TensorLike } from './util.ts'
-export * from './unary.ts'
-export * from './binary.ts'
+// Explicit for the families that also export internals (kernel rule tables, sumToShape):
+// the main entry exports ops, not the pieces the kernel generator and the VJPs share.
+export { neg, abs, sign, exp, log, log1p, expm1, sqrt, rsqrt, square, reciprocal, sin, cos, tanh, sigmoid, relu, leakyRelu, erf, softplus, clamp } from './unary.ts'
+export type { SoftplusOptions } from './unary.ts'
+export { add, sub, mul, div, pow, maximum, minimum, equal, notEqual, less, lessEqual, greater, greaterEqual, where } from './binary.ts'
 export * from './cast.ts'
-export * from './broadcast.ts'
+export { broadcastTo } from './broadcast.ts'
 export * from './reshape.ts'
 export * from './reduce.ts'
 export * from './composite.ts'

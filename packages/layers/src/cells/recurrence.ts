@@ -137,7 +137,7 @@ function projector(x: Tensor, w: Tensor): GxSource {
  * The backward of the projection `gx = x W^T`: a sink for the scan's dgx chunks that adds
  * each chunk's share to `dx = dgx W` ([T,B,I]) and `dw = dgx^T x` ([G*H,I]), one GEMM each.
  */
-function projectionBackward(x: Tensor, w: Tensor, needX: boolean, needW: boolean): { sink: DgxSink; dx: Tensor; dw: Tensor } {
+function projectionBackward(x: Tensor, w: Tensor, needX: boolean, needW: boolean): { sink: DgxSink; dx: Tensor | null; dw: Tensor | null } {
   const [T, B, I] = x.shape
   const GH = w.shape[0]
   const xData = floats(x)
@@ -155,7 +155,8 @@ function projectionBackward(x: Tensor, w: Tensor, needX: boolean, needW: boolean
     }
     first = false
   }
-  return { sink, dx: new Tensor(dx, x.shape), dw: new Tensor(dw, w.shape) }
+  // No tensor for a gradient nobody needs (its buffer is empty, which a Tensor refuses).
+  return { sink, dx: needX ? new Tensor(dx, x.shape) : null, dw: needW ? new Tensor(dw, w.shape) : null }
 }
 
 /** Splits the packed result of {@link fusedScan} into outputs and final state (views, no copies). */
