@@ -45,7 +45,7 @@ describe('memory', () => {
   })
   it('the probed step reads at every backward node and every chunk of the scan, and leaves no probe installed', async () => {
     const runner = await graphgradRunner({ kind: 'train', name: 'tiny', cell: 'lstm', shape: { ...TINY, batch: 16, seq: 32, hidden: 64 } })
-    runner.run()
+    await runner.run()
     const probe = await runner.memoryProbe?.()
     if (probe === undefined) throw new Error('graphgrad training runners have a memory probe')
     expect(probe.afterForwardBytes).toBeGreaterThan(probe.beforeBytes)
@@ -67,9 +67,9 @@ describe('memory', () => {
   it.skipIf(queryObjects === undefined)('a training step leaves no tensor or typed array behind', async () => {
     const ask = queryObjects as QueryObjects
     const runner = await graphgradRunner({ kind: 'train', name: 'tiny', cell: 'lstm', shape: TINY })
-    for (let i = 0; i < 3; i++) runner.run()
+    for (let i = 0; i < 3; i++) await runner.run()
     const before = await liveCounts(ask)
-    for (let i = 0; i < 30; i++) runner.run()
+    for (let i = 0; i < 30; i++) await runner.run()
     expect(await liveCounts(ask)).toEqual(before)
     expect(before.Tensor).toBeGreaterThan(0)
   })

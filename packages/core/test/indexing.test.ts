@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import { existsSync, readFileSync } from 'node:fs'
 import {
-  ArgumentError, CaseSampler, DTypeError, ShapeError, Tensor, grad, hasGradient, loadSafetensors, mul,
+  ArgumentError, CaseSampler, DTypeError, ShapeError, type Tensor, grad, hasGradient, loadSafetensors, mul,
   registeredOps, square, sum, tensor, vjp, type DType,
 } from '@graphgrad/core'
 import { gather, indexAdd, indexSelect, oneHot, scatterAdd } from '../src/ops/indexing.ts'

@@ -1,7 +1,7 @@
 import { afterAll, describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import {
-  CaseSampler, ShapeError, ArgumentError, Tensor, add, grad, hasGradient, mul, registeredOps, sum, tensor, vjp, type DType,
+  CaseSampler, ShapeError, ArgumentError, type Tensor, add, grad, hasGradient, mul, registeredOps, sum, tensor, vjp, type DType,
 } from '@graphgrad/core'
 import { createGemm, gemm, jsGemm, setGemmBackend, type Gemm } from '../src/kernels/matmul.ts'
 import { dot, matmul, matmulT, outer } from '../src/ops/matmul.ts'

@@ -7,7 +7,7 @@ import { Map as IMap } from 'immutable'
 import { loadSafetensors, readSafetensorsMetadata, MAX_SAFETENSORS_HEADER_BYTES } from '../src/safetensors.ts'
 import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../src/node.ts'
 import { SafetensorsError } from '../src/errors.ts'
-import { f32, f64, file, i32 } from './safetensors-helpers.ts'
+import { f64, file, i32 } from './safetensors-helpers.ts'
 
 function expectRefused(bytes: Uint8Array, ...fragments: (string | RegExp)[]): void {
   let error: unknown

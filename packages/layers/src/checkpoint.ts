@@ -5,7 +5,7 @@
  * @module
  */
 import { GraphgradError, Tensor, astype, fmtShape, flattenParams, loadSafetensors, saveSafetensors } from '@graphgrad/core'
-import { type Map as IMap, OrderedMap } from 'immutable'
+import { type Map as IMap, type OrderedMap } from 'immutable'
 import type { Params } from './layer.ts'
 
 /** Options of {@link loadStateDict}. */
