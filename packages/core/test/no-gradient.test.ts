@@ -34,3 +34,18 @@ describe('an op without a gradient says so explicitly', () => {
     expect(() => grad((x: Tensor) => argmax(x))(tensor([1, -1]))).toThrow(/argmax: returns integer indices/)
   })
 })
+
+describe('transforms are synchronous', () => {
+  it('refuses a function that returns a Promise, with a clear error', async () => {
+    const { detectAnomaly, noGrad, valueAndGrad, vjp } = await import('../src/index.ts')
+    const x = tensor([1, 2], { dtype: 'float64' })
+    const asyncF = async (t: Tensor): Promise<Tensor> => t.sum()
+    expect(() => grad(asyncF as unknown as (t: Tensor) => Tensor)(x)).toThrow('grad: the function returned a Promise; transforms are synchronous')
+    expect(() => valueAndGrad(asyncF as unknown as (t: Tensor) => Tensor)(x)).toThrow(/returned a Promise/)
+    expect(() => vjp(asyncF as unknown as (t: Tensor) => Tensor, x)).toThrow(/vjp: the function returned a Promise/)
+    expect(() => noGrad(() => asyncF(x))).toThrow(/noGrad: the function returned a Promise/)
+    expect(() => detectAnomaly(() => asyncF(x))).toThrow(/detectAnomaly: the function returned a Promise/)
+    // The state was restored: recording still works.
+    expect(grad((t: Tensor) => t.mul(t).sum())(x).toArray()).toEqual([2, 4])
+  })
+})

@@ -3,43 +3,74 @@
  * @module
  */
 import type { TensorData } from '../dtype.ts'
-import { AnomalyError, fmtShape } from '../errors.ts'
+import { AnomalyError, GradientError, fmtShape } from '../errors.ts'
 import { type GraphNode, Tensor, createNode } from '../tensor.ts'
 import { type NoGradient, isNoGradient } from './no-gradient.ts'
 
-let noGradDepth = 0
-let transformDepth = 0
-let anomalyDepth = 0
-let backwardOf: string | null = null
-let lastCut: { readonly op: string; readonly reason: string } | null = null
+/**
+ * Everything the recording machinery tracks, in one record rather than scattered module
+ * variables, so the whole state is visible in one place (and could be swapped per realm or
+ * per worker later). The transforms are synchronous, which is what makes one shared record
+ * correct: each field is saved and restored around a call that runs to completion.
+ */
+interface RecordingContext {
+  /** Nesting depth of `noGrad` (recording is on at 0). */
+  noGradDepth: number
+  /** Number of active differentiation transforms. */
+  transformDepth: number
+  /** Nesting depth of `detectAnomaly`. */
+  anomalyDepth: number
+  /** The op whose backward runs now, for anomaly messages. */
+  backwardOf: string | null
+  /** Whether the VJP now running is its node's last use. */
+  lastUse: boolean
+  /** The last op without a gradient that a tensor needing one went through. */
+  lastCut: { readonly op: string; readonly reason: string } | null
+}
 
-/** Runs `fn` without recording graph nodes: its results never need a gradient. */
+const ctx: RecordingContext = { noGradDepth: 0, transformDepth: 0, anomalyDepth: 0, backwardOf: null, lastUse: false, lastCut: null }
+
+/**
+ * @internal Throws when a function given to a transform returned a Promise: the transforms
+ * restore their state when the function returns, so the part after an `await` would run
+ * outside them (recorded by nobody, or by the wrong transform).
+ */
+export function refuseAsync(result: unknown, where: string): void {
+  if (typeof result === 'object' && result !== null && typeof (result as { then?: unknown }).then === 'function') {
+    throw new GradientError(`${where}: the function returned a Promise; transforms are synchronous (compute with tensors, then await outside ${where})`)
+  }
+}
+
+/**
+ * Runs `fn` without recording graph nodes: its results never need a gradient. `fn` must be
+ * synchronous (recording is restored when it returns); one returning a Promise is refused.
+ */
 export function noGrad<T>(fn: () => T): T {
-  noGradDepth++
+  ctx.noGradDepth++
   try {
-    return fn()
+    const out = fn()
+    refuseAsync(out, 'noGrad')
+    return out
   } finally {
-    noGradDepth--
+    ctx.noGradDepth--
   }
 }
 
 /** @internal Whether ops record nodes now. */
 export function isRecording(): boolean {
-  return noGradDepth === 0
+  return ctx.noGradDepth === 0
 }
 
 /** @internal Runs fn with recording forced on or off (backward passes use this). */
 export function withRecording<T>(on: boolean, fn: () => T): T {
-  const saved = noGradDepth
-  noGradDepth = on ? 0 : 1
+  const saved = ctx.noGradDepth
+  ctx.noGradDepth = on ? 0 : 1
   try {
     return fn()
   } finally {
-    noGradDepth = saved
+    ctx.noGradDepth = saved
   }
 }
-
-let lastUse = false
 
 /**
  * @internal Whether the VJP now running is its node's last use: the backward pass records
@@ -48,23 +79,23 @@ let lastUse = false
  * such a pass.
  */
 export function vjpIsLastUse(): boolean {
-  return lastUse
+  return ctx.lastUse
 }
 
 /** @internal Runs fn with {@link vjpIsLastUse} answering `last`. */
 export function withLastUse<T>(last: boolean, fn: () => T): T {
-  const saved = lastUse
-  lastUse = last
+  const saved = ctx.lastUse
+  ctx.lastUse = last
   try {
     return fn()
   } finally {
-    lastUse = saved
+    ctx.lastUse = saved
   }
 }
 
 /** @internal Number of active differentiation transforms (grad inside grad is 2). */
 export function activeTransforms(): number {
-  return transformDepth
+  return ctx.transformDepth
 }
 
 /**
@@ -73,15 +104,15 @@ export function activeTransforms(): number {
  * inside the transformed function still turns it off there.
  */
 export function inTransform<T>(fn: () => T): T {
-  if (transformDepth === 0) lastCut = null // a cut from an earlier, unrelated computation says nothing about this one
-  transformDepth++
-  const savedNoGrad = noGradDepth
-  noGradDepth = 0
+  if (ctx.transformDepth === 0) ctx.lastCut = null // a cut from an earlier, unrelated computation says nothing about this one
+  ctx.transformDepth++
+  const savedNoGrad = ctx.noGradDepth
+  ctx.noGradDepth = 0
   try {
     return fn()
   } finally {
-    noGradDepth = savedNoGrad
-    transformDepth--
+    ctx.noGradDepth = savedNoGrad
+    ctx.transformDepth--
   }
 }
 
@@ -92,30 +123,33 @@ export function stopGradient(x: Tensor): Tensor {
 
 /**
  * Runs `fn` in anomaly mode: the first op whose forward or backward produces NaN or
- * Infinity throws an {@link AnomalyError} naming the op and its input shapes.
+ * Infinity throws an {@link AnomalyError} naming the op and its input shapes. `fn` must be
+ * synchronous; one returning a Promise is refused.
  */
 export function detectAnomaly<T>(fn: () => T): T {
-  anomalyDepth++
+  ctx.anomalyDepth++
   try {
-    return fn()
+    const out = fn()
+    refuseAsync(out, 'detectAnomaly')
+    return out
   } finally {
-    anomalyDepth--
+    ctx.anomalyDepth--
   }
 }
 
 /** @internal Whether anomaly mode is on. */
 export function anomalyEnabled(): boolean {
-  return anomalyDepth > 0
+  return ctx.anomalyDepth > 0
 }
 
 /** @internal Runs fn while the backward of `op` executes, so anomaly errors can say so. */
 export function duringBackwardOf<T>(op: string, fn: () => T): T {
-  const saved = backwardOf
-  backwardOf = op
+  const saved = ctx.backwardOf
+  ctx.backwardOf = op
   try {
     return fn()
   } finally {
-    backwardOf = saved
+    ctx.backwardOf = saved
   }
 }
 
@@ -123,7 +157,7 @@ function checkFinite(op: string, inputs: readonly Tensor[], data: TensorData): v
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
       const what = Number.isNaN(data[i]) ? 'NaN' : 'Infinity'
-      const where = backwardOf === null ? `forward of ${op}` : `backward of ${backwardOf} (op ${op})`
+      const where = ctx.backwardOf === null ? `forward of ${op}` : `backward of ${ctx.backwardOf} (op ${op})`
       const shapes = inputs.map((t) => fmtShape(t.shape)).join(', ')
       throw new AnomalyError(`anomaly: ${where} produced ${what} at element ${i}; input shapes ${shapes}`)
     }
@@ -138,7 +172,7 @@ export type Vjp = NonNullable<GraphNode['vjp']>
  * or null. Transforms quote it when a function's result turns out not to be differentiable.
  */
 export function lastNoGradientOp(): { readonly op: string; readonly reason: string } | null {
-  return lastCut
+  return ctx.lastCut
 }
 
 /**
@@ -154,12 +188,12 @@ export function makeOutput(
   shape: readonly number[],
   vjp: Vjp | NoGradient,
 ): Tensor {
-  if (anomalyDepth > 0) checkFinite(op, inputs, data)
-  if (noGradDepth === 0) {
+  if (ctx.anomalyDepth > 0) checkFinite(op, inputs, data)
+  if (ctx.noGradDepth === 0) {
     for (let i = 0; i < inputs.length; i++) {
       if (!inputs[i].requiresGrad) continue
       if (!isNoGradient(vjp)) return new Tensor(data, shape, true, createNode(op, inputs, vjp))
-      lastCut = { op, reason: vjp.noGradient }
+      ctx.lastCut = { op, reason: vjp.noGradient }
       break
     }
   }

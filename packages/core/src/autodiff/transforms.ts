@@ -8,7 +8,7 @@ import { Tensor } from '../tensor.ts'
 import { type TensorTree, flattenTree } from '../tree.ts'
 import { zerosLike, onesLike } from '../creation.ts'
 import { backward } from './backward.ts'
-import { activeTransforms, inTransform, lastNoGradientOp, makeOutput, stopGradient, withRecording } from './recording.ts'
+import { activeTransforms, inTransform, lastNoGradientOp, makeOutput, refuseAsync, stopGradient, withRecording } from './recording.ts'
 import { add, mul } from '../ops/binary.ts'
 import { sum } from '../ops/reduce.ts'
 import { astype } from '../ops/cast.ts'
@@ -54,6 +54,7 @@ function traceArgs(args: readonly unknown[], argnums: readonly number[], where: 
 }
 
 function checkScalar(out: unknown, where: string): Tensor {
+  refuseAsync(out, where)
   if (!(out instanceof Tensor)) throw new GradientError(`${where}: the function must return a Tensor, got ${typeof out}`)
   if (out.size !== 1) throw new GradientError(`${where}: the function must return a scalar (one element), got shape ${fmtShape(out.shape)}; reduce it (sum, mean) or use vjp`)
   if (out.dtype === 'int32') {
@@ -82,6 +83,10 @@ function release(t: Tensor): Tensor {
  * respect to argument `argnums` (default 0) and returned in that argument's structure.
  * `f` must return a scalar tensor. Without `argnums` the gradient has the first argument's
  * type; with `argnums` an array, it is a tuple of trees.
+ *
+ * Transforms are synchronous: `f` runs to completion inside the call, and the recording state
+ * is restored when it returns. An `async` function (one returning a Promise) is refused with a
+ * {@link GradientError}; await what you need first, then differentiate.
  */
 export function valueAndGrad<A extends [TensorTree, ...unknown[]]>(f: (...args: A) => Tensor): (...args: A) => [Tensor, A[0]]
 export function valueAndGrad<A extends unknown[]>(f: (...args: A) => Tensor, options?: GradOptions): (...args: A) => [Tensor, Gradients]
@@ -103,7 +108,8 @@ export function valueAndGrad<A extends unknown[]>(
 /**
  * Returns a function that computes the gradient of the scalar function `f` with respect to
  * argument `argnums` (default 0), in that argument's structure. Nest it for higher
- * derivatives: `grad((x) => grad(f)(x).sum())`.
+ * derivatives: `grad((x) => grad(f)(x).sum())`. Synchronous, as {@link valueAndGrad}: an
+ * `f` returning a Promise is refused.
  */
 export function grad<A extends [TensorTree, ...unknown[]]>(f: (...args: A) => Tensor): (...args: A) => A[0]
 export function grad<A extends unknown[]>(f: (...args: A) => Tensor, options?: GradOptions): (...args: A) => Gradients
@@ -115,7 +121,7 @@ export function grad<A extends unknown[]>(f: (...args: A) => Tensor, options: Gr
 /**
  * Evaluates `f(...primals)` and returns its output with a pullback: `pullback(cotangent)`
  * gives the cotangent of every primal (each in its structure). The pullback may be called
- * more than once.
+ * more than once. `f` must be synchronous (see {@link valueAndGrad}).
  */
 export function vjp<A extends unknown[]>(f: (...args: A) => Tensor, ...primals: A): [Tensor, (cotangent: Tensor) => TensorTree[]] {
   const argnums = primals.map((_, i) => i)
@@ -123,6 +129,7 @@ export function vjp<A extends unknown[]>(f: (...args: A) => Tensor, ...primals: 
   const out = inTransform(() => {
     traced = traceArgs(primals, argnums, 'vjp')
     const y = f(...(traced.args as A))
+    refuseAsync(y, 'vjp')
     if (!(y instanceof Tensor)) throw new GradientError(`vjp: the function must return a Tensor, got ${typeof y}`)
     return y
   })
