@@ -101,7 +101,6 @@ export type TensorMethods = MethodsOf<ReturnType<typeof methodOps>>
 
 declare module './tensor.ts' {
   // Declaration merging: the class gains exactly the methods the table installs.
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface Tensor extends TensorMethods {}
 }
 

@@ -9,6 +9,8 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Tensor } from '../src/tensor.ts'
+import type * as Creation from '../src/creation.ts'
+import type * as Transforms from '../src/autodiff/transforms.ts'
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src')
 
@@ -104,10 +106,10 @@ describe('module order cannot break an import', () => {
   it.each(entries.map((f) => relative(SRC, f)))('importing %s first loads, and tensors have their methods', async (rel) => {
     vi.resetModules()
     await import(/* @vite-ignore */ join(SRC, rel))
-    const { tensor } = (await import(/* @vite-ignore */ join(SRC, 'creation.ts'))) as typeof import('../src/creation.ts')
+    const { tensor } = (await import(/* @vite-ignore */ join(SRC, 'creation.ts'))) as typeof Creation
     expect(tensor([1, 2]).add(1).mul(2).toArray()).toEqual([4, 6])
     // A gradient through the late-bound ops (sub's VJP calls neg, broadcasting calls sumToShape and sum).
-    const { grad } = (await import(/* @vite-ignore */ join(SRC, 'autodiff/transforms.ts'))) as typeof import('../src/autodiff/transforms.ts')
+    const { grad } = (await import(/* @vite-ignore */ join(SRC, 'autodiff/transforms.ts'))) as typeof Transforms
     const g = grad((b: Tensor) => tensor([[1, 2], [3, 4]]).sub(b).sum())(tensor([1, 1]))
     expect(g.toArray()).toEqual([-2, -2])
   })
