@@ -59,8 +59,6 @@ const config: KnipConfig = {
   compilers: {
     vue: (text: string) => [...text.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]).join('\n'),
   },
-  // @internal exports are for graphgrad's own packages and tests.
-  tags: ['-internal'],
 }
 
 export default config

@@ -18,7 +18,7 @@ export type TypedArrayFor<D extends DType> = D extends 'float32'
 export type TensorData = Float32Array | Float64Array | Int32Array
 
 /** All dtypes, in promotion order (a later one wins). */
-export const DTYPES: readonly DType[] = ['int32', 'float32', 'float64']
+const DTYPES: readonly DType[] = ['int32', 'float32', 'float64']
 
 /** Allocates a zero-filled typed array for `dtype`. */
 export function allocate(dtype: DType, size: number): TensorData {
@@ -42,10 +42,6 @@ export function dtypeOfData(data: TensorData): DType {
   throw new DTypeError(`unsupported typed array ${Object.prototype.toString.call(data)} (expected Float32Array, Float64Array or Int32Array)`)
 }
 
-/** True for float32 and float64. */
-export function isFloat(dtype: DType): boolean {
-  return dtype !== 'int32'
-}
 
 /** The dtype two operands are computed in: the wider of the two (NumPy-like, int32 < float32 < float64). */
 export function promote(a: DType, b: DType): DType {

@@ -48,7 +48,7 @@ export function foldIn(k: Seed, data: number): Key {
 }
 
 /** @internal Accepts a seed or a key; `where` names the caller in errors. */
-export function toKey(s: Seed, where = 'random'): Key {
+function toKey(s: Seed, where = 'random'): Key {
   if (typeof s === 'number') {
     if (!Number.isSafeInteger(s)) throw new ArgumentError(`${where}: the seed must be a safe integer, got ${s}`)
     return key(s)

@@ -5,7 +5,7 @@
  * the file helpers live in `@graphgrad/core/node`.
  * @module
  */
-import { Map as IMap, OrderedMap, isMap } from 'immutable'
+import { type Map as IMap, OrderedMap, isMap } from 'immutable'
 import type { DType, TensorData } from './dtype.ts'
 import { SafetensorsError, fmtShape } from './errors.ts'
 import { Tensor } from './tensor.ts'

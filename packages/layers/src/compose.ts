@@ -37,7 +37,7 @@ export function param(params: Params, name: string, where: string): Tensor {
 }
 
 /** @internal The nested parameter map of a sub-layer. */
-export function subParams(params: Params, name: string, where: string): Params {
+function subParams(params: Params, name: string, where: string): Params {
   const p = OrderedMap.isOrderedMap(params) ? params.get(name) : undefined
   if (p !== undefined && OrderedMap.isOrderedMap(p)) return p as Params
   throw new ArgumentError(`${where}: no parameters for sub-layer '${name}' (found: ${OrderedMap.isOrderedMap(params) ? [...params.keys()].join(', ') || 'none' : String(params)})`)

@@ -124,7 +124,7 @@ export function materialize(d: Direction): Float64Array {
  * The new parameter: `p (1 - decay) + (-(scale / divisor) u) / den`, as torch's kernels
  * write it (`p *= 1 - lr wd`, then `p += (-step_size m) / denom`).
  */
-export function applyDirection(p: Float64Array, d: Direction): Float64Array {
+function applyDirection(p: Float64Array, d: Direction): Float64Array {
   const { u, den, decay } = d
   const k = d.scale / d.divisor
   const f = 1 - decay

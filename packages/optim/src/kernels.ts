@@ -102,7 +102,7 @@ export type SecondMoment = 'squares' | 'infinityNorm'
  * What the Adam-family kernel divides by: `'sqrt'`, `sqrt(v) / vScale + eps`; `'plain'`,
  * `v` itself (Adamax); `'none'`, 1 (RAdam while the variance is not yet tractable).
  */
-export type Denominator = 'sqrt' | 'plain' | 'none'
+type Denominator = 'sqrt' | 'plain' | 'none'
 
 /** Coefficients of {@link adaptiveMomentKernel}. */
 export interface AdaptiveCoefficients {

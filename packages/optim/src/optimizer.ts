@@ -6,7 +6,7 @@
  * float32 path, hands a float32 parameter's data over as it is), and rebuilds the tree.
  * @module
  */
-import { Map as IMap, OrderedMap, isMap } from 'immutable'
+import { type Map as IMap, OrderedMap, isMap } from 'immutable'
 import { ArgumentError, DTypeError, ShapeError, Tensor, type DType, type TensorTree, flattenTree, fmtShape } from '@graphgrad/core'
 import {
   Check, type OptimizerOptions, type ParamGroup, type Resolved,
@@ -109,7 +109,7 @@ export interface UpdateOutput<A extends FloatArray = Float64Array> {
 }
 
 /** The state slots an update rule keeps for one parameter: a state with others, or without a required one, is refused. */
-export interface SlotNames {
+interface SlotNames {
   /** Slots every state has (made by `init` and kept by every update). */
   readonly required: readonly string[]
   /** Slots a state may lack, e.g. one that only the first update of some kind creates (SGD's `momentum_buffer`). */

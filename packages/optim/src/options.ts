@@ -46,7 +46,7 @@ export type OptimizerOptions<H> = Partial<H> & {
 }
 
 /** The value of a hyper-parameter after schedules are evaluated. */
-export type ResolvedValue<V> = V extends Schedule ? number : V extends readonly (infer E)[] ? readonly ResolvedValue<E>[] : V
+type ResolvedValue<V> = V extends Schedule ? number : V extends readonly (infer E)[] ? readonly ResolvedValue<E>[] : V
 
 /** Hyper-parameters with every schedule evaluated for one update. */
 export type Resolved<H> = { readonly [K in keyof H]-?: ResolvedValue<Exclude<H[K], undefined>> }

@@ -5,7 +5,7 @@
  * restores it, step count included, so training resumes with exactly the same numbers.
  * @module
  */
-import { Map as IMap, OrderedMap } from 'immutable'
+import { type Map as IMap, OrderedMap } from 'immutable'
 import { ArgumentError, Tensor, loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '@graphgrad/core'
 import type { OptimizerState } from './optimizer.ts'
 

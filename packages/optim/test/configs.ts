@@ -7,7 +7,7 @@ export interface Config {
   readonly options: Record<string, unknown>
 }
 
-export const FACTORIES: Record<string, (options: any) => ConfiguredOptimizer<any>> = {
+const FACTORIES: Record<string, (options: any) => ConfiguredOptimizer<any>> = {
   sgd, adam, adamw, adamax, nadam, radam, rmsprop, adagrad, lion,
 }
 

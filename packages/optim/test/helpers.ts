@@ -14,7 +14,7 @@ import {
   type ConfiguredOptimizer, type OneCycleSchedule, type Schedule,
 } from '../src/index.ts'
 
-export const DATA_DIR = new URL('../../../testdata/reference/', import.meta.url)
+const DATA_DIR = new URL('../../../testdata/reference/', import.meta.url)
 
 export interface Tolerance {
   readonly atol: number
@@ -40,7 +40,7 @@ export function loadCase(c: Case): OrderedMap<string, Tensor> {
 }
 
 /** PyTorch's snake_case argument name in camelCase (`T_max` -> `tMax`, `lr_decay` -> `lrDecay`). */
-export function camel(name: string): string {
+function camel(name: string): string {
   const c = name.replace(/_([a-zA-Z])/g, (_, ch: string) => ch.toUpperCase())
   return c.charAt(0).toLowerCase() + c.slice(1)
 }

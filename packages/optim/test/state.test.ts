@@ -5,7 +5,6 @@
 import { describe, expect, it } from 'vitest'
 import { OrderedMap } from 'immutable'
 import { Tensor, type TensorTree } from '@graphgrad/core'
-import { loadSafetensors, readSafetensorsMetadata, saveSafetensors } from '@graphgrad/core'
 import {
   OPTIMIZER_STATE_FORMAT, adam, cosineAnnealingLR, loadOptimizerState, optimizerStateFromTensors, optimizerStateToTensors,
   saveOptimizerState, sgd,

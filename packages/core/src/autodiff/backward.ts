@@ -7,7 +7,7 @@
  */
 import { GradientError, fmtShape } from '../errors.ts'
 import { shapesEqual } from '../shape.ts'
-import { type GraphNode, Tensor, releaseNode } from '../tensor.ts'
+import { type GraphNode, type Tensor, releaseNode } from '../tensor.ts'
 import { activeTransforms, duringBackwardOf, withLastUse, withRecording } from './recording.ts'
 import { CotangentSum } from './accumulate.ts'
 import { backwardProbe } from './probe.ts'

@@ -137,10 +137,6 @@ export function detectAnomaly<T>(fn: () => T): T {
   }
 }
 
-/** @internal Whether anomaly mode is on. */
-export function anomalyEnabled(): boolean {
-  return ctx.anomalyDepth > 0
-}
 
 /** @internal Runs fn while the backward of `op` executes, so anomaly errors can say so. */
 export function duringBackwardOf<T>(op: string, fn: () => T): T {

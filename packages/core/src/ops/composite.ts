@@ -6,7 +6,7 @@ import type { Tensor } from '../tensor.ts'
 import { add, mul, sub } from './binary.ts'
 import { logsumexp } from './reduce.ts'
 import { registerOps } from './registry.ts'
-import { shapesLabel } from './sampler.ts'
+import { type CaseSampler, shapesLabel } from './sampler.ts'
 import { erf, exp, tanh } from './unary.ts'
 import { checkTensor } from './util.ts'
 import { normAxis } from '../shape.ts'
@@ -41,7 +41,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 
 function alongAxis(fn: (x: Tensor, axis: number) => Tensor) {
   return {
-    sample: (s: import('./sampler.ts').CaseSampler) => {
+    sample: (s: CaseSampler) => {
       const x = s.values(s.shape({ minRank: 1 }), { min: -3, max: 3 })
       const axis = s.int(-x.rank, x.rank - 1)
       return { inputs: [x], fn: (t: Tensor) => fn(t, axis), label: `${shapesLabel(x)} axis ${axis}` }

@@ -16,7 +16,7 @@ export function checkTensor(x: unknown, op: string, arg = 'input'): Tensor {
 }
 
 /** @internal A 0-d tensor holding `value` in `dtype`. */
-export function scalar(value: number, dtype: DType): Tensor {
+function scalar(value: number, dtype: DType): Tensor {
   const data = allocate(dtype, 1)
   data[0] = value
   return new Tensor(data, [])
@@ -32,7 +32,3 @@ export function toTensor(x: TensorLike, like: TensorLike, op: string, arg: strin
   return scalar(x, dtype)
 }
 
-/** @internal Throws unless `x` has a float dtype. */
-export function requireFloat(x: Tensor, op: string): void {
-  if (x.dtype === 'int32') throw new DTypeError(`${op}: expected a float32 or float64 tensor, got int32`)
-}

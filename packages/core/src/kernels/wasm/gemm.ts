@@ -50,7 +50,7 @@ export interface WasmGemmOptions {
 
 const PAGE = 65536
 /** Linear memory beyond this (bytes) is not requested: wasm32 memories stop at 4 GiB and engines often earlier. */
-export const WASM_GEMM_MAX_BYTES = 2 ** 31
+const WASM_GEMM_MAX_BYTES = 2 ** 31
 
 interface Kernel {
   readonly exports: GemmExports
