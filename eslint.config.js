@@ -1,5 +1,5 @@
-// ESLint with typescript-eslint's type-aware rules (part of `pnpm test`). Formatting is
-// Prettier's job and the house rules (TSDoc on exports, the line cap) are scripts/lint.ts's.
+// ESLint with typescript-eslint's type-aware rules (part of `pnpm test` and `pnpm lint`).
+// The house rules (TSDoc on exports, the line cap) are scripts/lint.ts's.
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(

@@ -2,7 +2,7 @@
  * Argument checks and small conversions shared by the op families.
  * @module
  */
-import { DTypeError, GraphgradError } from '../errors.ts'
+import { GraphgradError } from '../errors.ts'
 import { type DType, allocate } from '../dtype.ts'
 import { Tensor } from '../tensor.ts'
 
