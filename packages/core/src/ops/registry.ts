@@ -1,6 +1,6 @@
 /**
  * The op registry: every op the core ships, with the gradient-check spec that the property
- * tests, the `gradcheck` command and the docs' op table read. An op family registers a
+ * tests and the `gradcheck` command read. An op family registers a
  * table typed over its op names, so leaving out an op's spec is a compile error.
  * @module
  */
