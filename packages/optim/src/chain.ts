@@ -33,7 +33,7 @@ import { OrderedMap } from 'immutable'
 import { ArgumentError, ShapeError, Tensor, flattenTree, fmtShape } from '@graphgrad/core'
 import {
   type Optimizer, type OptimizerState, type ParamTree, type StepResult,
-  asFloat64, checkFloat, describe, flattenNamed, fromData, slotInput,
+  asFloat64, checkFloat, describe, flattenNamed, fromData, gradientOf, slotInput,
 } from './optimizer.ts'
 import type { Hyper } from './options.ts'
 
@@ -207,13 +207,7 @@ export function chain(...transforms: readonly Transform[]): Optimizer<OptimizerS
     const data = leaves.map((p) => asFloat64(p))
     let updates: readonly Direction[] = names.map((n, j) => {
       const p = leaves[j]
-      const g = gradOf.get(n)
-      if (g === undefined) throw new ArgumentError(`${where}: grads has no gradient for parameter '${n}'`)
-      checkFloat(p, where, `parameter '${n}'`)
-      checkFloat(g, where, `the gradient of '${n}'`)
-      if (g.shape.length !== p.shape.length || g.shape.some((d, i) => d !== p.shape[i])) {
-        throw new ShapeError(`${where}: the gradient of '${n}' has shape ${fmtShape(g.shape)}, but the parameter has shape ${fmtShape(p.shape)}`)
-      }
+      const g = gradientOf(gradOf, n, p, where)
       return { u: asFloat64(g), den: null, scale: 1, divisor: 1, decay: 0 }
     })
     // Slots are read as the parameter's dtype (a loaded float64 slot of a float32 parameter is rounded first), as the named optimizers do.

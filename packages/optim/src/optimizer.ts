@@ -211,6 +211,18 @@ export function checkFloat(t: Tensor, where: string, what: string): void {
   if (t.dtype === 'int32') throw new DTypeError(`${where}: ${what} has dtype int32; optimizers work on float32 and float64 tensors`)
 }
 
+/** The gradient of parameter `n` (`p`), checked: present, float, and of the parameter's shape. */
+export function gradientOf(grads: ReadonlyMap<string, Tensor>, n: string, p: Tensor, where: string): Tensor {
+  const g = grads.get(n)
+  if (g === undefined) throw new ArgumentError(`${where}: grads has no gradient for parameter '${n}'`)
+  checkFloat(p, where, `parameter '${n}'`)
+  checkFloat(g, where, `the gradient of '${n}'`)
+  if (g.shape.length !== p.shape.length || g.shape.some((d, i) => d !== p.shape[i])) {
+    throw new ShapeError(`${where}: the gradient of '${n}' has shape ${fmtShape(g.shape)}, but the parameter has shape ${fmtShape(p.shape)}`)
+  }
+  return g
+}
+
 /**
  * Builds an optimizer from an update rule and the user's options: checks option names and
  * types, merges defaults and groups, validates every option (schedules at step 0, then at
@@ -329,13 +341,7 @@ export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: 
     const newSlots: [string, OrderedMap<string, Tensor>][] = []
     named.names.forEach((n, j) => {
       const p = named.leaves[j]
-      const g = gradOf.get(n)
-      if (g === undefined) throw new ArgumentError(`${where}: grads has no gradient for parameter '${n}'`)
-      checkFloat(p, where, `parameter '${n}'`)
-      checkFloat(g, where, `the gradient of '${n}'`)
-      if (g.shape.length !== p.shape.length || g.shape.some((d, i) => d !== p.shape[i])) {
-        throw new ShapeError(`${where}: the gradient of '${n}' has shape ${fmtShape(g.shape)}, but the parameter has shape ${fmtShape(p.shape)}`)
-      }
+      const g = gradientOf(gradOf, n, p, where)
       const c = assignment[j]
       const h = (resolved[c] ??= resolveAt(c, k))
       const old = state.slots.get(n) as OrderedMap<string, Tensor>

@@ -14,18 +14,12 @@ import {
   scaleByMomentum, scaleByRms, scaleByRss, sgd,
 } from '../src/index.ts'
 import { CONFIGS, make } from './configs.ts'
-import { snapshot } from './helpers.ts'
+import { rng, snapshot } from './helpers.ts'
 
-/** A deterministic uniform generator in [-1, 1) (mulberry32). */
+/** A deterministic uniform generator in [-1, 1). */
 function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1
-  }
+  const next = rng(seed)
+  return () => next() * 2 - 1
 }
 
 /** Nested parameters of both float dtypes (a 0-d one too), and gradients for them drawn from `rand`. */

@@ -3,20 +3,9 @@ import { Map as IMap, OrderedMap } from 'immutable'
 import { ArgumentError, DTypeError, ShapeError, Tensor, type TensorTree } from '@graphgrad/core'
 import { adagrad, adam, adamw, lion, nadam, radam, rmsprop, sgd, type OptimizerState, type ParamTree } from '../src/index.ts'
 import { CONFIGS, make } from './configs.ts'
-import { compare, f32, f64, snapshot } from './helpers.ts'
+import { compare, f32, f64, rng, snapshot } from './helpers.ts'
 import { REF_DEFAULTS, type RefState, refStep } from './torchref.ts'
 
-/** mulberry32: a small seeded generator for reproducible test data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const data = (t: Tensor | undefined): number[] => Array.from((t as Tensor)._data)
 
