@@ -28,21 +28,25 @@ export interface LateOps {
   readonly sumToShape: typeof sumToShape
 }
 
-const table: { -readonly [K in keyof LateOps]?: LateOps[K] } = {}
+/** A placeholder that says what went wrong if an op is called before ops/index.ts bound it. */
+function unbound(name: keyof LateOps): never {
+  throw new Error(`graphgrad internal error: the late-bound op '${name}' was called before ops/index.ts bound it`)
+}
 
 /**
- * @internal The late-bound ops. Call them only at run time (inside a function), never while
- * a module is being evaluated.
+ * @internal The late-bound ops: a plain record (no Proxy: VJPs and the backward pass call these
+ * on every use) whose entries throw until {@link bindLateOps} replaces them. Call them only at
+ * run time (inside a function), never while a module is being evaluated.
  */
-export const late: LateOps = new Proxy(table as LateOps, {
-  get(target, name: string) {
-    const fn = (target as unknown as Record<string, unknown>)[name]
-    if (fn === undefined) throw new Error(`graphgrad internal error: the late-bound op '${name}' was called before ops/index.ts bound it`)
-    return fn
-  },
-})
+export const late: LateOps = {
+  add: () => unbound('add'),
+  neg: () => unbound('neg'),
+  log: () => unbound('log'),
+  sum: () => unbound('sum'),
+  sumToShape: () => unbound('sumToShape'),
+}
 
 /** @internal Fills the table; called once by ops/index.ts with every entry. */
 export function bindLateOps(ops: LateOps): void {
-  Object.assign(table, ops)
+  Object.assign(late, ops)
 }
