@@ -25,14 +25,29 @@ export function stridesOf(shape: Shape): number[] {
   return strides
 }
 
-/** Throws unless every entry is a non-negative integer. */
+/**
+ * The most elements a tensor may have, and so the largest size of any one dimension (even
+ * beside a zero). 2^31 - 1: every kernel indexes with 32-bit integers (the WASM ones must), and
+ * a float64 tensor of this size is already 16 GiB. A larger shape is a mistake, refused by
+ * name instead of failing as an engine `RangeError`, an abort or an out-of-memory kill.
+ */
+export const MAX_ELEMENTS = 2 ** 31 - 1
+
+/**
+ * Throws unless every entry is a non-negative integer no larger than {@link MAX_ELEMENTS} and
+ * the shape holds at most {@link MAX_ELEMENTS} elements; `where` names the op (or the file).
+ */
 export function checkShape(shape: readonly unknown[], where: string): number[] {
   if (!Array.isArray(shape)) throw new ArgumentError(`${where}: shape must be an array of sizes, got ${String(shape)}`)
+  let size = 1
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
       throw new ArgumentError(`${where}: shape ${fmtShape(shape as number[])} has an invalid size ${String(d)} (sizes are non-negative integers)`)
     }
+    if (d > MAX_ELEMENTS) throw new ShapeError(`${where}: shape ${fmtShape(shape as number[])} has a dimension of ${d}, more than the ${MAX_ELEMENTS} elements a tensor may hold`)
+    size *= d
   }
+  if (size > MAX_ELEMENTS) throw new ShapeError(`${where}: shape ${fmtShape(shape as number[])} has ${size} elements, more than the ${MAX_ELEMENTS} a tensor may hold`)
   return shape as number[]
 }
 
