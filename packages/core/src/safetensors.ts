@@ -6,8 +6,10 @@
  * @module
  */
 import { type Map as IMap, OrderedMap, isMap } from 'immutable'
-import type { DType, TensorData } from './dtype.ts'
-import { SafetensorsError, fmtShape } from './errors.ts'
+import type { DType } from './dtype.ts'
+import { GraphgradError, SafetensorsError, fmtShape } from './errors.ts'
+import { ITEM_SIZE, decodeData, swapBytes } from './safetensors-dtypes.ts'
+import { checkShape } from './shape.ts'
 import { Tensor } from './tensor.ts'
 import type { TensorTree } from './tree.ts'
 
@@ -20,8 +22,26 @@ export interface LoadSafetensorsOptions {
 /** Largest header accepted, as in the reference implementation; checked before decoding so a corrupt length cannot make us allocate gigabytes. */
 export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000
 
+/**
+ * Most tensors one file may list. A whole 671B-parameter mixture-of-experts checkpoint
+ * (DeepSeek-V3) has on the order of 90,000 tensors across its 163 shards, and one shard rarely more
+ * than a few thousand; past this a header is an attack or a bug, and is refused before
+ * `JSON.parse` builds an object per entry (1.4 million empty entries took 13 s and 2.2 GB).
+ */
+export const MAX_SAFETENSORS_ENTRIES = 100_000
+
+/**
+ * Most JSON values (array elements and object members, counted at every depth) one header
+ * may hold: 20 per tensor at {@link MAX_SAFETENSORS_ENTRIES}, where a tensor of rank r needs
+ * 7 + r. This bounds what `JSON.parse` allocates for members the format ignores (unknown
+ * fields, a `__metadata__` of millions of keys), which no entry cap sees.
+ */
+export const MAX_SAFETENSORS_HEADER_VALUES = 2_000_000
+
+/** Highest tensor rank read, NumPy 2's limit (`NPY_MAXDIMS`); PyTorch checkpoints stay far below it. */
+export const MAX_SAFETENSORS_RANK = 64
+
 const METADATA_KEY = '__metadata__'
-const ITEM_SIZE: Record<string, number> = { F32: 4, F64: 8, I32: 4, I64: 8 }
 const DTYPE_TAG: Record<DType, string> = { float32: 'F32', float64: 'F64', int32: 'I32' }
 // Typed arrays use the platform byte order; the format is little-endian, so swap on the (rare) big-endian hosts.
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
@@ -43,18 +63,35 @@ interface Header {
 
 /**
  * Decodes a safetensors file into tensors, in the order the header lists them.
- * F32, F64 and I32 keep their type; I64 becomes int32, and a value outside the int32
- * range is an error. Every malformed input is refused with a {@link SafetensorsError}
- * naming the tensor, the offsets or the dtype at fault. Gaps between tensors and trailing
- * bytes are tolerated; overlapping tensors are not.
+ *
+ * graphgrad's dtypes are float32, float64 and int32, so some safetensors dtypes are widened
+ * or narrowed on the way in (saving writes F32, F64 and I32 only, so such a file saves back wider):
+ *
+ * | file | tensor | how |
+ * | --- | --- | --- |
+ * | F32, F64, I32 | float32, float64, int32 | as stored, bit for bit |
+ * | F16, BF16 | float32 | exactly: every half and bfloat16 value (subnormals, ±0, ±Infinity, NaN) is a float32 value |
+ * | I64 | int32 | a value outside the int32 range is an error |
+ * | I16, I8, U8 | int32 | exactly |
+ * | BOOL | int32 | false as 0, true as 1; a byte other than 0 or 1 is an error |
+ *
+ * Other dtypes (U16, U32, U64, the F8 formats) are refused. Every malformed input is refused
+ * with a {@link SafetensorsError} naming the file (`options.source`), the tensor, and the
+ * offsets, dtype, shape or limit at fault, before any tensor is decoded: a header larger than
+ * {@link MAX_SAFETENSORS_HEADER_BYTES}, listing more than {@link MAX_SAFETENSORS_ENTRIES}
+ * tensors or {@link MAX_SAFETENSORS_HEADER_VALUES} JSON values, a rank above
+ * {@link MAX_SAFETENSORS_RANK}, or a shape of more elements than a tensor may hold
+ * (`MAX_ELEMENTS`, 2^31 - 1, even when another dimension is 0). Gaps between tensors and
+ * trailing bytes are tolerated; overlapping tensors are not.
  */
 export function loadSafetensors(bytes: Uint8Array, options: LoadSafetensorsOptions = {}): OrderedMap<string, Tensor> {
   const where = whereOf(options)
   const header = parseHeader(bytes, where)
   const out: [string, Tensor][] = []
   for (const e of header.entries) {
-    const start = header.dataStart + e.begin
-    out.push([e.name, new Tensor(decode(bytes, start, e, where), e.shape)])
+    const data = decodeData(bytes, header.dataStart + e.begin, e.end - e.begin, e.tag)
+    if (typeof data === 'string') fail(where, `tensor '${e.name}': ${data}`)
+    out.push([e.name, new Tensor(data, e.shape)])
   }
   return OrderedMap(out)
 }
@@ -86,7 +123,11 @@ export function saveSafetensors(params: IMap<string, TensorTree>, metadata?: Rec
     parts.push(`${JSON.stringify(name)}:${JSON.stringify({ dtype: DTYPE_TAG[t.dtype], shape: t.shape, data_offsets: [offset, end] })}`)
     offset = end
   }
-  const json = new TextEncoder().encode(`{${parts.join(',')}}`)
+  const text = `{${parts.join(',')}}`
+  // Never write what loadSafetensors would refuse.
+  checkHeaderCounts(text, 'saveSafetensors')
+  const json = new TextEncoder().encode(text)
+  if (json.length > MAX_SAFETENSORS_HEADER_BYTES) fail('saveSafetensors', `the header would be ${json.length} bytes, more than the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit readers accept`)
   const headerLen = Math.ceil(json.length / 8) * 8
   const out = new Uint8Array(8 + headerLen + offset)
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLen), true)
@@ -124,6 +165,7 @@ function parseHeader(bytes: Uint8Array, where: string): Header {
   } catch {
     fail(where, 'header is not valid UTF-8')
   }
+  checkHeaderCounts(text, where)
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -141,6 +183,7 @@ function parseHeader(bytes: Uint8Array, where: string): Header {
       metadata = checkMetadata(value, `${where}: ${METADATA_KEY}`)
       continue
     }
+    if (entries.length === MAX_SAFETENSORS_ENTRIES) fail(where, `header lists more than ${MAX_SAFETENSORS_ENTRIES} tensors (MAX_SAFETENSORS_ENTRIES)`)
     entries.push(parseEntry(name, value, bufferLen, where))
   }
   // Sorted by position, any overlap shows up between neighbours; empty tensors occupy no bytes and cannot overlap.
@@ -157,47 +200,64 @@ function parseEntry(name: string, value: unknown, bufferLen: number, where: stri
   if (!isPlainObject(value)) fail(at, `header entry must be an object with dtype, shape and data_offsets, found ${describe(value)}`)
   const { dtype, shape, data_offsets: offsets } = value
   if (typeof dtype !== 'string') fail(at, `dtype must be a string, found ${describe(dtype)}`)
-  if (!Object.hasOwn(ITEM_SIZE, dtype)) fail(at, `unsupported dtype '${dtype}' (graphgrad reads F32, F64, I32 and I64)`)
+  if (!Object.hasOwn(ITEM_SIZE, dtype)) fail(at, `unsupported dtype '${dtype}' (graphgrad reads ${Object.keys(ITEM_SIZE).join(', ')})`)
   if (!Array.isArray(shape)) fail(at, `shape must be an array, found ${describe(shape)}`)
+  if (shape.length > MAX_SAFETENSORS_RANK) fail(at, `shape has rank ${shape.length}, more than the ${MAX_SAFETENSORS_RANK} dimensions graphgrad reads (MAX_SAFETENSORS_RANK)`)
   for (const d of shape) {
-    if (!isNonNegInt(d)) fail(at, `shape ${JSON.stringify(shape)} has an invalid size ${JSON.stringify(d)} (sizes are non-negative integers)`)
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) fail(at, `shape ${JSON.stringify(shape)} has an invalid size ${JSON.stringify(d)} (sizes are non-negative integers)`)
+  }
+  try {
+    // The element cap every tensor obeys, checked here so that [1e15, 0] (no bytes needed) is refused too.
+    checkShape(shape, at)
+  } catch (e) {
+    if (e instanceof GraphgradError) throw new SafetensorsError(e.message)
+    throw e
   }
   if (!Array.isArray(offsets) || offsets.length !== 2) fail(at, `data_offsets must be an array [begin, end], found ${JSON.stringify(offsets) ?? 'nothing'}`)
   const [begin, end] = offsets as unknown[]
+  for (const o of [begin, end]) {
+    // JSON numbers past 2^53 - 1 are rounded by JSON.parse, so they cannot name a byte exactly; no buffer is that large anyway.
+    if (Number.isInteger(o) && (o as number) > Number.MAX_SAFE_INTEGER) {
+      fail(at, `data_offsets ${JSON.stringify(offsets)}: ${JSON.stringify(o)} exceeds the largest safe integer (2^53 - 1) and so the ${bufferLen}-byte data buffer`)
+    }
+  }
   if (!isNonNegInt(begin) || !isNonNegInt(end)) fail(at, `data_offsets ${JSON.stringify(offsets)} must be non-negative integers`)
   if (end < begin) fail(at, `data_offsets [${begin},${end}] are reversed (end before begin)`)
   if (end > bufferLen) fail(at, `data_offsets [${begin},${end}] run past the end of the ${bufferLen}-byte data buffer`)
-  // Past 2^53 the product is inexact, but then it exceeds any real buffer anyway, so the comparison still fails correctly.
+  // checkShape bounded the element count by 2^31 - 1, so the byte count is exact.
   const needed = (shape as number[]).reduce((a, b) => a * b, 1) * ITEM_SIZE[dtype]
   if (end - begin !== needed) fail(at, `data_offsets [${begin},${end}] hold ${end - begin} bytes, but ${dtype} of shape ${fmtShape(shape)} needs ${needed}`)
   return { name, tag: dtype, shape: (shape as number[]).slice(), begin, end }
 }
 
-function decode(bytes: Uint8Array, start: number, e: Entry, where: string): TensorData {
-  const len = e.end - e.begin
-  if (e.tag === 'I64') {
-    const view = new DataView(bytes.buffer, bytes.byteOffset + start, len)
-    const out = new Int32Array(len / 8)
-    for (let i = 0; i < out.length; i++) {
-      const lo = view.getInt32(8 * i, true)
-      // The value fits in int32 exactly when the high word is the sign extension of the low word.
-      if (view.getInt32(8 * i + 4, true) !== lo >> 31) {
-        fail(where, `tensor '${e.name}': I64 value ${view.getBigInt64(8 * i, true)} at flat index ${i} is outside the int32 range graphgrad stores integers in`)
-      }
-      out[i] = lo
+/**
+ * Refuses a header listing more than {@link MAX_SAFETENSORS_ENTRIES} tensors or holding more
+ * than {@link MAX_SAFETENSORS_HEADER_VALUES} JSON values, before `JSON.parse` allocates an
+ * object per value. One pass that skips strings and stops at the first limit crossed; it
+ * assumes nothing about validity (JSON.parse checks that next), so it ends on any text.
+ */
+function checkHeaderCounts(text: string, where: string): void {
+  // Every value but the first follows a ',' or opens a container; top-level members are separated by depth-1 commas.
+  let values = 1
+  let members = 1
+  let depth = 0
+  const n = text.length
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x22) {
+      for (i++; i < n && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++
+      values++
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--
+    } else if (c === 0x2c) {
+      values++
+      // One member more than the cap is allowed for __metadata__; parseHeader counts the tensors exactly.
+      if (depth === 1 && ++members > MAX_SAFETENSORS_ENTRIES + 1) fail(where, `header lists more than ${MAX_SAFETENSORS_ENTRIES} tensors (MAX_SAFETENSORS_ENTRIES)`)
     }
-    return out
+    if (values > MAX_SAFETENSORS_HEADER_VALUES) fail(where, `header holds more than ${MAX_SAFETENSORS_HEADER_VALUES} JSON values (MAX_SAFETENSORS_HEADER_VALUES), far more than ${MAX_SAFETENSORS_ENTRIES} tensors need`)
   }
-  // Copy into a fresh buffer: the data need not be aligned for a typed-array view, and the tensor must not alias the caller's bytes.
-  const copy = new Uint8Array(len)
-  copy.set(bytes.subarray(start, start + len))
-  const itemSize = ITEM_SIZE[e.tag]
-  if (!LITTLE_ENDIAN) swapBytes(copy, itemSize)
-  return e.tag === 'F32' ? new Float32Array(copy.buffer) : e.tag === 'F64' ? new Float64Array(copy.buffer) : new Int32Array(copy.buffer)
-}
-
-function swapBytes(b: Uint8Array, itemSize: number): void {
-  for (let i = 0; i < b.length; i += itemSize) b.subarray(i, i + itemSize).reverse()
 }
 
 /**
@@ -238,6 +298,7 @@ function flattenForSave(params: unknown): [string, Tensor][] {
     if (node instanceof Tensor) {
       if (name === METADATA_KEY) fail('saveSafetensors', `a tensor cannot be named '${METADATA_KEY}' (the name is reserved for metadata)`)
       if (seen.has(name)) fail('saveSafetensors', `two tensors are named '${name}' (check for a key containing '.' that clashes with a nested map)`)
+      if (node.rank > MAX_SAFETENSORS_RANK) fail('saveSafetensors', `'${name}' has rank ${node.rank}, more than the ${MAX_SAFETENSORS_RANK} dimensions loadSafetensors reads`)
       seen.add(name)
       out.push([name, node])
     } else if (isMap(node)) {

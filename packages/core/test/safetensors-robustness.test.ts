@@ -4,9 +4,10 @@ import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Map as IMap } from 'immutable'
-import { loadSafetensors, readSafetensorsMetadata, MAX_SAFETENSORS_HEADER_BYTES } from '../src/safetensors.ts'
+import { loadSafetensors, readSafetensorsMetadata, saveSafetensors, MAX_SAFETENSORS_ENTRIES, MAX_SAFETENSORS_HEADER_BYTES, MAX_SAFETENSORS_HEADER_VALUES, MAX_SAFETENSORS_RANK } from '../src/safetensors.ts'
 import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../src/node.ts'
 import { SafetensorsError } from '../src/errors.ts'
+import { Tensor } from '../src/tensor.ts'
 import { f64, file, i32 } from './safetensors-helpers.ts'
 
 function expectRefused(bytes: Uint8Array, ...fragments: (string | RegExp)[]): void {
@@ -21,6 +22,7 @@ function expectRefused(bytes: Uint8Array, ...fragments: (string | RegExp)[]): vo
 }
 
 const le64 = (...v: bigint[]): Uint8Array => new Uint8Array(new BigInt64Array(v).buffer)
+const data8 = (): Uint8Array => new Uint8Array(8)
 
 describe('loadSafetensors refuses malformed input', () => {
   const ok = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }
@@ -86,13 +88,13 @@ describe('loadSafetensors refuses malformed input', () => {
   })
 
   it('shape entries that are not non-negative integers', () => {
-    for (const bad of [-1, 1.5, '2', null, [2], 1e300]) {
+    for (const bad of [-1, 1.5, '2', null, [2], -1e300]) {
       expectRefused(file({ a: { dtype: 'F32', shape: [bad], data_offsets: [0, 8] } }, data8), "tensor 'a'", 'invalid size', JSON.stringify(bad))
     }
   })
 
   it('offsets that are not integers', () => {
-    for (const bad of [[0, 7.5], ['0', 8], [-8, 0], [0, null], [0, 2 ** 60]]) {
+    for (const bad of [[0, 7.5], ['0', 8], [-8, 0], [0, null], [-(2 ** 60), 8]]) {
       expectRefused(file({ a: { dtype: 'F32', shape: [2], data_offsets: bad } }, data8), "tensor 'a'", `data_offsets ${JSON.stringify(bad)} must be non-negative integers`)
     }
   })
@@ -128,7 +130,7 @@ describe('loadSafetensors refuses malformed input', () => {
   it('byte length that does not match the shape and dtype', () => {
     expectRefused(file({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data8), "tensor 'a'", 'data_offsets [0,8] hold 8 bytes, but F32 of shape [3] needs 12')
     expectRefused(file({ a: { dtype: 'F64', shape: [], data_offsets: [0, 4] } }, data8), 'F64 of shape [] needs 8')
-    expectRefused(file({ a: { dtype: 'I64', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 8] } }, data8), 'hold 8 bytes')
+    expectRefused(file({ a: { dtype: 'I64', shape: [2, 2], data_offsets: [0, 8] } }, data8), 'hold 8 bytes, but I64 of shape [2,2] needs 32')
   })
 
   it('__metadata__ that is not a string-to-string map', () => {
@@ -139,7 +141,7 @@ describe('loadSafetensors refuses malformed input', () => {
   })
 
   it('unsupported dtypes, naming the dtype and the tensor', () => {
-    for (const dtype of ['F16', 'BF16', 'U8', 'I8', 'I16', 'U32', 'BOOL', 'F8_E4M3', 'f32', 'toString', '']) {
+    for (const dtype of ['U16', 'U32', 'U64', 'F8_E4M3', 'F8_E5M2', 'C64', 'f32', 'bf16', 'toString', '']) {
       expectRefused(file({ w: { dtype, shape: [0], data_offsets: [0, 0] } }), "tensor 'w'", `unsupported dtype '${dtype}'`)
     }
   })
@@ -162,9 +164,9 @@ describe('loadSafetensors refuses malformed input', () => {
     const dir = await mkdtemp(join(tmpdir(), 'graphgrad-st-'))
     try {
       const path = join(dir, 'bad.safetensors')
-      await writeFile(path, file({ a: { dtype: 'BF16', shape: [1], data_offsets: [0, 2] } }, [0, 0]))
+      await writeFile(path, file({ a: { dtype: 'U16', shape: [1], data_offsets: [0, 2] } }, [0, 0]))
       await expect(readSafetensorsFile(path)).rejects.toThrow(SafetensorsError)
-      await expect(readSafetensorsFile(path)).rejects.toThrow(`safetensors file '${path}': tensor 'a': unsupported dtype 'BF16'`)
+      await expect(readSafetensorsFile(path)).rejects.toThrow(`safetensors file '${path}': tensor 'a': unsupported dtype 'U16'`)
       expect(() => loadSafetensors(new Uint8Array(3), { source: 'x.safetensors' })).toThrow("safetensors file 'x.safetensors': file is 3 bytes")
     } finally {
       await rm(dir, { recursive: true })
@@ -173,6 +175,93 @@ describe('loadSafetensors refuses malformed input', () => {
 
   it('refuses things that are not bytes', () => {
     expect(() => loadSafetensors('abc' as any)).toThrow(SafetensorsError)
+  })
+})
+
+/** `n` empty F32 tensors named t0, t1, ...: a legal header that costs only its size to write. */
+function emptyEntries(n: number): Uint8Array {
+  const parts = Array.from({ length: n }, (_, i) => `"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`)
+  return file(`{${parts.join(',')}}`)
+}
+
+/** Runs `fn`, which must throw a SafetensorsError, and returns its message and the milliseconds it took. */
+function timedRefusal(fn: () => unknown): { message: string; ms: number } {
+  const t0 = performance.now()
+  try {
+    fn()
+  } catch (e) {
+    expect(e).toBeInstanceOf(SafetensorsError)
+    return { message: (e as Error).message, ms: performance.now() - t0 }
+  }
+  throw new Error('expected a SafetensorsError, but the call returned')
+}
+
+describe('loadSafetensors limits (issue 17: hardening)', () => {
+  it('refuses an absurd shape that needs no bytes, naming the file and the tensor (#1)', () => {
+    // The 96-byte file of the report: 1e15 x 0 elements, so the byte count (0) matched.
+    const header = '{"a":{"dtype":"F32","shape":[1e15,0],"data_offsets":[0,0]}}'
+    const bytes = file(header.padEnd(88, ' '))
+    expect(bytes.length).toBe(96)
+    expect(() => loadSafetensors(bytes, { source: 'huge.safetensors' })).toThrow(SafetensorsError)
+    expect(() => loadSafetensors(bytes, { source: 'huge.safetensors' })).toThrow(
+      "safetensors file 'huge.safetensors': tensor 'a': shape [1000000000000000,0] has a dimension of 1000000000000000, more than the 2147483647 elements a tensor may hold",
+    )
+    expectRefused(file({ w: { dtype: 'F64', shape: [2 ** 31, 0], data_offsets: [0, 0] } }), "tensor 'w'", 'has a dimension of 2147483648')
+    expectRefused(file({ w: { dtype: 'F32', shape: [1e300], data_offsets: [0, 8] } }, data8()), "tensor 'w'", 'has a dimension of 1e+300')
+    // Within the per-dimension cap but 2^32 elements: refused by the element cap, not as a byte-count mismatch.
+    expectRefused(file({ w: { dtype: 'I32', shape: [65536, 65536], data_offsets: [0, 8] } }, data8()), "tensor 'w'", 'has 4294967296 elements, more than the 2147483647')
+    // Large dimensions beside a zero are still an empty tensor, and legal.
+    expect(loadSafetensors(file({ e: { dtype: 'F32', shape: [65536, 65536, 0], data_offsets: [0, 0] } })).get('e')!.shape).toEqual([65536, 65536, 0])
+  })
+
+  it('refuses a rank above MAX_SAFETENSORS_RANK, and saveSafetensors never writes one', () => {
+    expect(MAX_SAFETENSORS_RANK).toBe(64)
+    const ones = (n: number): number[] => new Array<number>(n).fill(1)
+    expect(loadSafetensors(file({ a: { dtype: 'F32', shape: ones(64), data_offsets: [0, 4] } }, [0, 0, 0x80, 0x3f])).get('a')!.rank).toBe(64)
+    expectRefused(file({ a: { dtype: 'F32', shape: ones(65), data_offsets: [0, 4] } }, [0, 0, 0x80, 0x3f]), "tensor 'a'", 'rank 65, more than the 64')
+    expectRefused(file({ a: { dtype: 'F32', shape: ones(5_000_000), data_offsets: [0, 4] } }, [0, 0, 0x80, 0x3f]), 'MAX_SAFETENSORS_HEADER_VALUES')
+    expect(() => saveSafetensors(IMap({ deep: new Tensor(new Float32Array(1), ones(65)) }))).toThrow("saveSafetensors: 'deep' has rank 65")
+  })
+
+  it('refuses a header of more than MAX_SAFETENSORS_ENTRIES tensors quickly, before parsing it (#7)', () => {
+    expect(MAX_SAFETENSORS_ENTRIES).toBe(100_000)
+    const { message, ms } = timedRefusal(() => loadSafetensors(emptyEntries(3 * MAX_SAFETENSORS_ENTRIES), { source: 'many.safetensors' }))
+    expect(message).toBe("safetensors file 'many.safetensors': header lists more than 100000 tensors (MAX_SAFETENSORS_ENTRIES)")
+    // The scan stops at the cap; the old loader spent seconds and gigabytes on such a header.
+    expect(ms).toBeLessThan(1500)
+    expect(timedRefusal(() => readSafetensorsMetadata(emptyEntries(MAX_SAFETENSORS_ENTRIES + 1))).message).toMatch('more than 100000 tensors')
+  })
+
+  it('accepts exactly MAX_SAFETENSORS_ENTRIES tensors, and __metadata__ beside them', () => {
+    const bytes = emptyEntries(MAX_SAFETENSORS_ENTRIES)
+    const withMeta = file(`{"__metadata__":{"format":"pt"},${new TextDecoder().decode(bytes.subarray(9))}`)
+    expect(loadSafetensors(withMeta).size).toBe(MAX_SAFETENSORS_ENTRIES)
+    expect(readSafetensorsMetadata(withMeta)).toEqual({ format: 'pt' })
+  })
+
+  it('refuses a header of more than MAX_SAFETENSORS_HEADER_VALUES JSON values, wherever they hide (#7)', () => {
+    expect(MAX_SAFETENSORS_HEADER_VALUES).toBe(2_000_000)
+    const zeros = new Array<string>(MAX_SAFETENSORS_HEADER_VALUES).fill('0').join(',')
+    // A field the format ignores, and a __metadata__ of millions of keys: no entry cap sees them.
+    const ignored = `{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":[${zeros}]}}`
+    expect(timedRefusal(() => loadSafetensors(file(ignored, data8()))).message).toBe(
+      'safetensors: header holds more than 2000000 JSON values (MAX_SAFETENSORS_HEADER_VALUES), far more than 100000 tensors need',
+    )
+    const keys = Array.from({ length: MAX_SAFETENSORS_HEADER_VALUES }, (_, i) => `"${i}":""`).join(',')
+    const { message, ms } = timedRefusal(() => readSafetensorsMetadata(file(`{"__metadata__":{${keys}}}`)))
+    expect(message).toMatch('MAX_SAFETENSORS_HEADER_VALUES')
+    expect(ms).toBeLessThan(1500)
+    // Commas and brackets inside strings are text, not values.
+    const text = `{"__metadata__":{"note":"${'[{,'.repeat(MAX_SAFETENSORS_HEADER_VALUES)}"}}`
+    expect(readSafetensorsMetadata(file(text)).note).toHaveLength(3 * MAX_SAFETENSORS_HEADER_VALUES)
+  })
+
+  it('refuses offsets of 2^53 or more as past the largest safe integer, not as non-integers (#17)', () => {
+    for (const bad of [[0, 2 ** 53], [2 ** 60, 2 ** 60 + 8], [0, 1e300]]) {
+      expectRefused(file({ a: { dtype: 'F32', shape: [2], data_offsets: bad } }, data8()), "tensor 'a'", `data_offsets ${JSON.stringify(bad)}: `, 'exceeds the largest safe integer (2^53 - 1) and so the 8-byte data buffer')
+    }
+    // 2^53 - 1 is exact, and simply past the end.
+    expectRefused(file({ a: { dtype: 'F32', shape: [0], data_offsets: [2 ** 53 - 1, 2 ** 53 - 1] } }, data8()), 'run past the end of the 8-byte data buffer')
   })
 })
 
