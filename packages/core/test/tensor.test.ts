@@ -115,7 +115,7 @@ describe('printing', () => {
   })
   it('summarises large tensors', () => {
     const s = zeros([2000]).toString()
-    expect(s).toBe('tensor([0., 0., 0., ..., 0., 0., 0.])')
+    expect(s).toBe('tensor([0., 0., 0.,  ..., 0., 0., 0.])') // PyTorch's ' ...', with its space
   })
   it('is a Tensor instance with a rank', () => {
     const t = zeros([2, 3, 4])
