@@ -137,7 +137,11 @@ function reduceFamilies(): { strided: Family; rows: Family } {
       params: [['x', x], ['acc', 'Float64Array'], ['shape', STRIDES], ['s_0', STRIDES]],
       body: stridedLoop(1, `const v = x[o]; ${step.replace(/ACC/g, 'acc[p_0]')}`),
     }))
-    add(rows, 'rows', op, `rows:${op}`, DTYPES.map((d) => [d, d]), ([x, out]) => ({
+    // int32 sums and products are written to float64 and range-checked by the op, not wrapped
+    // in an int32 output; so they have an (int32, float64) copy in place of (int32, int32).
+    const wide = op === 'sum' || op === 'prod'
+    const pairs = DTYPES.map((d) => [d, wide && d === 'int32' ? 'float64' : d])
+    add(rows, 'rows', op, `rows:${op}`, pairs, ([x, out]) => ({
       params: [['x', x], ['out', out], ['rows', 'number'], ['len', 'number']],
       body: [
         'for (let r = 0, i = 0; r < rows; r++) {',

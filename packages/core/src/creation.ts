@@ -2,7 +2,7 @@
  * Creating tensors: from data, constant fills, ranges and seeded random draws.
  * @module
  */
-import { type DType, type TensorData, allocate, checkDType, dtypeOfData } from './dtype.ts'
+import { type DType, type TensorData, allocate, checkDType, checkInt32Values, dtypeOfData, fitsInt32, int32Overflow } from './dtype.ts'
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from './errors.ts'
 import { type Seed, RandomStream } from './random.ts'
 import { checkShape, sizeOf } from './shape.ts'
@@ -35,10 +35,12 @@ function inferShape(data: NestedArray, where: string): number[] {
 
 function flatten(data: NestedArray, shape: readonly number[], out: TensorData, where: string): void {
   let pos = 0
+  const int = out instanceof Int32Array
   const walk = (v: NestedArray, dim: number): void => {
     if (dim === shape.length) {
       if (Array.isArray(v)) throw new ShapeError(`${where}: ragged nested array: expected a number at depth ${dim}, found an array`)
       if (typeof v !== 'number') throw new DTypeError(`${where}: expected numbers, found ${typeof v} ${JSON.stringify(v)} at flat position ${pos}`)
+      if (int && !fitsInt32(v)) throw int32Overflow(where, v)
       out[pos++] = v
       return
     }
@@ -63,6 +65,8 @@ export function tensor(data: NestedArray | TensorData | readonly number[], optio
     if (sizeOf(shape) !== data.length) {
       throw new ShapeError(`${where}: shape ${fmtShape(shape)} needs ${sizeOf(shape)} elements but the data has ${data.length}`)
     }
+    // Float data stored as int32 would wrap modulo 2^32 (NaN as 0): refuse what does not fit.
+    if (dtype === 'int32' && fromDType !== 'int32') checkInt32Values(data as TensorData, where)
     const copy = allocate(dtype, data.length)
     copy.set(data as TensorData)
     return new Tensor(copy, shape.slice())
@@ -81,32 +85,40 @@ export function tensor(data: NestedArray | TensorData | readonly number[], optio
   return new Tensor(out, inferred)
 }
 
-/** A tensor filled with `value`. */
-export function full(shape: readonly number[], value: number, options: DTypeOption = {}): Tensor {
-  const s = checkShape(shape, 'full')
-  const out = allocate(checkDType(options.dtype ?? 'float32', 'full'), sizeOf(s))
-  out.fill(value)
+/** The fill behind {@link full} and its relatives; `where` is the function the user called. */
+function filled(shape: readonly number[], value: number, dtype: DType | undefined, where: string): Tensor {
+  const s = checkShape(shape, where)
+  const d = checkDType(dtype ?? 'float32', where)
+  if (typeof value !== 'number') throw new ArgumentError(`${where}: value must be a number, got ${typeof value}`)
+  if (d === 'int32' && !fitsInt32(value)) throw int32Overflow(where, value)
+  const out = allocate(d, sizeOf(s))
+  if (value !== 0) out.fill(value)
   return new Tensor(out, s.slice())
+}
+
+/** A tensor filled with `value` (for int32, a finite value in int32's range, truncated toward zero). */
+export function full(shape: readonly number[], value: number, options: DTypeOption = {}): Tensor {
+  return filled(shape, value, options.dtype, 'full')
 }
 
 /** A tensor of zeros. */
 export function zeros(shape: readonly number[], options: DTypeOption = {}): Tensor {
-  return full(shape, 0, options)
+  return filled(shape, 0, options.dtype, 'zeros')
 }
 
 /** A tensor of ones. */
 export function ones(shape: readonly number[], options: DTypeOption = {}): Tensor {
-  return full(shape, 1, options)
+  return filled(shape, 1, options.dtype, 'ones')
 }
 
 /** Zeros with the shape and (by default) dtype of `x`. */
 export function zerosLike(x: Tensor, options: DTypeOption = {}): Tensor {
-  return full(x.shape, 0, { dtype: options.dtype ?? x.dtype })
+  return filled(x.shape, 0, options.dtype ?? x.dtype, 'zerosLike')
 }
 
 /** Ones with the shape and (by default) dtype of `x`. */
 export function onesLike(x: Tensor, options: DTypeOption = {}): Tensor {
-  return full(x.shape, 1, { dtype: options.dtype ?? x.dtype })
+  return filled(x.shape, 1, options.dtype ?? x.dtype, 'onesLike')
 }
 
 /**
@@ -121,7 +133,11 @@ export function arange(start: number, stop?: number, step = 1, options: DTypeOpt
   if (!Number.isFinite(start) || !Number.isFinite(stop) || !Number.isFinite(step)) throw new ArgumentError(`arange: start, stop and step must be finite, got ${start}, ${stop}, ${step}`)
   if (step === 0) throw new ArgumentError('arange: step must not be zero')
   const n = Math.max(0, Math.ceil((stop - start) / step))
-  const out = allocate(checkDType(options.dtype ?? 'float32', 'arange'), n)
+  checkShape([n], 'arange')
+  const dtype = checkDType(options.dtype ?? 'float32', 'arange')
+  // The values are monotonic, so the two ends decide whether all of them fit an int32.
+  if (dtype === 'int32' && n > 0) for (const v of [start, start + (n - 1) * step]) if (!fitsInt32(v)) throw int32Overflow('arange', v)
+  const out = allocate(dtype, n)
   for (let i = 0; i < n; i++) out[i] = start + i * step
   return new Tensor(out, [n])
 }
@@ -129,7 +145,10 @@ export function arange(start: number, stop?: number, step = 1, options: DTypeOpt
 /** `num` evenly spaced values from `start` to `stop`, both included. */
 export function linspace(start: number, stop: number, num: number, options: DTypeOption = {}): Tensor {
   if (!Number.isInteger(num) || num < 0) throw new ArgumentError(`linspace: num must be a non-negative integer, got ${num}`)
-  const out = allocate(checkDType(options.dtype ?? 'float32', 'linspace'), num)
+  checkShape([num], 'linspace')
+  const dtype = checkDType(options.dtype ?? 'float32', 'linspace')
+  if (dtype === 'int32' && num > 0) for (const v of [start, stop]) if (!fitsInt32(v)) throw int32Overflow('linspace', v)
+  const out = allocate(dtype, num)
   const step = num > 1 ? (stop - start) / (num - 1) : 0
   for (let i = 0; i < num; i++) out[i] = i === num - 1 && num > 1 ? stop : start + i * step
   return new Tensor(out, [num])
@@ -152,14 +171,21 @@ function drawn(shape: readonly number[], dtype: DType | undefined, where: string
 
 /** Uniform draws in [0, 1) from an explicit seed or key. */
 export function rand(shape: readonly number[], seed: Seed, options: DTypeOption = {}): Tensor {
-  return uniform(shape, 0, 1, seed, options)
+  return uniformDraws(shape, 0, 1, seed, options.dtype, 'rand')
 }
 
 /** Uniform draws in [low, high) from an explicit seed or key. */
 export function uniform(shape: readonly number[], low: number, high: number, seed: Seed, options: DTypeOption = {}): Tensor {
-  if (!(high >= low) || !Number.isFinite(low) || !Number.isFinite(high)) throw new ArgumentError(`uniform: need finite low <= high, got low=${low}, high=${high}`)
+  return uniformDraws(shape, low, high, seed, options.dtype, 'uniform')
+}
+
+/** The draws of {@link uniform} (the stream is named 'uniform' for both callers); `where` names the caller. */
+function uniformDraws(shape: readonly number[], low: number, high: number, seed: Seed, dtype: DType | undefined, where: string): Tensor {
+  if (!(high >= low) || !Number.isFinite(low) || !Number.isFinite(high)) throw new ArgumentError(`${where}: need finite low <= high, got low=${low}, high=${high}`)
+  // Draws stay below `high`, so truncated they fit an int32 when both bounds do.
+  if (dtype === 'int32') for (const v of [low, high]) if (!fitsInt32(v)) throw int32Overflow(where, v, 'bound')
   const rng = new RandomStream(seed, 'uniform')
-  return drawn(shape, options.dtype, 'uniform', (out) => {
+  return drawn(shape, dtype, where, (out) => {
     for (let i = 0; i < out.length; i++) {
       // Rounding to float32 can land on `high` itself; draw again to keep [low, high).
       do out[i] = low + (high - low) * rng.nextFloat()

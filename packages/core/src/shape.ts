@@ -63,7 +63,8 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
     }
     out[i] = da === 1 ? db : da
   }
-  return out
+  // Two small operands can broadcast to a huge result ([1e5,1] with [1,1e5]): refuse it here.
+  return checkShape(out, `${op}: broadcasting ${fmtShape(a)} with ${fmtShape(b)}`)
 }
 
 /**

@@ -2,7 +2,7 @@
  * Dtype conversion.
  * @module
  */
-import { type DType, allocate, checkDType } from '../dtype.ts'
+import { type DType, allocate, checkDType, checkInt32Values } from '../dtype.ts'
 import { makeOutput } from '../autodiff/recording.ts'
 import { noGradient } from '../autodiff/no-gradient.ts'
 import type { Tensor } from '../tensor.ts'
@@ -20,6 +20,8 @@ export function astype(x: Tensor, dtype: DType): Tensor {
   checkTensor(x, 'astype')
   checkDType(dtype, 'astype')
   if (x.dtype === dtype) return x
+  // Stored as int32, NaN would become 0 and a value out of range would wrap modulo 2^32.
+  if (dtype === 'int32') checkInt32Values(x._data, 'astype')
   const out = allocate(dtype, x.size)
   if (dtype === 'int32') for (let i = 0; i < out.length; i++) out[i] = Math.trunc(x._data[i])
   else out.set(x._data)

@@ -11,7 +11,7 @@ import { makeOutput } from '../autodiff/recording.ts'
 import { noGradient } from '../autodiff/no-gradient.ts'
 import { axisIndex, firstOutOfRange, oneHotInto, rowIndex } from '../kernels/indexing.ts'
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.ts'
-import { normAxis, shapesEqual, sizeOf, stridesOf } from '../shape.ts'
+import { checkShape, normAxis, shapesEqual, sizeOf, stridesOf } from '../shape.ts'
 import { type Tensor, constant, zerosOf } from '../tensor.ts'
 import { registerOps } from './registry.ts'
 import { type CaseSampler, shapesLabel } from './sampler.ts'
@@ -125,7 +125,7 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   const a = normAxis('indexSelect', axis, x.rank)
   checkIndex('indexSelect', x, a, index)
   const [outer, n, inner] = rowView(x, a)
-  const shape = selectedShape(x, a, index)
+  const shape = checkShape(selectedShape(x, a, index), 'indexSelect')
   const out = allocate(x.dtype, outer * index.size * inner)
   rowIndex('select', x._data, index._data as Int32Array, out, outer, n, inner)
   return makeOutput('indexSelect', [x], out, shape, (g) => [indexAdd(zerosOf(g.dtype, x.shape), a, index, g)])
@@ -175,9 +175,10 @@ export function oneHot(index: Tensor, numClasses: number, options: OneHotOptions
   if (index.dtype !== 'int32') throw new DTypeError(`oneHot: index must be an int32 tensor, got ${index.dtype}`)
   const bad = firstOutOfRange(index._data as Int32Array, numClasses)
   if (bad >= 0) throw new ArgumentError(`oneHot: index ${index._data[bad]} is out of range for ${numClasses} classes; valid indices are in [0, ${numClasses})`)
+  const shape = checkShape([...index.shape, numClasses], 'oneHot')
   const out = allocate(dtype, index.size * numClasses)
   oneHotInto(index._data as Int32Array, numClasses, out)
-  return makeOutput('oneHot', [index], out, [...index.shape, numClasses], oneHotNoGrad)
+  return makeOutput('oneHot', [index], out, shape, oneHotNoGrad)
 }
 
 /** An index shape for `x` along `axis`: longer than `x` on the axis (so repeats are certain), no larger elsewhere. */

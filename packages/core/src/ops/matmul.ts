@@ -12,7 +12,7 @@ import { allocate, promote } from '../dtype.ts'
 import { makeOutput } from '../autodiff/recording.ts'
 import { gemm } from '../kernels/matmul.ts'
 import { ArgumentError, ShapeError, fmtShape } from '../errors.ts'
-import { sizeOf, broadcastStrides } from '../shape.ts'
+import { broadcastStrides, checkShape, sizeOf } from '../shape.ts'
 import type { Tensor } from '../tensor.ts'
 import { mul } from './binary.ts'
 import { sumToShape } from './broadcast.ts'
@@ -68,7 +68,7 @@ export function matmulT(x: Tensor, y: Tensor, transA: boolean, transB: boolean):
   const batchA = a.shape.slice(0, -2)
   const batchB = b.shape.slice(0, -2)
   const batch = batchShape(a, b, batchA, batchB)
-  const shape = [...batch, M, N]
+  const shape = checkShape([...batch, M, N], `matmul: ${fmtShape(a.shape)}${transA ? '^T' : ''} by ${fmtShape(b.shape)}${transB ? '^T' : ''}`)
   const out = allocate(a.dtype, sizeOf(shape))
   if (sizeOf(batchB) === 1 && sizeOf(batchA) === sizeOf(batch) && !transA) {
     // One shared right matrix: the left batch is one tall matrix, a single GEMM.

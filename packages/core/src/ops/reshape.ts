@@ -7,7 +7,7 @@ import { allocate } from '../dtype.ts'
 import { makeOutput } from '../autodiff/recording.ts'
 import { stridedCopy } from '../kernels/elementwise.ts'
 import { ArgumentError, ShapeError, fmtShape } from '../errors.ts'
-import { normAxis, sizeOf, stridesOf } from '../shape.ts'
+import { checkShape, normAxis, sizeOf, stridesOf } from '../shape.ts'
 import type { Tensor } from '../tensor.ts'
 import { registerOps } from './registry.ts'
 import { type CaseSampler, shapesLabel } from './sampler.ts'
@@ -29,6 +29,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     target[infer] = x.size / rest
   }
   if (sizeOf(target) !== x.size) throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)} (${sizeOf(target)} elements)`)
+  // An empty tensor reshapes to any shape with a zero in it, [1e20, 0] included: keep the cap.
+  checkShape(target, 'reshape')
   const from = x.shape
   return makeOutput('reshape', [x], x._data, target, (g) => [reshape(g, from)])
 }

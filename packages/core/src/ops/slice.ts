@@ -5,12 +5,12 @@
  * slice again, so derivatives of any order stay inside these two primitives.
  * @module
  */
-import { allocate } from '../dtype.ts'
+import { allocate, fitsInt32, int32Overflow } from '../dtype.ts'
 import { isRecording, makeOutput } from '../autodiff/recording.ts'
 import { ScatteredCotangent } from '../autodiff/accumulate.ts'
 import { stridedAddInto, stridedCopy, stridedWriteInto } from '../kernels/elementwise.ts'
 import { ArgumentError, fmtShape } from '../errors.ts'
-import { normAxis, shapesEqual, sizeOf, stridesOf } from '../shape.ts'
+import { checkShape, normAxis, shapesEqual, sizeOf, stridesOf } from '../shape.ts'
 import type { Tensor } from '../tensor.ts'
 import { registerOps } from './registry.ts'
 import { type CaseSampler, shapesLabel } from './sampler.ts'
@@ -170,6 +170,9 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[], v
     if (!ok) throw new ArgumentError(`pad: widths for axis ${axis} must be two non-negative integers [before, after], got ${JSON.stringify(w)}`)
     shape[axis] += w[0] + w[1]
   })
+  checkShape(shape, 'pad')
+  // Stored in an int32 tensor, a value out of its range would wrap (NaN would become 0).
+  if (x.dtype === 'int32' && !fitsInt32(value)) throw int32Overflow('pad', value)
   const strides = stridesOf(shape)
   const offset = widths.reduce((acc, w, axis) => acc + w[0] * strides[axis], 0)
   const view: View = { offset, shape: x.shape, strides }

@@ -358,7 +358,7 @@ function rows_sum_float64_float64(x: Float64Array, out: Float64Array, rows: numb
   }
 }
 
-function rows_sum_int32_int32(x: Int32Array, out: Int32Array, rows: number, len: number): void {
+function rows_sum_int32_float64(x: Int32Array, out: Float64Array, rows: number, len: number): void {
   for (let r = 0, i = 0; r < rows; r++) {
     let acc = 0
     for (let end = i + len; i < end; i++) { const v = x[i]; acc += v }
@@ -382,7 +382,7 @@ function rows_prod_float64_float64(x: Float64Array, out: Float64Array, rows: num
   }
 }
 
-function rows_prod_int32_int32(x: Int32Array, out: Int32Array, rows: number, len: number): void {
+function rows_prod_int32_float64(x: Int32Array, out: Float64Array, rows: number, len: number): void {
   for (let r = 0, i = 0; r < rows; r++) {
     let acc = 1
     for (let end = i + len; i < end; i++) { const v = x[i]; acc *= v }
@@ -498,10 +498,10 @@ export const REDUCE_GENERIC: ReadonlyMap<string, ReduceKernel> = new Map<string,
 export const REDUCE_ROWS: ReadonlyMap<string, RowsKernel> = new Map<string, RowsKernel>([
   ["rows:sum:float32,float32", rows_sum_float32_float32],
   ["rows:sum:float64,float64", rows_sum_float64_float64],
-  ["rows:sum:int32,int32", rows_sum_int32_int32],
+  ["rows:sum:int32,float64", rows_sum_int32_float64],
   ["rows:prod:float32,float32", rows_prod_float32_float32],
   ["rows:prod:float64,float64", rows_prod_float64_float64],
-  ["rows:prod:int32,int32", rows_prod_int32_int32],
+  ["rows:prod:int32,float64", rows_prod_int32_float64],
   ["rows:max:float32,float32", rows_max_float32_float32],
   ["rows:max:float64,float64", rows_max_float64_float64],
   ["rows:max:int32,int32", rows_max_int32_int32],
