@@ -3,7 +3,7 @@
  * mean, var, std, logsumexp and norm are compositions and get their gradients for free.
  * @module
  */
-import { allocate } from '../dtype.ts'
+import { type TensorData, allocate, fitsInt32 } from '../dtype.ts'
 import { makeOutput, stopGradient } from '../autodiff/recording.ts'
 import { noGradient } from '../autodiff/no-gradient.ts'
 import { argReduce, reduceInto, reduceRows, type ReduceOp } from '../kernels/reduce.ts'
@@ -38,13 +38,29 @@ function plan(op: string, x: Tensor, axis: Axes, keepdims: boolean): Plan {
   return { axes, keptShape, outShape, count }
 }
 
+/**
+ * An int32 sum or product, computed in float64, back in int32: refused when it does not fit
+ * (an int32 output would wrap it modulo 2^32; PyTorch sums int32 into int64 instead).
+ */
+function narrowToInt32(op: ReduceOp, wide: TensorData, shape: readonly number[]): Int32Array {
+  for (let i = 0; i < wide.length; i++) {
+    // Integers give NaN only as Infinity * 0: a product that overflowed float64, then met a zero.
+    if (op === 'prod' && Number.isNaN(wide[i])) wide[i] = 0
+    if (!fitsInt32(wide[i])) {
+      throw new DTypeError(`${op}: the result ${wide[i]} of reducing the int32 tensor of shape ${fmtShape(shape)} does not fit int32; cast it to float64 first (astype)`)
+    }
+  }
+  return Int32Array.from(wide)
+}
+
 function reduce(op: ReduceOp, input: Tensor, axis: Axes, keepdims: boolean): Tensor {
   const x = checkTensor(input, op)
   const p = plan(op, x, axis, keepdims)
   if ((op === 'max' || op === 'min') && p.count === 0) {
     throw new ArgumentError(`${op}: cannot reduce an empty dimension of ${fmtShape(x.shape)} (no identity for ${op})`)
   }
-  const out = allocate(x.dtype, sizeOf(p.outShape))
+  const wide = x.dtype === 'int32' && (op === 'sum' || op === 'prod')
+  const out = allocate(wide ? 'float64' : x.dtype, sizeOf(p.outShape))
   const trailing = p.axes.every((a, i) => a === x.rank - p.axes.length + i)
   if (trailing && out.length > 0) {
     reduceRows(op, x._data, out.length, p.count, out)
@@ -52,7 +68,8 @@ function reduce(op: ReduceOp, input: Tensor, axis: Axes, keepdims: boolean): Ten
     const keptStrides = stridesOf(p.keptShape).map((s, i) => (p.axes.includes(i) ? 0 : s))
     reduceInto(op, x._data, x.shape, keptStrides, out)
   }
-  const y: Tensor = makeOutput(op, [x], out, p.outShape, (g) => {
+  const data = wide ? narrowToInt32(op, out, x.shape) : out
+  const y: Tensor = makeOutput(op, [x], data, p.outShape, (g) => {
     const gk = reshape(g, p.keptShape)
     if (op === 'sum') return [broadcastTo(gk, x.shape)]
     const yk = reshape(y, p.keptShape)
@@ -144,17 +161,35 @@ export interface VarianceOptions {
   keepdims?: boolean
 }
 
-/** Variance over `axis`, dividing by `n - correction` (default 1, as PyTorch's `unbiased=True`). */
-export function variance(x: Tensor, axis?: Axes, options: VarianceOptions = {}): Tensor {
-  checkTensor(x, 'var')
-  const p = plan('var', x, axis, options.keepdims ?? false)
+/** Throws a DTypeError naming `op` unless `x` is a float tensor (as PyTorch's var, std and norm). */
+function requireFloat(op: string, x: Tensor): void {
+  if (x.dtype === 'int32') throw new DTypeError(`${op}: expected a float tensor, got int32 of shape ${fmtShape(x.shape)} (cast with astype first)`)
+}
+
+/** The variance behind {@link variance} and {@link std}; `op` is the one the user called. */
+function varianceOf(op: string, x: Tensor, axis: Axes, options: VarianceOptions): Tensor {
+  checkTensor(x, op)
+  requireFloat(op, x)
+  const p = plan(op, x, axis, options.keepdims ?? false)
   const centered = sub(x, mean(x, p.axes, true))
   return div(sum(square(centered), p.axes, options.keepdims ?? false), Math.max(0, p.count - (options.correction ?? 1)))
 }
 
-/** Standard deviation over `axis`: the square root of {@link variance}. */
+/** Variance over `axis`, dividing by `n - correction` (default 1, as PyTorch's `unbiased=True`). */
+export function variance(x: Tensor, axis?: Axes, options: VarianceOptions = {}): Tensor {
+  return varianceOf('var', x, axis, options)
+}
+
+/**
+ * Standard deviation over `axis`: the square root of {@link variance}. Where the variance is
+ * 0 (a constant group) the gradient is 0, as PyTorch's, rather than the NaN of 0 times the
+ * root's infinite slope.
+ */
 export function std(x: Tensor, axis?: Axes, options: VarianceOptions = {}): Tensor {
-  return sqrt(variance(x, axis, options))
+  const v = varianceOf('std', x, axis, options)
+  // Masked on both sides of the root, so no infinite slope reaches the chain rule (at any order).
+  const isZero = equal(v, 0)
+  return where(isZero, 0, sqrt(where(isZero, 1, v)))
 }
 
 /**
@@ -164,7 +199,9 @@ export function std(x: Tensor, axis?: Axes, options: VarianceOptions = {}): Tens
 export function logsumexp(x: Tensor, axis?: Axes, keepdims = false): Tensor {
   checkTensor(x, 'logsumexp')
   const p = plan('logsumexp', x, axis, keepdims)
-  const m = stopGradient(max(x, p.axes, true))
+  // Over an empty axis there is no maximum to subtract: shift by 0 (a sum of nothing), and the
+  // log of the empty sum gives -Infinity, as PyTorch's.
+  const m = p.count === 0 ? sum(stopGradient(x), p.axes, true) : stopGradient(max(x, p.axes, true))
   // Rows that are all -Infinity (or hold Infinity) would give NaN from x - m; shift by 0 there.
   const shift = where(equal(abs(m), Infinity), 0, m)
   const lse = add(log(sum(exp(sub(x, shift)), p.axes, true)), shift)
@@ -173,20 +210,37 @@ export function logsumexp(x: Tensor, axis?: Axes, keepdims = false): Tensor {
 
 /**
  * The p-norm over `axis` (default 2; `Infinity` gives the largest absolute value), as
- * `torch.linalg.vector_norm`.
+ * `torch.linalg.vector_norm`: of a float tensor; over an empty axis the norm is 0, except
+ * for `-Infinity`, which has no value there and is refused.
  */
 export function norm(x: Tensor, ord = 2, axis?: Axes, keepdims = false): Tensor {
   checkTensor(x, 'norm')
-  axis = normAxes('norm', axis, x.rank)
-  if (ord === Infinity) return max(abs(x), axis, keepdims)
-  if (ord === -Infinity) return min(abs(x), axis, keepdims)
-  if (ord === 1) return sum(abs(x), axis, keepdims)
+  requireFloat('norm', x)
+  const axes = normAxes('norm', axis, x.rank)
+  const empty = axes.some((a) => x.shape[a] === 0)
+  if (ord === Infinity) return empty ? sum(abs(x), axes, keepdims) : max(abs(x), axes, keepdims)
+  if (ord === -Infinity) {
+    if (empty) throw new ArgumentError(`norm: the -Infinity norm of an empty dimension of ${fmtShape(x.shape)} has no value (its minimum has no identity)`)
+    return min(abs(x), axes, keepdims)
+  }
+  if (ord === 1) return sum(abs(x), axes, keepdims)
   if (!(ord > 0) || !Number.isFinite(ord)) throw new ArgumentError(`norm: ord must be positive or +-Infinity, got ${ord}`)
-  const total = ord === 2 ? sum(square(x), axis, keepdims) : sum(pow(abs(x), ord), axis, keepdims)
+  const total = ord === 2 ? sum(square(x), axes, keepdims) : sum(powAbs(x, ord), axes, keepdims)
   // The root's derivative is infinite at 0; PyTorch's gradient of the norm of a zero vector is 0.
   const isZero = equal(total, 0)
   const root = ord === 2 ? sqrt(where(isZero, 1, total)) : pow(where(isZero, 1, total), 1 / ord)
   return where(isZero, 0, root)
+}
+
+/**
+ * `|x|^p`. For p < 1 its slope at 0 is infinite, and times abs's zero slope there it would give
+ * NaN; PyTorch's norm takes the gradient of a zero entry as 0, so zeros are masked on both
+ * sides of the power (the gradient through the mask is 0 at every order).
+ */
+function powAbs(x: Tensor, p: number): Tensor {
+  if (p >= 1) return pow(abs(x), p)
+  const isZero = equal(x, 0)
+  return where(isZero, 0, pow(where(isZero, 1, abs(x)), p))
 }
 
 function reductionSpec(fn: (x: Tensor, axes: number[], keep: boolean) => Tensor, domain = {}, minDim = 1): GradSpec {
