@@ -49,6 +49,11 @@ export function customOp(definition: CustomOpDefinition): (...inputs: Tensor[]) 
         if (p !== null && (!(p instanceof Tensor) || !shapesEqual(p.shape, inputs[i].shape))) {
           throw new GradientError(`${name}: vjp returned a cotangent of shape ${p instanceof Tensor ? fmtShape(p.shape) : typeof p} for input ${i} of shape ${fmtShape(inputs[i].shape)}`)
         }
+        // A cotangent in another dtype would be accumulated into the input's silently (a float32
+        // one into a float64 gradient loses precision the gradient check then blames on the op).
+        if (p !== null && p.dtype !== inputs[i].dtype) {
+          throw new GradientError(`${name}: vjp returned a ${p.dtype} cotangent for input ${i} of dtype ${inputs[i].dtype} (shape ${fmtShape(inputs[i].shape)}); return it in the input's dtype`)
+        }
       })
       return parts
     })
