@@ -5,7 +5,7 @@
  * {@link customOp} from the main entry.
  * @packageDocumentation
  */
-export { isRecording, makeOutput, vjpIsLastUse, type Vjp } from './autodiff/recording.ts'
+export { isRecording, makeOutput, makeOutputs, vjpIsLastUse, type MultiVjp, type OutputData, type Vjp } from './autodiff/recording.ts'
 export { noGradient, isNoGradient, type NoGradient } from './autodiff/no-gradient.ts'
 export { type BackwardProbe, backwardProbe, probeInside, setBackwardProbe } from './autodiff/probe.ts'
 export { gemm, gemmBackend, jsGemm, setGemmBackend, packGemmB, type GemmBackend, type GemmWithB, type PackGemmB, type PackedGemmB } from './kernels/matmul.ts'
@@ -14,3 +14,4 @@ export { kindOf } from './kernels/elementwise.ts'
 export { sumToShape } from './ops/broadcast.ts'
 export { broadcastStrides } from './shape.ts'
 export { registerOps } from './ops/registry.ts'
+export { checkOptionKeys, describeValue, nearestName } from './messages.ts'

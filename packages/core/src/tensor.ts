@@ -17,47 +17,66 @@ export type NestedArray = number | NestedArray[]
 
 /**
  * A node of the computational graph: which op produced a tensor, from which inputs,
- * and how to pull a cotangent back to those inputs.
+ * and how to pull cotangents back to those inputs. An op with several results (a fused
+ * recurrent layer's outputs and final states, `split`'s pieces) has one node shared by all
+ * of them; each result knows its position ({@link Tensor.outputIndex}).
  */
 export interface GraphNode {
   /** Unique, increasing id (creation order is a topological order). */
   readonly id: number
-  /** Readable op name, e.g. `matmul` or `lstmCell`. */
+  /** Readable op name, e.g. `matmul` or `lstmScan`. */
   readonly op: string
+  /** How many results the op produced (1 for most ops). */
+  readonly outputs: number
   /** The tensors the op read. Emptied once backward has used the node. */
   inputs: Tensor[]
   /**
-   * Vector-Jacobian product: given the cotangent of the output and which inputs need one,
-   * returns one cotangent per input (`null` is a symbolic zero). Written with ops, so it
-   * can itself be differentiated. `null` once freed. Internal: user ops supply theirs
-   * through `customOp`.
+   * Vector-Jacobian product: given one cotangent per result (`null` is a symbolic zero: a
+   * result the differentiated function did not use) and which inputs need one, returns one
+   * cotangent per input (`null` is a symbolic zero). Written with ops, so it can itself be
+   * differentiated. `null` once freed. Internal: user ops supply theirs through `customOp`.
    * @internal
    */
-  vjp: ((cotangent: Tensor, needs: readonly boolean[]) => (Tensor | ScatteredCotangent | null)[]) | null
+  vjp: ((cotangents: readonly (Tensor | null)[], needs: readonly boolean[]) => (Tensor | ScatteredCotangent | null)[]) | null
 }
 
-let liveNodes = 0
+/**
+ * The graph's counters. Node ids order every backward pass (creation order is topological),
+ * so they must only grow: the record lives on `globalThis` under a registered symbol, so a
+ * re-evaluated copy of this module (hot reload, two bundled copies of core) continues the
+ * same sequence instead of restarting at 1 beside nodes that still exist.
+ */
+interface GraphCounters {
+  /** Nodes created and not yet released. */
+  live: number
+  /** The id the next node gets. */
+  nextId: number
+}
+
+const COUNTERS_KEY = Symbol.for('@graphgrad/core/graph-counters')
+const counters: GraphCounters = ((globalThis as Record<symbol, GraphCounters | undefined>)[COUNTERS_KEY] ??= { live: 0, nextId: 1 })
 let methodsInstalled = false
-let nextNodeId = 1
 
 /**
- * Number of graph nodes created and not yet released by a backward pass (for memory tests).
- * Nodes that no backward pass reaches (a branch whose result was not used) are freed by the
- * garbage collector but stay in this count.
+ * Number of graph nodes created and not yet released (for memory tests and leak hunts).
+ * A backward pass releases the nodes it walks; `grad`, `valueAndGrad` and `jvp` release every
+ * other node recorded inside them when the outermost returns (branches the backward never
+ * reached, such as a final state nobody used). So a training step leaves the count where it
+ * was; what stays counted is graph held outside those transforms, e.g. by a `vjp` pullback.
  */
 export function liveGraphNodes(): number {
-  return liveNodes
+  return counters.live
 }
 
 /** @internal The id the next graph node will get (ids only grow). */
 export function nextGraphNodeId(): number {
-  return nextNodeId
+  return counters.nextId
 }
 
-/** @internal Creates a graph node and counts it as live. */
-export function createNode(op: string, inputs: Tensor[], vjp: NonNullable<GraphNode['vjp']>): GraphNode {
-  liveNodes++
-  return { id: nextNodeId++, op, inputs, vjp }
+/** @internal Creates a graph node for an op with `outputs` results and counts it as live. */
+export function createNode(op: string, inputs: Tensor[], vjp: NonNullable<GraphNode['vjp']>, outputs = 1): GraphNode {
+  counters.live++
+  return { id: counters.nextId++, op, outputs, inputs, vjp }
 }
 
 /** @internal Drops a node's references so the graph behind it can be collected. */
@@ -65,7 +84,7 @@ export function releaseNode(node: GraphNode): void {
   if (node.vjp === null) return
   node.vjp = null
   node.inputs = []
-  liveNodes--
+  counters.live--
 }
 
 /**
@@ -85,13 +104,15 @@ export class Tensor {
   readonly requiresGrad: boolean
   /** @internal The node that produced this tensor, when recorded. */
   readonly node: GraphNode | null
+  /** @internal Which of its node's results this tensor is (0 unless the op has several). */
+  readonly outputIndex: number
 
   /**
    * Prefer {@link tensor} and the other creation functions. Throws a {@link ShapeError} when
    * `shape` does not describe exactly `data.length` elements: a tensor is a value, so a wrong
    * shape is refused here rather than read out of bounds later.
    */
-  constructor(data: TensorData, shape: readonly number[], requiresGrad = false, node: GraphNode | null = null) {
+  constructor(data: TensorData, shape: readonly number[], requiresGrad = false, node: GraphNode | null = null, outputIndex = 0) {
     if (sizeOf(shape) !== data.length) {
       throw new ShapeError(`Tensor: shape ${fmtShape(shape)} has ${sizeOf(shape)} elements but the data has length ${data.length}`)
     }
@@ -101,6 +122,7 @@ export class Tensor {
     this.dtype = dtypeOfData(data)
     this.requiresGrad = requiresGrad
     this.node = node
+    this.outputIndex = outputIndex
     // Installed on first construction, not when this module loads: tensor.ts and the ops import
     // each other through methods.ts, so at load time the op modules may not be evaluated yet
     // (bundlers and module runners do not all hoist bindings across a cycle). No tensor exists

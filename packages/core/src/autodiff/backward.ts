@@ -1,7 +1,7 @@
 /**
  * Reverse-mode accumulation over the recorded graph.
  *
- * Node ids grow in creation order, so sorting the tensors that lie between the output and
+ * Node ids grow in creation order, so sorting the nodes that lie between the output and
  * the targets by descending id is a reverse topological order: no explicit sort of edges.
  * @module
  */
@@ -28,16 +28,21 @@ export function backward(output: Tensor, cotangent: Tensor, targets: readonly Te
   const targetSet = new Set(targets)
   const reaches = new Map<Tensor, boolean>()
   collectRelevant(output, targetSet, reaches)
-  const order: (Tensor | undefined)[] = []
+  // The results of each node that lie between the output and the targets: one for most ops,
+  // up to all of them for an op with several (a node runs once, with a cotangent per result).
+  const results = new Map<GraphNode, Tensor[]>()
   // Weakly held: a tensor the pass is done with (its node released, no later node reading it) can be collected mid-pass.
   const reaching = new WeakSet<Tensor>()
   for (const [t, r] of reaches) {
     if (!r) continue
     reaching.add(t)
-    if (t.node !== null && !targetSet.has(t)) order.push(t)
+    if (t.node === null || targetSet.has(t)) continue
+    const known = results.get(t.node)
+    if (known === undefined) results.set(t.node, [t])
+    else known.push(t)
   }
   reaches.clear()
-  order.sort((a, b) => ((b as Tensor).node as GraphNode).id - ((a as Tensor).node as GraphNode).id)
+  const order: (GraphNode | undefined)[] = [...results.keys()].sort((a, b) => b.id - a.id)
 
   const nested = activeTransforms() > 1
   const free = !nested && options.retainGraph !== true
@@ -49,16 +54,25 @@ export function backward(output: Tensor, cotangent: Tensor, targets: readonly Te
 
   // One node's pullback. A function of its own, so that its locals (the cotangents it passed
   // on, which can be large) are dead once it returns, not held by the loop until the next node.
-  const pull = (t: Tensor): void => {
-    const sum = cotangents.get(t)
-    const node = t.node as GraphNode
-    if (sum === undefined || node.vjp === null) return
-    if (free) cotangents.delete(t)
-    const g = sum.value()
+  const pull = (node: GraphNode): void => {
+    const outs = results.get(node) as Tensor[]
+    results.delete(node)
+    const vjp = node.vjp
+    if (vjp === null) return
+    // A result no cotangent reached is a symbolic zero (null); a node none reached is skipped.
+    const gs = new Array<Tensor | null>(node.outputs).fill(null)
+    let reached = false
+    for (const t of outs) {
+      const sum = cotangents.get(t)
+      if (sum === undefined) continue
+      if (free) cotangents.delete(t)
+      gs[t.outputIndex] = sum.value()
+      reached = true
+    }
+    if (!reached) return
     const inputs = node.inputs
     const needs = inputs.map((x) => reaching.has(x))
-    const vjp = node.vjp
-    const parts = duringBackwardOf(node.op, () => vjp(g, needs))
+    const parts = duringBackwardOf(node.op, () => vjp(gs, needs))
     if (probe !== null) probe(node.op, false)
     for (let i = 0; i < inputs.length; i++) {
       const part = parts[i]
@@ -77,9 +91,9 @@ export function backward(output: Tensor, cotangent: Tensor, targets: readonly Te
   }
   withRecording(nested, () => withLastUse(free, () => {
     for (let at = 0; at < order.length; at++) {
-      const t = order[at] as Tensor
+      const node = order[at] as GraphNode
       if (free) order[at] = undefined
-      pull(t)
+      pull(node)
     }
   }))
   if (free) releaseReachable(output)

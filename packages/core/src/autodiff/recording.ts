@@ -4,7 +4,7 @@
  */
 import type { TensorData } from '../dtype.ts'
 import { AnomalyError, GradientError, fmtShape } from '../errors.ts'
-import { type GraphNode, Tensor, createNode } from '../tensor.ts'
+import { type GraphNode, Tensor, createNode, releaseNode } from '../tensor.ts'
 import { type NoGradient, isNoGradient } from './no-gradient.ts'
 
 /**
@@ -26,9 +26,14 @@ interface RecordingContext {
   lastUse: boolean
   /** The last op without a gradient that a tensor needing one went through. */
   lastCut: { readonly op: string; readonly reason: string } | null
+  /**
+   * The nodes recorded since the outermost transform that releases its graph began (grad,
+   * valueAndGrad, jvp), released when it returns; null outside one (see {@link inTransform}).
+   */
+  recorded: GraphNode[] | null
 }
 
-const ctx: RecordingContext = { noGradDepth: 0, transformDepth: 0, anomalyDepth: 0, backwardOf: null, lastUse: false, lastCut: null }
+const ctx: RecordingContext = { noGradDepth: 0, transformDepth: 0, anomalyDepth: 0, backwardOf: null, lastUse: false, lastCut: null, recorded: null }
 
 /**
  * @internal Throws when a function given to a transform returned a Promise: the transforms
@@ -102,9 +107,19 @@ export function activeTransforms(): number {
  * @internal Runs fn inside one more differentiation transform. Recording is on inside it
  * even under an enclosing `noGrad` (a transform asked for a gradient explicitly); a `noGrad`
  * inside the transformed function still turns it off there.
+ *
+ * `releasesGraph`: the transform has finished with its graph when it returns (grad,
+ * valueAndGrad and jvp have run their backward; only vjp hands out a pullback that needs it).
+ * When such a transform is the outermost, every node recorded inside it is released at the
+ * end: the branches its backward never reached (a layer's final state nobody used) included,
+ * which no later pass can use since its traced inputs are gone. So a training step leaves
+ * `liveGraphNodes()` where it found it, and a count that grows means a real leak.
  */
-export function inTransform<T>(fn: () => T): T {
-  if (ctx.transformDepth === 0) ctx.lastCut = null // a cut from an earlier, unrelated computation says nothing about this one
+export function inTransform<T>(fn: () => T, releasesGraph = false): T {
+  const outermost = ctx.transformDepth === 0
+  if (outermost) ctx.lastCut = null // a cut from an earlier, unrelated computation says nothing about this one
+  const collects = outermost && releasesGraph
+  if (collects) ctx.recorded = []
   ctx.transformDepth++
   const savedNoGrad = ctx.noGradDepth
   ctx.noGradDepth = 0
@@ -113,6 +128,11 @@ export function inTransform<T>(fn: () => T): T {
   } finally {
     ctx.noGradDepth = savedNoGrad
     ctx.transformDepth--
+    if (collects) {
+      const recorded = ctx.recorded as GraphNode[]
+      ctx.recorded = null
+      for (const node of recorded) releaseNode(node)
+    }
   }
 }
 
@@ -160,8 +180,19 @@ function checkFinite(op: string, inputs: readonly Tensor[], data: TensorData): v
   }
 }
 
-/** The VJP an op hands to {@link makeOutput}: a pullback, never `null` (say {@link noGradient} instead). */
-export type Vjp = NonNullable<GraphNode['vjp']>
+/**
+ * The VJP an op hands to {@link makeOutput}: given the cotangent of its result and which
+ * inputs need one, one cotangent per input (`null` is a symbolic zero). Never `null` itself:
+ * say {@link noGradient} instead.
+ */
+export type Vjp = (cotangent: Tensor, needs: readonly boolean[]) => ReturnType<NonNullable<GraphNode['vjp']>>
+
+/**
+ * The VJP of an op with several results ({@link makeOutputs}): one cotangent per result,
+ * `null` for a result the differentiated function did not use (a symbolic zero, so the op
+ * can skip that part of its backward).
+ */
+export type MultiVjp = NonNullable<GraphNode['vjp']>
 
 /**
  * @internal The last op without a gradient that a tensor needing one went through (and why),
@@ -185,13 +216,51 @@ export function makeOutput(
   vjp: Vjp | NoGradient,
 ): Tensor {
   if (ctx.anomalyDepth > 0) checkFinite(op, inputs, data)
-  if (ctx.noGradDepth === 0) {
-    for (let i = 0; i < inputs.length; i++) {
-      if (!inputs[i].requiresGrad) continue
-      if (!isNoGradient(vjp)) return new Tensor(data, shape, true, createNode(op, inputs, vjp))
-      ctx.lastCut = { op, reason: vjp.noGradient }
-      break
-    }
+  if (recordsNode(op, inputs, vjp)) {
+    const pull = vjp as Vjp
+    // A single result's cotangent is never a symbolic zero: backward only runs a node it reached.
+    return new Tensor(data, shape, true, recordedNode(op, inputs, (gs, needs) => pull(gs[0] as Tensor, needs), 1))
   }
   return new Tensor(data, shape)
+}
+
+/** One result of an op with several ({@link makeOutputs}): its data and shape. */
+export interface OutputData {
+  /** The result's row-major data. */
+  readonly data: TensorData
+  /** Its shape. */
+  readonly shape: readonly number[]
+}
+
+/**
+ * @internal {@link makeOutput} for an op with several results: one graph node shared by all
+ * of them, so the op's backward runs once with a cotangent per result (`null` for a result
+ * nobody used). Each result is its own tensor; none is a slice of a packed buffer.
+ */
+export function makeOutputs(op: string, inputs: Tensor[], outputs: readonly OutputData[], vjp: MultiVjp | NoGradient): Tensor[] {
+  if (ctx.anomalyDepth > 0) for (const o of outputs) checkFinite(op, inputs, o.data)
+  if (recordsNode(op, inputs, vjp)) {
+    const node = recordedNode(op, inputs, vjp as MultiVjp, outputs.length)
+    return outputs.map((o, k) => new Tensor(o.data, o.shape, true, node, k))
+  }
+  return outputs.map((o) => new Tensor(o.data, o.shape))
+}
+
+/** A new graph node, remembered for release by the enclosing transform when it has one. */
+function recordedNode(op: string, inputs: Tensor[], vjp: MultiVjp, outputs: number): GraphNode {
+  const node = createNode(op, inputs, vjp, outputs)
+  if (ctx.recorded !== null) ctx.recorded.push(node)
+  return node
+}
+
+/** Whether an op's results get a graph node: recording is on, an input needs a gradient, and the op has one. */
+function recordsNode(op: string, inputs: readonly Tensor[], vjp: MultiVjp | Vjp | NoGradient): boolean {
+  if (ctx.noGradDepth !== 0) return false
+  for (let i = 0; i < inputs.length; i++) {
+    if (!inputs[i].requiresGrad) continue
+    if (!isNoGradient(vjp)) return true
+    ctx.lastCut = { op, reason: vjp.noGradient }
+    return false
+  }
+  return false
 }

@@ -90,7 +90,7 @@ export function traceGraph<A extends unknown[]>(f: (...args: A) => Tensor, ...in
       ids.set(t, id)
       const leaf = leafIndex.get(t)
       const kind = ours(t) ? 'op' : leaf !== undefined ? 'input' : 'constant'
-      const label = ours(t) ? (t.node as GraphNode).op : leaf !== undefined ? `input ${leaf}` : 'constant'
+      const label = ours(t) ? opLabel(t) : leaf !== undefined ? `input ${leaf}` : 'constant'
       nodes.push({ id, kind, label, shape: t.shape.slice(), dtype: t.dtype, output: t === root })
       inputsOf.forEach((x, inputIndex) => edges.push({ from: ids.get(x) as number, to: id, inputIndex }))
     }
@@ -104,6 +104,12 @@ export function traceGraph<A extends unknown[]>(f: (...args: A) => Tensor, ...in
     toDot: () => toDot(nodes, edges),
     toJSON: () => ({ nodes: nodes.slice(), edges: edges.slice() }),
   }
+}
+
+/** The op's name; for one result of an op with several, its position too (`split[1]`). */
+function opLabel(t: Tensor): string {
+  const node = t.node as GraphNode
+  return node.outputs === 1 ? node.op : `${node.op}[${t.outputIndex}]`
 }
 
 function toDot(nodes: readonly TracedNode[], edges: readonly TracedEdge[]): string {

@@ -102,7 +102,7 @@ export function valueAndGrad<A extends unknown[]>(
       const out = checkScalar(f(...(traced.args as A)), 'grad')
       const grads = gradientsOf(out, onesLike(out), traced, false)
       return [release(out), typeof nums === 'number' ? grads[0] : grads]
-    })
+    }, true)
 }
 
 /**
@@ -168,5 +168,5 @@ export function jvp<A extends unknown[]>(f: (...args: A) => Tensor, primals: A, 
     if (dot === null) return [release(out), zerosLike(out)]
     const [tangentOut] = backward(dot, onesLike(dot), [u])
     return [release(out), release(tangentOut ?? zerosLike(out))]
-  })
+  }, true)
 }

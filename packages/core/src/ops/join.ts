@@ -1,14 +1,15 @@
 /**
  * Joining and splitting along an axis: concat (a primitive whose VJP slices the cotangent
- * back into pieces), and stack and split built from it and from slice.
+ * back into pieces), split (a primitive with one result per piece, whose VJP joins their
+ * cotangents with concat), and stack built from concat.
  * @module
  */
 import { type DType, allocate, promote } from '../dtype.ts'
-import { makeOutput } from '../autodiff/recording.ts'
-import { stridedWriteInto } from '../kernels/elementwise.ts'
+import { makeOutput, makeOutputs } from '../autodiff/recording.ts'
+import { stridedCopy, stridedWriteInto } from '../kernels/elementwise.ts'
 import { ArgumentError, ShapeError, fmtShape } from '../errors.ts'
 import { normAxis, shapesEqual, sizeOf, stridesOf } from '../shape.ts'
-import type { Tensor } from '../tensor.ts'
+import { type Tensor, zerosOf } from '../tensor.ts'
 import { add, mul } from './binary.ts'
 import { astype } from './cast.ts'
 import { sum } from './reduce.ts'
@@ -112,8 +113,22 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
     if (total !== n) throw new ArgumentError(`split: sizes ${JSON.stringify(sizes)} sum to ${total}, but axis ${a} of ${fmtShape(x.shape)} has size ${n}`)
     pieces = sizes.slice()
   }
+  const strides = stridesOf(x.shape)
+  const outer = sizeOf(x.shape.slice(0, a))
   let start = 0
-  return pieces.map((size) => slice(x, rangeAlong(a, start, (start += size))))
+  const outputs = pieces.map((size) => {
+    const shape = x.shape.slice()
+    shape[a] = size
+    const at = start * strides[a]
+    start += size
+    // A piece along the leading axis (or of one outer row) is contiguous: a view, no copy.
+    if (outer === 1) return { data: x._data.subarray(at, at + sizeOf(shape)), shape }
+    const data = allocate(x.dtype, sizeOf(shape))
+    stridedCopy(x._data, at, strides, shape, data)
+    return { data, shape }
+  })
+  // One node for all pieces: the backward joins their cotangents, zeros for a piece not used.
+  return makeOutputs('split', [x], outputs, (gs) => [concat(gs.map((g, k) => g ?? zerosOf(x.dtype, outputs[k].shape)), a)])
 }
 
 function sampleParts(s: CaseSampler): { xs: Tensor[]; axis: number } {
@@ -134,6 +149,21 @@ registerOps('join', 'primitive', {
       return { inputs: xs, fn: (...ts: Tensor[]) => concat(ts, axis), label: `${shapesLabel(...xs)} axis ${axis}` }
     },
   },
+  split: {
+    sample: (s) => {
+      const x = s.values(s.shape({ minRank: 1, maxDim: 5 }))
+      const axis = s.int(-x.rank, x.rank - 1)
+      const size = s.int(1, x.shape[axis < 0 ? axis + x.rank : axis])
+      // Weight each piece differently so a mix-up between pieces changes the result, and leave
+      // piece 1 unused so its cotangent is a symbolic zero (null) in the backward.
+      const fn = (t: Tensor): Tensor =>
+        split(t, size, axis)
+          .filter((_, i) => i !== 1)
+          .map((p, i) => sum(mul(mul(p, p), i + 1)))
+          .reduce((acc, p) => add(acc, p))
+      return { inputs: [x], fn, label: `${shapesLabel(x)} size ${size} axis ${axis}` }
+    },
+  },
 })
 registerOps('join', 'composite', {
   stack: {
@@ -142,16 +172,6 @@ registerOps('join', 'composite', {
       const xs = Array.from({ length: s.int(1, 3) }, () => s.values(shape))
       const axis = s.int(-shape.length - 1, shape.length)
       return { inputs: xs, fn: (...ts: Tensor[]) => stack(ts, axis), label: `${shapesLabel(...xs)} axis ${axis}` }
-    },
-  },
-  split: {
-    sample: (s) => {
-      const x = s.values(s.shape({ minRank: 1, maxDim: 5 }))
-      const axis = s.int(-x.rank, x.rank - 1)
-      const size = s.int(1, x.shape[axis < 0 ? axis + x.rank : axis])
-      // Weight each piece differently so a mix-up between pieces changes the result.
-      const fn = (t: Tensor): Tensor => split(t, size, axis).map((p, i) => sum(mul(p, i + 1))).reduce((acc, p) => add(acc, p))
-      return { inputs: [x], fn, label: `${shapesLabel(x)} size ${size} axis ${axis}` }
     },
   },
 })
