@@ -16,7 +16,8 @@ import { compare } from './recurrent-util.ts'
 import { sigmoidApprox, tanhApprox } from '../src/kernels/approx.ts'
 import { sigmoid } from '../src/kernels/sigmoid.ts'
 import { adder, biasedRowLoader, copier } from '../src/kernels/copy.ts'
-import { scanBackward, scanForward } from '../src/kernels/scan.ts'
+import { scanForward } from '../src/kernels/scan-forward.ts'
+import { scanBackward } from '../src/kernels/scan-backward.ts'
 import { lstmKernel } from '../src/kernels/lstm.ts'
 
 describe('float32-accurate activations', () => {
@@ -99,10 +100,12 @@ describe('float32 layers agree with float64 layers', () => {
     const GH = 4 * H
     const f = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(seed + 0.7 * i) * 0.5)
     const shape = { T, B, H, reverse: false, lengths: null }
-    const out = new Float32Array((T + 2) * B * H)
-    const tape = scanForward(lstmKernel, shape, f(T * B * GH, 1), f(B * H, 2), f(B * H, 3), f(GH * H, 4), new Float64Array(0), out, Float64Array.from(f(GH, 5)))
+    const out = { output: new Float32Array(T * B * H), h: new Float32Array(B * H), c: new Float32Array(B * H) }
+    const tape = scanForward(lstmKernel, shape, { gx: f(T * B * GH, 1), h0: f(B * H, 2), c0: f(B * H, 3), w: f(GH * H, 4), bhh: new Float64Array(0), bx: Float64Array.from(f(GH, 5)) }, out)
     expect([tape.hs, tape.cs, tape.cache].every((a) => a instanceof Float32Array)).toBe(true)
-    const d = scanBackward(lstmKernel, shape, tape, f(out.length, 6), f(GH * H, 4), { dw: true, dbhh: false, dh0: true, dbx: true })
+    const g = f((T + 2) * B * H, 6)
+    const cotangents = { output: g.subarray(0, T * B * H), h: g.subarray(T * B * H, (T + 1) * B * H), c: g.subarray((T + 1) * B * H) }
+    const d = scanBackward(lstmKernel, shape, tape, cotangents, f(GH * H, 4), { dw: true, dbhh: false, dh0: true, dbx: true })
     expect([d.dgx, d.dh0, d.dc0, d.dw, d.dbx].every((a) => a instanceof Float32Array)).toBe(true)
     // The input bias's cotangent is the sum of gx's over all steps and rows.
     for (let j = 0; j < GH; j++) {

@@ -10,7 +10,8 @@ import { OrderedMap } from 'immutable'
 import { type RecurrentKind, recurrentLayer, recurrentSpecs } from '../src/recurrent.ts'
 import type { Params } from '../src/layer.ts'
 import { compare } from './recurrent-util.ts'
-import { scanBackward, scanForward } from '../src/kernels/scan.ts'
+import { scanForward } from '../src/kernels/scan-forward.ts'
+import { scanBackward } from '../src/kernels/scan-backward.ts'
 import { lstmKernel } from '../src/kernels/lstm.ts'
 import { gruKernel } from '../src/kernels/gru.ts'
 
@@ -91,8 +92,10 @@ describe('the fused backward does only the work its cotangents need', () => {
       const w = draw(GH * H, 1)
       const bhh = k === gruKernel ? draw(GH, 2) : new Float64Array(0)
       const state = k.hasCell ? draw(B * H, 4) : new Float64Array(0)
-      const tape = scanForward(k, shape, draw(T * B * GH, 3), draw(B * H, 5), state, w, bhh, new Float64Array((T + S) * B * H))
-      const g = draw((T + S) * B * H, 6)
+      const out = { output: new Float64Array(T * B * H), h: new Float64Array(B * H), c: new Float64Array(k.hasCell ? B * H : 0) }
+      const tape = scanForward(k, shape, { gx: draw(T * B * GH, 3), h0: draw(B * H, 5), c0: state, w, bhh, bx: new Float64Array(0) }, out)
+      const gAll = draw((T + S) * B * H, 6)
+      const g = { output: gAll.subarray(0, T * B * H), h: gAll.subarray(T * B * H, (T + 1) * B * H), c: k.hasCell ? gAll.subarray((T + 1) * B * H) : null }
       const all = scanBackward(k, shape, tape, g, w)
       const none = scanBackward(k, shape, tape, g, w, { dw: false, dbhh: false, dh0: false })
       expect(Array.from(none.dgx)).toEqual(Array.from(all.dgx))
@@ -108,7 +111,8 @@ describe('the fused backward does only the work its cotangents need', () => {
 
   it('refuses an in-step b_hh for a cell that folds it into gx', () => {
     const GH = lstmKernel.gates * H
-    const run = (): unknown => scanForward(lstmKernel, shape, draw(T * B * GH, 3), draw(B * H, 5), draw(B * H, 4), draw(GH * H, 1), draw(GH, 2), new Float64Array((T + 2) * B * H))
+    const out = { output: new Float64Array(T * B * H), h: new Float64Array(B * H), c: new Float64Array(B * H) }
+    const run = (): unknown => scanForward(lstmKernel, shape, { gx: draw(T * B * GH, 3), h0: draw(B * H, 5), c0: draw(B * H, 4), w: draw(GH * H, 1), bhh: draw(GH, 2), bx: new Float64Array(0) }, out)
     expect(run).toThrow('scanForward: this cell folds b_hh into gx and takes no in-step bias')
   })
 

@@ -16,10 +16,13 @@
  * activations (defined at `ScanTape` in `kernels/scan.ts`). Both give the same outputs.
  * @module
  */
-import { ArgumentError, DTypeError, GradientError, ShapeError, Tensor, add, fmtShape, matmul, reshape, select, slice, stack, tensor, transpose, where } from '@graphgrad/core'
-import { type CellKernel, type DgxSink, type GxSource, type ScanShape, scanBackward, scanForward } from '../kernels/scan.ts'
+import { ArgumentError, DTypeError, ShapeError, Tensor, add, fmtShape, matmul, mul, reshape, select, stack, sum, tensor, transpose, vjp, where } from '@graphgrad/core'
+import type { CellKernel } from '../kernels/cell.ts'
+import { type DgxSink, EMPTY, type GxSource, type ScanOutputs, type ScanShape } from '../kernels/scan.ts'
+import { scanForward } from '../kernels/scan-forward.ts'
+import { scanBackward } from '../kernels/scan-backward.ts'
 import { type Floats, adder, allocLike } from '../kernels/copy.ts'
-import { gemm, isRecording, makeOutput, vjpIsLastUse } from './internal.ts'
+import { type OutputData, gemm, isRecording, makeOutputs, vjpIsLastUse } from './internal.ts'
 
 /** A recurrent state: h, and c for cells that carry one. */
 export interface CellState {
@@ -78,50 +81,93 @@ function f64(x: Tensor): Float64Array {
   return x._data instanceof Float64Array ? x._data : new Float64Array(x._data)
 }
 
+/** The fused op's tensor inputs by name; an optional one is null when the layer has none. */
+interface FusedInputs {
+  readonly gx: Tensor
+  readonly h0: Tensor
+  readonly whh: Tensor
+  readonly c0: Tensor | null
+  readonly bhh: Tensor | null
+  readonly bx: Tensor | null
+  readonly wih: Tensor | null
+}
+
+type InputName = keyof FusedInputs
+
 /**
- * The fused scan as one graph op: returns a packed [(T+S)*B, H] tensor (the first T*B rows
- * the outputs, [T,B,H] or with `batchFirst` [B,T,H]; then B rows of final h, and B rows of
- * final c when the cell has one). Its VJP is the hand-written backward kernel; it gives
- * first derivatives only.
+ * The fused scan as one graph op with two or three results: the outputs ([T,B,H], or with
+ * `batchFirst` [B,T,H]), the final h and, for a cell with one, the final c. Its VJP runs the
+ * hand-written backward kernel, skipping the work of a result nobody used; a recorded backward
+ * (a second derivative, a jvp) differentiates the composed cells instead ({@link recomputedVjp}).
  */
-function fusedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor | null, whh: Tensor, bhh: Tensor | null, options: ScanOptions = {}): Tensor {
+function fusedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor | null, whh: Tensor, bhh: Tensor | null, options: ScanOptions = {}): ScanResult {
   const k = family.kernel
   const [T, B] = gx.shape
   const H = h0.shape[1]
-  const wih = options.inputWeight ?? null
   const lengths = options.lengths ?? null
-  const shape: ScanShape = { T, B, H, reverse: options.reverse === true, lengths: lengths === null ? null : Int32Array.from(lengths), batchFirst: options.batchFirst === true }
-  const S = k.hasCell ? 2 : 1
-  const gxData = wih === null ? floats(gx) : projector(gx, wih)
-  const out = allocLike(floats(gx), (T + S) * B * H)
-  const w = floats(whh)
-  const empty = new Float64Array(0)
-  // The tape stays in the model's dtype; only the small in-step bias is read as float64.
-  const bx = options.inputBias ?? null
-  const inputs = [gx, h0, whh, ...(c0 === null ? [] : [c0]), ...(bhh === null ? [] : [bhh]), ...(bx === null ? [] : [bx]), ...(wih === null ? [] : [wih])]
+  const batchFirst = options.batchFirst === true
+  const shape: ScanShape = { T, B, H, reverse: options.reverse === true, lengths: lengths === null ? null : Int32Array.from(lengths), batchFirst }
+  const named: FusedInputs = { gx, h0, whh, c0, bhh, bx: options.inputBias ?? null, wih: options.inputWeight ?? null }
+  // The graph node's inputs are the named ones present, in this order; the VJP finds each by name.
+  const names = (Object.keys(named) as InputName[]).filter((n) => named[n] !== null)
+  const inputs = names.map((n) => named[n] as Tensor)
+  const { wih, bx } = named
+  const model = floats(gx)
+  const out: ScanOutputs = { output: allocLike(model, T * B * H), h: allocLike(model, B * H), c: k.hasCell ? allocLike(model, B * H) : EMPTY }
   // Without a recorded graph (noGrad, or no input needs a gradient) backward never runs: keep no tape.
   const keepTape = isRecording() && inputs.some((x) => x.requiresGrad)
-  const tape = scanForward(k, shape, gxData, floats(h0), c0 === null ? empty : floats(c0), w, bhh === null ? empty : f64(bhh), out, bx === null ? empty : f64(bx), keepTape)
-  const grad = (data: Floats, like: Tensor): Tensor => new Tensor(data, like.shape)
+  const tape = scanForward(k, shape, {
+    gx: wih === null ? model : projector(gx, wih),
+    h0: floats(h0),
+    c0: c0 === null ? EMPTY : floats(c0),
+    w: floats(whh),
+    bhh: bhh === null ? EMPTY : f64(bhh),
+    bx: bx === null ? EMPTY : f64(bx),
+  }, out, keepTape)
+  const results: OutputData[] = [{ data: out.output, shape: batchFirst ? [B, T, H] : [T, B, H] }, { data: out.h, shape: [B, H] }]
+  if (k.hasCell) results.push({ data: out.c, shape: [B, H] })
   const op = `${family.name}Scan`
-  // Positions of the optional inputs in `inputs` (and in `needs`).
-  const c0At = c0 === null ? -1 : 3
-  const bhhAt = bhh === null ? -1 : 3 + (c0 === null ? 0 : 1)
-  const bxAt = bx === null ? -1 : 3 + (c0 === null ? 0 : 1) + (bhh === null ? 0 : 1)
-  const wihAt = wih === null ? -1 : inputs.length - 1
-  return makeOutput(op, inputs, out, [(T + S) * B, H], (g, needs) => {
-    // The backward kernel's results are constants: a recorded backward (a second derivative) would be silently wrong.
-    if (isRecording()) throw new GradientError(`${op}: the fused recurrent op has first derivatives only; build the layer with { fused: false } (or use the composed cell) for higher orders`)
-    const back = wih === null ? null : projectionBackward(gx, wih, needs[0], needs[wihAt])
-    const d = scanBackward(k, shape, tape, floats(g), w, { dh0: needs[1], dw: needs[2], dbhh: bhhAt >= 0 && needs[bhhAt], dbx: bxAt >= 0 && needs[bxAt] }, back === null ? null : back.sink, vjpIsLastUse())
-    const dInput = !needs[0] ? null : back === null ? grad(d.dgx, gx) : back.dx
-    const parts: (Tensor | null)[] = [dInput, needs[1] ? grad(d.dh0, h0) : null, needs[2] ? grad(d.dw, whh) : null]
-    if (c0At >= 0) parts.push(needs[c0At] ? grad(d.dc0, c0 as Tensor) : null)
-    if (bhhAt >= 0) parts.push(needs[bhhAt] ? grad(d.dbhh, bhh as Tensor) : null)
-    if (bxAt >= 0) parts.push(needs[bxAt] ? grad(d.dbx, bx as Tensor) : null)
-    if (wihAt >= 0) parts.push(back !== null && needs[wihAt] ? back.dw : null)
-    return parts
+  const [output, h, c] = makeOutputs(op, inputs, results, (gs, needs) => {
+    if (isRecording()) return recomputedVjp(family, named, names, options, gs)
+    const need = (n: InputName): boolean => needs[names.indexOf(n)] === true
+    const back = wih === null ? null : projectionBackward(gx, wih, need('gx'), need('wih'))
+    const data = (g: Tensor | null | undefined): Floats | null => (g === null || g === undefined ? null : floats(g))
+    const d = scanBackward(k, shape, tape, { output: data(gs[0]), h: data(gs[1]), c: data(gs[2]) }, floats(whh),
+      { dh0: need('h0'), dw: need('whh'), dbhh: need('bhh'), dbx: need('bx') }, back === null ? null : back.sink, vjpIsLastUse())
+    const grads: Record<InputName, Floats | Tensor | null> = {
+      gx: back === null ? d.dgx : back.dx, h0: d.dh0, whh: d.dw, c0: d.dc0, bhh: d.dbhh, bx: d.dbx, wih: back === null ? null : back.dw,
+    }
+    return names.map((n) => {
+      const g = grads[n]
+      if (!need(n) || g === null) return null
+      return g instanceof Tensor ? g : new Tensor(g, (named[n] as Tensor).shape)
+    })
   })
+  return { output, h, c: k.hasCell ? c : null }
+}
+
+/**
+ * The fused op's VJP in a recorded backward: the kernels' cotangents would be constants there,
+ * so the scan is recomputed with the composed cells (recorded) and the cotangents are pulled
+ * back through that. Slower than the fused backward, but every order of derivative (and jvp,
+ * which differentiates a backward) sees the same function the fused forward computed.
+ */
+function recomputedVjp(family: CellFamily, named: FusedInputs, names: readonly InputName[], options: ScanOptions, gs: readonly (Tensor | null)[]): (Tensor | null)[] {
+  const inputs = names.map((n) => named[n] as Tensor)
+  const [, pullback] = vjp((...xs: Tensor[]) => {
+    const at = (n: InputName): Tensor | null => (names.includes(n) ? xs[names.indexOf(n)] : null)
+    const r = composedScan(family, at('gx') as Tensor, at('h0') as Tensor, at('c0'), at('whh') as Tensor, at('bhh'), { ...options, inputBias: at('bx'), inputWeight: at('wih') })
+    // The scalar whose gradient is the VJP: each used result against its cotangent.
+    let total: Tensor | null = null
+    for (const [k, y] of [r.output, r.h, r.c].entries()) {
+      const g = gs[k]
+      if (g === null || g === undefined || y === null) continue
+      const term = sum(mul(y, g))
+      total = total === null ? term : add(total, term)
+    }
+    return total ?? sum(mul(r.h, 0))
+  }, ...inputs)
+  return pullback(tensor(1, { dtype: named.gx.dtype })) as Tensor[]
 }
 
 /** `x W^T` for x [T,B,I] and W [G*H,I], the input projection, as a source of chunks of steps: one GEMM per chunk. */
@@ -157,17 +203,6 @@ function projectionBackward(x: Tensor, w: Tensor, needX: boolean, needW: boolean
   }
   // No tensor for a gradient nobody needs (its buffer is empty, which a Tensor refuses).
   return { sink, dx: needX ? new Tensor(dx, x.shape) : null, dw: needW ? new Tensor(dw, w.shape) : null }
-}
-
-/** Splits the packed result of {@link fusedScan} into outputs and final state (views, no copies). */
-function unpack(packed: Tensor, T: number, B: number, hasCell: boolean, batchFirst: boolean): ScanResult {
-  const H = packed.shape[1]
-  const rows = (from: number, n: number): Tensor => slice(packed, [{ start: from, stop: from + n }])
-  return {
-    output: reshape(rows(0, T * B), batchFirst ? [B, T, H] : [T, B, H]),
-    h: rows(T * B, B),
-    c: hasCell ? rows((T + 1) * B, B) : null,
-  }
 }
 
 /** Rows still inside their sequence at step t, as an int32 [B,1] mask; null when all are. */
@@ -207,8 +242,7 @@ function composedScan(family: CellFamily, gxIn: Tensor, h0: Tensor, c0: Tensor |
 
 /** Runs one direction with the fused op or the composed cells. */
 export function scan(family: CellFamily, fused: boolean, gx: Tensor, h0: Tensor, c0: Tensor | null, whh: Tensor, bhh: Tensor | null, options: ScanOptions = {}): ScanResult {
-  if (!fused) return composedScan(family, gx, h0, c0, whh, bhh, options)
-  return unpack(fusedScan(family, gx, h0, c0, whh, bhh, options), gx.shape[0], gx.shape[1], family.kernel.hasCell, options.batchFirst === true)
+  return fused ? fusedScan(family, gx, h0, c0, whh, bhh, options) : composedScan(family, gx, h0, c0, whh, bhh, options)
 }
 
 /**
@@ -241,6 +275,6 @@ function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
 /** One step of the fused op: `gx` [B,G*H] is run as a sequence of length 1. */
 export function fusedStep(family: CellFamily, gx: Tensor, state: CellState, whh: Tensor, bhh: Tensor | null): CellState {
   const [B, GH] = gx.shape
-  const r = unpack(fusedScan(family, reshape(gx, [1, B, GH]), state.h, state.c, whh, bhh), 1, B, family.kernel.hasCell, false)
+  const r = fusedScan(family, reshape(gx, [1, B, GH]), state.h, state.c, whh, bhh)
   return { h: r.h, c: r.c }
 }

@@ -4,10 +4,10 @@
  * gates of every row.
  * @module
  */
-import type { CellKernel } from './scan.ts'
+import type { CellKernel } from './cell.ts'
 import { sigmoidOf, tanhOf } from './approx.ts'
 
-/** The LSTM cell kernel for {@link scanForward}. */
+/** The LSTM cell kernel for the fused scan. */
 export const lstmKernel: CellKernel = {
   gates: 4,
   hasCell: true,
@@ -15,7 +15,7 @@ export const lstmKernel: CellKernel = {
   backwardReadsH: false,
   dpreIsDgx: true,
   stepBias: false,
-  forward(B, H, gx, gxAt, pre, _bhh, hs, cs, prevAt, nextAt, cache, cacheAt, approx) {
+  forward(B, H, { gx, pre, cPrev, hNext, cNext, cache }, approx) {
     const G = 4 * H
     for (let b = 0; b < B; b++) {
       const r = b * G
@@ -25,21 +25,21 @@ export const lstmKernel: CellKernel = {
         const fi = ii + H
         const gi = fi + H
         const oi = gi + H
-        const i = sigmoidOf(gx[gxAt + ii] + pre[ii], approx)
-        const f = sigmoidOf(gx[gxAt + fi] + pre[fi], approx)
-        const g = tanhOf(gx[gxAt + gi] + pre[gi], approx)
-        const og = sigmoidOf(gx[gxAt + oi] + pre[oi], approx)
-        const c = f * cs[prevAt + o + j] + i * g
-        cache[cacheAt + ii] = i
-        cache[cacheAt + fi] = f
-        cache[cacheAt + gi] = g
-        cache[cacheAt + oi] = og
-        cs[nextAt + o + j] = c
-        hs[nextAt + o + j] = og * tanhOf(c, approx)
+        const i = sigmoidOf(gx[ii] + pre[ii], approx)
+        const f = sigmoidOf(gx[fi] + pre[fi], approx)
+        const g = tanhOf(gx[gi] + pre[gi], approx)
+        const og = sigmoidOf(gx[oi] + pre[oi], approx)
+        const c = f * cPrev[o + j] + i * g
+        cache[ii] = i
+        cache[fi] = f
+        cache[gi] = g
+        cache[oi] = og
+        cNext[o + j] = c
+        hNext[o + j] = og * tanhOf(c, approx)
       }
     }
   },
-  backward(B, H, cache, cacheAt, _hs, cs, prevAt, nextAt, dh, dc, dgx, dgxAt, dpre, dpreAt, dhPrev, dcPrev, approx) {
+  backward(B, H, { cache, cPrev, cNext, dh, dc, dgx, dpre, dhPrev, dcPrev }, approx) {
     const G = 4 * H
     for (let b = 0; b < B; b++) {
       const r = b * G
@@ -49,21 +49,21 @@ export const lstmKernel: CellKernel = {
         const fi = ii + H
         const gi = fi + H
         const oi = gi + H
-        const i = cache[cacheAt + ii]
-        const f = cache[cacheAt + fi]
-        const g = cache[cacheAt + gi]
-        const og = cache[cacheAt + oi]
-        const tc = tanhOf(cs[nextAt + o + j], approx)
+        const i = cache[ii]
+        const f = cache[fi]
+        const g = cache[gi]
+        const og = cache[oi]
+        const tc = tanhOf(cNext[o + j], approx)
         const dhv = dh[o + j]
         const dct = dc[o + j] + dhv * og * (1 - tc * tc)
         const di = dct * g * i * (1 - i)
-        const df = dct * cs[prevAt + o + j] * f * (1 - f)
+        const df = dct * cPrev[o + j] * f * (1 - f)
         const dg = dct * i * (1 - g * g)
         const dO = dhv * tc * og * (1 - og)
-        dgx[dgxAt + ii] = dpre[dpreAt + ii] = di
-        dgx[dgxAt + fi] = dpre[dpreAt + fi] = df
-        dgx[dgxAt + gi] = dpre[dpreAt + gi] = dg
-        dgx[dgxAt + oi] = dpre[dpreAt + oi] = dO
+        dgx[ii] = dpre[ii] = di
+        dgx[fi] = dpre[fi] = df
+        dgx[gi] = dpre[gi] = dg
+        dgx[oi] = dpre[oi] = dO
         dcPrev[o + j] = dct * f
         dhPrev[o + j] = 0
       }
