@@ -8,6 +8,7 @@
 import { type Map as IMap, OrderedMap, isMap } from 'immutable'
 import type { DType } from './dtype.ts'
 import { GraphgradError, SafetensorsError, fmtShape } from './errors.ts'
+import { describeValue as describe } from './messages.ts'
 import { ITEM_SIZE, decodeData, swapBytes } from './safetensors-dtypes.ts'
 import { checkShape } from './shape.ts'
 import { Tensor } from './tensor.ts'
@@ -328,16 +329,4 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 
 function isNonNegInt(x: unknown): x is number {
   return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0
-}
-
-function describe(x: unknown): string {
-  if (x === null) return 'null'
-  if (x === undefined) return 'nothing'
-  if (Array.isArray(x)) return 'an array'
-  if (typeof x === 'object') {
-    const ctor = (x as object).constructor?.name
-    return ctor === undefined || ctor === 'Object' ? 'an object' : `a ${ctor}`
-  }
-  if (typeof x === 'string') return `the string ${JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}...` : x)}`
-  return `${typeof x} ${String(x)}`
 }
