@@ -5,7 +5,9 @@
  * @module
  */
 import { GraphgradError, Tensor, astype, fmtShape, flattenParams, loadSafetensors, saveSafetensors } from '@graphgrad/core'
-import { type Map as IMap, type OrderedMap } from 'immutable'
+import type { TensorTree } from '@graphgrad/core'
+import { describeValue, nearestName } from '@graphgrad/core/internal'
+import { type Map as IMap, type OrderedMap, isMap } from 'immutable'
 import type { Params } from './layer.ts'
 
 /** Options of {@link loadStateDict}. */
@@ -54,14 +56,25 @@ export function stateDict(params: Params): OrderedMap<string, Tensor> {
 }
 
 /**
- * Loads a flat state_dict (an Immutable.js or a JS Map: from `loadSafetensors` of a PyTorch
- * checkpoint, or from {@link stateDict}) into parameters shaped like `template`, matching by dotted name.
- * Values are cast to the template's float dtype (as PyTorch's `copy_`); a missing,
- * unexpected or wrongly shaped parameter is a {@link StateDictError} naming it with the
- * expected and found shapes. Returns new parameters with the template's structure and order.
+ * What {@link loadStateDict} takes: tensors by dotted name, as an Immutable.js map (flat, from
+ * `loadSafetensors` or {@link stateDict}; or nested, as `layer.init` returns), a JS `Map`, or a
+ * plain object (`{ 'head.weight': w, 'head.bias': b }`, the shape of a PyTorch state_dict).
  */
-export function loadStateDict(template: Params, flat: IMap<string, Tensor> | ReadonlyMap<string, Tensor>, options: LoadStateDictOptions = {}): Params {
+export type StateDictSource = IMap<string, TensorTree> | ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>
+
+/**
+ * Loads a state_dict ({@link StateDictSource}: an Immutable.js map, a JS Map or a plain
+ * object of tensors by dotted name, e.g. from `loadSafetensors` of a PyTorch checkpoint or
+ * from {@link stateDict}) into parameters shaped like `template`, matching by dotted name.
+ * Values are cast to the template's float dtype (as PyTorch's `copy_`), so a float16 or
+ * bfloat16 checkpoint (read as float32) loads into a float32 or float64 model; a missing,
+ * unexpected or wrongly shaped parameter is a {@link StateDictError} naming it with the
+ * expected and found shapes, and a missing one with the nearest name the checkpoint has.
+ * Returns new parameters with the template's structure and order.
+ */
+export function loadStateDict(template: Params, source: StateDictSource, options: LoadStateDictOptions = {}): Params {
   const strict = options.strict ?? true
+  const flat = toFlat(source)
   const expected = flattenParams(template)
   const missing: string[] = []
   const mismatched: Mismatch[] = []
@@ -72,7 +85,7 @@ export function loadStateDict(template: Params, flat: IMap<string, Tensor> | Rea
       missing.push(name)
       continue
     }
-    if (!(got instanceof Tensor)) throw new StateDictError(`loadStateDict: '${name}' is not a Tensor`, [], [], [])
+    if (!(got instanceof Tensor)) throw new StateDictError(`loadStateDict: '${name}' is ${describeValue(got)}, not a Tensor`, [], [], [])
     if (got.rank !== want.rank || got.shape.some((d, i) => d !== want.shape[i])) {
       mismatched.push({ name, expected: want.shape, found: got.shape, reason: 'shape' })
     } else if ((got.dtype === 'int32') !== (want.dtype === 'int32')) {
@@ -91,15 +104,34 @@ export function loadStateDict(template: Params, flat: IMap<string, Tensor> | Rea
       : `dtype mismatch for '${m.name}': the model expects ${want.dtype} ${fmtShape(m.expected)}, the checkpoint has ${got.dtype} ${fmtShape(m.found)}`)
   }
   if (strict && missing.length > 0) {
-    problems.push(`missing key(s): ${missing.map((n) => `'${n}' (expected shape ${fmtShape((expected.get(n) as Tensor).shape)})`).join(', ')}`)
+    const near = (n: string): string => {
+      const m = nearestName(n, unexpected)
+      return m === null ? '' : `; the checkpoint has '${m}'`
+    }
+    problems.push(`missing key(s): ${missing.map((n) => `'${n}' (expected shape ${fmtShape((expected.get(n) as Tensor).shape)}${near(n)})`).join(', ')}`)
   }
   if (unexpected.length > 0) {
-    problems.push(`unexpected key(s): ${unexpected.map((n) => `'${n}' (shape ${fmtShape((flat.get(n) as Tensor).shape)})`).join(', ')}`)
+    const found = (v: unknown): string => (v instanceof Tensor ? `shape ${fmtShape(v.shape)}` : describeValue(v))
+    problems.push(`unexpected key(s): ${unexpected.map((n) => `'${n}' (${found(flat.get(n))})`).join(', ')}`)
   }
   if (problems.length > 0) {
     throw new StateDictError(`loadStateDict: error(s) loading the state_dict: ${problems.join('; ')}`, strict ? missing : [], unexpected, mismatched)
   }
   return rebuild(template, '', loaded)
+}
+
+/** The source as a flat JS Map by dotted name; nested Immutable.js maps are flattened as {@link stateDict} would. */
+function toFlat(source: unknown): ReadonlyMap<string, unknown> {
+  if (isMap(source)) {
+    const map = source as IMap<unknown, unknown>
+    return map.some((v) => isMap(v)) ? flattenParams(map as IMap<string, TensorTree>) : new Map([...map.entries()].map(([k, v]) => [String(k), v]))
+  }
+  if (source instanceof Map) return source as ReadonlyMap<string, unknown>
+  if (typeof source === 'object' && source !== null && !Array.isArray(source) && !ArrayBuffer.isView(source) && !(source instanceof Tensor)) {
+    const proto = Object.getPrototypeOf(source) as unknown
+    if (proto === Object.prototype || proto === null) return new Map(Object.entries(source))
+  }
+  throw new StateDictError(`loadStateDict: the state_dict must be a Map, an Immutable.js Map or a plain object of tensors by name, found ${describeValue(source)}`, [], [], [])
 }
 
 function rebuild(node: Params, prefix: string, loaded: Map<string, Tensor>): Params {

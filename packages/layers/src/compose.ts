@@ -5,7 +5,8 @@
  * @module
  */
 import { ArgumentError, Tensor, foldIn } from '@graphgrad/core'
-import { OrderedMap } from 'immutable'
+import { checkOptionKeys, describeValue, nearestName } from '@graphgrad/core/internal'
+import { type Map as IMap, OrderedMap, isMap } from 'immutable'
 import type { ApplyOptions, Layer, Params } from './layer.ts'
 
 /**
@@ -28,19 +29,56 @@ export function checkSize(n: unknown, name: string, where: string, allowZero = f
   return n
 }
 
-/** @internal A tensor parameter by name, with an error naming the layer and the available names. */
+/**
+ * @internal Throws for an option key of a layer's constructor that the layer does not know,
+ * suggesting the intended one (`in_features` -> `inFeatures`). `known` lists every key of
+ * the options type, so the compiler keeps it in step with the interface.
+ */
+export function checkOptions<T extends object>(options: T, known: Readonly<Record<keyof T, true>>, where: string): T {
+  checkOptionKeys(options, Object.keys(known), where)
+  return options
+}
+
+/**
+ * @internal Throws unless the input `x` of a layer's `apply` is a Tensor: a nested array or
+ * a typed array would otherwise fail deep inside an op with an engine TypeError.
+ */
+export function checkInput(x: unknown, where: string, what = 'the input'): asserts x is Tensor {
+  if (x instanceof Tensor) return
+  const wrap = ArrayBuffer.isView(x) ? 'tensor(data, { shape })' : 'tensor(...)'
+  throw new ArgumentError(`${where}: ${what} must be a Tensor, found ${describeValue(x)}; wrap it with ${wrap} from @graphgrad/core, e.g. tensor([[1, 2, 3]])`)
+}
+
+/** The entry `name` of a layer's parameter map, refusing what is not an Immutable.js map. */
+function entry(params: unknown, name: string, where: string, what: string): { value: unknown; keys: string[] } {
+  if (!isMap(params)) {
+    const found = params === undefined ? 'undefined (a mistyped key when taking them out of a bigger map gives undefined)' : describeValue(params)
+    throw new ArgumentError(`${where}: cannot look up ${what} '${name}': the parameters must be the Immutable.js map layer.init(seed) returns, found ${found}`)
+  }
+  const map = params as IMap<unknown, unknown>
+  return { value: map.get(name), keys: [...map.keys()].map(String) }
+}
+
+/** `(parameters: a, b; did you mean 'a'?)`: what is there, and the nearest to `name`. */
+function present(name: string, keys: readonly string[], label: string): string {
+  const near = nearestName(name, keys)
+  return `(${label}: ${keys.join(', ') || 'none'}${near === null ? '' : `; did you mean '${near}'?`})`
+}
+
+/** @internal A tensor parameter by name, with an error naming the layer, the names there are, and the nearest one. */
 export function param(params: Params, name: string, where: string): Tensor {
-  const p = OrderedMap.isOrderedMap(params) ? params.get(name) : undefined
-  if (p instanceof Tensor) return p
-  const have = OrderedMap.isOrderedMap(params) ? [...params.keys()].join(', ') : String(params)
-  throw new ArgumentError(`${where}: parameter '${name}' is missing or not a tensor (parameters: ${have || 'none'})`)
+  const { value, keys } = entry(params, name, where, 'parameter')
+  if (value instanceof Tensor) return value
+  if (value !== undefined) throw new ArgumentError(`${where}: parameter '${name}' must be a Tensor, found ${describeValue(value)}`)
+  throw new ArgumentError(`${where}: parameter '${name}' is missing ${present(name, keys, 'parameters')}`)
 }
 
 /** @internal The nested parameter map of a sub-layer. */
 function subParams(params: Params, name: string, where: string): Params {
-  const p = OrderedMap.isOrderedMap(params) ? params.get(name) : undefined
-  if (p !== undefined && OrderedMap.isOrderedMap(p)) return p as Params
-  throw new ArgumentError(`${where}: no parameters for sub-layer '${name}' (found: ${OrderedMap.isOrderedMap(params) ? [...params.keys()].join(', ') || 'none' : String(params)})`)
+  const { value, keys } = entry(params, name, where, 'sub-layer')
+  if (isMap(value)) return value as Params
+  const found = value === undefined ? 'no parameters' : `${describeValue(value)} instead of its parameter map`
+  throw new ArgumentError(`${where}: ${found} for sub-layer '${name}' ${present(name, keys, 'found')}`)
 }
 
 /**

@@ -8,6 +8,7 @@ import { ArgumentError, RandomStream, fmtShape, key as makeKey, mul, tensor } fr
 import type { CaseSampler, GradSpec, Seed, Tensor } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
 import type { ApplyOptions, Layer, Params } from './layer.ts'
+import { checkInput, checkOptions } from './compose.ts'
 
 /** Options of {@link dropout}, as `nn.Dropout`'s. */
 export interface DropoutOptions {
@@ -46,6 +47,8 @@ export function dropoutMask(shape: readonly number[], p: number, key: Seed, dtyp
  * which case `key` is required and `x` is multiplied by {@link dropoutMask}.
  */
 export function applyDropout(x: Tensor, options: DropoutCallOptions): Tensor {
+  // Checked in eval mode too, where x is returned as it is: a plain array would only fail later, elsewhere.
+  checkInput(x, 'dropout')
   const p = checkP(options.p, 'dropout')
   if (!options.train || p === 0) return x
   if (options.key === undefined) throw new ArgumentError('dropout: training mode with p > 0 needs a key (pass { train: true, key })')
@@ -54,6 +57,7 @@ export function applyDropout(x: Tensor, options: DropoutCallOptions): Tensor {
 
 /** A dropout layer (no parameters). `apply(params, x, { train, key })`; eval mode by default. */
 export function dropout(options: DropoutOptions = {}): Layer {
+  checkOptions(options, { p: true }, 'dropout')
   const p = checkP(options.p ?? 0.5, 'dropout')
   return {
     init: () => OrderedMap() as Params,

@@ -7,7 +7,7 @@ import { ArgumentError, DTypeError, equal, fmtShape, indexSelect, mul, notEqual,
 import type { CaseSampler, DType, GradSpec, Tensor } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
 import type { Layer, Params } from './layer.ts'
-import { checkSize, param } from './compose.ts'
+import { checkInput, checkOptions, checkSize, param } from './compose.ts'
 import { type Initializer, normalInit } from './init.ts'
 
 /** Options of {@link embedding}: `nn.Embedding`'s arguments in camelCase, plus dtype and initialiser. */
@@ -32,6 +32,7 @@ export interface EmbeddingOptions {
  * `[...ids.shape, embeddingDim]`. Parameter `weight` `[numEmbeddings, embeddingDim]`.
  */
 export function embedding(options: EmbeddingOptions): Layer {
+  checkOptions(options, { numEmbeddings: true, embeddingDim: true, paddingIdx: true, dtype: true, weightInit: true }, 'embedding')
   const num = checkSize(options.numEmbeddings, 'numEmbeddings', 'embedding')
   const dim = checkSize(options.embeddingDim, 'embeddingDim', 'embedding', true)
   const dtype = options.dtype ?? 'float32'
@@ -55,6 +56,7 @@ export function embedding(options: EmbeddingOptions): Layer {
       return OrderedMap({ weight }) as Params
     },
     apply(params, ids) {
+      checkInput(ids, 'embedding', 'ids')
       if (ids.dtype !== 'int32') throw new DTypeError(`embedding: ids must be an int32 tensor, got ${ids.dtype} of shape ${fmtShape(ids.shape)}`)
       const data = ids.data
       for (let i = 0; i < data.length; i++) {

@@ -7,7 +7,7 @@ import { ShapeError, add, fmtShape, foldIn, transpose, matmul } from '@graphgrad
 import type { CaseSampler, DType, GradSpec, Tensor } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
 import type { Layer, Params } from './layer.ts'
-import { checkSize, param } from './compose.ts'
+import { checkInput, checkOptions, checkSize, param } from './compose.ts'
 import { type Initializer, kaimingUniform, uniformInit } from './init.ts'
 
 /** Options of {@link linear}: `nn.Linear`'s arguments in camelCase, plus dtype and initialisers. */
@@ -32,6 +32,7 @@ export interface LinearOptions {
  * (unless `bias: false`) `bias` `[outFeatures]`.
  */
 export function linear(options: LinearOptions): Layer {
+  checkOptions(options, { inFeatures: true, outFeatures: true, bias: true, dtype: true, weightInit: true, biasInit: true }, 'linear')
   const inF = checkSize(options.inFeatures, 'inFeatures', 'linear', true)
   const outF = checkSize(options.outFeatures, 'outFeatures', 'linear', true)
   const hasBias = options.bias ?? true
@@ -46,6 +47,7 @@ export function linear(options: LinearOptions): Layer {
       return OrderedMap({ weight, bias: biasInit([outF], foldIn(seed, 1), { dtype }) }) as Params
     },
     apply(params, x) {
+      checkInput(x, 'linear')
       if (x.rank === 0 || x.shape[x.rank - 1] !== inF) {
         throw new ShapeError(`linear: expected an input whose last dimension is inFeatures=${inF}, got shape ${fmtShape(x.shape)}`)
       }

@@ -7,7 +7,7 @@ import { ArgumentError, ShapeError, add, div, fmtShape, mean, mul, ones, sqrt, s
 import type { CaseSampler, DType, GradSpec, Tensor } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
 import type { Layer, Params } from './layer.ts'
-import { param } from './compose.ts'
+import { checkInput, checkOptions, param } from './compose.ts'
 
 /** Options of {@link layerNorm}, as `nn.LayerNorm`'s. */
 export interface LayerNormOptions {
@@ -23,6 +23,7 @@ export interface LayerNormOptions {
 
 /** A layer-normalisation layer; parameters `weight` and `bias` of shape `normalizedShape`. */
 export function layerNorm(options: LayerNormOptions): Layer {
+  checkOptions(options, { normalizedShape: true, eps: true, elementwiseAffine: true, dtype: true }, 'layerNorm')
   const shape = typeof options.normalizedShape === 'number' ? [options.normalizedShape] : [...options.normalizedShape]
   if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new ArgumentError(`layerNorm: normalizedShape must be positive integers, got ${fmtShape(shape)}`)
@@ -34,6 +35,7 @@ export function layerNorm(options: LayerNormOptions): Layer {
   return {
     init: () => (affine ? OrderedMap({ weight: ones(shape, { dtype }), bias: zeros(shape, { dtype }) }) : OrderedMap()) as Params,
     apply(params, x) {
+      checkInput(x, 'layerNorm')
       const tail = x.shape.slice(x.rank - k)
       if (x.rank < k || tail.some((d, i) => d !== shape[i])) {
         throw new ShapeError(`layerNorm: expected an input whose trailing dimensions are ${fmtShape(shape)}, got shape ${fmtShape(x.shape)}`)

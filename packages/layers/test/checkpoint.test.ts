@@ -77,7 +77,7 @@ describe('loadStateDict', () => {
     expect(err).toBeInstanceOf(StateDictError)
     expect(err?.missing).toEqual(['head.bias'])
     expect(err?.unexpected).toEqual(['head.bais', 'extra'])
-    expect(err?.message).toMatch(/missing key\(s\): 'head.bias' \(expected shape \[2\]\)/)
+    expect(err?.message).toMatch(/missing key\(s\): 'head.bias' \(expected shape \[2\]; the checkpoint has 'head.bais'\)/)
     expect(err?.message).toMatch(/unexpected key\(s\): 'head.bais' \(shape \[2\]\), 'extra' \(shape \[1\]\)/)
     const loose = loadStateDict(template(), bad, { strict: false })
     expect(stateDict(loose).get('head.bias')?.toArray()).toEqual([0, 0])
