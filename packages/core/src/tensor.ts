@@ -117,7 +117,8 @@ export class Tensor {
       throw new ShapeError(`Tensor: shape ${fmtShape(shape)} has ${sizeOf(shape)} elements but the data has length ${data.length}`)
     }
     this._data = data
-    this.shape = shape
+    // Frozen: a tensor is a value, and `(x.shape as number[])[0] = 5` must not be able to change it.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze(shape)
     this.size = data.length
     this.dtype = dtypeOfData(data)
     this.requiresGrad = requiresGrad

@@ -123,3 +123,15 @@ describe('printing', () => {
     expect(t.rank).toBe(3)
   })
 })
+
+describe('a tensor is a value', () => {
+  it('its shape cannot be changed through a cast', () => {
+    const x = tensor([1, 2, 3, 4], { shape: [2, 2] })
+    expect(() => {
+      ;(x.shape as number[])[0] = 5
+    }).toThrow(TypeError)
+    expect(x.shape).toEqual([2, 2])
+    // The results of ops too: shapes are frozen where every tensor is made.
+    expect(Object.isFrozen(x.reshape([4]).shape)).toBe(true)
+  })
+})
