@@ -3,7 +3,8 @@
  * @module
  */
 import { adagradKernel } from './kernels.ts'
-import { type ConfiguredOptimizer, type UpdateRule, createOptimizer, fullLike, requiredSlot } from './optimizer.ts'
+import { type ConfiguredOptimizer, type UpdateRule, createOptimizer } from './optimizer.ts'
+import { fullLike, requiredSlot } from './helpers.ts'
 import type { Hyper, OptimizerOptions } from './options.ts'
 import { scaleByRss } from './scale-by.ts'
 import { addWeightDecay, maximizeIf, scaleByLearningRate } from './transforms.ts'

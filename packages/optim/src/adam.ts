@@ -6,7 +6,8 @@
  */
 import type { Tensor } from '@graphgrad/core'
 import { type AdaptiveCoefficients, type SecondMoment, adaptiveMomentKernel, perClass } from './kernels.ts'
-import { type ConfiguredOptimizer, type FloatArray, type UpdateInput, type UpdateOutput, type UpdateRule, createOptimizer, fullLike, requiredSlot, scalarSlot } from './optimizer.ts'
+import { type ConfiguredOptimizer, type UpdateInput, type UpdateOutput, type UpdateRule, createOptimizer } from './optimizer.ts'
+import { type FloatArray, fullLike, requiredSlot, scalarSlot } from './helpers.ts'
 import type { Check, Hyper, OptimizerOptions, Resolved } from './options.ts'
 import type { Transform } from './chain.ts'
 import { scaleByAdam, scaleByAdamax } from './scale-by.ts'

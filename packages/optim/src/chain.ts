@@ -31,10 +31,8 @@
  */
 import { OrderedMap } from 'immutable'
 import { ArgumentError, ShapeError, Tensor, flattenTree, fmtShape } from '@graphgrad/core'
-import {
-  type Optimizer, type OptimizerState, type ParamTree, type StepResult,
-  asFloat64, checkFloat, describe, flattenNamed, fromData, gradientOf, slotInput,
-} from './optimizer.ts'
+import type { Optimizer, OptimizerState, ParamTree, StepResult } from './optimizer.ts'
+import { asFloat64, checkFloat, describe, flattenNamed, fromData, gradientOf, slotInput } from './helpers.ts'
 import type { Hyper } from './options.ts'
 
 /**

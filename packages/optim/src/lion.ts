@@ -3,7 +3,8 @@
  * @module
  */
 import { lionKernel } from './kernels.ts'
-import { type ConfiguredOptimizer, type UpdateRule, createOptimizer, fullLike, requiredSlot } from './optimizer.ts'
+import { type ConfiguredOptimizer, type UpdateRule, createOptimizer } from './optimizer.ts'
+import { fullLike, requiredSlot } from './helpers.ts'
 import type { Hyper, OptimizerOptions } from './options.ts'
 import { scaleByLion } from './scale-by.ts'
 import { addDecayedWeights, maximizeIf, scaleByLearningRate } from './transforms.ts'

@@ -4,15 +4,17 @@
  * parameter tree, checks gradients and state against it, resolves per-group and scheduled
  * options, converts data to float64 for the kernels and back (or, for a rule that has a
  * float32 path, hands a float32 parameter's data over as it is), and rebuilds the tree.
+ * The small pieces it shares with the chain and the rules are in helpers.ts.
  * @module
  */
-import { type Map as IMap, OrderedMap, isMap } from 'immutable'
-import { ArgumentError, DTypeError, ShapeError, Tensor, type DType, type TensorTree, flattenTree, fmtShape } from '@graphgrad/core'
+import { type Map as IMap, OrderedMap } from 'immutable'
+import { ArgumentError, ShapeError, Tensor, type TensorTree, flattenTree, fmtShape } from '@graphgrad/core'
 import {
   Check, type OptimizerOptions, type ParamGroup, type Resolved,
   checkKeys, checkSelector, checkTypes, merge, resolve, selects,
 } from './options.ts'
 import type { Transform } from './chain.ts'
+import { type FloatArray, type Named, asFloat64, checkFloat, describe, flattenNamed, fromData, gradientOf, slotIn, slotInput } from './helpers.ts'
 
 /**
  * Parameters (and gradients): an Immutable.js `Map` or `OrderedMap` from names to tensors,
@@ -80,9 +82,6 @@ export interface ConfiguredOptimizer<H> extends Optimizer<OptimizerState> {
   transforms(): readonly Transform[]
 }
 
-/** The float arrays an update rule reads and writes. */
-export type FloatArray = Float32Array | Float64Array
-
 /**
  * Input of {@link UpdateRule.update}: one parameter's data, as float64 (`A`), or as float32
  * for {@link UpdateRule.updateFloat32}. Scalar slots are float64 either way.
@@ -141,86 +140,6 @@ export interface UpdateRule<H> {
   updateFloat32?(input: UpdateInput<H, Float32Array>): UpdateOutput<Float32Array>
   /** Optional: the same rule as transforms for `chain`, from options after defaults (schedules kept), or a reason it has none. */
   transforms?(options: Readonly<Required<H>>): readonly Transform[] | string
-}
-
-/** A flattened parameter tree: dotted names and their tensors, in the same order. */
-export interface Named {
-  readonly names: string[]
-  readonly leaves: Tensor[]
-}
-
-/** Dotted names and tensors of a parameter tree (nested maps only), depth first; errors name the path. */
-export function flattenNamed(tree: unknown, where: string, what: string): Named {
-  if (!isMap(tree)) throw new ArgumentError(`${where}: ${what} must be an Immutable.js Map of tensors (nested maps allowed), got ${describe(tree)}`)
-  const { leaves, paths } = flattenTree(tree, where, {
-    arrays: false,
-    refuse: (path, node) => new ArgumentError(`${where}: ${what} entry '${path}' is ${describe(node)}, not a Tensor or a Map of tensors`),
-  })
-  const seen = new Set<string>()
-  for (const path of paths) {
-    if (seen.has(path)) throw new ArgumentError(`${where}: two entries of ${what} are named '${path}' (a key containing '.' clashes with a nested map)`)
-    seen.add(path)
-  }
-  return { names: paths, leaves }
-}
-
-/** A short description of a value for error messages (`a Float32Array`, `number 3`). */
-export function describe(x: unknown): string {
-  if (x === null || x === undefined) return String(x)
-  if (Array.isArray(x)) return 'an array'
-  if (typeof x === 'object') return `a ${(x as object).constructor?.name ?? 'object'}`
-  return `${typeof x} ${String(x)}`
-}
-
-/** The data of `t` as float64: the array itself for float64 (never to be written), else a widened copy. */
-export function asFloat64(t: Tensor): Float64Array {
-  return t._data instanceof Float64Array ? t._data : new Float64Array(t._data)
-}
-
-/** A tensor of `dtype` holding `data` (a fresh array, adopted without a copy when its class is the dtype's). */
-export function fromData(data: FloatArray, dtype: DType, shape: readonly number[]): Tensor {
-  if ((dtype === 'float64') === (data instanceof Float64Array)) return new Tensor(data, shape)
-  return new Tensor(dtype === 'float64' ? new Float64Array(data) : new Float32Array(data), shape)
-}
-
-/** A slot's data in `dtype`'s class: the array itself when the slot already has that dtype (never to be written). */
-function slotIn(t: Tensor, dtype: 'float32' | 'float64'): FloatArray {
-  if (t.dtype === dtype) return t._data as FloatArray
-  return dtype === 'float64' ? new Float64Array(t._data) : new Float32Array(t._data)
-}
-
-/**
- * A state slot's data as float64, after casting it to `dtype` (a float32 slot of a float64
- * parameter is widened; a float64 one of a float32 parameter is rounded to float32 first),
- * as torch's `Optimizer.load_state_dict` casts the state to the parameter's dtype.
- */
-export function slotInput(t: Tensor, dtype: 'float32' | 'float64'): Float64Array {
-  if (t.dtype === dtype) return asFloat64(t)
-  return dtype === 'float64' ? new Float64Array(t._data) : new Float64Array(new Float32Array(t._data))
-}
-
-/** The data of a slot the rule requires (the state check guarantees it is there), in the class `A` the caller was given. */
-export function requiredSlot<A extends FloatArray = Float64Array>(slots: Readonly<Record<string, FloatArray | undefined>>, name: string): A {
-  const data = slots[name]
-  if (data === undefined) throw new ArgumentError(`optimizer: required state slot '${name}' is missing`)
-  return data as A
-}
-
-/** Throws a DTypeError for an int32 tensor (optimizers work on float32 and float64). */
-export function checkFloat(t: Tensor, where: string, what: string): void {
-  if (t.dtype === 'int32') throw new DTypeError(`${where}: ${what} has dtype int32; optimizers work on float32 and float64 tensors`)
-}
-
-/** The gradient of parameter `n` (`p`), checked: present, float, and of the parameter's shape. */
-export function gradientOf(grads: ReadonlyMap<string, Tensor>, n: string, p: Tensor, where: string): Tensor {
-  const g = grads.get(n)
-  if (g === undefined) throw new ArgumentError(`${where}: grads has no gradient for parameter '${n}'`)
-  checkFloat(p, where, `parameter '${n}'`)
-  checkFloat(g, where, `the gradient of '${n}'`)
-  if (g.shape.length !== p.shape.length || g.shape.some((d, i) => d !== p.shape[i])) {
-    throw new ShapeError(`${where}: the gradient of '${n}' has shape ${fmtShape(g.shape)}, but the parameter has shape ${fmtShape(p.shape)}`)
-  }
-  return g
 }
 
 /**
@@ -372,16 +291,4 @@ export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: 
   }
 
   return Object.freeze({ name, options: base, groups, init, step, transforms })
-}
-
-/** A tensor shaped and typed like `p` (float32 or float64) filled with `value`. */
-export function fullLike(p: Tensor, value: number): Tensor {
-  const data = p.dtype === 'float64' ? new Float64Array(p.size) : new Float32Array(p.size)
-  if (value !== 0) data.fill(value)
-  return new Tensor(data, p.shape)
-}
-
-/** A 0-d float64 tensor holding `value` (a per-parameter scalar slot). */
-export function scalarSlot(value: number): Tensor {
-  return new Tensor(new Float64Array([value]), [])
 }

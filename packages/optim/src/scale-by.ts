@@ -9,7 +9,7 @@
 import { ArgumentError, type Tensor } from '@graphgrad/core'
 import type { Transform } from './chain.ts'
 import { hyperAt, materialize } from './chain.ts'
-import { fullLike } from './optimizer.ts'
+import { fullLike } from './helpers.ts'
 import type { Hyper } from './options.ts'
 import { checkNow, perParam, plain, slot, unitAt } from './transforms.ts'
 
