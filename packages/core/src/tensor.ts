@@ -168,6 +168,14 @@ export class Tensor {
   toString(): string {
     return formatTensor(this._data, this.shape, this.dtype)
   }
+
+  /**
+   * What Node's `console.log` and `util.inspect` show: the repr, not the fields. A registered
+   * symbol rather than an import of `node:util`, so this file stays free of Node.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString()
+  }
 }
 
 /** @internal Wraps fresh data in a constant tensor (no graph). */

@@ -135,3 +135,13 @@ describe('a tensor is a value', () => {
     expect(Object.isFrozen(x.reshape([4]).shape)).toBe(true)
   })
 })
+
+describe('console.log of a tensor', () => {
+  it('shows the repr, not the fields', async () => {
+    const { inspect } = await import('node:util')
+    const x = tensor([[1, 2], [3, 4]], { dtype: 'float64' })
+    expect(inspect(x)).toBe(x.toString())
+    expect(inspect({ w: x })).toContain('tensor(')
+    expect(inspect(x)).not.toContain('_data')
+  })
+})
