@@ -3,23 +3,51 @@
  * files. Kept out of the main entry so that `@graphgrad/core` stays browser-safe.
  * @module
  */
+import { constants as bufferConstants } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
-import { chmod, open, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { type FileHandle, chmod, open, rename, stat, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Map as IMap, OrderedMap } from 'immutable'
 import { loadSafetensors, saveSafetensors } from './safetensors.ts'
+import { fail, headerLength, parseHeader } from './safetensors-header.ts'
 import type { Tensor } from './tensor.ts'
 import type { TensorTree } from './tree.ts'
 
+// One read returns at most 2 GiB - 1 bytes (and fs.readFile refuses bigger files outright), so files are read in pieces.
+const CHUNK_BYTES = 2 ** 30
+
 /**
  * Reads a safetensors file into tensors, in header order (see {@link loadSafetensors}).
- * A malformed file is refused with a `SafetensorsError` whose message names the file.
+ * A malformed file is refused with a `SafetensorsError` whose message names the file. The
+ * header is read and checked first, so a corrupt or hostile file is refused before its data
+ * is read; files past 2 GiB are read in pieces, up to the largest `Uint8Array` the
+ * JavaScript engine allows (4 GiB in Node 20, more in later versions).
  */
 export async function readSafetensorsFile(path: string | URL): Promise<OrderedMap<string, Tensor>> {
   const file = toPath(path)
-  const buf = await readFile(file)
-  return loadSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), { source: file })
+  const where = `safetensors file '${file}'`
+  const handle = await open(file, 'r')
+  try {
+    const { size } = await handle.stat()
+    const n = headerLength(await readRange(handle, 0, Math.min(size, 8), where), where, size)
+    parseHeader(await readRange(handle, 0, 8 + n, where), where, size)
+    if (size > bufferConstants.MAX_LENGTH) fail(where, `file is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes of the largest Uint8Array this JavaScript engine makes`)
+    return loadSafetensors(await readRange(handle, 0, size, where), { source: file })
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Bytes [start, start + length) of an open file, read in pieces; refused if the file ends early (it shrank while being read). */
+async function readRange(handle: FileHandle, start: number, length: number, where: string): Promise<Uint8Array> {
+  const out = new Uint8Array(length)
+  for (let done = 0; done < length; ) {
+    const { bytesRead } = await handle.read(out, done, Math.min(CHUNK_BYTES, length - done), start + done)
+    if (bytesRead === 0) fail(where, `the file ended after ${start + done} of ${start + length} bytes (it shrank while being read)`)
+    done += bytesRead
+  }
+  return out
 }
 
 /**

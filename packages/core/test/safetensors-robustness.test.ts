@@ -1,6 +1,7 @@
 // loadSafetensors on malformed input, and writeSafetensorsFile's atomic replace.
 import { describe, it, expect } from 'vitest'
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises'
+import { constants as bufferConstants } from 'node:buffer'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Map as IMap } from 'immutable'
@@ -262,6 +263,48 @@ describe('loadSafetensors limits (issue 17: hardening)', () => {
     }
     // 2^53 - 1 is exact, and simply past the end.
     expectRefused(file({ a: { dtype: 'F32', shape: [0], data_offsets: [2 ** 53 - 1, 2 ** 53 - 1] } }, data8()), 'run past the end of the 8-byte data buffer')
+  })
+})
+
+describe('readSafetensorsFile checks the header before reading the data', () => {
+  /** A sparse file of `size` bytes (no disk space, nothing read) starting with `head`. */
+  const sparse = async (dir: string, head: Uint8Array, size: number): Promise<string> => {
+    const path = join(dir, 'big.safetensors')
+    await writeFile(path, head)
+    await truncate(path, size)
+    return path
+  }
+  const refusedFast = async (path: string, ...fragments: string[]): Promise<void> => {
+    const t0 = performance.now()
+    const error = await readSafetensorsFile(path).then(() => undefined, (e: unknown) => e)
+    expect(error).toBeInstanceOf(SafetensorsError)
+    for (const f of [`safetensors file '${path}': `, ...fragments]) expect((error as Error).message).toContain(f)
+    // Reading (or allocating) gigabytes would take far longer.
+    expect(performance.now() - t0).toBeLessThan(1000)
+  }
+
+  it('refuses a bad header of a file past 2 GiB by name, without reading the rest (fs.readFile refused such files with a RangeError)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'graphgrad-st-'))
+    try {
+      const size = 3 * 2 ** 30
+      await refusedFast(await sparse(dir, file('{}', [], 1n << 40n), size), 'header length 1099511627776 exceeds the 100000000-byte limit')
+      await refusedFast(await sparse(dir, file('{"a": nope}'), size), 'header is not valid JSON')
+      const pastEnd = file({ a: { dtype: 'F32', shape: [2 ** 30], data_offsets: [0, 2 ** 32] } })
+      await refusedFast(await sparse(dir, pastEnd, size), `tensor 'a': data_offsets [0,4294967296] run past the end of the ${size - pastEnd.length}-byte data buffer`)
+    } finally {
+      await rm(dir, { recursive: true })
+    }
+  })
+
+  // Node 20's limit is 4 GiB; from Node 22 on it is 2^53 - 1, beyond what a filesystem holds even sparse.
+  it.skipIf(bufferConstants.MAX_LENGTH > 2 ** 40)('refuses a file larger than the largest Uint8Array by name, after checking its header', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'graphgrad-st-'))
+    try {
+      const size = bufferConstants.MAX_LENGTH + 16
+      await refusedFast(await sparse(dir, file({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }), size), `file is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes of the largest Uint8Array`)
+    } finally {
+      await rm(dir, { recursive: true })
+    }
   })
 })
 
