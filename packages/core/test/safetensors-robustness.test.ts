@@ -257,6 +257,12 @@ describe('loadSafetensors limits (issue 17: hardening)', () => {
     expect(readSafetensorsMetadata(file(text)).note).toHaveLength(3 * MAX_SAFETENSORS_HEADER_VALUES)
   })
 
+  it('reads a size of -0 (JSON -0, or -1e-400 underflowing) as 0 (found by the fuzz test)', () => {
+    const t = loadSafetensors(file('{"a":{"dtype":"F32","shape":[-0,2],"data_offsets":[-0,0]},"b":{"dtype":"F32","shape":[-1e-400],"data_offsets":[0,0]}}'))
+    expect(Object.is(t.get('a')!.shape[0], 0)).toBe(true)
+    expect(Object.is(t.get('b')!.shape[0], 0)).toBe(true)
+  })
+
   it('refuses offsets of 2^53 or more as past the largest safe integer, not as non-integers (#17)', () => {
     for (const bad of [[0, 2 ** 53], [2 ** 60, 2 ** 60 + 8], [0, 1e300]]) {
       expectRefused(file({ a: { dtype: 'F32', shape: [2], data_offsets: bad } }, data8()), "tensor 'a'", `data_offsets ${JSON.stringify(bad)}: `, 'exceeds the largest safe integer (2^53 - 1) and so the 8-byte data buffer')
