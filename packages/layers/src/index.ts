@@ -4,11 +4,13 @@
  * @packageDocumentation
  */
 import type { GradSpec } from '@graphgrad/core'
+import { convSpecs } from './conv.ts'
 import { dropoutSpecs } from './dropout.ts'
 import { embeddingSpecs } from './embedding.ts'
 import { linearSpecs } from './linear.ts'
 import { lossSpecs } from './losses.ts'
 import { normSpecs } from './norm.ts'
+import { poolSpecs } from './pool.ts'
 import { recurrentSpecs } from './recurrent.ts'
 
 export type { ApplyOptions, Layer, Params } from './layer.ts'
@@ -16,6 +18,8 @@ export { linear, type LinearOptions } from './linear.ts'
 export { embedding, type EmbeddingOptions } from './embedding.ts'
 export { dropout, applyDropout, dropoutMask, type DropoutOptions, type DropoutCallOptions } from './dropout.ts'
 export { layerNorm, type LayerNormOptions } from './norm.ts'
+export { conv1d, conv2d, type ConvLayerOptions, type Conv1dLayerOptions, type Conv2dLayerOptions } from './conv.ts'
+export * from './pool.ts'
 export { compose, sequential, lambda, type AnyLayer, type Bound, type BoundLayers } from './compose.ts'
 export * from './init.ts'
 export * from './losses.ts'
@@ -39,6 +43,8 @@ const families: readonly [string, 'layer' | 'loss', Readonly<Record<string, Grad
   ['linear', 'layer', linearSpecs],
   ['embedding', 'layer', embeddingSpecs],
   ['norm', 'layer', normSpecs],
+  ['conv', 'layer', convSpecs],
+  ['pool', 'layer', poolSpecs],
   ['dropout', 'layer', dropoutSpecs],
   ['losses', 'loss', lossSpecs],
   ['recurrent', 'layer', recurrentSpecs],
