@@ -9,6 +9,7 @@ import {
   neg, reshape, softplus, square, squeeze, sub, sum, tensor, unsqueeze, where,
 } from '@graphgrad/core'
 import type { CaseSampler, GradSpec, Tensor } from '@graphgrad/core'
+import { checkInput, checkOptions } from './compose.ts'
 
 /** How per-element losses are combined: PyTorch's `reduction`. */
 export type Reduction = 'none' | 'mean' | 'sum'
@@ -37,6 +38,19 @@ export interface CrossEntropyOptions extends NllLossOptions {
   /** Mixes the target with the uniform distribution over classes: ε in [0, 1] (default 0). */
   labelSmoothing?: number
 }
+
+/**
+ * Refuses an input or target that is not a Tensor (a plain array would fail deep inside an op)
+ * and an option key the loss does not know (PyTorch's `label_smoothing`, which would otherwise
+ * be ignored without a word), naming the loss.
+ */
+function checkArgs<T extends object>(op: string, args: readonly [unknown, unknown], names: readonly [string, string], options: T, known: Readonly<Record<keyof T, true>>): void {
+  checkInput(args[0], op, names[0])
+  checkInput(args[1], op, names[1])
+  checkOptions(options, known, op)
+}
+
+const NLL_KEYS = { reduction: true, ignoreIndex: true, weight: true, classAxis: true } as const satisfies Record<keyof NllLossOptions, true>
 
 function reductionOf(options: ReductionOptions, op: string): Reduction {
   const r = options.reduction ?? 'mean'
@@ -148,6 +162,7 @@ function checkFloatInput(input: Tensor, what: string, op: string): void {
  */
 export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
   const op = 'nllLoss'
+  checkArgs(op, [input, target], ['input', 'target'], options, NLL_KEYS)
   const reduction = reductionOf(options, op)
   const c = classAxisOf(input, options, op)
   checkFloatInput(input, 'input', op)
@@ -174,6 +189,7 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions =
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const op = 'crossEntropy'
+  checkArgs(op, [logits, targets], ['logits', 'targets'], options, { ...NLL_KEYS, labelSmoothing: true })
   const reduction = reductionOf(options, op)
   const c = classAxisOf(logits, options, op)
   const eps = options.labelSmoothing ?? 0
@@ -219,12 +235,14 @@ function checkSameShape(input: Tensor, target: Tensor, op: string): void {
 
 /** Mean squared error, as `F.mse_loss`: `(input - target)^2`, reduced. Shapes must be equal. */
 export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  checkArgs('mseLoss', [input, target], ['input', 'target'], options, { reduction: true })
   checkSameShape(input, target, 'mseLoss')
   return reduce(square(sub(input, target)), reductionOf(options, 'mseLoss'))
 }
 
 /** Mean absolute error, as `F.l1_loss`: `|input - target|`, reduced. Shapes must be equal. */
 export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
+  checkArgs('l1Loss', [input, target], ['input', 'target'], options, { reduction: true })
   checkSameShape(input, target, 'l1Loss')
   return reduce(abs(sub(input, target)), reductionOf(options, 'l1Loss'))
 }
@@ -243,6 +261,7 @@ export interface BceWithLogitsOptions extends ReductionOptions {
  */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: BceWithLogitsOptions = {}): Tensor {
   const op = 'binaryCrossEntropyWithLogits'
+  checkArgs(op, [input, target], ['input', 'target'], options, { reduction: true, weight: true, posWeight: true })
   checkSameShape(input, target, op)
   const reduction = reductionOf(options, op)
   // softplus is exact (no linear cut-off) up to 40, where log1p(e^-x) is below float64's resolution.

@@ -1,5 +1,5 @@
 // Error messages a PyTorch porter meets first (issue 17, #17 and #16): a plain array as a
-// layer's input, a mistyped parameter key, PyTorch's snake_case constructor options, and a
+// layer's (or a loss's) input, a mistyped parameter key, PyTorch's snake_case options, and a
 // state_dict given as a plain object.
 import { describe, expect, it } from 'vitest'
 import { Map as IMap, OrderedMap } from 'immutable'
@@ -12,6 +12,7 @@ import { layerNorm } from '../src/norm.ts'
 import { applyDropout, dropout } from '../src/dropout.ts'
 import { compose, sequential } from '../src/compose.ts'
 import { StateDictError, loadStateDict, stateDict } from '../src/checkpoint.ts'
+import { binaryCrossEntropyWithLogits, crossEntropy, l1Loss, mseLoss, nllLoss } from '../src/losses.ts'
 
 /** The error `fn` throws (it must throw). */
 function errorOf(fn: () => unknown): Error {
@@ -156,5 +157,36 @@ describe('loadStateDict takes the forms a PyTorch porter has at hand', () => {
       // PyTorch's own float32 F.linear of the widened weights: equal up to float32 summation order.
       y.data.forEach((v, i) => expect(Math.abs(v - want.data[i]), `${prefix} ${i}`).toBeLessThan(1e-6 * (1 + Math.abs(want.data[i]))))
     }
+  })
+})
+
+describe('losses refuse a non-Tensor argument and an unknown option key, by name', () => {
+  const logits = tensor([[1, 2, 3]])
+  const targets = tensor([2], { dtype: 'int32' })
+
+  it('a plain array as input or target', () => {
+    const cases: [() => unknown, string][] = [
+      [() => mseLoss([1, 2] as never, tensor([1, 2])), 'mseLoss: input must be a Tensor, found an array; wrap it with tensor(...)'],
+      [() => l1Loss(tensor([1, 2]), [1, 2] as never), 'l1Loss: target must be a Tensor, found an array'],
+      [() => crossEntropy([[1, 2, 3]] as never, targets), 'crossEntropy: logits must be a Tensor, found an array'],
+      [() => crossEntropy(logits, [2] as never), 'crossEntropy: targets must be a Tensor, found an array'],
+      [() => nllLoss(logits, 2 as never), 'nllLoss: target must be a Tensor, found number 2'],
+      [() => binaryCrossEntropyWithLogits(tensor([1]), [1] as never), 'binaryCrossEntropyWithLogits: target must be a Tensor'],
+    ]
+    for (const [fn, message] of cases) {
+      const e = errorOf(fn)
+      expect(e, message).toBeInstanceOf(ArgumentError)
+      expect(e.message).toContain(message)
+    }
+  })
+
+  it("PyTorch's snake_case options, which were ignored without a word", () => {
+    expect(errorOf(() => crossEntropy(logits, targets, { label_smoothing: 0.1 } as never)).message).toBe("crossEntropy: unknown option 'label_smoothing' (did you mean 'labelSmoothing'?)")
+    expect(errorOf(() => nllLoss(logits, targets, { ignore_index: 0 } as never)).message).toBe("nllLoss: unknown option 'ignore_index' (did you mean 'ignoreIndex'?)")
+    expect(errorOf(() => binaryCrossEntropyWithLogits(tensor([1]), tensor([1]), { pos_weight: tensor([2]) } as never)).message).toBe(
+      "binaryCrossEntropyWithLogits: unknown option 'pos_weight' (did you mean 'posWeight'?)",
+    )
+    expect(errorOf(() => mseLoss(tensor([1]), tensor([1]), { size_average: true } as never)).message).toBe("mseLoss: unknown option 'size_average' (known options: reduction)")
+    expect(crossEntropy(logits, targets, { labelSmoothing: 0.1, reduction: 'sum' }).rank).toBe(0)
   })
 })
