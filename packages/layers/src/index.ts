@@ -12,6 +12,11 @@ import { lossSpecs } from './losses.ts'
 import { normSpecs } from './norm.ts'
 import { poolSpecs } from './pool.ts'
 import { recurrentSpecs } from './recurrent.ts'
+import { attentionSpecs } from './attention.ts'
+import { batchNormSpecs } from './batch-norm.ts'
+import { positionalSpecs } from './positional.ts'
+import { recurrentAttentionSpecs } from './recurrent-attention.ts'
+import { transformerSpecs } from './transformer.ts'
 
 export type { ApplyOptions, Layer, Params } from './layer.ts'
 export { linear, type LinearOptions } from './linear.ts'
@@ -26,6 +31,11 @@ export * from './losses.ts'
 export * from './checkpoint.ts'
 export { flattenParams, unflattenParams } from '@graphgrad/core'
 export * from './recurrent.ts'
+export { scaledDotProductAttention, multiHeadAttention, type ScaledDotProductAttentionOptions, type MultiheadAttentionOptions, type MultiheadAttentionCallOptions, type AttentionInputs, type AttentionResult, type MultiheadAttentionLayer } from './attention.ts'
+export { transformerEncoderLayer, transformerDecoderLayer, type TransformerLayerOptions, type TransformerEncoderCallOptions, type TransformerDecoderInputs, type TransformerDecoderCallOptions } from './transformer.ts'
+export { batchNorm1d, batchNorm2d, groupNorm, type BatchNormOptions, type BatchNormCallOptions, type BatchNormResult, type BatchNormLayer, type GroupNormOptions } from './batch-norm.ts'
+export { sinusoidalPositionalEncoding, positionalEmbedding, type SinusoidalOptions, type PositionalEmbeddingOptions, type PositionalCallOptions } from './positional.ts'
+export { luongAttention, bahdanauAttention, type LuongAttentionOptions, type BahdanauAttentionOptions, type RecurrentAttentionInputs, type RecurrentAttentionCallOptions, type RecurrentAttentionResult, type RecurrentAttentionLayer } from './recurrent-attention.ts'
 
 /** One differentiable layer or loss with its gradient-check spec, as the gradcheck command lists them. */
 export interface LayerEntry {
@@ -48,6 +58,10 @@ const families: readonly [string, 'layer' | 'loss', Readonly<Record<string, Grad
   ['dropout', 'layer', dropoutSpecs],
   ['losses', 'loss', lossSpecs],
   ['recurrent', 'layer', recurrentSpecs],
+  ['attention', 'layer', { ...attentionSpecs, ...recurrentAttentionSpecs }],
+  ['transformer', 'layer', transformerSpecs],
+  ['batchNorm', 'layer', batchNormSpecs],
+  ['positional', 'layer', positionalSpecs],
 ]
 
 /** All gradient-check specs of this package's layers and losses, by name. */
