@@ -6,6 +6,8 @@
  */
 import { ArgumentError, RandomStream, fmtShape, full, randn, tensor, uniform } from '@graphgrad/core'
 import type { DType, Seed, Tensor } from '@graphgrad/core'
+import { nearestName } from '@graphgrad/core/internal'
+import { checkOptions } from './compose.ts'
 
 /** Options every initialiser takes. */
 export interface InitOptions {
@@ -85,8 +87,15 @@ export interface KaimingOptions extends InitOptions {
  * `nn.Linear` weights, U(-1/sqrt(in), 1/sqrt(in)).
  */
 export function kaimingUniform(shape: readonly number[], seed: Seed, options: KaimingOptions = {}): Tensor {
+  checkOptions(options, { dtype: true, a: true, mode: true, nonlinearity: true }, 'kaimingUniform')
+  const mode = options.mode ?? 'fanIn'
+  if (mode !== 'fanIn' && mode !== 'fanOut') {
+    // PyTorch spells them 'fan_in' and 'fan_out'; anything but 'fanIn' used to mean fanOut.
+    const near = nearestName(String(mode), ['fanIn', 'fanOut'])
+    throw new ArgumentError(`kaimingUniform: mode must be 'fanIn' or 'fanOut', got ${JSON.stringify(mode)}${near === null ? '' : ` (did you mean '${near}'?)`}`)
+  }
   const [fanIn, fanOut] = fans(shape, 'kaimingUniform')
-  const fan = (options.mode ?? 'fanIn') === 'fanIn' ? fanIn : fanOut
+  const fan = mode === 'fanIn' ? fanIn : fanOut
   const gain = calculateGain(options.nonlinearity ?? 'leaky_relu', options.a ?? 0)
   const bound = fan === 0 ? 0 : gain * Math.sqrt(3 / fan)
   return uniform(shape, -bound, bound, seed, options)
@@ -98,8 +107,11 @@ export interface GainOptions extends InitOptions {
   gain?: number
 }
 
+const GAIN_KEYS = { dtype: true, gain: true } as const satisfies Record<keyof GainOptions, true>
+
 /** Glorot initialisation, as `torch.nn.init.xavier_uniform_`: U(-b, b) with `b = gain * sqrt(6 / (fanIn + fanOut))`. */
 export function xavierUniform(shape: readonly number[], seed: Seed, options: GainOptions = {}): Tensor {
+  checkOptions(options, GAIN_KEYS, 'xavierUniform')
   const [fanIn, fanOut] = fans(shape, 'xavierUniform')
   const bound = fanIn + fanOut === 0 ? 0 : (options.gain ?? 1) * Math.sqrt(6 / (fanIn + fanOut))
   return uniform(shape, -bound, bound, seed, options)
@@ -107,6 +119,7 @@ export function xavierUniform(shape: readonly number[], seed: Seed, options: Gai
 
 /** Glorot initialisation with a normal distribution, as `torch.nn.init.xavier_normal_`. */
 export function xavierNormal(shape: readonly number[], seed: Seed, options: GainOptions = {}): Tensor {
+  checkOptions(options, GAIN_KEYS, 'xavierNormal')
   const [fanIn, fanOut] = fans(shape, 'xavierNormal')
   const std = fanIn + fanOut === 0 ? 0 : (options.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut))
   return normalInit(0, std)(shape, seed, options)
@@ -118,6 +131,7 @@ export function xavierNormal(shape: readonly number[], seed: Seed, options: Gain
  * flattened), with signs fixed so the decomposition is unique, times `gain`.
  */
 export function orthogonal(shape: readonly number[], seed: Seed, options: GainOptions = {}): Tensor {
+  checkOptions(options, GAIN_KEYS, 'orthogonal')
   if (shape.length < 2) throw new ArgumentError(`orthogonal: needs a shape of rank >= 2, got ${fmtShape(shape)}`)
   const rows = shape[0]
   const cols = shape.slice(1).reduce((a, b) => a * b, 1)

@@ -13,6 +13,7 @@ import { applyDropout, dropout } from '../src/dropout.ts'
 import { compose, sequential } from '../src/compose.ts'
 import { StateDictError, loadStateDict, stateDict } from '../src/checkpoint.ts'
 import { binaryCrossEntropyWithLogits, crossEntropy, l1Loss, mseLoss, nllLoss } from '../src/losses.ts'
+import { kaimingUniform, orthogonal, xavierUniform } from '../src/init.ts'
 
 /** The error `fn` throws (it must throw). */
 function errorOf(fn: () => unknown): Error {
@@ -188,5 +189,16 @@ describe('losses refuse a non-Tensor argument and an unknown option key, by name
     )
     expect(errorOf(() => mseLoss(tensor([1]), tensor([1]), { size_average: true } as never)).message).toBe("mseLoss: unknown option 'size_average' (known options: reduction)")
     expect(crossEntropy(logits, targets, { labelSmoothing: 0.1, reduction: 'sum' }).rank).toBe(0)
+  })
+})
+
+describe("initialisers refuse PyTorch's spellings instead of misreading them", () => {
+  it("kaimingUniform's mode 'fan_in' (taken as fanOut before) and unknown option keys", () => {
+    // fanIn 25, fanOut 64 here: 'fan_in' gave the fanOut bound sqrt(3/64) * gain.
+    expect(errorOf(() => kaimingUniform([64, 25], 0, { mode: 'fan_in' } as never)).message).toBe("kaimingUniform: mode must be 'fanIn' or 'fanOut', got \"fan_in\" (did you mean 'fanIn'?)")
+    expect(errorOf(() => kaimingUniform([64, 25], 0, { negative_slope: 0.1 } as never)).message).toBe("kaimingUniform: unknown option 'negative_slope' (known options: dtype, a, mode, nonlinearity)")
+    expect(errorOf(() => xavierUniform([4, 4], 0, { Gain: 2 } as never)).message).toBe("xavierUniform: unknown option 'Gain' (did you mean 'gain'?)")
+    expect(errorOf(() => orthogonal([4, 4], 0, { gian: 2 } as never)).message).toBe("orthogonal: unknown option 'gian' (did you mean 'gain'?)")
+    expect(kaimingUniform([64, 25], 0, { mode: 'fanOut', a: 1, nonlinearity: 'leaky_relu', dtype: 'float64' }).dtype).toBe('float64')
   })
 })
