@@ -84,7 +84,7 @@ function blocksOf(g: ConvGeometry): Blocks {
  * The im2col map: entry `tap * positions + p` is the position inside one input plane that
  * kernel tap `tap` (row-major over kH, kW) reads at output position `p`, or -1 in the padding.
  */
-export function convIndexMap(g: ConvGeometry): Int32Array {
+function convIndexMap(g: ConvGeometry): Int32Array {
   const positions = g.outH * g.outW
   const map = new Int32Array(g.kernelH * g.kernelW * positions)
   let j = 0
@@ -153,6 +153,14 @@ function col2imAdd32(col: Float32Array, map: Int32Array, channels: number, plane
   }
 }
 
+function accumulate64(acc: Float64Array, at: number, part: Float64Array): void {
+  for (let i = 0; i < part.length; i++) acc[at + i] += part[i]
+}
+
+function accumulate32(acc: Float64Array, at: number, part: Float32Array): void {
+  for (let i = 0; i < part.length; i++) acc[at + i] += part[i]
+}
+
 /** Fills `col` with the columns of the input block at `xOffset` (cg channels). */
 function im2col(x: FloatData, xOffset: number, map: Int32Array, b: Blocks, col: FloatData): void {
   if (x instanceof Float64Array) im2col64(x, xOffset, map, b.cg, b.plane, col as Float64Array)
@@ -217,14 +225,15 @@ export function convInputGrad(gy: FloatData, w: FloatData, dx: FloatData, g: Con
 
 /**
  * The weight gradient: `dw` `[outC, inC/groups, kH, kW]` from `x` and the output gradient
- * `gy`, summed over the batch in float64. `dw` is overwritten.
+ * `gy`: one product per sample and group, summed over the batch in float64. `dw` is overwritten.
  */
 export function convWeightGrad(x: FloatData, gy: FloatData, dw: FloatData, g: ConvGeometry): void {
   const b = blocksOf(g)
   const map = b.identity ? null : convIndexMap(g)
   const col = map === null ? null : columns(x, b.rows * b.positions)
   const acc = new Float64Array(g.outChannels * b.rows)
-  const part = new Float64Array(b.og * b.rows)
+  // Each sample's product in the data's dtype (float32 products run on the float32 GEMM), summed in float64.
+  const part = columns(x, b.og * b.rows)
   for (let n = 0; n < g.batch; n++) {
     for (let grp = 0; grp < g.groups; grp++) {
       const xOffset = (n * g.inChannels + grp * b.cg) * b.plane
@@ -236,8 +245,8 @@ export function convWeightGrad(x: FloatData, gy: FloatData, dw: FloatData, g: Co
         im2col(x, xOffset, map, b, col)
         gemm(gy, gOffset, false, col, 0, true, part, 0, b.og, b.rows, b.positions)
       }
-      const at = grp * b.og * b.rows
-      for (let i = 0; i < part.length; i++) acc[at + i] += part[i]
+      if (part instanceof Float64Array) accumulate64(acc, grp * b.og * b.rows, part)
+      else accumulate32(acc, grp * b.og * b.rows, part)
     }
   }
   dw.set(acc)
