@@ -18,10 +18,10 @@ function opOf(c: ConvPoolCase): (...xs: Tensor[]) => Tensor {
       const options = { stride: k.stride, padding: k.padding, dilation: k.dilation, groups: k.groups }
       return (x, w, b) => conv(x, w, b ?? null, options)
     }
-    case 'max_pool1d': return (x) => maxPool1d(x, k)
-    case 'max_pool2d': return (x) => maxPool2d(x, k)
-    case 'avg_pool1d': return (x) => avgPool1d(x, k)
-    case 'avg_pool2d': return (x) => avgPool2d(x, k)
+    case 'max_pool1d': return (x) => maxPool1d(x, k as never)
+    case 'max_pool2d': return (x) => maxPool2d(x, k as never)
+    case 'avg_pool1d': return (x) => avgPool1d(x, k as never)
+    case 'avg_pool2d': return (x) => avgPool2d(x, k as never)
     case 'adaptive_avg_pool1d': return (x) => adaptiveAvgPool1d(x, k.outputSize)
     case 'adaptive_avg_pool2d': return (x) => adaptiveAvgPool2d(x, k.outputSize)
   }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import {
-  ArgumentError, CaseSampler, DTypeError, ShapeError, type Tensor, add, astype, conv1d, conv2d, grad, mul, registeredOps, sum, tensor, traceGraph,
+  ArgumentError, CaseSampler, type Conv2dOptions, DTypeError, ShapeError, type Tensor, add, astype, conv1d, conv2d, grad, mul, registeredOps, sum, tensor, traceGraph,
 } from '@graphgrad/core'
 import { checkVjp, sizeOf } from '../../../testdata/testing.ts'
 
@@ -64,13 +64,13 @@ function drawCase(s: CaseSampler, flat = false) {
   const x = s.values([batch, cg * groups, ...spatial])
   const w = s.values([og * groups, cg, ...kernel])
   const b = s.coin() ? s.values([og * groups]) : null
-  const options = { stride, padding: same ? ('same' as const) : pad, dilation, groups }
+  const options: Conv2dOptions = { stride: [stride[0], stride[1]], padding: same ? 'same' : [pad[0], pad[1]], dilation: [dilation[0], dilation[1]], groups }
   return { x, w, b, options, loop: { stride, pad: [before, after] as [number[], number[]], dilation, groups }, label: `x ${x.shape} w ${w.shape} ${JSON.stringify(options)}` }
 }
 
 function maxDiff(a: Tensor, b: Tensor): number {
   expect(a.shape).toEqual(b.shape)
-  const [u, v] = [a.data, b.data]
+  const [u, v] = [Array.from(a.data), b.data]
   return u.reduce((m, x, i) => Math.max(m, Math.abs(x - v[i])), 0)
 }
 
@@ -92,7 +92,7 @@ describe('conv2d and conv1d compute the definition', () => {
       const w1 = c.w.reshape([O, G, KH * KW])
       const o1 = { stride: c.loop.stride[1], padding: c.options.padding === 'same' ? ('same' as const) : c.loop.pad[0][1], dilation: c.loop.dilation[1], groups: c.options.groups }
       const y1 = conv1d(x1, w1, c.b, o1)
-      const y2 = conv2d(x1.reshape([N, C, 1, H * W]), w1.reshape([O, G, 1, KH * KW]), c.b, { ...o1, stride: [1, o1.stride], padding: o1.padding === 'same' ? 'same' : [0, o1.padding], dilation: [1, o1.dilation] })
+      const y2 = conv2d(x1.reshape([N, C, 1, H * W]), w1.reshape([O, G, 1, KH * KW]), c.b, { ...o1, stride: [1, o1.stride], padding: o1.padding === 'same' ? 'same' : [0, o1.padding], dilation: [1, o1.dilation] } as Conv2dOptions)
       expect(maxDiff(y1, y2.reshape(y1.shape))).toBe(0)
       if (N > 0) {
         const batched = conv2d(c.x, c.w, c.b, c.options)

@@ -40,7 +40,7 @@ describe('conv and pool layers on the PyTorch fixtures', () => {
       const template = layer.init(0)
       expect([...template.keys()]).toEqual(c.config.param_names)
       const params = loadStateDict(template, Object.fromEntries(c.config.param_names.map((n) => [n, tensorOf(t, n)])))
-      const f = (x: Tensor, ...ps: Tensor[]): Tensor => layer.apply(OrderedMap(c.config.param_names.map((n, i) => [n, ps[i]])) as Params, x)
+      const f = (...xs: Tensor[]): Tensor => layer.apply(OrderedMap(c.config.param_names.map((n, i) => [n, xs[i + 1]])) as Params, xs[0])
       const inputs = [tensorOf(t, 'x'), ...c.config.param_names.map((n) => params.get(n) as Tensor)]
       const [out, pullback] = vjp(f, ...inputs)
       const grads = pullback(tensorOf(t, 'r_output')) as Tensor[]
