@@ -13,6 +13,7 @@ export const guide: DefaultTheme.SidebarItem[] = [
   { text: 'Getting started', link: '/guide/getting-started' },
   { text: 'Autodiff and the graph', link: '/guide/autodiff' },
   { text: 'Recurrent networks, step by step', link: '/guide/recurrent-networks' },
+  { text: 'Attention, transformers, normalisation', link: '/guide/attention' },
   { text: 'Convolution and pooling', link: '/guide/convolution' },
   { text: 'Layers, losses, optimizers, schedules', link: '/guide/layers-and-optimizers' },
   { text: 'Gradient checking', link: '/guide/gradient-checking' },
