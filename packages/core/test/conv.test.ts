@@ -201,6 +201,13 @@ describe('conv errors name the op, the shapes and the option', () => {
     expect(() => conv2d(astype(x, 'int32'), w, null, { groups: 2 })).toThrow(DTypeError)
     expect(() => conv2d(astype(x, 'int32'), w, null, { groups: 2 })).toThrow(/conv2d: expects float tensors, got an int32 input of shape \[2,4,5,5\]/)
   })
+  it('refuses an im2col buffer past the element cap by name, and allocates nothing for an empty batch', () => {
+    const x2 = tensor(new Float32Array(60000), { shape: [1, 1, 1, 60000] })
+    const w2 = tensor(new Float32Array(40000), { shape: [1, 1, 1, 40000] })
+    expect(() => conv2d(x2, w2, null, { padding: [0, 39999] })).toThrow(/conv2d: the im2col columns of one sample \(channels per group, kernel, output\): shape \[1,1,40000,1,99999\] has 3999960000 elements/)
+    expect(conv2d(tensor(new Float32Array(0), { shape: [0, 1, 1, 60000] }), w2, null, { padding: [0, 39999] }).shape).toEqual([0, 1, 1, 99999])
+  })
+
   it("'valid' is no padding, and mixed float dtypes are promoted", () => {
     const xs = wave([1, 4, 5, 5])
     const ws = wave([6, 2, 3, 3], 2)

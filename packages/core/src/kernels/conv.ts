@@ -183,6 +183,7 @@ function columns(like: TensorData, size: number): FloatData {
  * `[outC, inC/groups, kH, kW]`, all of one float dtype, row-major. `out` is overwritten.
  */
 export function convForward(x: FloatData, w: FloatData, out: FloatData, g: ConvGeometry): void {
+  if (g.batch === 0 || g.outChannels === 0) return
   const b = blocksOf(g)
   const map = b.identity ? null : convIndexMap(g)
   const col = map === null ? null : columns(x, b.rows * b.positions)
@@ -205,6 +206,7 @@ export function convForward(x: FloatData, w: FloatData, out: FloatData, g: ConvG
  * gradient `gy` `[N, outC, outH, outW]` and `w`. `dx` must start zeroed.
  */
 export function convInputGrad(gy: FloatData, w: FloatData, dx: FloatData, g: ConvGeometry): void {
+  if (g.batch === 0 || g.outChannels === 0) return
   const b = blocksOf(g)
   const map = b.identity ? null : convIndexMap(g)
   const col = map === null ? null : columns(dx, b.rows * b.positions)
@@ -228,6 +230,7 @@ export function convInputGrad(gy: FloatData, w: FloatData, dx: FloatData, g: Con
  * `gy`: one product per sample and group, summed over the batch in float64. `dw` is overwritten.
  */
 export function convWeightGrad(x: FloatData, gy: FloatData, dw: FloatData, g: ConvGeometry): void {
+  if (g.batch === 0 || g.outChannels === 0) return
   const b = blocksOf(g)
   const map = b.identity ? null : convIndexMap(g)
   const col = map === null ? null : columns(x, b.rows * b.positions)

@@ -96,6 +96,8 @@ function resolve(op: string, x: Tensor, w: Tensor, options: ConvOptions<1 | 2>, 
     )
   }
   checkShape([x.shape[0], outC, ...out], op)
+  // The kernel's scratch: one sample and group's columns (and their map), allocated only when there is work.
+  if (x.shape[0] > 0 && outC > 0) checkShape([Math.max(cg, 1), ...kernel, ...out], `${op}: the im2col columns of one sample (channels per group, kernel, output)`)
   // 2-d from here on: a 1-d convolution is one of height 1.
   const two = (v: number[], one: number): [number, number] => (dims === 1 ? [one, v[0]] : [v[0], v[1]])
   const [height, width] = two(spatial, 1)
