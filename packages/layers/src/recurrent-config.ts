@@ -11,7 +11,7 @@ import { ArgumentError, DTypeError, ShapeError, Tensor, fmtShape, foldIn } from 
 import type { DType } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
 import type { Layer, Params } from './layer.ts'
-import { checkSize, param } from './compose.ts'
+import { checkInput as checkTensorInput, checkOptions, checkSize, param } from './compose.ts'
 import { type Initializer, uniformInit } from './init.ts'
 import type { CellFamily } from './cells/recurrence.ts'
 import type { RecurrentOptions } from './recurrent.ts'
@@ -33,8 +33,10 @@ export interface Config {
 }
 
 /** Validates the constructor options of the layer `where` (`rnn`, `lstm`, `gru`) with cell family `family`, filling in PyTorch's defaults. */
-export function configure(family: CellFamily, where: string, o: RecurrentOptions): Config {
+export function configure(family: CellFamily, where: string, o: RecurrentOptions, extraKeys: readonly string[] = []): Config {
   if (o === null || typeof o !== 'object') throw new ArgumentError(`${where}: options must be an object with inputSize and hiddenSize`)
+  // PyTorch's snake_case (hidden_size) or a typo is refused with the nearest name, never ignored.
+  checkOptions(o, { ...RECURRENT_OPTION_KEYS, ...Object.fromEntries(extraKeys.map((k) => [k, true])) }, where)
   const dropout = o.dropout ?? 0
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) throw new ArgumentError(`${where}: dropout must be a probability in [0, 1], got ${String(dropout)}`)
   const dtype = o.dtype ?? 'float32'
@@ -57,6 +59,12 @@ export function configure(family: CellFamily, where: string, o: RecurrentOptions
       bias: o.biasInit ?? pytorchDefault(o.hiddenSize),
     },
   }
+}
+
+/** Every key of {@link RecurrentOptions}: a record, so that tsc fails when an option is added without it. */
+const RECURRENT_OPTION_KEYS: Readonly<Record<keyof RecurrentOptions, true>> = {
+  inputSize: true, hiddenSize: true, numLayers: true, bias: true, batchFirst: true, dropout: true, bidirectional: true, dtype: true, fused: true,
+  weightIhInit: true, weightHhInit: true, biasInit: true,
 }
 
 /** PyTorch's reset_parameters for recurrent layers: uniform in ±1/sqrt(hidden). */
@@ -126,7 +134,7 @@ export function checkState(cfg: Config, name: string, s: Tensor | undefined, B: 
 
 /** Refuses an input that is not a non-empty float tensor of rank 3 with inputSize features. */
 export function checkInput(cfg: Config, x: Tensor): void {
-  if (!(x instanceof Tensor)) throw new ArgumentError(`${cfg.where}: the input must be a Tensor, got ${typeof x}`)
+  checkTensorInput(x, cfg.where)
   const layout = cfg.batchFirst ? '[batch, seq, inputSize]' : '[seq, batch, inputSize]'
   if (x.rank !== 3) throw new ShapeError(`${cfg.where}: expected an input of rank 3 ${layout}, got shape ${fmtShape(x.shape)}`)
   if (x.shape[2] !== cfg.inputSize) throw new ShapeError(`${cfg.where}: expected ${cfg.inputSize} input features (inputSize), got shape ${fmtShape(x.shape)} ${layout}`)

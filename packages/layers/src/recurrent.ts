@@ -173,7 +173,7 @@ function run(cfg: Config, params: Params, x: Tensor, options: LSTMApplyOptions):
 export function rnn(options: RNNOptions): Layer<Tensor, RecurrentOutput, RecurrentApplyOptions> {
   const nl = options?.nonlinearity ?? 'tanh'
   if (nl !== 'tanh' && nl !== 'relu') throw new ArgumentError(`rnn: nonlinearity must be 'tanh' or 'relu', got '${String(nl)}'`)
-  const cfg = configure(rnnFamilies[nl], 'rnn', options)
+  const cfg = configure(rnnFamilies[nl], 'rnn', options, ['nonlinearity'])
   return {
     init: (seed) => init(cfg, seed),
     apply: (params, x, opts = {}) => {

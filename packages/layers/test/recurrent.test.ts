@@ -253,3 +253,17 @@ describe('the fused op has a result per output', () => {
     expect(liveGraphNodes()).toBe(before)
   })
 })
+
+describe('recurrent constructors and apply refuse what PyTorch users type by habit', () => {
+  it('an unknown option, with the nearest name', () => {
+    expect(() => lstm({ inputSize: 2, hiddenSize: 3, num_layers: 2 } as never)).toThrow("lstm: unknown option 'num_layers' (did you mean 'numLayers'?)")
+    expect(() => gru({ inputSize: 2, hidden_size: 3 } as never)).toThrow(/did you mean 'hiddenSize'/)
+    expect(() => rnn({ inputSize: 2, hiddenSize: 3, nonlinearity: 'relu' })).not.toThrow()
+    expect(() => lstm({ inputSize: 2, hiddenSize: 3, nonlinearity: 'relu' } as never)).toThrow(/unknown option 'nonlinearity'/)
+  })
+
+  it('a plain array as the input, saying to wrap it', () => {
+    const layer = gru({ inputSize: 2, hiddenSize: 3 })
+    expect(() => layer.apply(layer.init(0), [[[1, 2]]] as never)).toThrow(/gru: the input must be a Tensor, found an array; wrap it with tensor\(/)
+  })
+})
