@@ -44,6 +44,7 @@ const NOT_OPS: Readonly<Record<string, string>> = {
   tensor: 'creation', zeros: 'creation', ones: 'creation', full: 'creation', zerosLike: 'creation', onesLike: 'creation',
   arange: 'creation', linspace: 'creation', eye: 'creation', rand: 'creation', uniform: 'creation', randn: 'creation', randint: 'creation',
   key: 'random keys', splitKey: 'random keys', foldIn: 'random keys',
+  randperm: 'random data (an int32 permutation)', shuffle: 'data utilities (reorders rows)', batches: 'data utilities (iterates)', padSequences: 'data utilities (pads with pad, then stacks)',
   grad: 'transform', valueAndGrad: 'transform', vjp: 'transform', jvp: 'transform',
   noGrad: 'recording control', detectAnomaly: 'recording control', liveGraphNodes: 'graph statistics', traceGraph: 'graph export',
   stopGradient: 'cuts the gradient by definition', customOp: 'builds user-defined ops (checked by the user with gradcheck)',
