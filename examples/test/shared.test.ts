@@ -2,6 +2,9 @@
 import { describe, expect, it } from 'vitest'
 import { type CommandSpec, UsageError, helpText, parseArgs } from '../src/shared/args.ts'
 import { ProgressBar } from '../src/shared/progress.ts'
+import { InputError, Interrupted, reportFailure } from '../src/shared/cli.ts'
+import { formatBytes, memoryTooLarge, tensorTooLarge } from '../src/shared/resources.ts'
+import { GraphgradError } from '@graphgrad/core'
 
 const COMMAND: CommandSpec = {
   usage: 'pnpm demo',
@@ -106,5 +109,60 @@ describe('ProgressBar', () => {
     const wide: string[] = []
     new ProgressBar({ write: (s: string) => wide.push(s), isTTY: true, columns: 200 }, { total: 3 }).update({ step: 3, loss: 1 })
     expect(wide[0]).toMatch(/^\r\x1b\[K\[#{24}\] 3\/3  loss 1\.0000 +[\d.]+ steps\/s  took 0s$/)
+  })
+})
+
+describe('how a command fails', () => {
+  /** The exit code and what went to stderr, with GRAPHGRAD_DEBUG set as given. */
+  async function failure(e: unknown, debug?: string): Promise<[number, string]> {
+    const saved = process.env.GRAPHGRAD_DEBUG
+    if (debug === undefined) delete process.env.GRAPHGRAD_DEBUG
+    else process.env.GRAPHGRAD_DEBUG = debug
+    try {
+      let text = ''
+      const code = await reportFailure(e, 'demo', { write: (t: string) => void (text += t) })
+      return [code, text]
+    } finally {
+      if (saved === undefined) delete process.env.GRAPHGRAD_DEBUG
+      else process.env.GRAPHGRAD_DEBUG = saved
+    }
+  }
+
+  it('one line, and an exit code by kind: usage 2, input 1, interrupted 130, bug 70', async () => {
+    expect(await failure(new UsageError('--x is wrong'))).toEqual([2, 'demo: --x is wrong\n'])
+    expect(await failure(new InputError('no such file'))).toEqual([1, 'demo: no such file\n'])
+    expect(await failure(new GraphgradError('shape\n  mismatch'))).toEqual([1, 'demo: shape mismatch\n'])
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' })
+    expect(await failure(full)).toEqual([1, 'demo: ENOSPC: no space left on device, write\n'])
+    expect(await failure(new Interrupted('interrupted at step 3'))).toEqual([130, 'demo: interrupted at step 3\n'])
+  })
+
+  it('a bug is one line without GRAPHGRAD_DEBUG, and its stack trace follows with it', async () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'x')")
+    const [code, text] = await failure(bug)
+    expect(code).toBe(70)
+    expect(text).toBe("demo: internal error, a bug in the example: TypeError: Cannot read properties of undefined (reading 'x') (set GRAPHGRAD_DEBUG=1 for the stack trace)\n")
+    expect(await failure('a thrown string')).toEqual([70, 'demo: internal error, a bug in the example: a thrown string (set GRAPHGRAD_DEBUG=1 for the stack trace)\n'])
+    const [debugCode, debugText] = await failure(bug, '1')
+    expect(debugCode).toBe(70)
+    expect(debugText.split('\n')[0]).toBe("demo: internal error, a bug in the example: TypeError: Cannot read properties of undefined (reading 'x')")
+    expect(debugText).toMatch(/^ {4}at /m)
+    expect((await failure(bug, '0'))[1].split('\n')).toHaveLength(2)
+  })
+})
+
+describe('resource checks', () => {
+  it('formats sizes in binary units', () => {
+    expect([0, 1023, 1024, 1536, 140 * 2 ** 20, 11.75 * 2 ** 30, 2 ** 50].map(formatBytes)).toEqual(['0 B', '1023 B', '1.0 KiB', '1.5 KiB', '140.0 MiB', '11.8 GiB', '1.0 PiB'])
+  })
+
+  it('names the largest tensor past the element limit, and the parts of an estimate past the memory limit', () => {
+    expect(tensorTooLarge([{ what: 'a', shape: [2, 3] }])).toBeUndefined()
+    expect(tensorTooLarge([{ what: 'small', shape: [2 ** 31] }, { what: 'the big one', shape: [2 ** 20, 2 ** 12], hint: 'less' }]))
+      .toBe('the big one [1048576 x 4096] would hold 4294967296 numbers, more than the 2147483647 a tensor can hold; use less')
+    const limit = { bytes: 2 ** 30, why: 'a test limit' }
+    expect(memoryTooLarge([{ what: 'weights', bytes: 2 ** 29 }], limit)).toBeUndefined()
+    expect(memoryTooLarge([{ what: 'weights', bytes: 2 ** 31 }, { what: 'crumbs', bytes: 10 }], limit))
+      .toBe('needs about 2.1 GiB of memory (weights 2.0 GiB), more than the 1.0 GiB allowed (a test limit)')
   })
 })
