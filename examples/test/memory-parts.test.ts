@@ -2,9 +2,11 @@
 // table and chart (the progress bar is in shared.test.ts).
 import { describe, expect, it } from 'vitest'
 import { flattenParams } from '@graphgrad/core'
-import { MODEL_NAMES, hiddenForBudget, makeModel, modelsForBudget, parameterCount } from '../src/memory/models.ts'
+import { hiddenForBudget, makeModel, modelsForBudget, parameterCount } from '../src/memory/models.ts'
+import { MODEL_NAMES } from '../src/memory/names.ts'
 import { addingTask, recallTask } from '../src/memory/tasks.ts'
-import { DEFAULTS, QUICK, parseOptions } from '../src/memory/options.ts'
+import { DEFAULTS, LIMITS, QUICK, parseOptions } from '../src/memory/options.ts'
+import { sweepProblem } from '../src/memory/needs.ts'
 import { UsageError } from '../src/shared/args.ts'
 import { asciiChart } from '../src/memory/chart.ts'
 import { formatTable } from '../src/memory/table.ts'
@@ -43,6 +45,10 @@ describe('tasks', () => {
     }
   })
 
+  it('sequenceLength is the length of the batches (the memory estimate relies on it)', () => {
+    for (const task of [recallTask, addingTask]) for (const lag of [2, 7]) expect(task.batch(lag, 2, 0).inputs.shape[1]).toBe(task.sequenceLength(lag))
+  })
+
   it('a seed gives one batch; another seed another', () => {
     expect(Array.from(recallTask.batch(5, 8, 1).targets.data)).toEqual(Array.from(recallTask.batch(5, 8, 1).targets.data))
     expect(Array.from(addingTask.batch(5, 8, 1).inputs.data)).not.toEqual(Array.from(addingTask.batch(5, 8, 2).inputs.data))
@@ -73,6 +79,17 @@ describe('models', () => {
     }
   })
 
+  it('at the largest --hidden the LSTM has exactly that size, and the RNN and the GRU their equal-budget sizes past it', () => {
+    const [rnn, lstm, gru] = modelsForBudget(MODEL_NAMES, recallTask.inputSize, recallTask.outputSize, LIMITS.hidden)
+    const budget = parameterCount('lstm', recallTask.inputSize, LIMITS.hidden, recallTask.outputSize)
+    expect(lstm.hidden).toBe(LIMITS.hidden)
+    expect(rnn.hidden).toBeGreaterThan(LIMITS.hidden)
+    expect(gru.hidden).toBeGreaterThan(LIMITS.hidden)
+    for (const m of [rnn, gru]) expect(Math.abs(m.parameters - budget) / budget).toBeLessThan(0.001)
+    expect(parseOptions(['--hidden', String(LIMITS.hidden)]).hidden).toBe(LIMITS.hidden)
+    expect(() => parseOptions(['--hidden', String(LIMITS.hidden + 1)])).toThrow(`--hidden must be a whole number >= 1 and <= ${LIMITS.hidden}`)
+  })
+
   it('the gate bias sets the LSTM forget gate and the GRU update gate, and leaves the rest as PyTorch draws it', () => {
     const plain = makeModel('lstm', 4, 5, 2).init(0)
     const biased = makeModel('lstm', 4, 5, 2, { gateBias: 3 }).init(0)
@@ -101,12 +118,12 @@ describe('options', () => {
 
   it('names the option and the value that are wrong', () => {
     const cases: [string[], RegExp][] = [
-      [['--lags', '5,x'], /--lags must list whole numbers >= 1, comma-separated; got 'x'/],
-      [['--lags', '5,0'], /--lags must list whole numbers >= 1, comma-separated; got '0'/],
+      [['--lags', '5,x'], /--lags must list whole numbers >= 1 and <= 100000, comma-separated; got 'x'/],
+      [['--lags', '5,0'], /--lags must list whole numbers >= 1 and <= 100000, comma-separated; got '0'/],
       [['--lags', '5,5'], /--lags names 5 more than once/],
       [['--tasks', 'adding', '--lags', '1,5'], /the adding problem needs a sequence of at least 2 steps .* got lag 1/],
       [['--steps', '0'], /--steps must be a whole number >= 1, got '0'/],
-      [['--hidden', '2.5'], /--hidden must be a whole number >= 1, got '2.5'/],
+      [['--hidden', '2.5'], /--hidden must be a whole number >= 1 and <= 4096, got '2.5'/],
       [['--models', 'lstm,transformer'], /--models: unknown model 'transformer'; choose from rnn, lstm, gru/],
       [['--models', 'lstm,lstm'], /--models names lstm more than once/],
       [['--tasks', 'reber'], /--tasks: unknown task 'reber'; choose from recall, adding/],
@@ -162,5 +179,15 @@ describe('the charted lag', () => {
     expect(contrastLag(runs, 'recall')).toBe(20)
     expect(contrastLag(runs.filter((r) => r.model !== 'lstm'), 'recall')).toBe(50)
     expect(contrastLag(runs.filter((r) => r.lag === 5), 'recall')).toBe(5)
+  })
+})
+
+describe('the memory estimate', () => {
+  const GiB = 2 ** 30
+  it('lets the default sweep run on any machine with 2 GiB, and refuses what no machine has', () => {
+    expect(sweepProblem(DEFAULTS, { bytes: GiB, why: 'test' })).toBeUndefined()
+    const huge = sweepProblem({ ...DEFAULTS, lags: [5, 100000], batchSize: 1000 }, { bytes: 64 * GiB, why: 'a test limit' })
+    expect(huge).toMatch(/^the largest run \(recall lag 100000 (rnn|lstm|gru)\) needs about [\d.]+ GiB of memory \(.*training a batch [\d.]+ GiB.*\), more than the 64\.0 GiB allowed \(a test limit\); use smaller --lags, --batch, --eval or --hidden$/)
+    expect(sweepProblem({ ...DEFAULTS, evalSize: 100000, lags: [100000] }, { bytes: Infinity, why: 'none' })).toMatch(/^the held-out batch of recall at lag 100000 \[100000 x 100001 x 16\] would hold/)
   })
 })

@@ -120,6 +120,6 @@ describe('the command line', () => {
     expect(unknown.stderr).toBe('pnpm start: unknown option --lag (see pnpm start --help)\n')
     const bad = run('--lags', '5,x')
     expect(bad.status).toBe(2)
-    expect(bad.stderr).toBe("pnpm start: --lags must list whole numbers >= 1, comma-separated; got 'x'\n")
+    expect(bad.stderr).toBe("pnpm start: --lags must list whole numbers >= 1 and <= 100000, comma-separated; got 'x'\n")
   })
 })

@@ -1,36 +1,35 @@
 /**
  * `pnpm start`: the long-range memory experiment. A plain RNN, an LSTM and a GRU of equal
  * parameter budget learn delayed recall and the adding problem at growing lags; the table
- * shows where each stops remembering. See `pnpm start --help`.
+ * shows where each stops remembering. See `pnpm start --help`. Every failure ends with one
+ * line on stderr and a non-zero exit code (see ../shared/cli.ts).
  * @module
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { runSweep } from './experiment.ts'
-import { writeTextAtomic } from './files.ts'
 import { UsageError, helpText } from '../shared/args.ts'
+import { InputError, runAsProcess } from '../shared/cli.ts'
 import { formatDuration } from '../shared/progress.ts'
-import { type CliOptions, START_COMMAND, parseOptions } from './options.ts'
-import { curvesSvg, summaryLines } from './report.ts'
-import { TASKS } from './tasks.ts'
+import { machineMemoryLimit } from '../shared/resources.ts'
+import { START_COMMAND, parseOptions } from './options.ts'
 
 async function main(argv: readonly string[]): Promise<number> {
-  let options: CliOptions
-  try {
-    options = parseOptions(argv)
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e
-    process.stderr.write(`pnpm start: ${e.message}\n`)
-    return 2
-  }
+  const options = parseOptions(argv)
   if (options.help) {
     process.stdout.write(helpText(START_COMMAND))
     return 0
   }
+  // The models load only once the options are parsed: help and typos are answered at once.
+  const [{ runSweep }, { writeTextAtomic }, { sweepProblem }, { curvesSvg, summaryLines }, { TASKS }] = await Promise.all([
+    import('./experiment.ts'), import('./files.ts'), import('./needs.ts'), import('./report.ts'), import('./tasks.ts'),
+  ])
   const { out, help: _help, quick, ...settings } = options
+  // Before anything is allocated: a sweep too large for a tensor or for this machine is refused with the estimate.
+  const problem = sweepProblem(settings, machineMemoryLimit())
+  if (problem !== undefined) throw new UsageError(problem)
   // Fail now, not after minutes of training, if the output folder cannot be created.
   await mkdir(out, { recursive: true }).catch((e: unknown) => {
-    throw new Error(`cannot create the output folder ${out}: ${(e as Error).message}`)
+    throw new InputError(`cannot create the output folder ${out}: ${(e as Error).message}`)
   })
   const log = (line = ''): boolean => process.stdout.write(`${line}\n`)
   log(`graphgrad memory experiment${quick ? ' (--quick)' : ''}: can a model remember across a lag?`)
@@ -49,10 +48,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0
 }
 
-main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code },
-  (e: unknown) => {
-    process.stderr.write(`pnpm start: ${e instanceof Error ? e.message : String(e)}\n`)
-    process.exitCode = 1
-  },
-)
+runAsProcess('pnpm start', () => main(process.argv.slice(2)))

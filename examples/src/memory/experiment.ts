@@ -7,10 +7,11 @@
  */
 import { join } from 'node:path'
 import { foldIn, key } from '@graphgrad/core'
-import { MODEL_NAMES, modelsForBudget } from './models.ts'
+import { modelsForBudget } from './models.ts'
+import { MODEL_NAMES, type TaskName } from './names.ts'
 import { ProgressBar, type ProgressSink } from '../shared/progress.ts'
 import { RESULTS_FORMAT, type RunRecord, type SweepResults, type SweepSettings } from './results.ts'
-import { TASKS, type TaskName } from './tasks.ts'
+import { TASKS } from './tasks.ts'
 import { type TrainResult, type TrainSettings, train } from './train.ts'
 import { weightsPath, writeWeights } from './files.ts'
 

@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { type Params, stateDict } from '@graphgrad/layers'
 import { writeFileAtomic, writeSafetensorsFile } from '@graphgrad/core/node'
+import { InputError } from '../shared/cli.ts'
 
 /**
  * Writes `text` to `path` atomically: to a temporary file in the same folder, flushed, then
@@ -18,7 +19,7 @@ export async function writeTextAtomic(path: string, text: string): Promise<void>
   try {
     await writeFileAtomic(path, text)
   } catch (e) {
-    throw new Error(`could not write ${path}: ${(e as Error).message}`, { cause: e })
+    throw new InputError(`could not write ${path}: ${(e as Error).message}`, { cause: e })
   }
 }
 

@@ -8,15 +8,10 @@
 import { OrderedMap } from 'immutable'
 import { type Seed, type Tensor, foldIn, tensor } from '@graphgrad/core'
 import { type Initializer, type Params, gru, linear, lstm, rnn, uniformInit } from '@graphgrad/layers'
-
-/** Names of the models this experiment compares. */
-export type ModelName = 'rnn' | 'lstm' | 'gru'
-
-/** Every model name, in the order the table lists them. */
-export const MODEL_NAMES: readonly ModelName[] = ['rnn', 'lstm', 'gru']
+import type { ModelName } from './names.ts'
 
 /** Weight matrices per cell: one for the RNN, three gates for the GRU, four for the LSTM. */
-const GATES: Readonly<Record<ModelName, number>> = { rnn: 1, lstm: 4, gru: 3 }
+export const GATES: Readonly<Record<ModelName, number>> = { rnn: 1, lstm: 4, gru: 3 }
 
 /** A recurrent model with a linear readout, as pure functions of its parameters. */
 export interface Model {
@@ -39,11 +34,12 @@ export function parameterCount(name: ModelName, inputSize: number, hidden: numbe
 
 /**
  * The hidden size for `name` whose parameter count is closest to `budget` (the smaller on a
- * tie), searched over 1..4096.
+ * tie), searched upwards from 1 until the count passes the budget (it grows with the size,
+ * so the search ends; no cap, so the LSTM gets exactly the size that set the budget).
  */
 export function hiddenForBudget(name: ModelName, inputSize: number, outputSize: number, budget: number): number {
   let best = 1
-  for (let h = 2; h <= 4096; h++) {
+  for (let h = 2; ; h++) {
     const gap = Math.abs(parameterCount(name, inputSize, h, outputSize) - budget)
     if (gap < Math.abs(parameterCount(name, inputSize, best, outputSize) - budget)) best = h
     if (parameterCount(name, inputSize, h, outputSize) > budget) break

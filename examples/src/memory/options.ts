@@ -4,9 +4,8 @@
  * @module
  */
 import { type CommandSpec, UsageError, parseArgs } from '../shared/args.ts'
-import { MODEL_NAMES, type ModelName } from './models.ts'
+import { MODEL_NAMES, type ModelName, TASK_NAMES, type TaskName } from './names.ts'
 import type { SweepSettings } from './results.ts'
-import { TASKS, type TaskName } from './tasks.ts'
 
 /** Parsed options: the sweep's settings plus where to write and whether to only print help. */
 export interface CliOptions extends SweepSettings {
@@ -18,9 +17,16 @@ export interface CliOptions extends SweepSettings {
   readonly quick: boolean
 }
 
+/**
+ * The largest value of the options that size a run. Each run's memory is estimated from them
+ * as well before the sweep starts (see needs.ts); these bounds keep every single tensor
+ * possible: the RNN of the LSTM's budget at hidden 4096 is 8190 wide, 67 M weights.
+ */
+export const LIMITS = { lag: 100000, hidden: 4096, batch: 100000, eval: 100000 } as const
+
 /** The default sweep (about a minute on two cores: 61 s measured, well inside the ten minutes the issue allows). */
 export const DEFAULTS: Omit<CliOptions, 'help' | 'quick'> = {
-  tasks: ['recall', 'adding'],
+  tasks: TASK_NAMES,
   lags: [5, 20, 50, 100],
   models: MODEL_NAMES,
   hidden: 16,
@@ -56,16 +62,16 @@ export const START_COMMAND: CommandSpec = {
     '            each half (mean squared error; always answering 1 scores 1/6, chance)',
   ],
   options: [
-    { name: 'tasks', kind: 'words', choices: Object.keys(TASKS), default: d.tasks, help: 'tasks to run, comma-separated' },
-    { name: 'lags', kind: 'ints', min: 1, default: d.lags, help: 'lags to sweep, comma-separated; for adding, the lag is the\nsequence length, at least 2' },
+    { name: 'tasks', kind: 'words', choices: TASK_NAMES, default: d.tasks, help: 'tasks to run, comma-separated' },
+    { name: 'lags', kind: 'ints', min: 1, max: LIMITS.lag, default: d.lags, help: 'lags to sweep, comma-separated; for adding, the lag is the\nsequence length, at least 2' },
     { name: 'models', kind: 'words', choices: MODEL_NAMES, default: d.models, help: `models, comma-separated, from ${MODEL_NAMES.join(', ')}` },
-    { name: 'hidden', kind: 'int', min: 1, default: d.hidden, help: 'hidden size of the LSTM; it sets the parameter budget, and the RNN\nand the GRU get the hidden size that comes closest to it' },
+    { name: 'hidden', kind: 'int', min: 1, max: LIMITS.hidden, default: d.hidden, help: 'hidden size of the LSTM; it sets the parameter budget, and the RNN\nand the GRU get the hidden size that comes closest to it' },
     { name: 'gate-bias', kind: 'number', value: 'X', default: d.gateBias, help: 'initial bias of the LSTM\'s forget gate and the GRU\'s update gate,\nso that gated cells start by keeping their state; 0 is PyTorch\'s\nplain initialisation' },
     { name: 'steps', kind: 'int', min: 1, default: d.steps, help: 'Adam steps per run, each on a fresh batch' },
-    { name: 'batch', kind: 'int', min: 1, default: d.batchSize, help: 'sequences per training batch' },
+    { name: 'batch', kind: 'int', min: 1, max: LIMITS.batch, default: d.batchSize, help: 'sequences per training batch' },
     { name: 'lr', kind: 'number', min: 0, minExclusive: true, default: d.lr, help: 'Adam\'s learning rate' },
     { name: 'clip', kind: 'number', min: 0, minExclusive: true, default: d.clip, help: 'maximum gradient norm, clipGradNorm' },
-    { name: 'eval', kind: 'int', min: 1, default: d.evalSize, help: 'sequences in the held-out batch each model is scored on' },
+    { name: 'eval', kind: 'int', min: 1, max: LIMITS.eval, default: d.evalSize, help: 'sequences in the held-out batch each model is scored on' },
     { name: 'seed', kind: 'int', min: 0, default: d.seed, help: 'seed of every random draw: same seed, same numbers' },
     { name: 'out', kind: 'string', value: 'DIR', default: d.out, help: 'output folder' },
     { name: 'quick', kind: 'flag', help: `a reduced sweep for a smoke test: lags ${QUICK.lags.join(',')}, ${QUICK.steps} steps,\nheld-out batch ${QUICK.evalSize}, output folder ${QUICK.out} (each unless given)` },
@@ -76,6 +82,9 @@ export const START_COMMAND: CommandSpec = {
     '  curves.svg           learning curves, one panel per task and lag',
     '  weights/TASK-lagLAG-MODEL.safetensors',
     '                       trained weights with PyTorch state_dict names (cell.weight_ih_l0, ...)',
+    '',
+    'A sweep whose largest run would need more than half of this machine\'s memory (estimated',
+    'from --lags, --batch, --eval and --hidden) is refused before it starts.',
   ],
 }
 

@@ -3,8 +3,7 @@
  * that produced it and one entry per run, learning curve included.
  * @module
  */
-import type { ModelName } from './models.ts'
-import type { TaskName } from './tasks.ts'
+import type { ModelName, TaskName } from './names.ts'
 import type { CurvePoint, Hyperparameters } from './train.ts'
 
 /** Version of the results file's layout. */

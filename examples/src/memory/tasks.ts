@@ -7,6 +7,7 @@
  */
 import { type Seed, type Tensor, RandomStream, argmax, tensor } from '@graphgrad/core'
 import { crossEntropy, mseLoss } from '@graphgrad/layers'
+import type { TaskName } from './names.ts'
 
 /** One batch of a task: inputs [batch, length, features] and the targets (class ids [batch] or values [batch, 1]). */
 interface Batch {
@@ -15,9 +16,6 @@ interface Batch {
   /** Class ids (int32 [batch]) for a classification task, values (float32 [batch, 1]) for a regression task. */
   readonly targets: Tensor
 }
-
-/** Names of the tasks this experiment knows. */
-export type TaskName = 'recall' | 'adding'
 
 /** A sequence task with its loss, its score and the score of guessing. */
 export interface Task {
@@ -31,6 +29,8 @@ export interface Task {
   readonly outputSize: number
   /** The score reported for a trained model: accuracy (higher is better) or mean squared error (lower is better). */
   readonly metric: 'accuracy' | 'mse'
+  /** Steps of a sequence whose answer lies `lag` steps back. */
+  sequenceLength(lag: number): number
   /** The score of the best guess that ignores the inputs. */
   readonly chance: number
   /** The loss of that guess (ln classes for cross-entropy, the chance error for mean squared error). */
@@ -61,6 +61,7 @@ export const recallTask: Task = {
   metric: 'accuracy',
   chance: 1 / RECALL_SYMBOLS,
   chanceLoss: Math.log(RECALL_SYMBOLS),
+  sequenceLength: (lag) => lag + 1,
   batch(lag, size, seed) {
     const length = lag + 1
     const features = RECALL_SYMBOLS + RECALL_DISTRACTORS
@@ -95,6 +96,7 @@ export const addingTask: Task = {
   metric: 'mse',
   chance: 1 / 6,
   chanceLoss: 1 / 6,
+  sequenceLength: (lag) => Math.max(lag, 2),
   batch(lag, size, seed) {
     const length = Math.max(lag, 2)
     const half = Math.floor(length / 2)

@@ -7,6 +7,7 @@
 import { type Seed, type Tensor, foldIn, noGrad, valueAndGrad } from '@graphgrad/core'
 import type { Params } from '@graphgrad/layers'
 import { adam, clipGradNorm } from '@graphgrad/optim'
+import { InputError } from '../shared/cli.ts'
 import type { Model } from './models.ts'
 import type { Task } from './tasks.ts'
 
@@ -89,7 +90,7 @@ export function train(model: Model, task: Task, lag: number, settings: TrainSett
     const [value, grads] = step(params, inputs, targets)
     const loss = value.item()
     if (!Number.isFinite(loss)) {
-      throw new Error(`${task.name} lag ${lag} ${model.name}: the training loss became ${loss} at step ${i}; try a smaller --lr or --clip`)
+      throw new InputError(`${task.name} lag ${lag} ${model.name}: the training loss became ${loss} at step ${i}; try a smaller --lr or --clip`)
     }
     const score = noGrad(() => task.score(scored as Tensor, targets))
     const clipped = clipGradNorm(grads, settings.clip)
@@ -102,5 +103,10 @@ export function train(model: Model, task: Task, lag: number, settings: TrainSett
     const outputs = model.apply(params, heldOut.inputs)
     return { loss: task.loss(outputs, heldOut.targets).item(), score: task.score(outputs, heldOut.targets) }
   })
+  // Weights that overflowed can keep the training loss finite and still score NaN; results.json would record null.
+  if (!Number.isFinite(final.loss) || !Number.isFinite(final.score)) {
+    const [what, value] = Number.isFinite(final.loss) ? ['score', final.score] : ['loss', final.loss]
+    throw new InputError(`${task.name} lag ${lag} ${model.name}: the held-out ${what} became ${value} after ${settings.steps} steps; try a smaller --lr or --clip`)
+  }
   return { params, curve, ...final, seconds: (performance.now() - start) / 1000 }
 }
