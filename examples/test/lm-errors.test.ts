@@ -2,8 +2,7 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { sha256 } from '../src/lm/corpus.ts'
-import { type Run, TINY, lm, tinyWith, lmProcess, tempDir, versionDir, writeTinyCorpus } from './lm-helpers.ts'
+import { type Run, TINY, copyCheckpoint, lm, tinyWith, lmProcess, rewrite, tempDir, versionDir, writeTinyCorpus } from './lm-helpers.ts'
 
 let dir: string
 let corpus: string
@@ -27,20 +26,7 @@ function expectFailure(run: Run, message: RegExp | string, code = 1): void {
 
 /** A copy of the trained checkpoint to damage. */
 function copyOfCheckpoint(name: string): string {
-  const copy = join(dir, name)
-  cpSync(ck, copy, { recursive: true })
-  return copy
-}
-
-/** Rewrites one file of a checkpoint's current version and, with `rehash`, updates checkpoint.json to match. */
-function rewrite(checkpoint: string, file: string, bytes: Uint8Array | string, rehash: boolean): void {
-  writeFileSync(join(versionDir(checkpoint), file), bytes)
-  if (!rehash) return
-  const pointerPath = join(checkpoint, 'checkpoint.json')
-  const pointer = JSON.parse(readFileSync(pointerPath, 'utf8'))
-  const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes
-  pointer.files[file] = { bytes: data.length, sha256: sha256(data) }
-  writeFileSync(pointerPath, JSON.stringify(pointer))
+  return copyCheckpoint(ck, join(dir, name))
 }
 
 describe('pnpm lm: bad training text', () => {
@@ -145,7 +131,7 @@ describe('pnpm lm sample: bad checkpoints and prompts', () => {
     const badField = copyOfCheckpoint('bad-field')
     const config = JSON.parse(readFileSync(join(versionDir(badField), 'config.json'), 'utf8'))
     rewrite(badField, 'config.json', JSON.stringify({ ...config, model: { ...config.model, layers: 'two' } }), true)
-    expectFailure(await lm('sample', '--checkpoint', badField), /config\.json \(model\): field 'layers' must be a whole number >= 1, got "two"/)
+    expectFailure(await lm('sample', '--checkpoint', badField), /config\.json \(model\): field 'layers' must be a whole number in \[1, 64\], got "two"/)
     const gone = copyOfCheckpoint('gone')
     rmSync(join(versionDir(gone), 'progress.json'))
     expectFailure(await lm('sample', '--checkpoint', gone), /progress\.json is missing: the checkpoint is incomplete/)

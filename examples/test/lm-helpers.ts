@@ -1,9 +1,10 @@
 // Shared by the lm tests: a tiny corpus, the CLI run in-process or as a real process, and checkpoint file access.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { main } from '../src/lm/cli.ts'
+import { sha256 } from '../src/lm/corpus.ts'
 import { SOURCE_NODE_FLAGS } from '../../scripts/source-condition.ts'
 
 const root = new URL('../../', import.meta.url).pathname
@@ -73,4 +74,21 @@ export function entries(checkpoint: string): string[] {
 /** The parsed progress.json of a checkpoint. */
 export function progress(checkpoint: string): { step: number; losses: number[]; gradNorms: number[]; validation: { step: number; loss: number; bpc: number }[] } {
   return JSON.parse(readFileSync(join(versionDir(checkpoint), 'progress.json'), 'utf8'))
+}
+
+/** A copy of a checkpoint directory at `to`, to damage. */
+export function copyCheckpoint(from: string, to: string): string {
+  cpSync(from, to, { recursive: true })
+  return to
+}
+
+/** Rewrites one file of a checkpoint's current version and, with `rehash`, updates checkpoint.json to match. */
+export function rewrite(checkpoint: string, file: string, bytes: Uint8Array | string, rehash: boolean): void {
+  writeFileSync(join(versionDir(checkpoint), file), bytes)
+  if (!rehash) return
+  const pointerPath = join(checkpoint, 'checkpoint.json')
+  const pointer = JSON.parse(readFileSync(pointerPath, 'utf8'))
+  const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes
+  pointer.files[file] = { bytes: data.length, sha256: sha256(data) }
+  writeFileSync(pointerPath, JSON.stringify(pointer))
 }

@@ -10,6 +10,7 @@ import type { Params } from '@graphgrad/layers'
 import type { OptimizerState } from '@graphgrad/optim'
 import { LmError } from './errors.ts'
 import { type JsonReader, isFiniteNumber, isString } from './json.ts'
+import { LIMITS, firstNonFinite } from './limits.ts'
 import type { ModelConfig } from './model.ts'
 import { type TrainConfig, type TrainState, type ValidationPoint, dropoutKey } from './train.ts'
 import { Vocabulary } from './vocabulary.ts'
@@ -55,11 +56,14 @@ export function readConfig(json: JsonReader, format: string): CheckpointMeta {
   const c = json.object('corpus')
   const chars = json.array('vocabulary', 'single characters', (x): x is string => isString(x) && Array.from(x).length === 1)
   if (new Set(chars).size !== chars.length) throw new LmError(`${json.where}: the vocabulary repeats a character`)
-  const model: ModelConfig = { vocabSize: m.int('vocabSize', 1), embedDim: m.int('embedDim', 1), hidden: m.int('hidden', 1), layers: m.int('layers', 1), dropout: m.number('dropout', 0, 0.99) }
+  // The same ranges as the options of pnpm lm train: a checkpoint claiming more is refused before anything is allocated.
+  const model: ModelConfig = {
+    vocabSize: m.int('vocabSize', 1), embedDim: m.int('embedDim', 1, LIMITS.embed), hidden: m.int('hidden', 1, LIMITS.hidden), layers: m.int('layers', 1, LIMITS.layers), dropout: m.number('dropout', 0, 0.99),
+  }
   if (model.vocabSize !== chars.length) throw new LmError(`${json.where}: the model has ${model.vocabSize} outputs but the vocabulary ${chars.length} characters`)
   return {
     model,
-    training: { seed: t.int('seed'), batch: t.int('batch', 1), seq: t.int('seq', 1), lr: t.number('lr', 0), clip: t.number('clip', 0), valFraction: t.number('valFraction', 0, 0.9) },
+    training: { seed: t.int('seed'), batch: t.int('batch', 1, LIMITS.batch), seq: t.int('seq', 1, LIMITS.seq), lr: t.number('lr', 0), clip: t.number('clip', 0), valFraction: t.number('valFraction', 0, 0.9) },
     vocabulary: new Vocabulary(chars),
     corpus: { source: c.string('source'), file: c.string('file'), sha256: c.string('sha256'), characters: c.int('characters', 1) },
   }
@@ -110,4 +114,37 @@ export function checkState(state: TrainState, meta: CheckpointMeta, where: strin
       throw new LmError(`${where}: the carried LSTM state ${name} is ${t === undefined ? 'missing' : `${t.dtype} ${fmtShape(t.shape)}`}, expected float32 ${want}`)
     }
   }
+}
+
+/**
+ * The first NaN or infinite number of a state, named by the checkpoint file it goes to and
+ * the tensor or field (`model.safetensors: tensor 'lstm.weight_hh_l0' holds NaN (element 5
+ * of 1024)`), or undefined when every number is finite. Such a state is never saved, and a
+ * checkpoint holding one is refused: it can be neither sampled from nor resumed.
+ */
+export function nonFinite(state: TrainState): string | undefined {
+  const bad = (t: Tensor, what: string): string | undefined => {
+    const at = firstNonFinite(t)
+    return at === undefined ? undefined : `${what} holds ${at.value} (element ${at.index} of ${t.size})`
+  }
+  for (const [name, t] of flattenParams(state.params)) {
+    const found = bad(t, `model.safetensors: tensor '${name}'`)
+    if (found !== undefined) return found
+  }
+  for (const [name, slots] of state.optimizer.slots) {
+    for (const [slot, t] of slots) {
+      const found = bad(t, `optimizer.safetensors: Adam's ${slot} of '${name}'`)
+      if (found !== undefined) return found
+    }
+  }
+  for (const [name, t] of [['h', state.carried?.h], ['c', state.carried?.c]] as const) {
+    const found = t === undefined ? undefined : bad(t, `lstm-state.safetensors: tensor '${name}'`)
+    if (found !== undefined) return found
+  }
+  const numbers: [string, List<number>][] = [['loss', state.losses], ['gradient norm', state.gradNorms], ['validation loss', state.validation.map((v) => v.loss)]]
+  for (const [what, list] of numbers) {
+    const i = list.findIndex((x) => !Number.isFinite(x))
+    if (i >= 0) return `progress.json: the ${what} of ${what === 'validation loss' ? `step ${(state.validation.get(i) as ValidationPoint).step}` : `step ${i + 1}`} is ${list.get(i)}`
+  }
+  return undefined
 }

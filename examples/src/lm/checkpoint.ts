@@ -19,17 +19,20 @@
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, sep } from 'node:path'
 import { OrderedMap } from 'immutable'
 import { GraphgradError, type Tensor, loadSafetensors, saveSafetensors, zeros } from '@graphgrad/core'
 import { loadStateDict, saveStateDict } from '@graphgrad/layers'
 import { loadOptimizerState, saveOptimizerState } from '@graphgrad/optim'
 import { sha256 } from './corpus.ts'
 import { LmError } from './errors.ts'
+import { POINTER, errorCode } from './checkpoint-dir.ts'
 import { syncDirectory, writeFileAtomic, writeNewFile } from './files.ts'
 import { JsonReader } from './json.ts'
-import { type CheckpointMeta, checkOptimizerState, checkState, encodeConfig, encodeProgress, readConfig, readProgress } from './checkpoint-format.ts'
+import { type CheckpointMeta, checkOptimizerState, checkState, encodeConfig, encodeProgress, nonFinite, readConfig, readProgress } from './checkpoint-format.ts'
+import { loadingProblem, modelParameterCount } from './limits.ts'
 import { type CharModel, charModel } from './model.ts'
+import { formatBytes, machineMemoryLimit } from '../shared/resources.ts'
 import type { TrainState } from './train.ts'
 
 export type { CheckpointMeta } from './checkpoint-format.ts'
@@ -37,7 +40,6 @@ export type { CheckpointMeta } from './checkpoint-format.ts'
 /** The `format` of `checkpoint.json` and `config.json`. */
 const CHECKPOINT_FORMAT = 'graphgrad-lm/1'
 
-const POINTER = 'checkpoint.json'
 const FILES = ['config.json', 'progress.json', 'model.safetensors', 'optimizer.safetensors', 'lstm-state.safetensors'] as const
 type FileName = (typeof FILES)[number]
 
@@ -49,14 +51,25 @@ export interface Checkpoint extends CheckpointMeta {
   readonly state: TrainState
 }
 
-/** Writes `state` as the new current version of the checkpoint in `dir` (created if needed). */
+/**
+ * Writes `state` as the new current version of the checkpoint in `dir` (created if needed).
+ * A state the loader would refuse (a NaN or infinite number anywhere) is an {@link LmError}
+ * and nothing is written: the current version stays current.
+ */
 export async function saveCheckpoint(dir: string, meta: CheckpointMeta, state: TrainState, windowsPerPass: number): Promise<void> {
   const { layers, hidden } = meta.model
   const carried = state.carried ?? { h: zeros([layers, meta.training.batch, hidden]), c: zeros([layers, meta.training.batch, hidden]) }
-  // Encode everything first, so a bad value fails before anything touches the disk.
+  // Check and encode everything first, so a bad value fails before anything touches the disk.
+  const bad = nonFinite({ ...state, carried })
+  if (bad !== undefined) throw new LmError(`the checkpoint of step ${state.step} would not load back (${bad}), so it was not written`)
+  const config = encodeConfig(CHECKPOINT_FORMAT, meta)
+  const progress = encodeProgress(state, windowsPerPass, meta.training.seed)
+  // Read back with the loader's own readers: what they would refuse is never written.
+  readConfig(JsonReader.parse(config, 'config.json'), CHECKPOINT_FORMAT)
+  readProgress(JsonReader.parse(progress, 'progress.json'))
   const bytes: Record<FileName, Uint8Array> = {
-    'config.json': utf8(encodeConfig(CHECKPOINT_FORMAT, meta)),
-    'progress.json': utf8(encodeProgress(state, windowsPerPass, meta.training.seed)),
+    'config.json': utf8(config),
+    'progress.json': utf8(progress),
     'model.safetensors': saveStateDict(state.params, { format: CHECKPOINT_FORMAT }),
     'optimizer.safetensors': saveOptimizerState(state.optimizer),
     'lstm-state.safetensors': saveSafetensors(OrderedMap<string, Tensor>([['h', carried.h], ['c', carried.c]]), { format: CHECKPOINT_FORMAT }),
@@ -82,11 +95,6 @@ export async function saveCheckpoint(dir: string, meta: CheckpointMeta, state: T
   }
 }
 
-/** Whether `dir` holds a checkpoint (its `checkpoint.json` exists); says nothing of its health. */
-export async function hasCheckpoint(dir: string): Promise<boolean> {
-  return (await stat(join(dir, POINTER)).catch(() => null))?.isFile() === true
-}
-
 /**
  * Loads and verifies the checkpoint in `dir`. A missing directory or file, a file whose
  * size or hash differs from `checkpoint.json`, malformed JSON or safetensors, or weights
@@ -97,7 +105,10 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   if (dirStat === null) throw new LmError(`--checkpoint ${dir}: no such directory`)
   if (!dirStat.isDirectory()) throw new LmError(`--checkpoint ${dir} is not a directory (a checkpoint is a directory holding ${POINTER})`)
   const pointerPath = join(dir, POINTER)
-  const pointerText = await readFile(pointerPath, 'utf8').catch(() => null)
+  const pointerText = await readFile(pointerPath, 'utf8').catch((e: unknown) => {
+    if (errorCode(e) === 'ENOENT') return null
+    throw new LmError(`${pointerPath} cannot be read (${errorCode(e)})`)
+  })
   if (pointerText === null) throw new LmError(`${dir} is not a language-model checkpoint: it has no ${POINTER}`)
   const pointer = JsonReader.parse(pointerText, pointerPath)
   const format = pointer.string('format')
@@ -109,7 +120,10 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   for (const name of FILES) {
     const path = join(dir, current, name)
     const entry = manifest.object(name)
-    const buf = await readFile(path).catch(() => null)
+    const buf = await readFile(path).catch((e: unknown) => {
+      if (errorCode(e) === 'ENOENT') return null
+      throw new LmError(`${path} cannot be read (${errorCode(e)}: ${(e as Error).message})`)
+    })
     if (buf === null) throw new LmError(`${path} is missing: the checkpoint is incomplete`)
     const size = entry.int('bytes')
     if (buf.length !== size) throw new LmError(`${path} is corrupted: ${buf.length} bytes, ${POINTER} recorded ${size} (truncated or overwritten?)`)
@@ -118,6 +132,14 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   }
   const at = (name: FileName): string => join(dir, current, name)
   const meta = readConfig(JsonReader.parse(text(bytes['config.json']), at('config.json')), CHECKPOINT_FORMAT)
+  // Before anything is allocated: the weights config.json describes must be in the file, and fit in memory.
+  const parameters = modelParameterCount(meta.model)
+  const weights = bytes['model.safetensors'].length
+  if (weights < 4 * parameters) {
+    throw new LmError(`${at('config.json')} describes a model of ${parameters} parameters (${formatBytes(4 * parameters)} of weights), but model.safetensors holds only ${formatBytes(weights)}: a checkpoint of another model, or a corrupted one`)
+  }
+  const memory = loadingProblem(meta.model, machineMemoryLimit())
+  if (memory !== undefined) throw new LmError(`loading ${dir} ${memory}`)
   const model = charModel(meta.model)
   try {
     const params = loadStateDict(model.init(0), loadSafetensors(bytes['model.safetensors'], { source: at('model.safetensors') }))
@@ -127,6 +149,8 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     const progress = readProgress(JsonReader.parse(text(bytes['progress.json']), at('progress.json')))
     const state: TrainState = { ...progress, params, optimizer, carried: { h: need(lstmState, 'h', at('lstm-state.safetensors')), c: need(lstmState, 'c', at('lstm-state.safetensors')) } }
     checkState(state, meta, join(dir, current))
+    const bad = nonFinite(state)
+    if (bad !== undefined) throw new LmError(`${join(dir, current)}${sep}${bad}; the run had diverged before this checkpoint was written, so it can be neither sampled from nor resumed`)
     return { ...meta, charModel: model, state }
   } catch (e) {
     if (e instanceof GraphgradError) throw new LmError(`${join(dir, current)} does not fit the model its config.json describes (a checkpoint of another model, or a corrupted one): ${e.message}`)

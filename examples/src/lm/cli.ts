@@ -6,19 +6,18 @@
  * pnpm lm sample --checkpoint DIR --prompt "..." --temperature T --length N
  * ```
  *
- * A user mistake ends with one line on stderr and a non-zero exit code: 2 for a mistake on
- * the command line (a missing or unknown subcommand, a bad option), 1 for unusable input
- * (unreadable text, unusable checkpoint, prompt outside the vocabulary); only a bug prints
- * a stack trace.
+ * Every failure ends with one line on stderr and a non-zero exit code, never a stack trace
+ * (see ../shared/cli.ts): 2 for a mistake on the command line (a missing or unknown
+ * subcommand, a bad option, a run too large for this machine), 1 for unusable input
+ * (unreadable text, unusable checkpoint, prompt outside the vocabulary, a loss that became
+ * NaN), 130 after Ctrl-C, 70 for a bug (its stack trace with GRAPHGRAD_DEBUG=1).
  * @module
  */
 import { fileURLToPath } from 'node:url'
-import { GraphgradError } from '@graphgrad/core'
-import { type CommandSpec, type ParsedArgs, UsageError, helpText, parseArgs } from '../shared/args.ts'
+import { type CommandSpec, type ParsedArgs, helpText, parseArgs } from '../shared/args.ts'
+import { reportFailure, runAsProcess } from '../shared/cli.ts'
 import type { ProgressSink } from '../shared/progress.ts'
-import { LmError } from './errors.ts'
-import { SAMPLE_COMMAND, sampleCommand } from './sample-command.ts'
-import { TRAIN_COMMAND, trainCommand } from './train-command.ts'
+import { SAMPLE_COMMAND, TRAIN_COMMAND } from './commands.ts'
 
 /** Where the CLI writes: standard output (progress, results) and standard error (the error line). */
 export interface CliIO {
@@ -45,13 +44,18 @@ pnpm lm <command> --help lists a command's options.
 /** Runs the CLI on `argv` (the words after `pnpm lm`) and returns the exit code. */
 export async function main(argv: readonly string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const [name, ...rest] = argv
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    ;(name === undefined ? io.stderr : io.stdout).write(USAGE)
-    return name === undefined ? 2 : 0
+  if (name === undefined) {
+    io.stderr.write('lm: no command given (commands: train, sample; see pnpm lm --help)\n')
+    return 2
   }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(USAGE)
+    return 0
+  }
+  // The commands load the model code only once their options are parsed: help and typos are answered at once.
   const commands: Record<string, [CommandSpec, (args: ParsedArgs) => Promise<void>]> = {
-    train: [TRAIN_COMMAND, (args) => trainCommand(args, io.stdout, ROOT)],
-    sample: [SAMPLE_COMMAND, (args) => sampleCommand(args, io.stdout)],
+    train: [TRAIN_COMMAND, async (args) => (await import('./train-command.ts')).trainCommand(args, io.stdout, ROOT)],
+    sample: [SAMPLE_COMMAND, async (args) => (await import('./sample-command.ts')).sampleCommand(args, io.stdout)],
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined
   if (command === undefined) {
@@ -67,13 +71,10 @@ export async function main(argv: readonly string[], io: CliIO = { stdout: proces
     await command[1](args)
     return 0
   } catch (e) {
-    const code = e instanceof UsageError ? 2 : e instanceof LmError || e instanceof GraphgradError ? 1 : undefined
-    if (code === undefined) throw e
-    io.stderr.write(`lm ${name}: ${e instanceof Error ? e.message : String(e)}\n`)
-    return code
+    return await reportFailure(e, `lm ${name}`, io.stderr)
   }
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  process.exitCode = await main(process.argv.slice(2))
+  runAsProcess('lm', () => main(process.argv.slice(2)))
 }

@@ -41,10 +41,11 @@ export class JsonReader {
     return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : this.fail(key, `a number in [${min}, ${max}]`)
   }
 
-  /** A whole-number field >= min. */
-  int(key: string, min = 0): number {
+  /** A whole-number field >= min (and <= max, when given). */
+  int(key: string, min = 0, max?: number): number {
     const v = this.value[key]
-    return typeof v === 'number' && Number.isSafeInteger(v) && v >= min ? v : this.fail(key, `a whole number >= ${min}`)
+    const want = max === undefined ? `a whole number >= ${min}` : `a whole number in [${min}, ${max}]`
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= min && (max === undefined || v <= max) ? v : this.fail(key, want)
   }
 
   /** A nested object field. */

@@ -19,7 +19,10 @@ export class Vocabulary {
 
   /** The vocabulary of a text: its distinct code points, in code-point order. */
   static fromText(text: string): Vocabulary {
-    return new Vocabulary([...new Set(Array.from(text))].sort((a, b) => (a.codePointAt(0) ?? 0) - (b.codePointAt(0) ?? 0)))
+    // Iterated, not spread: an array of every character of a long text (over 2^27) cannot be made.
+    const seen = new Set<string>()
+    for (const c of text) seen.add(c)
+    return new Vocabulary([...seen].sort((a, b) => (a.codePointAt(0) ?? 0) - (b.codePointAt(0) ?? 0)))
   }
 
   /** Number of tokens. */
@@ -37,13 +40,20 @@ export class Vocabulary {
    * lists every such character; `what` names the text in that message (e.g. `the prompt`).
    */
   encode(text: string, what: string): Int32Array {
-    const chars = Array.from(text)
-    const unknown = [...new Set(chars.filter((c) => !this.ids.has(c)))]
-    if (unknown.length > 0) {
-      const list = unknown.slice(0, 10).map((c) => JSON.stringify(c)).join(', ')
-      throw new LmError(`${what} has ${unknown.length} character(s) the model never saw in training: ${list}${unknown.length > 10 ? ', ...' : ''}`)
+    // At most one id per UTF-16 unit; iterated, not spread into an array (see fromText).
+    const out = new Int32Array(text.length)
+    const unknown = new Set<string>()
+    let n = 0
+    for (const c of text) {
+      const id = this.ids.get(c)
+      if (id === undefined) unknown.add(c)
+      else out[n++] = id
     }
-    return Int32Array.from(chars, (c) => this.ids.get(c) as number)
+    if (unknown.size > 0) {
+      const list = [...unknown].slice(0, 10).map((c) => JSON.stringify(c)).join(', ')
+      throw new LmError(`${what} has ${unknown.size} character(s) the model never saw in training: ${list}${unknown.size > 10 ? ', ...' : ''}`)
+    }
+    return n === out.length ? out : out.slice(0, n)
   }
 
   /** The text of token ids. */

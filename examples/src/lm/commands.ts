@@ -1,0 +1,64 @@
+/**
+ * The command lines of `pnpm lm train` and `pnpm lm sample`: their options, ranges and help.
+ * Apart from the commands themselves, so that `--help` and a mistyped option are answered
+ * without loading the model code (a fraction of a second instead of most of a second).
+ * @module
+ */
+import type { CommandSpec } from '../shared/args.ts'
+import { LIMITS, MAX_PARAMETERS, MAX_TEXT_BYTES } from './limits.ts'
+
+/** Where checkpoints go unless `--checkpoint` says otherwise (relative to the working directory). */
+export const DEFAULT_CHECKPOINT = 'out/lm'
+
+/** The options of `pnpm lm train`. */
+export const TRAIN_COMMAND: CommandSpec = {
+  usage: 'pnpm lm train',
+  summary: 'Trains a character-level LSTM language model (embedding, LSTM layers, linear head) with truncated BPTT.',
+  options: [
+    { name: 'text', kind: 'string', value: 'FILE', help: 'UTF-8 text to learn (default: the project\'s documentation, README.md and docs/**/*.md, read now)' },
+    { name: 'checkpoint', kind: 'string', value: 'DIR', default: DEFAULT_CHECKPOINT, help: 'checkpoint directory (weights, optimizer state, vocabulary, progress)' },
+    { name: 'resume', kind: 'flag', help: 'continue the run saved in --checkpoint up to --steps' },
+    { name: 'force', kind: 'flag', help: 'start afresh even if --checkpoint already holds a run (it is replaced)' },
+    { name: 'steps', kind: 'int', default: 500, min: 1, help: 'train until this many steps are done' },
+    { name: 'batch', kind: 'int', default: 16, min: 1, max: LIMITS.batch, help: 'parallel streams of text per batch' },
+    { name: 'seq', kind: 'int', default: 64, min: 1, max: LIMITS.seq, help: 'characters per window (truncation length of BPTT)' },
+    { name: 'embed', kind: 'int', default: 32, min: 1, max: LIMITS.embed, help: 'width of the character embedding' },
+    { name: 'hidden', kind: 'int', default: 128, min: 1, max: LIMITS.hidden, help: 'hidden size of each LSTM layer' },
+    { name: 'layers', kind: 'int', default: 2, min: 1, max: LIMITS.layers, help: 'stacked LSTM layers' },
+    { name: 'dropout', kind: 'number', default: 0, min: 0, max: 0.99, help: 'dropout between LSTM layers while training' },
+    { name: 'lr', kind: 'number', default: 0.01, min: 0, minExclusive: true, help: 'Adam\'s learning rate' },
+    { name: 'clip', kind: 'number', default: 1, min: 0, minExclusive: true, help: 'largest total gradient norm' },
+    { name: 'seed', kind: 'int', default: 0, min: 0, help: 'seed of the initial weights and dropout masks' },
+    { name: 'val-fraction', kind: 'number', default: 0.1, min: 0, max: 0.9, minExclusive: true, help: 'share of the text, at its end, held out for validation' },
+    { name: 'eval-every', kind: 'int', default: 100, min: 1, help: 'measure validation loss every this many steps (and at the end)' },
+    { name: 'sample-every', kind: 'int', default: 100, min: 1, help: 'print a sample every this many steps (and at the end)' },
+    { name: 'sample-length', kind: 'int', default: 200, min: 0, max: 100000, help: 'characters per printed sample' },
+    { name: 'temperature', kind: 'number', default: 0.7, min: 0, help: 'temperature of the printed samples' },
+    { name: 'checkpoint-every', kind: 'int', default: 100, min: 1, help: 'save a checkpoint every this many steps (and at the end)' },
+    { name: 'log-every', kind: 'int', default: 10, min: 1, help: 'when the output is not a terminal, print progress every this many steps' },
+  ],
+  notes: [
+    'examples:',
+    '  pnpm lm train                                   # the project\'s docs, default settings',
+    '  pnpm lm train --text book.txt --checkpoint runs/book --steps 2000',
+    '  pnpm lm train --checkpoint runs/book --steps 4000 --resume',
+    '',
+    `limits: a text of at most ${MAX_TEXT_BYTES / 2 ** 20} MiB; at most ${MAX_PARAMETERS} parameters (so that the checkpoint loads`,
+    'back); a run whose estimated memory passes half of this machine\'s is refused with the estimate.',
+    'Ctrl-C stops after the current step, keeping the last checkpoint (continue with --resume).',
+  ],
+}
+
+/** The options of `pnpm lm sample`. */
+export const SAMPLE_COMMAND: CommandSpec = {
+  usage: 'pnpm lm sample',
+  summary: 'Generates text with a trained model: it reads the prompt, then writes one character at a time.',
+  options: [
+    { name: 'checkpoint', kind: 'string', value: 'DIR', default: DEFAULT_CHECKPOINT, help: 'checkpoint directory written by pnpm lm train' },
+    { name: 'prompt', kind: 'string', value: 'TEXT', help: 'text to continue; only characters the model was trained on (default: a newline)' },
+    { name: 'temperature', kind: 'number', default: 0.7, min: 0, help: 'below 1: safer, above 1: wilder, 0: always the likeliest character' },
+    { name: 'length', kind: 'int', default: 300, min: 0, max: 1000000, help: 'characters to write' },
+    { name: 'seed', kind: 'int', default: 0, min: 0, help: 'seed of the draws (the same seed gives the same text)' },
+  ],
+  notes: ['example:', '  pnpm lm sample --checkpoint out/lm --prompt "The gradient " --temperature 0.5 --length 400'],
+}
