@@ -21,6 +21,11 @@ export interface NormCase {
   notes: string
 }
 
+/** A case's configuration read as the shape its generator wrote (the JSON is the generator's, not checked here). */
+export function configOf<T>(c: NormCase): T {
+  return c.config as unknown as T
+}
+
 /** The cases of one kind. */
 export function casesOf(kind: string): NormCase[] {
   const manifest = JSON.parse(readFileSync(new URL('manifest.json', DIR), 'utf8')) as { cases: NormCase[] }

@@ -11,7 +11,7 @@ import { bahdanauAttention, luongAttention } from '../src/recurrent-attention.ts
 import { transformerDecoderLayer, transformerEncoderLayer } from '../src/transformer.ts'
 import { OrderedMap } from 'immutable'
 import type { Params } from '../src/layer.ts'
-import { type NormCase, casesOf, checkCase, expectClose, tensorsOf, worst } from './attention-util.ts'
+import { type NormCase, casesOf, configOf, checkCase, expectClose, tensorsOf, worst } from './attention-util.ts'
 
 type Config = Record<string, unknown>
 const kw = (c: NormCase): Config => c.config.kwargs as Config
@@ -22,7 +22,7 @@ describe('multiHeadAttention against nn.MultiheadAttention', () => {
   for (const c of casesOf('mha')) {
     it(c.file, () => {
       const k = kw(c)
-      const cfg = c.config as Config & { inputs: string[]; is_causal: boolean; need_weights: boolean; average_attn_weights: boolean }
+      const cfg = configOf<Config & { inputs: string[]; is_causal: boolean; need_weights: boolean; average_attn_weights: boolean }>(c)
       const layer = multiHeadAttention({ embedDim: k.embed_dim as number, numHeads: k.num_heads as number, bias: k.bias as boolean, batchFirst: k.batch_first as boolean, dtype: dtypeOf(c) })
       checkCase(c, layer.init(0), cfg.inputs, (params, x) => {
         const input = cfg.inputs.length === 1 ? x.query : { query: x.query, key: x.key, value: x.value }
@@ -34,7 +34,9 @@ describe('multiHeadAttention against nn.MultiheadAttention', () => {
           averageAttnWeights: cfg.average_attn_weights,
         })
         expect(r.weights === null).toBe(!cfg.need_weights)
-        return r.weights === null ? { output: r.output } : { output: r.output, weights: r.weights }
+        const out: Record<string, Tensor> = { output: r.output }
+        if (r.weights !== null) out.weights = r.weights
+        return out
       })
     })
   }
@@ -43,7 +45,7 @@ describe('multiHeadAttention against nn.MultiheadAttention', () => {
 describe('scaledDotProductAttention against its definition in torch ops', () => {
   for (const c of casesOf('sdpa')) {
     it(c.file, () => {
-      const cfg = c.config as { is_causal: boolean; scale: number | null }
+      const cfg = configOf<{ is_causal: boolean; scale: number | null }>(c)
       checkCase(c, OrderedMap() as Params, ['query', 'key', 'value'], (_, x) => ({
         output: scaledDotProductAttention(x.query, x.key, x.value, { attnMask: maybe(c, 'attn_mask'), isCausal: cfg.is_causal, scale: cfg.scale ?? undefined }),
       }))
@@ -96,7 +98,7 @@ describe('transformer layers against nn.TransformerEncoderLayer / nn.Transformer
 describe('Luong and Bahdanau attention against small PyTorch modules', () => {
   for (const c of [...casesOf('luong'), ...casesOf('bahdanau')]) {
     it(c.file, () => {
-      const cfg = c.config as { batch_first: boolean; query_size: number; key_size: number; inputs: string[]; method: 'dot' | 'general' | null; attention_size: number | null; bias: boolean }
+      const cfg = configOf<{ batch_first: boolean; query_size: number; key_size: number; inputs: string[]; method: 'dot' | 'general' | null; attention_size: number | null; bias: boolean }>(c)
       const common = { querySize: cfg.query_size, keySize: cfg.key_size, batchFirst: cfg.batch_first, dtype: dtypeOf(c) }
       const layer = c.kind === 'luong' ? luongAttention({ ...common, method: cfg.method ?? 'dot' }) : bahdanauAttention({ ...common, attentionSize: cfg.attention_size ?? undefined, bias: cfg.bias })
       const lengths = maybe(c, 'lengths')
@@ -118,7 +120,7 @@ describe('positional encodings', () => {
   }
   for (const c of casesOf('positional_embedding')) {
     it(`${c.file}: a learned embedding added with an offset`, () => {
-      const cfg = c.config as { offset: number; max_length: number; batch_first: boolean }
+      const cfg = configOf<{ offset: number; max_length: number; batch_first: boolean }>(c)
       const layer = positionalEmbedding({ maxLength: cfg.max_length, embeddingDim: 4, batchFirst: cfg.batch_first, dtype: 'float64' })
       checkCase(c, layer.init(0), ['x'], (params, x) => ({ output: layer.apply(params, x.x, { offset: cfg.offset }) }))
     })

@@ -8,12 +8,12 @@ import { type Tensor, astype, mul, sum, valueAndGrad } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
 import { batchNorm1d, batchNorm2d, groupNorm } from '../src/batch-norm.ts'
 import type { Params } from '../src/layer.ts'
-import { casesOf, checkCase, expectClose, tensorsOf, worst } from './attention-util.ts'
+import { casesOf, checkCase, configOf, expectClose, tensorsOf, worst } from './attention-util.ts'
 
 describe('batchNorm1d / batchNorm2d against nn.BatchNorm1d / nn.BatchNorm2d', () => {
   for (const c of casesOf('batch_norm')) {
     it(c.file, () => {
-      const cfg = c.config as { module: string; kwargs: { eps?: number; momentum?: number | null; affine?: boolean; track_running_stats?: boolean }; shape: number[]; steps: number }
+      const cfg = configOf<{ module: string; kwargs: { eps?: number; momentum?: number | null; affine?: boolean; track_running_stats?: boolean }; shape: number[]; steps: number }>(c)
       const { all, get, dtype } = tensorsOf(c)
       const k = cfg.kwargs
       const make = cfg.module === 'BatchNorm1d' ? batchNorm1d : batchNorm2d
@@ -57,7 +57,7 @@ describe('batchNorm1d / batchNorm2d against nn.BatchNorm1d / nn.BatchNorm2d', ()
 describe('groupNorm against nn.GroupNorm', () => {
   for (const c of casesOf('group_norm')) {
     it(c.file, () => {
-      const k = (c.config as { kwargs: { num_groups: number; num_channels: number; eps?: number; affine?: boolean } }).kwargs
+      const k = configOf<{ kwargs: { num_groups: number; num_channels: number; eps?: number; affine?: boolean } }>(c).kwargs
       const layer = groupNorm({ numGroups: k.num_groups, numChannels: k.num_channels, eps: k.eps, affine: k.affine, dtype: 'float64' })
       checkCase(c, layer.init(0), ['x'], (params, x) => ({ output: layer.apply(params, x.x) }))
     })
