@@ -85,6 +85,9 @@ export function tensor(data: NestedArray | TensorData | readonly number[], optio
   return new Tensor(out, inferred)
 }
 
+/** An int32 tensor (token ids, class targets, indices): `tensor(data, { dtype: 'int32', shape })`. @example intTensor([[1, 2, 3]]) */
+export function intTensor(data: NestedArray | TensorData | readonly number[], shape?: readonly number[]): Tensor { return tensor(data, shape === undefined ? { dtype: 'int32' } : { dtype: 'int32', shape }) }
+
 /** The fill behind {@link full} and its relatives; `where` is the function the user called. */
 function filled(shape: readonly number[], value: number, dtype: DType | undefined, where: string): Tensor {
   const s = checkShape(shape, where)
