@@ -4,7 +4,7 @@
 // (each is a second of start-up at most), every one on tiny sizes.
 import { execFile, execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { type Server, createServer } from 'node:net'
 import { join } from 'node:path'
 import { OrderedMap } from 'immutable'
@@ -216,7 +216,10 @@ beforeAll(async () => {
   ROWS.forEach((row, i) => results.set(row.name, outcomes[i]))
 })
 
-afterAll(() => new Promise<void>((resolve) => socket.close(() => resolve())))
+afterAll(async () => {
+  await new Promise<void>((resolve) => socket.close(() => resolve()))
+  rmSync(fixtures.dir, { recursive: true, force: true })
+})
 
 describe('both CLIs: one line on stderr, a non-zero exit, no stack trace, no checkpoint touched', () => {
   it.each(ROWS.map((row) => [`${row.cli === 'lm' ? 'pnpm lm' : 'pnpm start:'} ${row.name}`, row] as const))('%s', (_, row) => {

@@ -1,9 +1,9 @@
 // `pnpm lm train` when a run cannot go on: Ctrl-C, a run that diverges, a state that would not
 // load back, and what a killed run left behind. (Bad options and inputs: cli-table.test.ts.)
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { flattenParams, tensor } from '@graphgrad/core'
 import { SOURCE_NODE_FLAGS } from '../../scripts/source-condition.ts'
 import { loadCheckpoint, saveCheckpoint } from '../src/lm/checkpoint.ts'
@@ -19,6 +19,7 @@ beforeAll(() => {
   dir = tempDir()
   corpus = writeTinyCorpus(dir)
 })
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** Starts a long `pnpm lm train` as a real process and sends it SIGINT once its stdout matches `ready`. */
 function interrupted(argv: string[], ready: RegExp): Promise<Run & { readonly signal: NodeJS.Signals | null }> {
