@@ -6,6 +6,7 @@
 export * from './errors.ts'
 export type { DType, TensorData, TypedArrayFor } from './dtype.ts'
 export type { Shape } from './shape.ts'
+export { MAX_ELEMENTS } from './shape.ts'
 export { Tensor, liveGraphNodes } from './tensor.ts'
 export type { NestedArray, GraphNode } from './tensor.ts'
 export * from './creation.ts'

@@ -4,6 +4,7 @@
  * the same structure around new tensors.
  * @module
  */
+import { describeValue } from './messages.ts'
 import { Map as IMap, OrderedMap, isMap, isOrderedMap } from 'immutable'
 import { ArgumentError } from './errors.ts'
 import { Tensor } from './tensor.ts'
@@ -40,7 +41,7 @@ export function flattenTree(tree: unknown, where = 'tree', options: FlattenOptio
   const leaves: Tensor[] = []
   const paths: string[] = []
   const arrays = options.arrays ?? true
-  const refuse = options.refuse ?? ((path, node) => new ArgumentError(`${where}: expected a Tensor, an array or an Immutable.js Map at '${path || '<root>'}', found ${describe(node)}`))
+  const refuse = options.refuse ?? ((path, node) => new ArgumentError(`${where}: expected a Tensor, an array or an Immutable.js Map at '${path || '<root>'}', found ${describeValue(node)}`))
   const build = (node: unknown, path: string): ((next: () => Tensor) => TensorTree) => {
     if (node instanceof Tensor) {
       leaves.push(node)
@@ -87,7 +88,7 @@ export function mapTree<T extends TensorTree>(tree: T, fn: (x: Tensor, index: nu
 export function flattenParams(tree: IMap<string, TensorTree>): ParamMap {
   const { leaves, paths } = flattenTree(tree, 'flattenParams', {
     arrays: false,
-    refuse: (path, node) => new ArgumentError(`flattenParams: expected a Tensor or a Map at '${path || '<root>'}', found ${describe(node)}`),
+    refuse: (path, node) => new ArgumentError(`flattenParams: expected a Tensor or a Map at '${path || '<root>'}', found ${describeValue(node)}`),
   })
   const out = paths.map((name, i): [string, Tensor] => [name, leaves[i]])
   // A key containing '.' can spell the same name as a nested path ({'a.b': t, a: {b: t2}}),
@@ -127,9 +128,3 @@ export function unflattenParams(flat: IMap<string, Tensor>): OrderedMap<string, 
   return root
 }
 
-function describe(x: unknown): string {
-  if (x === null) return 'null'
-  if (Array.isArray(x)) return 'an array'
-  if (typeof x === 'object') return (x as object).constructor?.name ?? 'an object'
-  return typeof x
-}

@@ -16,6 +16,7 @@
  */
 import { pathToFileURL } from 'node:url'
 import { type CheckTarget, DEFAULT_CASES, type TargetResult, coreTargets, layerTargets, runTarget } from './registry-runner.ts'
+import { nearestName } from '@graphgrad/core/internal'
 import { formatTable } from './report.ts'
 import { loadUserChecks } from './user-checks.ts'
 
@@ -87,11 +88,6 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   return args
 }
 
-function closest(name: string, names: readonly string[]): string | null {
-  const lower = name.toLowerCase()
-  return names.find((n) => n.toLowerCase() === lower) ?? names.find((n) => n.toLowerCase().startsWith(lower.slice(0, 3))) ?? null
-}
-
 async function collect(args: CliArgs, notes: string[]): Promise<CheckTarget[]> {
   let targets: CheckTarget[]
   if (args.files.length > 0) {
@@ -106,7 +102,7 @@ async function collect(args: CliArgs, notes: string[]): Promise<CheckTarget[]> {
   const names = targets.map((t) => t.name)
   for (const n of args.only) {
     if (!names.includes(n)) {
-      const near = closest(n, names)
+      const near = nearestName(n, names)
       throw new UsageError(`--only ${n}: no op, layer or check of that name${near === null ? '' : ` (did you mean ${near}?)`}`)
     }
   }

@@ -41,7 +41,7 @@ describe('every registered op: VJP vs central differences (float64)', () => {
  */
 const NOT_OPS: Readonly<Record<string, string>> = {
   Tensor: 'the tensor class', CaseSampler: 'draws cases for specs', RandomStream: 'random numbers',
-  tensor: 'creation', zeros: 'creation', ones: 'creation', full: 'creation', zerosLike: 'creation', onesLike: 'creation',
+  tensor: 'creation', intTensor: 'creation', zeros: 'creation', ones: 'creation', full: 'creation', zerosLike: 'creation', onesLike: 'creation',
   arange: 'creation', linspace: 'creation', eye: 'creation', rand: 'creation', uniform: 'creation', randn: 'creation', randint: 'creation',
   key: 'random keys', splitKey: 'random keys', foldIn: 'random keys',
   randperm: 'random data (an int32 permutation)', shuffle: 'data utilities (reorders rows)', batches: 'data utilities (iterates)', padSequences: 'data utilities (pads with pad, then stacks)',

@@ -31,8 +31,9 @@
  */
 import { OrderedMap } from 'immutable'
 import { ArgumentError, ShapeError, Tensor, flattenTree, fmtShape } from '@graphgrad/core'
+import { describeValue } from '@graphgrad/core/internal'
 import type { Optimizer, OptimizerState, ParamTree, StepResult } from './optimizer.ts'
-import { asFloat64, checkFloat, describe, flattenNamed, fromData, gradientOf, slotInput } from './helpers.ts'
+import { asFloat64, checkFloat, flattenNamed, fromData, gradientOf, slotInput } from './helpers.ts'
 import type { Hyper } from './options.ts'
 
 /**
@@ -98,7 +99,7 @@ export function hyperAt(value: Hyper, step: number, where: string, option: strin
   const v = typeof value === 'function' ? value(step) : value
   if (typeof v !== 'number' || !(v >= 0 && v < Infinity)) {
     const origin = typeof value === 'function' ? ` (returned by the ${option} schedule at step ${step})` : ''
-    throw new ArgumentError(`${where}: invalid ${option} ${typeof v === 'number' ? String(v) : describe(v)}${origin}: must be a finite number >= 0`)
+    throw new ArgumentError(`${where}: invalid ${option} ${typeof v === 'number' ? String(v) : describeValue(v)}${origin}: must be a finite number >= 0`)
   }
   return v
 }
@@ -147,7 +148,7 @@ function applyDirection(p: Float64Array, d: Direction): Float64Array {
 export function chain(...transforms: readonly Transform[]): Optimizer<OptimizerState> {
   transforms.forEach((t, i) => {
     if (typeof t !== 'object' || t === null || typeof t.init !== 'function' || typeof t.update !== 'function') {
-      throw new ArgumentError(`chain: argument ${i} is ${describe(t)}, not a transform (make one with scaleByAdam(), scaleByLearningRate(), ...)`)
+      throw new ArgumentError(`chain: argument ${i} is ${describeValue(t)}, not a transform (make one with scaleByAdam(), scaleByLearningRate(), ...)`)
     }
   })
   const name = `chain(${transforms.map((t) => t.name).join(', ')})`
@@ -174,7 +175,7 @@ export function chain(...transforms: readonly Transform[]): Optimizer<OptimizerS
 
   const checkState = (state: OptimizerState, names: readonly string[], leaves: readonly Tensor[], where: string): void => {
     if (typeof state !== 'object' || state === null || !OrderedMap.isOrderedMap(state.slots)) {
-      throw new ArgumentError(`${where}: state must be an optimizer state from init() or a previous step(), got ${describe(state)}`)
+      throw new ArgumentError(`${where}: state must be an optimizer state from init() or a previous step(), got ${describeValue(state)}`)
     }
     if (state.optimizer !== name) throw new ArgumentError(`${where}: the state was made by ${String(state.optimizer)}, not ${name}`)
     if (!Number.isSafeInteger(state.step) || state.step < 0) throw new ArgumentError(`${where}: state.step must be a non-negative integer, got ${String(state.step)}`)
@@ -188,7 +189,7 @@ export function chain(...transforms: readonly Transform[]): Optimizer<OptimizerS
         if (!owner.has(s)) throw new ArgumentError(`${where}: the state of parameter '${n}' has an unexpected slot '${s}'`)
         const shape = leaves[j].shape
         if (!(t instanceof Tensor) || t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
-          throw new ShapeError(`${where}: state '${s}' of parameter '${n}' has shape ${t instanceof Tensor ? fmtShape(t.shape) : describe(t)}, expected ${fmtShape(shape)}`)
+          throw new ShapeError(`${where}: state '${s}' of parameter '${n}' has shape ${t instanceof Tensor ? fmtShape(t.shape) : describeValue(t)}, expected ${fmtShape(shape)}`)
         }
       }
     })

@@ -8,6 +8,7 @@
  */
 import { isMap } from 'immutable'
 import { ArgumentError, DTypeError, ShapeError, Tensor, type DType, flattenTree, fmtShape } from '@graphgrad/core'
+import { describeValue } from '@graphgrad/core/internal'
 
 /** The float arrays an update rule reads and writes. */
 export type FloatArray = Float32Array | Float64Array
@@ -20,10 +21,10 @@ export interface Named {
 
 /** Dotted names and tensors of a parameter tree (nested maps only), depth first; errors name the path. */
 export function flattenNamed(tree: unknown, where: string, what: string): Named {
-  if (!isMap(tree)) throw new ArgumentError(`${where}: ${what} must be an Immutable.js Map of tensors (nested maps allowed), got ${describe(tree)}`)
+  if (!isMap(tree)) throw new ArgumentError(`${where}: ${what} must be an Immutable.js Map of tensors (nested maps allowed), got ${describeValue(tree)}`)
   const { leaves, paths } = flattenTree(tree, where, {
     arrays: false,
-    refuse: (path, node) => new ArgumentError(`${where}: ${what} entry '${path}' is ${describe(node)}, not a Tensor or a Map of tensors`),
+    refuse: (path, node) => new ArgumentError(`${where}: ${what} entry '${path}' is ${describeValue(node)}, not a Tensor or a Map of tensors`),
   })
   const seen = new Set<string>()
   for (const path of paths) {
@@ -33,13 +34,6 @@ export function flattenNamed(tree: unknown, where: string, what: string): Named 
   return { names: paths, leaves }
 }
 
-/** A short description of a value for error messages (`a Float32Array`, `number 3`). */
-export function describe(x: unknown): string {
-  if (x === null || x === undefined) return String(x)
-  if (Array.isArray(x)) return 'an array'
-  if (typeof x === 'object') return `a ${(x as object).constructor?.name ?? 'object'}`
-  return `${typeof x} ${String(x)}`
-}
 
 /** The data of `t` as float64: the array itself for float64 (never to be written), else a widened copy. */
 export function asFloat64(t: Tensor): Float64Array {

@@ -9,12 +9,13 @@
  */
 import { type Map as IMap, OrderedMap } from 'immutable'
 import { ArgumentError, ShapeError, Tensor, type TensorTree, flattenTree, fmtShape } from '@graphgrad/core'
+import { checkOptionKeys, describeValue } from '@graphgrad/core/internal'
 import {
   Check, type OptimizerOptions, type ParamGroup, type Resolved,
-  checkKeys, checkSelector, checkTypes, merge, resolve, selects,
+  checkSelector, checkTypes, merge, resolve, selects,
 } from './options.ts'
 import type { Transform } from './chain.ts'
-import { type FloatArray, type Named, asFloat64, checkFloat, describe, flattenNamed, fromData, gradientOf, slotIn, slotInput } from './helpers.ts'
+import { type FloatArray, type Named, asFloat64, checkFloat, flattenNamed, fromData, gradientOf, slotIn, slotInput } from './helpers.ts'
 
 /**
  * Parameters (and gradients): an Immutable.js `Map` or `OrderedMap` from names to tensors,
@@ -149,20 +150,20 @@ export interface UpdateRule<H> {
  */
 export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: OptimizerOptions<H> = {}): ConfiguredOptimizer<H> {
   const name = rule.name
-  if (typeof options !== 'object' || options === null) throw new ArgumentError(`${name}: options must be an object, got ${describe(options)}`)
+  if (typeof options !== 'object' || options === null) throw new ArgumentError(`${name}: options must be an object, got ${describeValue(options)}`)
   const keys = Object.keys(rule.defaults)
-  checkKeys(options, [...keys, 'groups'], name)
+  checkOptionKeys(options, [...keys, 'groups'], name)
   const { groups: rawGroups = [], ...top } = options
   checkTypes(top, rule.defaults, name)
-  if (!Array.isArray(rawGroups)) throw new ArgumentError(`${name}: groups must be an array of parameter groups, got ${describe(rawGroups)}`)
+  if (!Array.isArray(rawGroups)) throw new ArgumentError(`${name}: groups must be an array of parameter groups, got ${describeValue(rawGroups)}`)
   const base = Object.freeze(merge(rule.defaults, top))
   const groups: readonly ParamGroup<H>[] = Object.freeze([...(rawGroups as readonly ParamGroup<H>[])])
   // configs[0] is the top level, configs[i + 1] group i.
   const configs: { where: string; raw: Readonly<Required<H>> }[] = [{ where: name, raw: base }]
   groups.forEach((group, i) => {
     const where = `${name}: groups[${i}]`
-    if (typeof group !== 'object' || group === null) throw new ArgumentError(`${where} must be an object with params and option overrides, got ${describe(group)}`)
-    checkKeys(group, [...keys, 'params'], where)
+    if (typeof group !== 'object' || group === null) throw new ArgumentError(`${where} must be an object with params and option overrides, got ${describeValue(group)}`)
+    checkOptionKeys(group, [...keys, 'params'], where)
     checkSelector(group.params, where)
     const { params: _selector, ...overrides } = group
     checkTypes(overrides, rule.defaults, where)
@@ -213,7 +214,7 @@ export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: 
    */
   const checkState = (state: OptimizerState, named: Named, assignment: readonly number[], where: string): void => {
     if (typeof state !== 'object' || state === null || !OrderedMap.isOrderedMap(state.slots)) {
-      throw new ArgumentError(`${where}: state must be an optimizer state from init() or a previous step(), got ${describe(state)}`)
+      throw new ArgumentError(`${where}: state must be an optimizer state from init() or a previous step(), got ${describeValue(state)}`)
     }
     if (state.optimizer !== name) throw new ArgumentError(`${where}: the state was made by ${String(state.optimizer)}, not ${name}`)
     if (!Number.isSafeInteger(state.step) || state.step < 0) throw new ArgumentError(`${where}: state.step must be a non-negative integer, got ${String(state.step)}`)
@@ -234,7 +235,7 @@ export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: 
         if (!required.includes(s) && !optional.includes(s)) throw new ArgumentError(`${where}: the state of parameter '${n}' has an unexpected slot '${s}' (${name} keeps ${kept()}); was it made by other options?`)
         const expected = isScalarSlot(s) ? [] : p.shape
         if (!(t instanceof Tensor) || t.shape.length !== expected.length || t.shape.some((d, k) => d !== expected[k])) {
-          throw new ShapeError(`${where}: state '${s}' of parameter '${n}' has shape ${t instanceof Tensor ? fmtShape(t.shape) : describe(t)}, expected ${fmtShape(expected)}`)
+          throw new ShapeError(`${where}: state '${s}' of parameter '${n}' has shape ${t instanceof Tensor ? fmtShape(t.shape) : describeValue(t)}, expected ${fmtShape(expected)}`)
         }
       }
     })

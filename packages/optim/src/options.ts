@@ -100,21 +100,6 @@ function fmt(value: unknown): string {
   return JSON.stringify(value) ?? String(value)
 }
 
-/** snake_case (or torch's `T_max`) to camelCase. */
-function camel(name: string): string {
-  const c = name.replace(/_([a-zA-Z])/g, (_, ch: string) => ch.toUpperCase())
-  return c.charAt(0).toLowerCase() + c.slice(1)
-}
-
-/** Throws for a key of `options` that is not in `known`, suggesting the camelCase spelling of a snake_case one. */
-export function checkKeys(options: object, known: readonly string[], where: string): void {
-  for (const key of Object.keys(options)) {
-    if (known.includes(key)) continue
-    const hint = known.includes(camel(key)) ? ` (did you mean '${camel(key)}'?)` : ` (known options: ${known.join(', ')})`
-    throw new ArgumentError(`${where}: unknown option '${key}'${hint}`)
-  }
-}
-
 /**
  * Checks the types of raw option values against the defaults' types: a number option
  * takes a number or a schedule, a pair takes a two-element array of those, a boolean a boolean.

@@ -10,7 +10,8 @@
  * @module
  */
 import { ArgumentError } from '@graphgrad/core'
-import { type Schedule, checkKeys } from './options.ts'
+import { type Schedule } from './options.ts'
+import { checkOptionKeys } from '@graphgrad/core/internal'
 
 /** Options of {@link stepLR}. */
 export interface StepLROptions {
@@ -113,7 +114,7 @@ export interface SequentialLROptions {
 
 function checkOptions(options: object, known: readonly string[], where: string): void {
   if (typeof options !== 'object' || options === null) fail(where, `options must be an object, got ${String(options)}`)
-  checkKeys(options, known, where)
+  checkOptionKeys(options, known, where)
 }
 
 function fail(where: string, message: string): never {
