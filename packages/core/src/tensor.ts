@@ -38,7 +38,20 @@ export interface GraphNode {
    * @internal
    */
   vjp: ((cotangents: readonly (Tensor | null)[], needs: readonly boolean[]) => (Tensor | ScatteredCotangent | null)[]) | null
+  /**
+   * The op's arguments that are not tensor inputs (axes, `keepdims`, a slice's ranges, an
+   * index tensor it closed over), for exporters; undefined for ops that record none, and once
+   * the node is released.
+   * @internal
+   */
+  attributes: OpAttributes | undefined
 }
+
+/** @internal One attribute of a recorded op: a number, flag, name, list, or a tensor it read. */
+export type OpAttribute = number | boolean | string | readonly number[] | readonly string[] | Tensor | null
+
+/** @internal The attributes an op records with its graph node ({@link GraphNode.attributes}). */
+export type OpAttributes = Readonly<Record<string, OpAttribute>>
 
 /**
  * The graph's counters. Node ids order every backward pass (creation order is topological),
@@ -74,9 +87,9 @@ export function nextGraphNodeId(): number {
 }
 
 /** @internal Creates a graph node for an op with `outputs` results and counts it as live. */
-export function createNode(op: string, inputs: Tensor[], vjp: NonNullable<GraphNode['vjp']>, outputs = 1): GraphNode {
+export function createNode(op: string, inputs: Tensor[], vjp: NonNullable<GraphNode['vjp']>, outputs = 1, attributes?: OpAttributes): GraphNode {
   counters.live++
-  return { id: counters.nextId++, op, outputs, inputs, vjp }
+  return { id: counters.nextId++, op, outputs, inputs, vjp, attributes }
 }
 
 /** @internal Drops a node's references so the graph behind it can be collected. */
@@ -84,6 +97,7 @@ export function releaseNode(node: GraphNode): void {
   if (node.vjp === null) return
   node.vjp = null
   node.inputs = []
+  node.attributes = undefined
   counters.live--
 }
 

@@ -4,7 +4,7 @@
  */
 import type { TensorData } from '../dtype.ts'
 import { AnomalyError, GradientError, fmtShape } from '../errors.ts'
-import { type GraphNode, Tensor, createNode, releaseNode } from '../tensor.ts'
+import { type GraphNode, type OpAttributes, Tensor, createNode, releaseNode } from '../tensor.ts'
 import { type NoGradient, isNoGradient } from './no-gradient.ts'
 
 /**
@@ -31,9 +31,11 @@ interface RecordingContext {
    * valueAndGrad, jvp), released when it returns; null outside one (see {@link inTransform}).
    */
   recorded: GraphNode[] | null
+  /** Whether an exporter traces now: ops without a gradient are recorded too (see {@link withExportRecording}). */
+  exporting: boolean
 }
 
-const ctx: RecordingContext = { noGradDepth: 0, transformDepth: 0, anomalyDepth: 0, backwardOf: null, lastUse: false, lastCut: null, recorded: null }
+const ctx: RecordingContext = { noGradDepth: 0, transformDepth: 0, anomalyDepth: 0, backwardOf: null, lastUse: false, lastCut: null, recorded: null, exporting: false }
 
 /**
  * @internal Throws when a function given to a transform returned a Promise: the transforms
@@ -136,6 +138,21 @@ export function inTransform<T>(fn: () => T, releasesGraph = false): T {
   }
 }
 
+/**
+ * @internal Runs fn with every op recorded whose input is recorded or traced, those without a
+ * gradient (comparisons, argmax, casts to int32) included, so an exporter sees the whole
+ * computation. Their nodes' VJPs give symbolic zeros; nothing differentiates such a graph.
+ */
+export function withExportRecording<T>(fn: () => T): T {
+  const saved = ctx.exporting
+  ctx.exporting = true
+  try {
+    return fn()
+  } finally {
+    ctx.exporting = saved
+  }
+}
+
 /** The same values as `x`, cut from the graph: no gradient flows through the result. */
 export function stopGradient(x: Tensor): Tensor {
   return x.requiresGrad ? new Tensor(x._data, x.shape) : x
@@ -207,6 +224,7 @@ export function lastNoGradientOp(): { readonly op: string; readonly reason: stri
  * node when recording is on and some input needs a gradient. `vjp` is the op's pullback, or
  * {@link noGradient}('why') for an op without a gradient: its output is a constant (gradients
  * through it are symbolic zeros) and the reason is kept for {@link lastNoGradientOp}.
+ * `attributes`: the op's non-tensor arguments, kept on the node for exporters.
  */
 export function makeOutput(
   op: string,
@@ -214,12 +232,13 @@ export function makeOutput(
   data: TensorData,
   shape: readonly number[],
   vjp: Vjp | NoGradient,
+  attributes?: OpAttributes,
 ): Tensor {
   if (ctx.anomalyDepth > 0) checkFinite(op, inputs, data)
   if (recordsNode(op, inputs, vjp)) {
-    const pull = vjp as Vjp
+    const pull = isNoGradient(vjp) ? zeroVjp(inputs) : vjp
     // A single result's cotangent is never a symbolic zero: backward only runs a node it reached.
-    return new Tensor(data, shape, true, recordedNode(op, inputs, (gs, needs) => pull(gs[0] as Tensor, needs), 1))
+    return new Tensor(data, shape, true, recordedNode(op, inputs, (gs, needs) => pull(gs[0] as Tensor, needs), 1, attributes))
   }
   return new Tensor(data, shape)
 }
@@ -236,19 +255,20 @@ export interface OutputData {
  * @internal {@link makeOutput} for an op with several results: one graph node shared by all
  * of them, so the op's backward runs once with a cotangent per result (`null` for a result
  * nobody used). Each result is its own tensor; none is a slice of a packed buffer.
+ * `attributes`: the op's non-tensor arguments, kept on the node for exporters.
  */
-export function makeOutputs(op: string, inputs: Tensor[], outputs: readonly OutputData[], vjp: MultiVjp | NoGradient): Tensor[] {
+export function makeOutputs(op: string, inputs: Tensor[], outputs: readonly OutputData[], vjp: MultiVjp | NoGradient, attributes?: OpAttributes): Tensor[] {
   if (ctx.anomalyDepth > 0) for (const o of outputs) checkFinite(op, inputs, o.data)
   if (recordsNode(op, inputs, vjp)) {
-    const node = recordedNode(op, inputs, vjp as MultiVjp, outputs.length)
+    const node = recordedNode(op, inputs, isNoGradient(vjp) ? zeroVjp(inputs) : vjp, outputs.length, attributes)
     return outputs.map((o, k) => new Tensor(o.data, o.shape, true, node, k))
   }
   return outputs.map((o) => new Tensor(o.data, o.shape))
 }
 
 /** A new graph node, remembered for release by the enclosing transform when it has one. */
-function recordedNode(op: string, inputs: Tensor[], vjp: MultiVjp, outputs: number): GraphNode {
-  const node = createNode(op, inputs, vjp, outputs)
+function recordedNode(op: string, inputs: Tensor[], vjp: MultiVjp, outputs: number, attributes: OpAttributes | undefined): GraphNode {
+  const node = createNode(op, inputs, vjp, outputs, attributes)
   if (ctx.recorded !== null) ctx.recorded.push(node)
   return node
 }
@@ -258,9 +278,14 @@ function recordsNode(op: string, inputs: readonly Tensor[], vjp: MultiVjp | Vjp 
   if (ctx.noGradDepth !== 0) return false
   for (let i = 0; i < inputs.length; i++) {
     if (!inputs[i].requiresGrad) continue
-    if (!isNoGradient(vjp)) return true
+    if (!isNoGradient(vjp) || ctx.exporting) return true
     ctx.lastCut = { op, reason: vjp.noGradient }
     return false
   }
   return false
+}
+
+/** The VJP of an op without a gradient recorded for an exporter: a symbolic zero per input. */
+function zeroVjp(inputs: readonly Tensor[]): Vjp & MultiVjp {
+  return () => inputs.map(() => null)
 }
