@@ -8,10 +8,11 @@
  * transpose, and second derivatives come for free.
  * @module
  */
-import { allocate, promote } from '../dtype.ts'
+import { allocate, fitsInt32, promote } from '../dtype.ts'
+import { noGradient } from '../autodiff/no-gradient.ts'
 import { makeOutput } from '../autodiff/recording.ts'
 import { gemm } from '../kernels/matmul.ts'
-import { ArgumentError, ShapeError, fmtShape } from '../errors.ts'
+import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.ts'
 import { broadcastStrides, checkShape, sizeOf } from '../shape.ts'
 import type { Tensor } from '../tensor.ts'
 import { mul } from './binary.ts'
@@ -60,6 +61,7 @@ function forEachBatch(batchA: readonly number[], batchB: readonly number[], batc
 export function matmulT(x: Tensor, y: Tensor, transA: boolean, transB: boolean): Tensor {
   if (x.rank < 2 || y.rank < 2) throw new ShapeError(`matmul: transposed operands need rank >= 2, got ${fmtShape(x.shape)} and ${fmtShape(y.shape)}`)
   const dtype = promote(x.dtype, y.dtype)
+  if (dtype === 'int32') return int32Product(x, y, transA, transB)
   const a = astype(x, dtype)
   const b = astype(y, dtype)
   const [M, K] = matrixDims(a, transA)
@@ -81,6 +83,26 @@ export function matmulT(x: Tensor, y: Tensor, transA: boolean, transB: boolean):
     needs[1] ? rightCotangent(g, a, b, transA, transB) : null,
   ])
 }
+
+/**
+ * An int32 product, computed in float64 and checked on the way back: stored in an int32
+ * output, an entry past int32's range would wrap modulo 2^32 without a word. (The float64
+ * sums are exact while every partial sum stays below 2^53.) No gradient: int32 has none.
+ */
+function int32Product(x: Tensor, y: Tensor, transA: boolean, transB: boolean): Tensor {
+  const wide = matmulT(astype(x, 'float64'), astype(y, 'float64'), transA, transB)
+  const out = new Int32Array(wide.size)
+  for (let i = 0; i < out.length; i++) {
+    const v = wide._data[i]
+    if (!fitsInt32(v)) {
+      throw new DTypeError(`matmul: the int32 product of ${fmtShape(x.shape)}${transA ? '^T' : ''} by ${fmtShape(y.shape)}${transB ? '^T' : ''} has an entry ${v} that does not fit int32; cast to float64 first (astype)`)
+    }
+    out[i] = v
+  }
+  return makeOutput('matmul', [x, y], out, wide.shape, int32NoGrad)
+}
+
+const int32NoGrad = noGradient('an int32 product has no gradient')
 
 /**
  * The cotangent of the right operand. When it is one matrix shared by a batch of left
@@ -118,7 +140,8 @@ function batchShape(a: Tensor, b: Tensor, batchA: readonly number[], batchB: rea
  * - tensors of rank >= 2 are stacks of matrices in their last two dimensions, and the
  *   leading (batch) dimensions broadcast: [2,1,3,4] @ [5,4,6] is [2,5,3,6].
  *
- * Mixed dtypes are promoted as for binary ops; int32 products stay int32. Sums are
+ * Mixed dtypes are promoted as for binary ops; int32 products stay int32 (an entry past
+ * int32's range is refused with a DTypeError rather than wrapped). Sums are
  * accumulated in float64, except float32 products on the default (WebAssembly SIMD) GEMM,
  * which accumulate in float32 as PyTorch does; see `setGemmBackend` in `@graphgrad/core/internal`.
  */
