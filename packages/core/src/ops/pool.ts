@@ -158,9 +158,13 @@ function adaptiveAvgPoolNd(op: string, input: Tensor, outputSize: unknown, dims:
   const { x, spatial, lead } = planesOf(op, input, dims)
   const given = Array.isArray(outputSize) ? outputSize.map((v: unknown, i) => (v === null && dims === 2 ? spatial[i] : v)) : outputSize
   const out = sizesOf(op, 'outputSize', given, dims, 0)
-  const axes = spatial.map((n, i) => adaptiveAxis(n, out[i]))
+  // Checked before the bins are laid out: a size past the cap would allocate them by the billion.
+  const outShape = checkShape([...lead, ...out], op)
+  // An empty output needs no bins, and a large size beside a zero (or an empty batch) would still allocate them all.
+  const bins = sizeOf(outShape) === 0 ? out.map(() => 0) : out
+  const axes = spatial.map((n, i) => adaptiveAxis(n, bins[i]))
   const [rows, cols] = dims === 1 ? [unitAxis(), axes[0]] : [axes[0], axes[1]]
-  return meanOverWindows(op, x, { x, planes: sizeOf(lead), rows, cols, outShape: checkShape([...lead, ...out], op) })
+  return meanOverWindows(op, x, { x, planes: sizeOf(lead), rows, cols, outShape })
 }
 
 /**
