@@ -2,9 +2,9 @@
 // gave NaN where PyTorch gives a number, wrapped an int32 silently or named the wrong op.
 import { describe, expect, it } from 'vitest'
 import {
-  type Tensor, ArgumentError, DTypeError, GradientError, type GraphgradError, ShapeError, add, arange, argmax, astype, customOp, eye, full, grad,
-  indexSelect, linspace, logSoftmax, logsumexp, matmul, max, min, mul, norm, oneHot, ones, pad, prod, randn, reshape, softmax, std, sum,
-  tensor, uniform, where, zeros,
+  type Tensor, ArgumentError, DTypeError, GradientError, type GraphgradError, ShapeError, adaptiveAvgPool1d, adaptiveAvgPool2d, add, arange, argmax,
+  astype, customOp, eye, full, grad, indexSelect, linspace, logSoftmax, logsumexp, matmul, max, min, mul, norm, oneHot, ones, pad, prod, randn,
+  reshape, softmax, std, sum, tensor, uniform, where, zeros,
 } from '@graphgrad/core'
 
 const f64 = (data: number[]): Tensor => tensor(data, { dtype: 'float64' })
@@ -70,6 +70,12 @@ describe('issue 17.1: empty tensors print without looping, and no shape past the
     refuses(() => matmul(zeros([1e5, 0]), zeros([0, 1e5])), ShapeError, /^matmul: .*\[100000,100000\]/)
     refuses(() => oneHot(zeros([1e5], { dtype: 'int32' }), 1e5), ShapeError, /^oneHot: .*\[100000,100000\]/)
     refuses(() => indexSelect(zeros([1, 1e5]), 0, zeros([1e5], { dtype: 'int32' })), ShapeError, /^indexSelect: .*\[100000,100000\]/)
+  })
+  it('adaptive pooling checks its output size before laying out its bins (found by the fuzz)', () => {
+    refuses(() => adaptiveAvgPool1d(zeros([1, 1, 4]), 3e9), ShapeError, /^adaptiveAvgPool1d: shape \[1,1,3000000000\]/)
+    const start = performance.now()
+    expect(adaptiveAvgPool2d(zeros([0, 1, 4, 4]), [2 ** 30, 2]).shape).toEqual([0, 1, 2 ** 30, 2])
+    expect(performance.now() - start).toBeLessThan(1000)
   })
 })
 
@@ -146,6 +152,9 @@ describe('issue 17.9: int32 values are refused where they do not fit, and int su
     // A product that overflows a float64 on the way and then meets a zero is 0, not NaN.
     expect(prod(int([...new Array<number>(40).fill(2147483647), 0])).item()).toBe(0)
     expect(arr(prod(tensor([[46341, 46340], [3, 4]], { dtype: 'int32' }), 1))).toEqual([2147441940, 12])
+    // A matrix product is a sum of products too.
+    refuses(() => matmul(tensor([[65536, 1]], { dtype: 'int32' }), tensor([[65536], [0]], { dtype: 'int32' })), DTypeError, /^matmul: .*4294967296.*int32/)
+    expect(arr(matmul(tensor([[65536, -1]], { dtype: 'int32' }), tensor([[32767], [-65535]], { dtype: 'int32' })))).toEqual([2147483647])
   })
 })
 
