@@ -163,7 +163,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   return makeOutput('where', [ta, tb], data, shape, (g, needs) => [
     needs[0] ? late.sumToShape(where(c, g, 0), ta.shape) : null,
     needs[1] ? late.sumToShape(where(c, 0, g), tb.shape) : null,
-  ])
+  ], { condition: c })
 }
 
 function arithSpec(name: ArithName): GradSpec {

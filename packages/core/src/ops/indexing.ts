@@ -67,7 +67,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   const [base, axisStride] = axisStrides(x, a)
   const out = allocate(x.dtype, index.size)
   axisIndex('gather', x._data, index._data as Int32Array, out, index.shape, base, stridesOf(index.shape), axisStride)
-  return makeOutput('gather', [x], out, index.shape, (g) => [scatterAdd(zerosOf(g.dtype, x.shape), a, index, g)])
+  return makeOutput('gather', [x], out, index.shape, (g) => [scatterAdd(zerosOf(g.dtype, x.shape), a, index, g)], { axis: a, index })
 }
 
 /**
@@ -91,7 +91,7 @@ export function scatterAdd(x: Tensor, axis: number, index: Tensor, src: Tensor):
   return makeOutput('scatterAdd', [x, src], out, x.shape, (g, needs) => [
     needs[0] ? g : null,
     needs[1] ? embedInto(gather(g, a, index), src.shape, a) : null,
-  ])
+  ], { axis: a, index })
 }
 
 /** Places `t` at the front corner of a zero tensor of `shape` (scatterAdd's src may be larger than its index). */
@@ -128,7 +128,7 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   const shape = checkShape(selectedShape(x, a, index), 'indexSelect')
   const out = allocate(x.dtype, outer * index.size * inner)
   rowIndex('select', x._data, index._data as Int32Array, out, outer, n, inner)
-  return makeOutput('indexSelect', [x], out, shape, (g) => [indexAdd(zerosOf(g.dtype, x.shape), a, index, g)])
+  return makeOutput('indexSelect', [x], out, shape, (g) => [indexAdd(zerosOf(g.dtype, x.shape), a, index, g)], { axis: a, index })
 }
 
 /**
@@ -153,7 +153,7 @@ export function indexAdd(x: Tensor, axis: number, index: Tensor, src: Tensor): T
   return makeOutput('indexAdd', [x, src], out, x.shape, (g, needs) => [
     needs[0] ? g : null,
     needs[1] ? indexSelect(g, a, index) : null,
-  ])
+  ], { axis: a, index })
 }
 
 /** Options of {@link oneHot}. */

@@ -70,6 +70,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   parts.forEach((p, k) => stridedWriteInto(p._data, out, starts[k] * strides[a], strides, p.shape))
   return makeOutput('concat', parts, out, shape, (g, needs) =>
     parts.map((p, k) => (needs[k] ? slice(g, rangeAlong(a, starts[k], starts[k] + p.shape[a])) : null)),
+    { axis: a },
   )
 }
 
@@ -128,7 +129,7 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
     return { data, shape }
   })
   // One node for all pieces: the backward joins their cotangents, zeros for a piece not used.
-  return makeOutputs('split', [x], outputs, (gs) => [concat(gs.map((g, k) => g ?? zerosOf(x.dtype, outputs[k].shape)), a)])
+  return makeOutputs('split', [x], outputs, (gs) => [concat(gs.map((g, k) => g ?? zerosOf(x.dtype, outputs[k].shape)), a)], { axis: a })
 }
 
 function sampleParts(s: CaseSampler): { xs: Tensor[]; axis: number } {

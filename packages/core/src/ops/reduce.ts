@@ -77,7 +77,7 @@ function reduce(op: ReduceOp, input: Tensor, axis: Axes, keepdims: boolean): Ten
     // max/min share the cotangent equally among tied extrema (PyTorch's amax/amin).
     const mask = equal(x, yk)
     return [div(mul(gk, mask), sum(mask, p.axes, true))]
-  })
+  }, { axes: p.axes, keepdims })
   return y
 }
 
@@ -128,7 +128,7 @@ function argExtreme(op: string, x: Tensor, axis: number | undefined, keepdims: b
     if (x.size === 0) throw new ArgumentError(`${op}: cannot take the ${op} of an empty tensor ${fmtShape(x.shape)}`)
     const out = new Int32Array(1)
     argReduce(x._data, 1, x.size, 1, sign, out)
-    return makeOutput(op, [x], out, keepdims ? x.shape.map(() => 1) : [], argNoGrad)
+    return makeOutput(op, [x], out, keepdims ? x.shape.map(() => 1) : [], argNoGrad, { axis: null, keepdims })
   }
   const a = normAxis(op, axis, x.rank)
   if (x.rank > 0 && x.shape[a] === 0) throw new ArgumentError(`${op}: cannot take the ${op} along axis ${a} of size 0 in ${fmtShape(x.shape)}`)
@@ -137,7 +137,7 @@ function argExtreme(op: string, x: Tensor, axis: number | undefined, keepdims: b
   const out = new Int32Array(outer * inner)
   argReduce(x._data, outer, x.shape[a], inner, sign, out)
   const shape = keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a)
-  return makeOutput(op, [x], out, shape, argNoGrad)
+  return makeOutput(op, [x], out, shape, argNoGrad, { axis: a, keepdims })
 }
 
 /** Index (int32) of the largest value along `axis`, or in the flattened tensor. First wins ties. */

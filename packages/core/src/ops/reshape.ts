@@ -78,7 +78,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   stridedCopy(x._data, 0, perm.map((d) => strides[d]), shape, out)
   const inverse = new Array<number>(perm.length)
   perm.forEach((d, i) => (inverse[d] = i))
-  return makeOutput('permute', [x], out, shape, (g) => [permute(g, inverse)])
+  return makeOutput('permute', [x], out, shape, (g) => [permute(g, inverse)], { perm })
 }
 
 /** Swaps two dimensions (by default the last two: the matrix transpose). */

@@ -68,34 +68,42 @@ function resolveIndex(op: string, axis: number, n: number, index: unknown): numb
   return i < 0 ? i + n : i
 }
 
-/** The view of `x` a slice spec selects. */
-function viewOf(op: string, x: Tensor, spec: readonly SliceArg[]): View {
+/**
+ * The view of `x` a slice spec selects, and the spec resolved (for exporters): per axis of
+ * `x`, its first index, step and count, with step 0 for an axis an index removed.
+ */
+function viewOf(op: string, x: Tensor, spec: readonly SliceArg[]): View & { readonly ranges: number[] } {
   if (!Array.isArray(spec)) throw new ArgumentError(`${op}: the spec must be an array with one entry per leading axis, got ${String(spec)}`)
   if (spec.length > x.rank) throw new ArgumentError(`${op}: ${spec.length} entries given for a tensor of rank ${x.rank} (${fmtShape(x.shape)})`)
   const base = stridesOf(x.shape)
   let offset = 0
   const shape: number[] = []
   const strides: number[] = []
+  const ranges: number[] = []
   for (let axis = 0; axis < x.rank; axis++) {
     const arg: SliceArg | undefined = spec[axis]
     const n = x.shape[axis]
     if (arg === undefined || arg === null) {
       shape.push(n)
       strides.push(base[axis])
+      ranges.push(0, 1, n)
     } else if (typeof arg === 'object' && !Array.isArray(arg)) {
       const [start, step, count] = resolveRange(op, axis, n, arg)
       if (count > 0) offset += start * base[axis]
       shape.push(count)
       strides.push(step * base[axis])
+      ranges.push(start, step, count)
     } else {
-      offset += resolveIndex(op, axis, n, arg) * base[axis]
+      const index = resolveIndex(op, axis, n, arg)
+      offset += index * base[axis]
+      ranges.push(index, 0, 1)
     }
   }
-  return { offset, shape, strides }
+  return { offset, shape, strides, ranges }
 }
 
-/** Reads `view` of `x` into a new tensor (sharing storage when the view is one contiguous run). */
-function readView(op: string, x: Tensor, view: View): Tensor {
+/** Reads `view` of `x` into a new tensor (sharing storage when the view is one contiguous run); `ranges` as {@link viewOf}'s. */
+function readView(op: string, x: Tensor, view: View, ranges?: readonly number[]): Tensor {
   const { offset, shape, strides } = view
   if (offset === 0 && shapesEqual(shape, x.shape) && shapesEqual(strides, stridesOf(x.shape))) return x
   const n = sizeOf(shape)
@@ -110,9 +118,14 @@ function readView(op: string, x: Tensor, view: View): Tensor {
   }
   const from = x.shape
   // Outside a recorded pass the cotangent stays scattered: the backward adds only the view's elements.
-  return makeOutput(op, [x], data, shape.slice(), (g) => [
-    isRecording() ? scatterView(g, from, view) : new ScatteredCotangent(g, from, view.offset, view.strides),
-  ])
+  return makeOutput(
+    op,
+    [x],
+    data,
+    shape.slice(),
+    (g) => [isRecording() ? scatterView(g, from, view) : new ScatteredCotangent(g, from, view.offset, view.strides)],
+    ranges === undefined ? undefined : { ranges },
+  )
 }
 
 /** Adds `g` (shaped like `view`) into zeros of `shape` at the view's positions: the slice's transpose. */
@@ -134,7 +147,8 @@ function scatterView(g: Tensor, shape: readonly number[], view: View): Tensor {
  */
 export function slice(x: Tensor, spec: readonly SliceArg[]): Tensor {
   checkTensor(x, 'slice')
-  return readView('slice', x, viewOf('slice', x, spec))
+  const view = viewOf('slice', x, spec)
+  return readView('slice', x, view, view.ranges)
 }
 
 /**
@@ -148,7 +162,8 @@ export function select(x: Tensor, axis: number, index: number): Tensor {
   const a = normAxis('select', axis, x.rank)
   const spec: SliceArg[] = new Array<SliceArg>(a).fill(null)
   spec.push(index)
-  return readView('select', x, viewOf('select', x, spec))
+  const view = viewOf('select', x, spec)
+  return readView('select', x, view, view.ranges)
 }
 
 /**
@@ -180,7 +195,7 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[], v
   const out = allocate(x.dtype, sizeOf(shape))
   if (value !== 0) out.fill(value)
   stridedWriteInto(x._data, out, offset, strides, x.shape)
-  return makeOutput('pad', [x], out, shape, (g) => [readView('slice', g, view)])
+  return makeOutput('pad', [x], out, shape, (g) => [readView('slice', g, view)], { widths: widths.flat(), value })
 }
 
 /** Draws a slice spec for `shape` whose result is not empty (negative steps and indices included). */

@@ -82,7 +82,8 @@ function unary(name: UnaryName, input: Tensor, p = 0, q = 0): Tensor {
   const out = allocate(dtype, x.size)
   unaryMap(rule.expr, x._data, out, p, q, rule.helper)
   const vjp = rule.vjp
-  const y: Tensor = makeOutput(name, [x], out, x.shape, isNoGradient(vjp) ? vjp : (g) => [vjp(g, x, y, p, q)])
+  const attributes = name === 'leakyRelu' || name === 'softplus' || name === 'clamp' ? { p, q } : undefined
+  const y: Tensor = makeOutput(name, [x], out, x.shape, isNoGradient(vjp) ? vjp : (g) => [vjp(g, x, y, p, q)], attributes)
   return y
 }
 
