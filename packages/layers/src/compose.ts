@@ -82,19 +82,19 @@ function subParams(params: Params, name: string, where: string): Params {
 }
 
 /**
- * The options a sub-layer gets by default: the parent's `train` flag and its own key,
- * derived from the parent's key and the sub-layer's position, so dropout masks differ per
- * sub-layer but stay reproducible.
+ * @internal The options a sub-layer gets by default: the parent's `train` flag and its own
+ * key, derived from the parent's key and the sub-layer's position, so dropout masks differ
+ * per sub-layer but stay reproducible.
  */
-function childOptions(parent: ApplyOptions | undefined, index: number): ApplyOptions {
+export function childOptions(parent: ApplyOptions | undefined, index: number): ApplyOptions {
   const out: ApplyOptions = {}
   if (parent?.train !== undefined) out.train = parent.train
   if (parent?.key !== undefined) out.key = foldIn(parent.key, index)
   return out
 }
 
-/** Options given explicitly to a sub-layer override the inherited ones; `undefined` values do not. */
-function merge(inherited: ApplyOptions, given: ApplyOptions | undefined): ApplyOptions {
+/** @internal Options given explicitly to a sub-layer override the inherited ones; `undefined` values do not. */
+export function mergeOptions(inherited: ApplyOptions, given: ApplyOptions | undefined): ApplyOptions {
   const out: Record<string, unknown> = { ...inherited }
   for (const [k, v] of Object.entries(given ?? {})) if (v !== undefined) out[k] = v
   return out as ApplyOptions
@@ -129,7 +129,7 @@ export function compose<L extends Record<string, AnyLayer>, In = Tensor, Out = T
     apply(params, x, options) {
       const bound: Record<string, (input: unknown, o?: ApplyOptions) => unknown> = {}
       entries.forEach(([name, layer], i) => {
-        bound[name] = (input, o) => layer.apply(subParams(params, name, 'compose'), input, merge(childOptions(options, i), o))
+        bound[name] = (input, o) => layer.apply(subParams(params, name, 'compose'), input, mergeOptions(childOptions(options, i), o))
       })
       return forward(bound as BoundLayers<L>, x, options)
     },
