@@ -5,7 +5,7 @@
 import type { TensorData } from '../dtype.ts'
 import { AnomalyError, GradientError, fmtShape } from '../errors.ts'
 import { type GraphNode, type OpAttributes, Tensor, createNode, releaseNode } from '../tensor.ts'
-import { type NoGradient, isNoGradient } from './no-gradient.ts'
+import { type NoGradient, isNoGradient, noGradient } from './no-gradient.ts'
 
 /**
  * Everything the recording machinery tracks, in one record rather than scattered module
@@ -155,8 +155,12 @@ export function withExportRecording<T>(fn: () => T): T {
 
 /** The same values as `x`, cut from the graph: no gradient flows through the result. */
 export function stopGradient(x: Tensor): Tensor {
+  // An exporter's trace keeps the value in the graph (an identity without a gradient), not a baked constant.
+  if (ctx.exporting && x.requiresGrad) return makeOutput('stopGradient', [x], x._data, x.shape, STOPPED)
   return x.requiresGrad ? new Tensor(x._data, x.shape) : x
 }
+
+const STOPPED = noGradient('stopGradient')
 
 /**
  * Runs `fn` in anomaly mode: the first op whose forward or backward produces NaN or
