@@ -99,8 +99,8 @@ const RESERVED = new Set(['init', 'bind', 'layers'])
 type AnyFn = (...args: unknown[]) => unknown
 type SubEntry = readonly [string, SubLayer]
 
-/** Throws unless `params` is a map with a map of parameters for every sub-layer. */
-function checkParams(params: unknown, entries: readonly SubEntry[], where: string): asserts params is Params {
+/** @internal Throws unless `params` is a map with a map of parameters for every sub-layer. */
+export function checkParams(params: unknown, entries: readonly SubEntry[], where: string): asserts params is Params {
   if (!isMap(params)) {
     const found = params === undefined ? 'undefined' : describeValue(params)
     throw new ArgumentError(`${where}: the parameters must be the Immutable.js map model.init(seed) returns, found ${found}`)

@@ -9,7 +9,7 @@ import { ArgumentError, type DType, Tensor } from '@graphgrad/core'
 import { describeValue } from '@graphgrad/core/internal'
 import { type Map as IMap, isMap } from 'immutable'
 import type { Params } from './layer.ts'
-import type { SubLayer } from './model.ts'
+import { type SubLayer, type SubLayers, checkParams } from './model.ts'
 
 /** One parameter tensor of a {@link summary}. */
 export interface ParamRow {
@@ -111,8 +111,9 @@ function renderTable(rows: readonly ParamRow[], subLayers: readonly SubLayerTota
 /**
  * A torchinfo-like description of a model's parameters: one row per tensor (dotted name,
  * shape, dtype, count), each sub-layer's total, the total count and size. Give a layer or
- * model and its parameters (`summary(net, params)`), a layer or model alone (its parameters
- * are then `init(0)`'s), or parameters alone (`summary(params)`). The result has the rows as
+ * model and its parameters (`summary(net, params)`; a model checks that they have an entry
+ * for each of its sub-layers), a layer or model alone (its parameters are then `init(0)`'s),
+ * or parameters alone (`summary(params)`). The result has the rows as
  * data and prints as the table: `console.log(summary(net, params))`, or `String(...)`.
  */
 export function summary(layerOrParams: SubLayer | Params, params?: Params): ParamSummary {
@@ -124,6 +125,11 @@ export function summary(layerOrParams: SubLayer | Params, params?: Params): Para
     else throw new ArgumentError(`${where}: expected a layer or model (with init(seed)) or its parameters (an Immutable.js map), found ${describeValue(layerOrParams)}`)
   } else if (typeof (layerOrParams as { init?: unknown } | null)?.init !== 'function') {
     throw new ArgumentError(`${where}: with parameters as second argument, the first must be their layer or model (with init(seed)), found ${describeValue(layerOrParams)}`)
+  } else {
+    // A model (or anything with its sub-layers by name) knows what its parameters must hold.
+    const layers = (layerOrParams as { layers?: unknown }).layers
+    checkMap(params, where)
+    if (typeof layers === 'object' && layers !== null && !isMap(layers)) checkParams(params, Object.entries(layers as SubLayers), where)
   }
   checkMap(tree, where)
   const rows: ParamRow[] = []

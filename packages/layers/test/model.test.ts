@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { OrderedMap } from 'immutable'
 import { ArgumentError, type Seed, type Tensor, argmax, concat, flattenTree, intTensor, key, tensor, valueAndGrad } from '@graphgrad/core'
-import type { Params, TypedParams } from '../src/layer.ts'
+import type { ApplyOptions, Params, TypedParams } from '../src/layer.ts'
 import { type ModelParams, model } from '../src/model.ts'
 import { compose, sequential } from '../src/compose.ts'
 import { dropout } from '../src/dropout.ts'
@@ -199,6 +199,23 @@ describe('model as a layer', () => {
     expect(net.apply(p, x, { train: true, key: key(1) }).toArray()).toEqual(trained.toArray())
     expect(net.bind(p, { train: true, key: key(1) }).apply(x).toArray()).toEqual(trained.toArray())
     expect(() => net.apply(p, x, { train: true })).toThrow(/needs a key/)
+  })
+
+  it("hands apply's own options to the definition's apply, and their type to the model's", () => {
+    interface ScaleOptions extends ApplyOptions {
+      readonly scale?: number
+    }
+    const scaled = model({ head: linear({ inFeatures: 4, outFeatures: 4, dtype: 'float64' }) }, (m, { options }) => ({
+      apply: (input: Tensor, o?: ScaleOptions) => m.head(input).mul(o?.scale ?? 1),
+      seen: () => options,
+    }))
+    const p = scaled.init(0)
+    expect(scaled.apply(p, x, { scale: 3 }).toArray()).toEqual(scaled.apply(p, x).mul(3).toArray())
+    expectTypeOf(scaled.apply).parameter(2).toEqualTypeOf<ScaleOptions | undefined>()
+    // @ts-expect-error -- scale is a number
+    expect(() => scaled.apply(p, x, { scale: 'x' })).toThrow(/mul: b must be a Tensor, got string/)
+    expect(scaled.bind(p, { train: true, key: 2 }).seen()).toEqual({ train: true, key: 2 })
+    expect(scaled.seen(p)).toEqual({})
   })
 
   it('nests in compose, sequential and another model, which pass their options down', () => {

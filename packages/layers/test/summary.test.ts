@@ -107,6 +107,9 @@ describe('summary', () => {
     expect(() => summary(3 as never)).toThrow(/summary: expected a layer or model \(with init\(seed\)\) or its parameters/)
     expect(() => summary(net.init(0), net.init(0))).toThrow(/the first must be their layer or model/)
     expect(() => summary(net, { a: 1 } as never)).toThrow(/the parameters must be an Immutable.js map/)
+    // A model knows its sub-layers: parameters of another model are refused, naming what is missing.
+    const other = model({ embed: embedding({ numEmbeddings: 2, embeddingDim: 2 }) })
+    expect(() => summary(net, other.init(0) as never)).toThrow(/summary: the parameters have no entry for sub-layer 'encoder' \(found: embed\)/)
   })
 })
 
