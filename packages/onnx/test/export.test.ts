@@ -1,0 +1,97 @@
+// Models exported with exportOnnx, loaded in onnxruntime-node, and compared with graphgrad's
+// outputs (1e-5 relative, float32); plus the refusals, each a clear error.
+import { type Tensor, add, concat, customOp, gelu, logSoftmax, matmul, mean, randn, slice, sum, tanh, tensor, where, greater, maximum, argmax, oneHot, clamp, leakyRelu, softplus, pad, split, permute, gather } from '@graphgrad/core'
+import { layerNorm, linear } from '@graphgrad/layers'
+import { OrderedMap } from 'immutable'
+import { describe, expect, it } from 'vitest'
+import { exportOnnx } from '../src/index.ts'
+import { maxRelDiff, runOrt } from './helpers.ts'
+
+const TOL = 1e-5
+
+/** A map's entry, which the test knows is there. */
+const get = <T>(p: { get(k: string): T | undefined }, k: string): T => p.get(k) as T
+
+/** Exports `f` at `inputs`, runs the model in ORT on `feeds` (default the same inputs), and returns the largest relative difference per output. */
+async function compare<P>(name: string, f: (p: P, ...xs: Tensor[]) => Tensor | Record<string, Tensor>, params: P, inputs: Tensor[], options: Parameters<typeof exportOnnx>[3] = {}, feeds: Tensor[] = inputs): Promise<number> {
+  const bytes = exportOnnx(f, params, inputs, options)
+  const names = inputs.map((_, i) => options.inputNames?.[i] ?? `input_${i}`)
+  const got = await runOrt(bytes, Object.fromEntries(names.map((n, i) => [n, feeds[i]])))
+  const want = f(params, ...feeds)
+  const wanted: Record<string, Tensor> = want instanceof Object && !('shape' in want) ? want : { output: want as Tensor }
+  let worst = 0
+  for (const [k, t] of Object.entries(wanted)) worst = Math.max(worst, maxRelDiff(got[k], t))
+  console.log(`onnx ${name}: largest relative difference from graphgrad ${worst.toExponential(2)} (${bytes.length} bytes)`)
+  return worst
+}
+
+describe('exported models run in onnxruntime-node with graphgrad\'s numbers', () => {
+  it('an MLP (linear, tanh, linear, logSoftmax)', async () => {
+    const l1 = linear({ inFeatures: 6, outFeatures: 16 })
+    const l2 = linear({ inFeatures: 16, outFeatures: 4 })
+    const params = OrderedMap({ l1: l1.init(1), l2: l2.init(2) })
+    const f = (p: typeof params, x: Tensor): Tensor => logSoftmax(l2.apply(get(p, 'l2'), tanh(l1.apply(get(p, 'l1'), x))), -1)
+    expect(await compare('MLP', f, params, [randn([5, 6], 3)])).toBeLessThan(TOL)
+  })
+
+  it('layerNorm over the last axis, with gelu', async () => {
+    const norm = layerNorm({ normalizedShape: 8 })
+    const params = OrderedMap({ w: randn([8], 4).add(1), b: randn([8], 5) })
+    const f = (p: typeof params, x: Tensor): Tensor => gelu(norm.apply(OrderedMap({ weight: get(p, 'w'), bias: get(p, 'b') }), x))
+    expect(await compare('layerNorm', f, params, [randn([3, 4, 8], 6)])).toBeLessThan(TOL)
+  })
+
+  it('a model mixing broadcasting, reductions, slicing, concat, split, pad, where, gather and the unary ops', async () => {
+    const params = OrderedMap({ w: randn([4, 3], 7), b: randn([3], 8) })
+    const index = tensor([[0, 2, 1], [3, 0, 0]], { dtype: 'int32' })
+    const f = (p: typeof params, x: Tensor): Tensor => {
+      const h = add(matmul(x, get(p, 'w')), get(p, 'b'))                    // [2,5,3] (batch-broadcast matmul)
+      const centred = h.sub(mean(h, [1], true))                             // broadcasting a reduction
+      const edges = concat([slice(centred, [null, { start: 0, stop: 2 }]), slice(centred, [null, -1]).reshape([2, 1, 3])], 1)
+      const [a, b] = split(edges, [1, 2], 1)
+      const mixed = where(greater(a, 0), leakyRelu(a, 0.1), softplus(a, { beta: 2 })).add(clamp(sum(b, 1, true), -0.5, 0.5))
+      const wide = pad(permute(mixed, [0, 2, 1]), [[0, 0], [1, 0], [0, 2]], 0.25)  // [2,4,3]
+      const picked = gather(wide.reshape([2, 12]), 1, index)                  // [2,3]
+      const hot = oneHot(argmax(picked, 1), 3)                                // [2,3]
+      return maximum(picked, hot.mul(0.1)).add(sum(x, [1, 2]).reshape([2, 1]))
+    }
+    expect(await compare('mixed', f, params, [randn([2, 5, 4], 9)])).toBeLessThan(TOL)
+  })
+
+  it('dynamic axes: exported at batch 2, sequence 5, runs at batch 7, sequence 40', async () => {
+    const head = linear({ inFeatures: 4, outFeatures: 3 })
+    const params = OrderedMap({ head: head.init(10) })
+    // Flattening and unflattening batch and sequence, a slice from the end, a mean over the sequence.
+    const f = (p: typeof params, x: Tensor): Record<string, Tensor> => {
+      const [B, T] = x.shape
+      const flat = head.apply(get(p, 'head'), x.reshape([B * T, 4])).reshape([B, T, 3])
+      return { logits: flat, last: slice(flat, [null, -1]), pooled: mean(flat, 1) }
+    }
+    const options = { inputNames: ['x'], dynamicAxes: { x: { 0: 'batch', 1: 'seq' }, logits: { 0: 'batch', 1: 'seq' } } }
+    expect(await compare('dynamic axes', f, params, [randn([2, 5, 4], 11)], options, [randn([7, 40, 4], 12)])).toBeLessThan(TOL)
+  })
+})
+
+describe('refusals', () => {
+  it('an op with no ONNX mapping, by name', () => {
+    const twice = customOp({ name: 'myTwice', forward: (x) => x.mul(2), vjp: (g) => [g.mul(2)] })
+    expect(() => exportOnnx((w: Tensor, x: Tensor) => twice(x.mul(w)), randn([3], 1), [randn([3], 2)])).toThrow(/the op 'myTwice' .*has no ONNX mapping/)
+  })
+
+  it('an output that depends on no input or parameter', () => {
+    expect(() => exportOnnx((_w: Tensor, _x: Tensor) => tensor([1, 2]), randn([3], 1), [randn([3], 2)])).toThrow(/does not depend on any input or parameter/)
+  })
+
+  it('an opset other than 17', () => {
+    expect(() => exportOnnx((w: Tensor, x: Tensor) => x.mul(w), randn([3], 1), [randn([3], 2)], { opset: 18 })).toThrow(/opset 18 is not written/)
+  })
+
+  it('a loop over a dynamic axis (the graph changes with its size)', () => {
+    const f = (w: Tensor, x: Tensor): Tensor => {
+      let acc = x.select(1, 0)
+      for (let t = 1; t < x.shape[1]; t++) acc = acc.add(x.select(1, t).mul(w))
+      return acc
+    }
+    expect(() => exportOnnx(f, randn([3], 1), [randn([2, 4, 3], 2)], { dynamicAxes: { input_0: { 1: 'seq' } } })).toThrow(/changes with the size of a dynamic axis/)
+  })
+})
