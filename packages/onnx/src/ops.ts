@@ -186,7 +186,14 @@ export const MAPPINGS: Readonly<Record<string, OpMapping>> = {
   },
   gather: (g, c) => [g.op('GatherElements', [c.inputs[0], c.value(attr<Tensor>(c, 'index'))], { axis: { int: attr<number>(c, 'axis') } })],
   indexSelect: (g, c) => [g.op('Gather', [c.inputs[0], c.value(attr<Tensor>(c, 'index'))], { axis: { int: attr<number>(c, 'axis') } })],
-  scatterAdd: (g, c) => [g.op('ScatterElements', [c.inputs[0], c.value(attr<Tensor>(c, 'index')), c.inputs[1]], { axis: { int: attr<number>(c, 'axis') }, reduction: { string: 'add' } })],
+  scatterAdd: (g, c) => {
+    const index = attr<Tensor>(c, 'index')
+    const src = c.inputTensors[1]
+    // graphgrad lets src be larger than the index (its front corner is used); ONNX wants them alike.
+    const same = src.shape.every((d, i) => d === index.shape[i])
+    const part = same ? c.inputs[1] : g.op('Slice', [c.inputs[1], g.int64s(index.shape.map(() => 0)), g.int64s(index.shape), g.int64s(index.shape.map((_, i) => i))])
+    return [g.op('ScatterElements', [c.inputs[0], c.value(index), part], { axis: { int: attr<number>(c, 'axis') }, reduction: { string: 'add' } })]
+  },
   oneHot: (g, c) => {
     const depth = c.outputs[0].shape[c.outputs[0].rank - 1]
     const index = g.op('Cast', c.inputs, { to: { int: ONNX_TYPE.INT64 } })
@@ -200,6 +207,7 @@ export const MAPPINGS: Readonly<Record<string, OpMapping>> = {
 export const UNSUPPORTED: Readonly<Record<string, string>> = {
   indexAdd: 'the embedding gradient (indexSelect\'s VJP): a backward op, not part of a forward model; ONNX has no index_add',
   conv2d: 'convolution is not mapped yet (issue 16 follow-up)',
+  conv1d: 'built on conv2d, which is not mapped yet (issue 16 follow-up)',
   conv2dInputGrad: 'a backward op of conv2d, not part of a forward model',
   conv2dWeightGrad: 'a backward op of conv2d, not part of a forward model',
   sliceScatter: 'a backward op of slice, not part of a forward model',
