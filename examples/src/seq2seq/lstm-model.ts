@@ -1,0 +1,110 @@
+/**
+ * The LSTM encoder-decoder with Luong attention (Luong, Pham and Manning, 2015, "global
+ * attention" with the `general` score). A bidirectional LSTM reads the input (two directions of
+ * `hidden / 2`, so each output is `hidden` wide); the decoder LSTM starts from the encoder's
+ * final states (forward and backward side by side) and reads the previous output character;
+ * at each step its state scores every input position, the weighted sum of the encoder outputs
+ * is the context `c`, and the output layer reads `tanh(W_c [c; h])`. Training runs the decoder
+ * over the whole target at once (teacher forcing) and attends step by step.
+ * @module
+ */
+import { OrderedMap } from 'immutable'
+import { type Tensor, concat, foldIn, indexSelect, logSoftmax, reshape, select, stack, tanh, tensor, unsqueeze } from '@graphgrad/core'
+import { type Params, crossEntropy, embedding, linear, lstm, luongAttention } from '@graphgrad/layers'
+import { type Batch, type Seq2SeqModel, rowIndex } from './model.ts'
+import { PAD } from './vocab.ts'
+
+/** The sizes of the LSTM model. */
+export interface LstmConfig {
+  /** Input vocabulary size. */
+  readonly sourceVocabulary: number
+  /** Output vocabulary size. */
+  readonly targetVocabulary: number
+  /** Width of the input and output embeddings. */
+  readonly embedDim: number
+  /** The decoder's hidden size, and the encoder's output size (`hidden / 2` per direction); even. */
+  readonly hidden: number
+}
+
+/** What the encoder leaves: the attention's keys and the decoder's initial state. */
+export interface LstmMemory {
+  /** Encoder outputs `[B, S, hidden]`. */
+  readonly keys: Tensor
+  /** Each input's length: the attention gives no weight past it. */
+  readonly lengths: readonly number[]
+  /** The decoder's initial hidden state `[1, B, hidden]`. */
+  readonly h0: Tensor
+  /** The decoder's initial cell state `[1, B, hidden]`. */
+  readonly c0: Tensor
+}
+
+/** The decoder LSTM's state, `[1, rows, hidden]` each. */
+export interface LstmState {
+  /** Hidden state. */
+  readonly h: Tensor
+  /** Cell state. */
+  readonly c: Tensor
+}
+
+/** Builds the LSTM encoder-decoder with Luong attention. */
+export function lstmAttentionModel(config: LstmConfig): Seq2SeqModel<LstmMemory, LstmState> {
+  const { hidden: H, embedDim: E, targetVocabulary: V } = config
+  if (!Number.isInteger(H / 2) || H < 2) throw new RangeError(`lstmAttentionModel: hidden must be even (two encoder directions of hidden / 2), got ${H}`)
+  const layers = {
+    src_embed: embedding({ numEmbeddings: config.sourceVocabulary, embeddingDim: E, paddingIdx: PAD }),
+    encoder: lstm({ inputSize: E, hiddenSize: H / 2, bidirectional: true, batchFirst: true }),
+    tgt_embed: embedding({ numEmbeddings: V, embeddingDim: E, paddingIdx: PAD }),
+    decoder: lstm({ inputSize: E, hiddenSize: H, batchFirst: true }),
+    attention: luongAttention({ querySize: H, keySize: H, method: 'general', batchFirst: true }),
+    combine: linear({ inFeatures: 2 * H, outFeatures: H }),
+    head: linear({ inFeatures: H, outFeatures: V }),
+  }
+  type Name = keyof typeof layers
+  const names = Object.keys(layers) as Name[]
+  const p = (params: Params, name: Name): Params => params.get(name) as Params
+
+  const encode = (params: Params, source: Tensor, lengths: readonly number[]): LstmMemory => {
+    const { output, hN, cN } = layers.encoder.apply(p(params, 'encoder'), layers.src_embed.apply(p(params, 'src_embed'), source), { lengths })
+    // [2, B, H/2] (forward, backward) -> [1, B, H]: both directions' final states side by side.
+    const joined = (s: Tensor): Tensor => unsqueeze(concat([select(s, 0, 0), select(s, 0, 1)], -1), 0)
+    return { keys: output, lengths, h0: joined(hN), c0: joined(cN) }
+  }
+  /** The context of each decoder output `[B, H]` at one step. */
+  const attend = (params: Params, memory: LstmMemory, query: Tensor): { context: Tensor; weights: Tensor } =>
+    layers.attention.apply(p(params, 'attention'), { query, key: memory.keys }, { lengths: memory.lengths })
+  /** Logits from the decoder outputs and their contexts (any leading dimensions). */
+  const readout = (params: Params, context: Tensor, output: Tensor): Tensor =>
+    layers.head.apply(p(params, 'head'), tanh(layers.combine.apply(p(params, 'combine'), concat([context, output], -1))))
+
+  return {
+    name: 'lstm',
+    describe: `bidirectional LSTM encoder (2 x ${H / 2}), LSTM decoder (${H}), Luong general attention, embeddings ${E}`,
+    init: (seed) => OrderedMap(names.map((n, i) => [n, layers[n].init(foldIn(seed, i))] as [string, Params])) as Params,
+    loss(params, batch: Batch) {
+      const memory = encode(params, batch.source, batch.lengths)
+      const { output } = layers.decoder.apply(p(params, 'decoder'), layers.tgt_embed.apply(p(params, 'tgt_embed'), batch.targetIn), { h0: memory.h0, c0: memory.c0 })
+      const steps = output.shape[1]
+      const contexts = stack(Array.from({ length: steps }, (_, t) => attend(params, memory, select(output, 1, t)).context), 1)
+      const logits = readout(params, contexts, output)
+      return crossEntropy(reshape(logits, [-1, V]), reshape(batch.targetOut, [-1]), { ignoreIndex: PAD })
+    },
+    encode,
+    selectMemory(memory, rows) {
+      const index = rowIndex(rows)
+      return { keys: indexSelect(memory.keys, 0, index), lengths: Array.from(rows, (r) => memory.lengths[r]), h0: indexSelect(memory.h0, 1, index), c0: indexSelect(memory.c0, 1, index) }
+    },
+    start: (_params, memory) => ({ h: memory.h0, c: memory.c0 }),
+    step(params, memory, state, tokens) {
+      const x = layers.tgt_embed.apply(p(params, 'tgt_embed'), tensor(tokens, { shape: [tokens.length, 1], dtype: 'int32' }))
+      const { output, hN, cN } = layers.decoder.apply(p(params, 'decoder'), x, { h0: state.h, c0: state.c })
+      const query = select(output, 1, 0)
+      const { context, weights } = attend(params, memory, query)
+      const logProbs = logSoftmax(readout(params, context, query), -1).data as Float32Array
+      return { logProbs, state: { h: hN, c: cN }, attention: weights.data as Float32Array }
+    },
+    selectState(state, rows) {
+      const index = rowIndex(rows)
+      return { h: indexSelect(state.h, 1, index), c: indexSelect(state.c, 1, index) }
+    },
+  }
+}
