@@ -25,7 +25,9 @@ for (const [file, counts] of Object.entries(summary)) {
   if (file === 'total') continue
   const pkg = /^packages\/([^/]+)\//.exec(relative(root, file))?.[1]
   if (pkg === undefined) continue
-  const row = perPackage.get(pkg) ?? Object.fromEntries(METRICS.map((m) => [m, { total: 0, covered: 0 }])) as Record<(typeof METRICS)[number], { total: number; covered: number }>
+  const row =
+    perPackage.get(pkg) ??
+    (Object.fromEntries(METRICS.map((m) => [m, { total: 0, covered: 0 }])) as Record<(typeof METRICS)[number], { total: number; covered: number }>)
   for (const m of METRICS) {
     row[m].total += counts[m].total
     row[m].covered += counts[m].covered

@@ -45,7 +45,8 @@ for (const pkg of readdirSync(packagesDir)) {
         // An overload signature shares the comment of the first signature above it.
         const name = /^export (?:async )?function (\w+)/.exec(line)?.[1]
         const overload = name !== undefined && j >= 0 && lines[j].startsWith(`export function ${name}`)
-        if (!generated && !overload && (j < 0 || !lines[j].trim().endsWith('*/'))) findings.push(`${rel}:${i + 1}: exported declaration without a TSDoc comment`)
+        if (!generated && !overload && (j < 0 || !lines[j].trim().endsWith('*/')))
+          findings.push(`${rel}:${i + 1}: exported declaration without a TSDoc comment`)
       }
     })
   }

@@ -48,7 +48,11 @@ export function modelLayers(cell: Cell, s: ModelShape): { emb: Layer; rec: Layer
 /** The seeded starting parameters, keyed `embedding`, `rnn`, `head`, in graphgrad's own form. */
 export function initialParams(cell: Cell, s: ModelShape): OrderedMap<string, Params> {
   const { emb, rec, head } = modelLayers(cell, s)
-  return OrderedMap<string, Params>([['embedding', emb.init(SEEDS.embedding)], ['rnn', rec.init(SEEDS.recurrent)], ['head', head.init(SEEDS.head)]])
+  return OrderedMap<string, Params>([
+    ['embedding', emb.init(SEEDS.embedding)],
+    ['rnn', rec.init(SEEDS.recurrent)],
+    ['head', head.init(SEEDS.head)],
+  ])
 }
 
 /** The seeded tokens ([batch, seq]) and targets ([batch * seq]). */

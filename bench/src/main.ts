@@ -62,7 +62,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   const outcomes: BenchOutcome[] = []
   for (const [i, job] of jobs.entries()) {
     log(`[${i + 1}/${jobs.length}] ${job.workload} ${job.impl} ... `)
-    const outcome = await runInChild({ workload: job.workload, impl: job.impl, budgetMs: args.budgetMs, ...(args.runs === undefined ? {} : { runs: args.runs }) })
+    const outcome = await runInChild({
+      workload: job.workload,
+      impl: job.impl,
+      budgetMs: args.budgetMs,
+      ...(args.runs === undefined ? {} : { runs: args.runs }),
+    })
     log(`${progress(outcome)}\n`)
     if (args.json) process.stdout.write(`${JSON.stringify(outcome)}\n`)
     outcomes.push(outcome)

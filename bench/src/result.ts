@@ -80,10 +80,18 @@ export const RESULT_MARK = '@@bench-result '
 
 /** The outcome in a child's stdout (the last marked line); throws when there is none or it is not an outcome. */
 export function parseChildOutput(stdout: string): BenchOutcome {
-  const line = stdout.split('\n').reverse().find((l) => l.startsWith(RESULT_MARK))
+  const line = stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith(RESULT_MARK))
   if (line === undefined) throw new Error('the child printed no result line')
   const value: unknown = JSON.parse(line.slice(RESULT_MARK.length))
-  if (typeof value !== 'object' || value === null || typeof (value as { name?: unknown }).name !== 'string' || typeof (value as { impl?: unknown }).impl !== 'string') {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as { name?: unknown }).name !== 'string' ||
+    typeof (value as { impl?: unknown }).impl !== 'string'
+  ) {
     throw new Error(`the child's result line is not a result: ${line.slice(0, 200)}`)
   }
   return value as BenchOutcome

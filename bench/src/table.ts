@@ -38,7 +38,17 @@ export function timingTable(outcomes: readonly BenchOutcome[]): string {
   const rows = outcomes.map((o) => {
     if (isFailure(o)) return [o.name, o.impl, `error: ${o.error.replace(/\|/g, '/')}`, '', '', '', '', '', '']
     const ratio = o.impl === 'graphgrad' ? '' : speedup(o, outcomes)
-    return [o.name, o.impl, String(o.median_ms), String(o.min_ms), String(o.max_ms), `${o.runs} (+${o.warmup} warm-up)`, String(o.peak_rss_mb), rate(o), typeof ratio === 'number' ? formatRatio(ratio) : '']
+    return [
+      o.name,
+      o.impl,
+      String(o.median_ms),
+      String(o.min_ms),
+      String(o.max_ms),
+      `${o.runs} (+${o.warmup} warm-up)`,
+      String(o.peak_rss_mb),
+      rate(o),
+      typeof ratio === 'number' ? formatRatio(ratio) : '',
+    ]
   })
   return markdown(['workload', 'impl', 'median ms', 'min ms', 'max ms', 'runs', 'peak RSS MiB', 'rate', 'graphgrad is Nx faster'], rows)
 }
@@ -51,7 +61,9 @@ function leak(r: BenchResult): string {
 }
 
 function memory(r: BenchResult): string {
-  const soak = Object.entries(r).filter(([k]) => k.startsWith('heap_mb_at_')).map(([k, v]) => `${v} MiB at step ${k.slice('heap_mb_at_'.length)}`)
+  const soak = Object.entries(r)
+    .filter(([k]) => k.startsWith('heap_mb_at_'))
+    .map(([k, v]) => `${v} MiB at step ${k.slice('heap_mb_at_'.length)}`)
   if (soak.length > 0) return soak.join(', ')
   if (r.step_heap_mb === undefined) return ''
   const where = r.peak_at === undefined ? '' : ` at ${r.peak_at}`
@@ -61,14 +73,16 @@ function memory(r: BenchResult): string {
 
 /** The checks table: loss at the first and last run, live objects and heap before/after the counted runs, graphgrad's memory. */
 export function checksTable(outcomes: readonly BenchOutcome[]): string {
-  const rows = outcomes.filter((o): o is BenchResult => !isFailure(o)).map((r) => [
-    r.name,
-    r.impl,
-    r.loss_first === undefined ? '' : r.loss_first.toFixed(6),
-    r.loss_last === undefined ? '' : r.loss_last.toFixed(6),
-    leak(r),
-    memory(r),
-  ])
+  const rows = outcomes
+    .filter((o): o is BenchResult => !isFailure(o))
+    .map((r) => [
+      r.name,
+      r.impl,
+      r.loss_first === undefined ? '' : r.loss_first.toFixed(6),
+      r.loss_last === undefined ? '' : r.loss_last.toFixed(6),
+      leak(r),
+      memory(r),
+    ])
   return markdown(['workload', 'impl', 'first loss', 'last loss', 'leak check (after warm-up → end)', 'memory'], rows)
 }
 

@@ -16,12 +16,25 @@ describe('parseArgs', () => {
   it('defaults to graphgrad on every workload but the opt-in ones', () => {
     const a = parseArgs([])
     if (a === 'help') throw new Error('unexpected help')
-    expect(a).toEqual({ json: false, compare: false, workloads: WORKLOADS.map((w) => w.name).filter((n) => !OPT_IN.has(n)), impls: ['graphgrad'], budgetMs: DEFAULT_BUDGET_MS })
+    expect(a).toEqual({
+      json: false,
+      compare: false,
+      workloads: WORKLOADS.map((w) => w.name).filter((n) => !OPT_IN.has(n)),
+      impls: ['graphgrad'],
+      budgetMs: DEFAULT_BUDGET_MS,
+    })
     expect(a.workloads).not.toContain('memory_lstm_1000')
   })
   it('reads --compare, --json, --only (repeatable, = form), --runs, --impls, --budget-ms', () => {
     const a = parseArgs(['--compare', '--json', '--only', 'matmul_256,op_chain_2000', '--only=matmul_256', '--runs', '4', '--budget-ms=500'])
-    expect(a).toEqual({ json: true, compare: true, workloads: ['matmul_256', 'op_chain_2000'], impls: ['graphgrad', 'tfjs-cpu', 'tfjs-wasm', 'jax-js'], runs: 4, budgetMs: 500 })
+    expect(a).toEqual({
+      json: true,
+      compare: true,
+      workloads: ['matmul_256', 'op_chain_2000'],
+      impls: ['graphgrad', 'tfjs-cpu', 'tfjs-wasm', 'jax-js'],
+      runs: 4,
+      budgetMs: 500,
+    })
     expect(parseArgs(['--impls', 'graphgrad,jax-js'])).toMatchObject({ compare: true, impls: ['graphgrad', 'jax-js'] })
     expect(parseArgs(['--only', 'memory_lstm_1000'])).toMatchObject({ workloads: ['memory_lstm_1000'] })
     expect(parseArgs(['--help'])).toBe('help')
@@ -59,15 +72,25 @@ describe('the run plan', () => {
     const a = parseArgs(['--compare', '--only', 'matmul_256,matmul_512,memory_lstm_1000'])
     if (a === 'help') throw new Error('unexpected help')
     expect(plan(a).map((j) => `${j.workload}:${j.impl}`)).toEqual([
-      'matmul_256:graphgrad', 'matmul_256:tfjs-cpu', 'matmul_256:tfjs-wasm', 'matmul_256:jax-js',
-      'matmul_512:jax-js', 'matmul_512:tfjs-wasm', 'matmul_512:tfjs-cpu', 'matmul_512:graphgrad',
+      'matmul_256:graphgrad',
+      'matmul_256:tfjs-cpu',
+      'matmul_256:tfjs-wasm',
+      'matmul_256:jax-js',
+      'matmul_512:jax-js',
+      'matmul_512:tfjs-wasm',
+      'matmul_512:tfjs-cpu',
+      'matmul_512:graphgrad',
       'memory_lstm_1000:graphgrad',
     ])
   })
   it('orders the table by workload, then graphgrad first', () => {
     const o = (name: string, impl: string): BenchOutcome => ({ name, impl, error: 'x' })
-    expect(tableOrder([o('b', 'jax-js'), o('a', 'tfjs-cpu'), o('b', 'graphgrad'), o('a', 'graphgrad')], ['a', 'b']).map((x) => `${x.name}:${x.impl}`))
-      .toEqual(['a:graphgrad', 'a:tfjs-cpu', 'b:graphgrad', 'b:jax-js'])
+    expect(tableOrder([o('b', 'jax-js'), o('a', 'tfjs-cpu'), o('b', 'graphgrad'), o('a', 'graphgrad')], ['a', 'b']).map((x) => `${x.name}:${x.impl}`)).toEqual([
+      'a:graphgrad',
+      'a:tfjs-cpu',
+      'b:graphgrad',
+      'b:jax-js',
+    ])
   })
   it('passes child arguments through the command line unchanged', () => {
     const a = { workload: 'matmul_256', impl: 'jax-js', runs: 3, budgetMs: 1500 }
@@ -81,7 +104,14 @@ const REQUIRED = ['name', 'impl', 'median_ms', 'min_ms', 'max_ms', 'runs', 'warm
 describe('the JSON line', () => {
   it('has the issue fields, gflops for matmul and us_per_op for the chain', async () => {
     let calls = 0
-    const runner = { run: () => { calls++; return undefined }, live: () => 7, dispose() {} }
+    const runner = {
+      run: () => {
+        calls++
+        return undefined
+      },
+      live: () => 7,
+      dispose() {},
+    }
     const m = await measureRunner(workloadNamed('matmul_256'), 'fake', runner, { runs: 4, budgetMs: 100 })
     for (const k of REQUIRED) expect(m).toHaveProperty(k)
     expect(m).toMatchObject({ name: 'matmul_256', impl: 'fake', runs: 4, live_start: 7, live_end: 7 })
@@ -109,10 +139,29 @@ describe('the JSON line', () => {
 })
 
 describe('the tables', () => {
-  const result = (impl: string, median: number, extra: Partial<BenchResult> = {}): BenchResult =>
-    ({ name: 'lstm_train_step_h64', impl, median_ms: median, min_ms: median, max_ms: median, runs: 3, warmup: 1, first_ms: median, peak_rss_mb: 100, ...extra })
+  const result = (impl: string, median: number, extra: Partial<BenchResult> = {}): BenchResult => ({
+    name: 'lstm_train_step_h64',
+    impl,
+    median_ms: median,
+    min_ms: median,
+    max_ms: median,
+    runs: 3,
+    warmup: 1,
+    first_ms: median,
+    peak_rss_mb: 100,
+    ...extra,
+  })
   const outcomes: BenchOutcome[] = [
-    result('graphgrad', 20, { loss_first: 4.1622, loss_last: 4.1, step_heap_mb: 12, peak_heap_mb: 22, peak_at: 'recurrent scan backward (inside)', boundary_step_mb: 10, saved_activation_mb: 4.5, step_heap_vs_saved: 2.67 }),
+    result('graphgrad', 20, {
+      loss_first: 4.1622,
+      loss_last: 4.1,
+      step_heap_mb: 12,
+      peak_heap_mb: 22,
+      peak_at: 'recurrent scan backward (inside)',
+      boundary_step_mb: 10,
+      saved_activation_mb: 4.5,
+      step_heap_vs_saved: 2.67,
+    }),
     result('jax-js', 150, { live_start: 28, live_end: 28 }),
     { name: 'lstm_train_step_h64', impl: 'tfjs-cpu', error: 'Kernel | not registered' },
   ]
@@ -138,7 +187,9 @@ describe('the tables', () => {
   })
   it('checks table: losses, leak counts, memory against saved activations', () => {
     const t = checksTable(outcomes)
-    expect(t).toContain('| lstm_train_step_h64 | graphgrad | 4.162200 | 4.100000 |  | step peak +12 MiB live at recurrent scan backward (inside) (22 in all; +10 at the forward/backward boundary) vs 4.5 MiB saved activations (2.67x) |')
+    expect(t).toContain(
+      '| lstm_train_step_h64 | graphgrad | 4.162200 | 4.100000 |  | step peak +12 MiB live at recurrent scan backward (inside) (22 in all; +10 at the forward/backward boundary) vs 4.5 MiB saved activations (2.67x) |',
+    )
     expect(t).toContain('objects 28 → 28')
   })
 })

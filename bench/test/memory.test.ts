@@ -29,7 +29,11 @@ async function liveCounts(ask: QueryObjects): Promise<Record<string, number>> {
     await new Promise((resolve) => setTimeout(resolve, 20))
     gc()
     gc()
-    for (const [name, ctor] of [['Tensor', Tensor], ['Float32Array', Float32Array], ['Float64Array', Float64Array]] as const) {
+    for (const [name, ctor] of [
+      ['Tensor', Tensor],
+      ['Float32Array', Float32Array],
+      ['Float64Array', Float64Array],
+    ] as const) {
       counts[name] = Math.min(counts[name] ?? Number.POSITIVE_INFINITY, ask(ctor, { format: 'count' }))
     }
   }
@@ -60,7 +64,15 @@ describe('memory', () => {
     const peak = { bytes: 30 * MiB, at: 'recurrent scan backward (inside)', nodes: 21, inside: 8 }
     const f = memoryFigures({ beforeBytes: 10 * MiB, afterForwardBytes: 25 * MiB, afterBackwardBytes: 12 * MiB, probedPeak: peak }, 8 * MiB)
     expect(f.at).toBe('recurrent scan backward (inside)')
-    expect(f.numbers).toEqual({ peak_heap_mb: 30, step_heap_mb: 20, boundary_step_mb: 15, saved_activation_mb: 8, step_heap_vs_saved: 2.5, probed_nodes: 21, probed_inside: 8 })
+    expect(f.numbers).toEqual({
+      peak_heap_mb: 30,
+      step_heap_mb: 20,
+      boundary_step_mb: 15,
+      saved_activation_mb: 8,
+      step_heap_vs_saved: 2.5,
+      probed_nodes: 21,
+      probed_inside: 8,
+    })
     const atBoundary = memoryFigures({ beforeBytes: 10 * MiB, afterForwardBytes: 40 * MiB, afterBackwardBytes: 12 * MiB, probedPeak: peak }, 8 * MiB)
     expect(atBoundary.at).toBe('forward/backward boundary')
   })

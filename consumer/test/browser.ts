@@ -12,7 +12,14 @@ import type { Browser } from 'playwright-core'
 /** Debian's Chromium; the test never downloads a browser. */
 export const CHROMIUM = '/usr/bin/chromium'
 /** The flags docs/test/browser.test.ts uses in containers. */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -54,10 +61,11 @@ export function serveStatic(dir: string, csp: string): Promise<StaticServer> {
       if (address === null || typeof address === 'string') return reject(new Error('the static server has no port'))
       resolve({
         url: `http://127.0.0.1:${address.port}/`,
-        close: () => new Promise<void>((done) => {
-          server.closeAllConnections()
-          server.close(() => done())
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections()
+            server.close(() => done())
+          }),
       })
     })
   })
@@ -102,7 +110,10 @@ export async function visitPage(browser: Browser, url: string, timeoutMs = 30_00
     // An error thrown while the bundle evaluates means no result will come: stop waiting then.
     const failed = new Promise<false>((resolve) => page.once('pageerror', () => resolve(false)))
     await page.goto(url, { waitUntil: 'load', timeout: timeoutMs })
-    const written = page.waitForSelector('#result[data-done="true"]', { timeout: timeoutMs }).then(() => true, () => false)
+    const written = page.waitForSelector('#result[data-done="true"]', { timeout: timeoutMs }).then(
+      () => true,
+      () => false,
+    )
     const done = await Promise.race([written, failed])
     if (!done) problems.push(`the page wrote no result (waited up to ${timeoutMs / 1000} s, or until a page error)`)
     const text = done ? await page.locator('#result').textContent() : null

@@ -27,7 +27,9 @@ const dir = (): string => {
 
 beforeAll(async () => {
   project = await setUpProject()
-  console.log(`consumer: packed the four packages in ${project.seconds.pack.toFixed(1)} s, npm install took ${project.seconds.install.toFixed(1)} s (${project.dir})`)
+  console.log(
+    `consumer: packed the four packages in ${project.seconds.pack.toFixed(1)} s, npm install took ${project.seconds.install.toFixed(1)} s (${project.dir})`,
+  )
 }, 300_000)
 
 afterAll(() => removeProject(project))
@@ -49,7 +51,8 @@ describe('the packed tarballs', () => {
       const pkg = readFileSync(join(dir(), 'node_modules', '@graphgrad', name, 'package.json'), 'utf8')
       expect(pkg, name).not.toContain('@graphgrad/source')
       expect(pkg, name).not.toContain('workspace:')
-      for (const f of ['LICENSE', 'README.md', 'dist/index.js', 'dist/index.d.ts']) expect(existsSync(join(dir(), 'node_modules', '@graphgrad', name, f)), `${name}/${f}`).toBe(true)
+      for (const f of ['LICENSE', 'README.md', 'dist/index.js', 'dist/index.d.ts'])
+        expect(existsSync(join(dir(), 'node_modules', '@graphgrad', name, f)), `${name}/${f}`).toBe(true)
     }
     expect(Object.keys(project?.tarballs ?? {}).sort()).toEqual(['core', 'gradcheck', 'layers', 'optim'])
   })
@@ -57,12 +60,14 @@ describe('the packed tarballs', () => {
   it('pass publint (strict, not even a suggestion) and attw (--profile esm-only)', async () => {
     const tarballs = Object.values(project?.tarballs ?? {})
     const failures: string[] = []
-    await Promise.all(tarballs.map(async (t) => {
-      const lint = await runChild(bin('publint'), ['run', t, '--strict'], repoRoot, 60_000)
-      if (lint.code !== 0 || !lint.stdout.includes('All good!')) failures.push(`publint ${t} (exit ${lint.code}):\n${tail(lint.stdout + lint.stderr)}`)
-      const types = await runChild(bin('attw'), [t, '--profile', 'esm-only', '--format', 'ascii', '--no-color', '--no-emoji'], repoRoot, 60_000)
-      if (types.code !== 0) failures.push(`attw ${t} (exit ${types.code}):\n${tail(types.stdout + types.stderr)}`)
-    }))
+    await Promise.all(
+      tarballs.map(async (t) => {
+        const lint = await runChild(bin('publint'), ['run', t, '--strict'], repoRoot, 60_000)
+        if (lint.code !== 0 || !lint.stdout.includes('All good!')) failures.push(`publint ${t} (exit ${lint.code}):\n${tail(lint.stdout + lint.stderr)}`)
+        const types = await runChild(bin('attw'), [t, '--profile', 'esm-only', '--format', 'ascii', '--no-color', '--no-emoji'], repoRoot, 60_000)
+        if (types.code !== 0) failures.push(`attw ${t} (exit ${types.code}):\n${tail(types.stdout + types.stderr)}`)
+      }),
+    )
     expect(failures).toEqual([])
   }, 120_000)
 })
@@ -126,21 +131,24 @@ describe('TypeScript against the installed declarations (strict, no skipLibCheck
       '',
     ].join('\n')
     writeFileSync(join(dir(), 'model.ts'), source)
-    const runs = await Promise.all(Object.entries(CONFIGS).map(async ([name, options]) => {
-      const file = `tsconfig.${name}.json`
-      const config = { compilerOptions: { ...options, strict: true, target: 'es2022', noEmit: true }, files: ['model.ts'] }
-      writeFileSync(join(dir(), file), `${JSON.stringify(config, null, 2)}\n`)
-      const started = performance.now()
-      const r = await runChild(process.execPath, [TSC, '-p', file], dir(), 90_000)
-      return { name, code: r.code, output: tail(r.stdout + r.stderr), seconds: (performance.now() - started) / 1000 }
-    }))
+    const runs = await Promise.all(
+      Object.entries(CONFIGS).map(async ([name, options]) => {
+        const file = `tsconfig.${name}.json`
+        const config = { compilerOptions: { ...options, strict: true, target: 'es2022', noEmit: true }, files: ['model.ts'] }
+        writeFileSync(join(dir(), file), `${JSON.stringify(config, null, 2)}\n`)
+        const started = performance.now()
+        const r = await runChild(process.execPath, [TSC, '-p', file], dir(), 90_000)
+        return { name, code: r.code, output: tail(r.stdout + r.stderr), seconds: (performance.now() - started) / 1000 }
+      }),
+    )
     console.log(`consumer: tsc ${runs.map((r) => `${r.name} ${r.seconds.toFixed(1)} s`).join(', ')}`)
     expect(runs.map(({ name, code, output }) => ({ name, code, output }))).toEqual(runs.map(({ name }) => ({ name, code: 0, output: '' })))
   }, 120_000)
 })
 
 describe('the graphgrad-gradcheck command', () => {
-  const gradcheck = (file: string): Promise<{ code: number | null; stdout: string; stderr: string }> => runChild('npx', ['--no', 'graphgrad-gradcheck', file], dir(), 60_000)
+  const gradcheck = (file: string): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    runChild('npx', ['--no', 'graphgrad-gradcheck', file], dir(), 60_000)
 
   it("runs a user's .mjs check file and exits 0", async () => {
     const r = await gradcheck('checks.mjs')
@@ -175,7 +183,11 @@ describe('the graphgrad-gradcheck command', () => {
 })
 
 describe('a page built with Vite from the installed packages', () => {
-  interface Chunk { fileName: string; name: string; moduleIds: string[] }
+  interface Chunk {
+    fileName: string
+    name: string
+    moduleIds: string[]
+  }
   let chunks: Chunk[] = []
 
   beforeAll(async () => {
@@ -191,7 +203,11 @@ describe('a page built with Vite from the installed packages', () => {
     const modules = chunks.flatMap((c) => c.moduleIds)
     const ours = modules.filter((id) => id.includes('@graphgrad'))
     const installed = `${realpathSync(dir())}/node_modules/@graphgrad/`
-    for (const pkg of ['core', 'layers', 'optim']) expect(ours.some((id) => id.startsWith(`${installed}${pkg}/dist/`)), pkg).toBe(true)
+    for (const pkg of ['core', 'layers', 'optim'])
+      expect(
+        ours.some((id) => id.startsWith(`${installed}${pkg}/dist/`)),
+        pkg,
+      ).toBe(true)
     expect(ours.filter((id) => !id.startsWith(installed) || !id.includes('/dist/'))).toEqual([])
     expect(modules.filter((id) => id.startsWith(repoRoot))).toEqual([])
     const size = (name: string): { min: number; gz: number } => {

@@ -53,7 +53,8 @@ export default async () => {
   if (!apiReferenceExists()) await generateApiReference()
   return defineConfig({
     title: 'graphgrad',
-    description: 'Automatic differentiation in TypeScript: tensors, reverse-mode autodiff over an explicit graph, recurrent layers, optimizers, gradient checking.',
+    description:
+      'Automatic differentiation in TypeScript: tensors, reverse-mode autodiff over an explicit graph, recurrent layers, optimizers, gradient checking.',
     lang: 'en-US',
     head: [['link', { rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }]],
     lastUpdated: false,

@@ -50,7 +50,9 @@ export function createCharLstm(text: string, options: CharLstmOptions = {}): Cha
   const seed = options.seed ?? 0
   const minLength = batch * seqLen + 1
   if (text.length < minLength) {
-    throw new Error(`char LSTM demo: the text has ${text.length} characters; it needs at least ${minLength} (${batch} streams of ${seqLen} characters, plus one)`)
+    throw new Error(
+      `char LSTM demo: the text has ${text.length} characters; it needs at least ${minLength} (${batch} streams of ${seqLen} characters, plus one)`,
+    )
   }
   const vocab = [...new Set(text)].sort()
   const indexOf = new Map(vocab.map((ch, i) => [ch, i]))
@@ -113,7 +115,10 @@ export function createCharLstm(text: string, options: CharLstmOptions = {}): Cha
       let out = start.join('')
       let h: Tensor | undefined
       let c: Tensor | undefined
-      let next = tensor(Int32Array.from(start, (ch) => indexOf.get(ch) as number), { shape: [1, start.length] })
+      let next = tensor(
+        Int32Array.from(start, (ch) => indexOf.get(ch) as number),
+        { shape: [1, start.length] },
+      )
       for (let i = 0; i < length; i++) {
         const step = forward(params, next, h, c)
         h = step.hN

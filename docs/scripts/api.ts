@@ -43,7 +43,9 @@ export async function generateApiReference(): Promise<string[]> {
   app.validate(project)
   const fatal = warnings.filter((w) => FATAL_WARNING.test(w))
   if (app.logger.errorCount > 0 || fatal.length > 0) {
-    throw new ApiReferenceError(`API reference: ${app.logger.errorCount} error(s), ${fatal.length} undocumented export(s) or broken link(s):\n${fatal.join('\n')}`)
+    throw new ApiReferenceError(
+      `API reference: ${app.logger.errorCount} error(s), ${fatal.length} undocumented export(s) or broken link(s):\n${fatal.join('\n')}`,
+    )
   }
   await app.generateOutputs(project)
   return warnings

@@ -24,7 +24,9 @@ async function checkMathPlugin(): Promise<void> {
   try {
     await import('markdown-it-mathjax3')
   } catch (e) {
-    throw new Error(`the math plugin markdown-it-mathjax3 cannot be loaded: ${e instanceof Error ? e.message.split('\n')[0] : String(e)} (a package it needs is missing from node_modules)`)
+    throw new Error(
+      `the math plugin markdown-it-mathjax3 cannot be loaded: ${e instanceof Error ? e.message.split('\n')[0] : String(e)} (a package it needs is missing from node_modules)`,
+    )
   }
 }
 

@@ -95,8 +95,15 @@ export function docPages(): string[] {
 export function missingExcerptLines(block: CodeBlock): string[] {
   const file = join(repoRoot, block.note)
   if (!existsSync(file)) return [`(no such file: ${block.note})`]
-  const source = new Set(readFileSync(file, 'utf8').split('\n').map((l) => l.trim()))
-  return block.code.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !source.has(l))
+  const source = new Set(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .map((l) => l.trim()),
+  )
+  return block.code
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !source.has(l))
 }
 
 /** Block files written to disk for the typecheck and the run. */
@@ -132,10 +139,14 @@ export function typecheckBlocks(blocks: readonly CodeBlock[], files: readonly st
   const byFile = new Map(files.map((f, i) => [f, blocks[i]]))
   // Only the blocks' own diagnostics: the packages are typechecked by `pnpm typecheck`, and
   // checking just these files (and what they use) is several times faster than the whole program.
-  const diagnostics = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics(), ...files.flatMap((f) => {
-    const source = program.getSourceFile(f)
-    return source === undefined ? [] : [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]
-  })]
+  const diagnostics = [
+    ...program.getOptionsDiagnostics(),
+    ...program.getGlobalDiagnostics(),
+    ...files.flatMap((f) => {
+      const source = program.getSourceFile(f)
+      return source === undefined ? [] : [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]
+    }),
+  ]
   return diagnostics.map((d) => {
     const message = ts.flattenDiagnosticMessageText(d.messageText, '\n')
     const block = d.file === undefined ? undefined : byFile.get(d.file.fileName)

@@ -73,7 +73,9 @@ async function stopServer(server: ChildProcess): Promise<void> {
 async function startPreview(port: number): Promise<{ server: ChildProcess; baseUrl: string }> {
   const cli = join(root, 'node_modules', 'vitepress', 'bin', 'vitepress.js')
   const server = spawn(process.execPath, [cli, 'preview', 'docs', '--host', '127.0.0.1', '--port', String(port)], {
-    cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
   // Should this test process die before afterAll, the server must not outlive it.
   const killGroup = (): void => {
@@ -90,7 +92,10 @@ async function startPreview(port: number): Promise<{ server: ChildProcess; baseU
     // It prints the URL with the site's base, e.g. "served at http://localhost:4173/graphgrad/".
     const base = /served at https?:\/\/[^/\s]+(\/\S*)/.exec(out)?.[1] ?? '/'
     const baseUrl = `http://127.0.0.1:${port}${base}`
-    const ok = await fetch(baseUrl).then((r) => r.ok, () => false)
+    const ok = await fetch(baseUrl).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) return { server, baseUrl }
     await new Promise((r) => setTimeout(r, 250))
   }
@@ -100,11 +105,13 @@ async function startPreview(port: number): Promise<{ server: ChildProcess; baseU
 
 /** Every built page, as a path relative to the site root (`guide/autodiff.html`), 404 page left out. */
 function builtPages(dir = distDir): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name)
-    if (e.isDirectory()) return e.name === 'assets' ? [] : builtPages(path)
-    return e.name.endsWith('.html') && e.name !== '404.html' ? [relative(distDir, path)] : []
-  }).sort()
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => {
+      const path = join(dir, e.name)
+      if (e.isDirectory()) return e.name === 'assets' ? [] : builtPages(path)
+      return e.name.endsWith('.html') && e.name !== '404.html' ? [relative(distDir, path)] : []
+    })
+    .sort()
 }
 
 /** The markdown source of a built page, or '' (`guide/x.html` <- docs/guide/x.md, `demo/index.html` <- docs/demo/index.md). */
@@ -165,7 +172,10 @@ describe.skipIf(!haveChromium)(`docs site in Chromium${haveChromium ? '' : ` (sk
     const response = await page.goto(baseUrl + urlPath(p), { waitUntil: 'load', timeout: 30_000 })
     if (response === null || !response.ok()) problems.push(`HTTP ${response?.status()} for the page itself`)
     // Live figures set data-ready="true" once they have computed and drawn.
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('[data-ready]')).every((e) => e.getAttribute('data-ready') === 'true'), null, { timeout: 60_000 })
+    await page
+      .waitForFunction(() => Array.from(document.querySelectorAll('[data-ready]')).every((e) => e.getAttribute('data-ready') === 'true'), null, {
+        timeout: 60_000,
+      })
       .catch(() => problems.push('a live figure never became ready'))
     const shown = await page.locator('.gg-error').allTextContents()
     problems.push(...shown.map((t) => `figure shows an error: ${t}`))
@@ -205,7 +215,7 @@ describe.skipIf(!haveChromium)(`docs site in Chromium${haveChromium ? '' : ` (sk
     }
   }, 60_000)
 
-  it('draws the LSTM cell from traceGraph, with the gates\' ops as nodes, and every other graph as traced', async () => {
+  it("draws the LSTM cell from traceGraph, with the gates' ops as nodes, and every other graph as traced", async () => {
     const withGraph = pages.filter((p) => sourceOf(p).includes('<GraphView expr="lstm-cell"'))
     expect(withGraph.length, 'pages with <GraphView expr="lstm-cell" />').toBeGreaterThan(0)
     const drawn = pages.flatMap((p) => [...sourceOf(p).matchAll(/<GraphView expr="([\w-]+)"/g)].map((m) => ({ p, expr: m[1] as GraphExpr })))
@@ -225,7 +235,11 @@ describe.skipIf(!haveChromium)(`docs site in Chromium${haveChromium ? '' : ` (sk
     expect(await visit('demo/index.html')).toEqual([])
     await page.getByTestId('demo-start').click()
     const losses = page.getByTestId('demo-losses')
-    await page.waitForFunction((n) => (document.querySelector('[data-testid="demo-losses"]')?.getAttribute('data-losses') ?? '').split(',').length >= n, DEMO_STEPS, { timeout: 90_000 })
+    await page.waitForFunction(
+      (n) => (document.querySelector('[data-testid="demo-losses"]')?.getAttribute('data-losses') ?? '').split(',').length >= n,
+      DEMO_STEPS,
+      { timeout: 90_000 },
+    )
     const first = ((await losses.getAttribute('data-losses')) ?? '').split(',').slice(0, DEMO_STEPS).map(Number)
     expect(first.every(Number.isFinite)).toBe(true)
     const lastFive = first.slice(-5).reduce((a, b) => a + b, 0) / 5
@@ -240,6 +254,8 @@ describe.skipIf(!haveChromium)(`docs site in Chromium${haveChromium ? '' : ` (sk
     await page.waitForTimeout(500)
     expect(await stepAt()).toBe(stoppedAt)
     expect(problems).toEqual([])
-    console.log(`browser test: demo loss ${first[0].toFixed(3)} at step 1, mean ${lastFive.toFixed(3)} over steps ${DEMO_STEPS - 4}-${DEMO_STEPS}; screenshot test-artifacts/demo.png`)
+    console.log(
+      `browser test: demo loss ${first[0].toFixed(3)} at step 1, mean ${lastFive.toFixed(3)} over steps ${DEMO_STEPS - 4}-${DEMO_STEPS}; screenshot test-artifacts/demo.png`,
+    )
   }, 150_000)
 })

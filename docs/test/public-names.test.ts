@@ -20,7 +20,11 @@ function identifiers(code: string): Set<string> {
   return names
 }
 
-const used = new Set(extractBlocks(PAGE).filter((b) => b.mode === 'run').flatMap((b) => [...identifiers(b.code)]))
+const used = new Set(
+  extractBlocks(PAGE)
+    .filter((b) => b.mode === 'run')
+    .flatMap((b) => [...identifiers(b.code)]),
+)
 
 describe(`${PAGE} shows every public name`, () => {
   it('finds the identifiers of its runnable blocks (and not those of comments)', () => {
@@ -28,7 +32,10 @@ describe(`${PAGE} shows every public name`, () => {
     expect(used.has('linear') && used.has('adam')).toBe(true)
   })
 
-  for (const [pkg, exports] of [['@graphgrad/layers', layers], ['@graphgrad/optim', optim]] as const) {
+  for (const [pkg, exports] of [
+    ['@graphgrad/layers', layers],
+    ['@graphgrad/optim', optim],
+  ] as const) {
     it(`every runtime export of ${pkg} is used in a block that runs`, () => {
       const names = Object.keys(exports)
       expect(names.length).toBeGreaterThan(10)

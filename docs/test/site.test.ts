@@ -22,7 +22,11 @@ function links(items: readonly DefaultTheme.SidebarItem[]): string[] {
 
 /** VitePress's heading anchors for plain headings: lower case, code marks dropped, other runs of punctuation and spaces as one '-'. */
 function slug(heading: string): string {
-  return heading.replace(/`/g, '').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '')
+  return heading
+    .replace(/`/g, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '-')
+    .replace(/^-|-$/g, '')
 }
 
 function headings(file: string): Set<string> {
@@ -35,7 +39,9 @@ const navLinks = links([...guide, ...contributing, demo])
 describe('docs site structure', () => {
   it('every page but the home page is in the sidebar', () => {
     const listed = new Set(navLinks.map(pageFile))
-    const unlisted = docPages().map((p) => relative(docsDir, join(repoRoot, p))).filter((p) => p !== 'index.md' && !listed.has(p))
+    const unlisted = docPages()
+      .map((p) => relative(docsDir, join(repoRoot, p)))
+      .filter((p) => p !== 'index.md' && !listed.has(p))
     expect(unlisted).toEqual([])
   })
 
@@ -54,7 +60,12 @@ describe('docs site structure', () => {
         const [path, anchor] = target.split('#')
         if (path.startsWith('/api/')) continue // generated at build time; VitePress checks these links when it builds
         checked++
-        const dest = path === '' ? file : path.startsWith('/') ? join(docsDir, pageFile(path)) : normalize(join(dirname(file), path.endsWith('/') ? `${path}index.md` : path))
+        const dest =
+          path === ''
+            ? file
+            : path.startsWith('/')
+              ? join(docsDir, pageFile(path))
+              : normalize(join(dirname(file), path.endsWith('/') ? `${path}index.md` : path))
         if (!existsSync(dest)) dead.push(`${page}: ${target} (no ${relative(repoRoot, dest)})`)
         else if (anchor !== undefined && dest.endsWith('.md') && !headings(dest).has(anchor)) dead.push(`${page}: ${target} (no heading #${anchor})`)
       }
@@ -62,5 +73,4 @@ describe('docs site structure', () => {
     expect(dead).toEqual([])
     expect(checked).toBeGreaterThan(20)
   })
-
 })

@@ -48,86 +48,364 @@ const tiny = (f: Fixtures, name: string, overrides: Record<string, string> = {})
 }
 /** `pnpm start` of one tiny run, with some options replaced. */
 const quick = (f: Fixtures, overrides: Record<string, string> = {}): string[] =>
-  Object.entries({ out: join(f.dir, 'memory-out'), steps: '2', eval: '2', batch: '2', models: 'lstm', tasks: 'recall', lags: '2', ...overrides }).flatMap(([k, v]) => [`--${k}`, v])
+  Object.entries({ out: join(f.dir, 'memory-out'), steps: '2', eval: '2', batch: '2', models: 'lstm', tasks: 'recall', lags: '2', ...overrides }).flatMap(
+    ([k, v]) => [`--${k}`, v],
+  )
 
 const ROWS: readonly Row[] = [
   // pnpm lm: the command line.
   { name: 'no command', cli: 'lm', args: () => [], code: 2, message: () => 'lm: no command given (commands: train, sample; see pnpm lm --help)' },
   { name: 'unknown command', cli: 'lm', args: () => ['bake'], code: 2, message: () => "lm: unknown command 'bake'" },
-  { name: 'train: unknown option', cli: 'lm', args: () => ['train', '--stpes', '3'], code: 2, message: () => 'lm train: unknown option --stpes (see pnpm lm train --help)' },
+  {
+    name: 'train: unknown option',
+    cli: 'lm',
+    args: () => ['train', '--stpes', '3'],
+    code: 2,
+    message: () => 'lm train: unknown option --stpes (see pnpm lm train --help)',
+  },
   { name: 'train: missing value', cli: 'lm', args: () => ['train', '--steps'], code: 2, message: () => 'lm train: --steps needs a value (N)' },
-  { name: 'train: non-numeric value', cli: 'lm', args: () => ['train', '--steps', 'ten'], code: 2, message: () => "lm train: --steps must be a whole number >= 1, got 'ten'" },
-  { name: 'train: a fraction for a whole number', cli: 'lm', args: () => ['train', '--seed', '1.5'], code: 2, message: () => "--seed must be a whole number >= 0" },
-  { name: 'train: out of range', cli: 'lm', args: () => ['train', '--dropout', '1.5'], code: 2, message: () => "--dropout must be a number >= 0 and <= 0.99, got '1.5'" },
+  {
+    name: 'train: non-numeric value',
+    cli: 'lm',
+    args: () => ['train', '--steps', 'ten'],
+    code: 2,
+    message: () => "lm train: --steps must be a whole number >= 1, got 'ten'",
+  },
+  {
+    name: 'train: a fraction for a whole number',
+    cli: 'lm',
+    args: () => ['train', '--seed', '1.5'],
+    code: 2,
+    message: () => '--seed must be a whole number >= 0',
+  },
+  {
+    name: 'train: out of range',
+    cli: 'lm',
+    args: () => ['train', '--dropout', '1.5'],
+    code: 2,
+    message: () => "--dropout must be a number >= 0 and <= 0.99, got '1.5'",
+  },
   { name: 'train: an option given twice', cli: 'lm', args: () => ['train', '--steps', '5', '--steps', '6'], code: 2, message: () => '--steps is given twice' },
   { name: 'train: a stray argument', cli: 'lm', args: () => ['train', 'book.txt'], code: 2, message: () => "unexpected argument 'book.txt'" },
-  { name: 'train: --resume with --force', cli: 'lm', args: (f) => ['train', '--checkpoint', f.ck, '--resume', '--force'], code: 2, message: () => 'give only one' },
+  {
+    name: 'train: --resume with --force',
+    cli: 'lm',
+    args: (f) => ['train', '--checkpoint', f.ck, '--resume', '--force'],
+    code: 2,
+    message: () => 'give only one',
+  },
   // Defect 5: --hidden 100000 was the option's own maximum, and no tensor can hold its weights.
-  { name: 'train: --hidden 100000', cli: 'lm', args: (f) => ['train', ...tiny(f, 'unused', { hidden: '100000' })], code: 2, message: () => "--hidden must be a whole number >= 1 and <= 8000, got '100000'" },
-  { name: 'train: more parameters than a checkpoint can hold', cli: 'lm', args: (f) => ['train', ...tiny(f, 'unused', { hidden: '8000', layers: '2' })], code: 2, message: () => 'lm train: the model would have 768504135 parameters, more than the 268000000 a checkpoint can hold' },
-  { name: 'train: more memory than the machine has', cli: 'lm', args: (f) => ['train', ...tiny(f, 'unused', { hidden: '256', batch: '4096', seq: '1000' })], code: 2, message: () => /this run needs about [\d.]+ [KMGT]iB of memory \(.*\), more than the [\d.]+ [KMGT]iB allowed \(half of this machine's [\d.]+ [KMGT]iB\); use a smaller/ },
-  { name: 'train: a tensor larger than any can be', cli: 'lm', args: (f) => ['train', ...tiny(f, 'unused', { batch: '4096', seq: '100000' })], code: 2, message: () => "lm train: the LSTM's output of one step [409600000 x 16] would hold 6553600000 numbers, more than the 2147483647 a tensor can hold" },
+  {
+    name: 'train: --hidden 100000',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { hidden: '100000' })],
+    code: 2,
+    message: () => "--hidden must be a whole number >= 1 and <= 8000, got '100000'",
+  },
+  {
+    name: 'train: more parameters than a checkpoint can hold',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { hidden: '8000', layers: '2' })],
+    code: 2,
+    message: () => 'lm train: the model would have 768504135 parameters, more than the 268000000 a checkpoint can hold',
+  },
+  {
+    name: 'train: more memory than the machine has',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { hidden: '256', batch: '4096', seq: '1000' })],
+    code: 2,
+    message: () =>
+      /this run needs about [\d.]+ [KMGT]iB of memory \(.*\), more than the [\d.]+ [KMGT]iB allowed \(half of this machine's [\d.]+ [KMGT]iB\); use a smaller/,
+  },
+  {
+    name: 'train: a tensor larger than any can be',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { batch: '4096', seq: '100000' })],
+    code: 2,
+    message: () => "lm train: the LSTM's output of one step [409600000 x 16] would hold 6553600000 numbers, more than the 2147483647 a tensor can hold",
+  },
   // pnpm lm train: the text.
-  { name: 'train: missing text file', cli: 'lm', args: (f) => ['train', ...tiny(f, 'unused', { text: join(f.dir, 'nope.txt') })], code: 1, message: (f) => `lm train: --text ${join(f.dir, 'nope.txt')}: no such file` },
-  { name: 'train: a directory as text', cli: 'lm', args: (f) => ['train', ...tiny(f, 'unused', { text: f.dir })], code: 1, message: (f) => `--text ${f.dir} is a directory; give a text file` },
-  { name: 'train: an empty text', cli: 'lm', args: (f) => ['train', ...tiny(f, 'unused', { text: join(f.dir, 'empty.txt') })], code: 1, message: () => 'empty.txt is empty' },
-  { name: 'train: a binary text', cli: 'lm', args: (f) => ['train', ...tiny(f, 'unused', { text: join(f.dir, 'binary.bin') })], code: 1, message: () => 'binary.bin looks like a binary file' },
+  {
+    name: 'train: missing text file',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { text: join(f.dir, 'nope.txt') })],
+    code: 1,
+    message: (f) => `lm train: --text ${join(f.dir, 'nope.txt')}: no such file`,
+  },
+  {
+    name: 'train: a directory as text',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { text: f.dir })],
+    code: 1,
+    message: (f) => `--text ${f.dir} is a directory; give a text file`,
+  },
+  {
+    name: 'train: an empty text',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { text: join(f.dir, 'empty.txt') })],
+    code: 1,
+    message: () => 'empty.txt is empty',
+  },
+  {
+    name: 'train: a binary text',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { text: join(f.dir, 'binary.bin') })],
+    code: 1,
+    message: () => 'binary.bin looks like a binary file',
+  },
   // Defect 14: /dev/zero was read forever; a FIFO would block.
-  { name: 'train: --text /dev/zero', cli: 'lm', args: (f) => ['train', ...tiny(f, 'unused', { text: '/dev/zero' })], code: 1, message: () => 'lm train: --text /dev/zero is not a regular file (a character device); give a text file' },
-  { name: 'train: --text a FIFO', cli: 'lm', args: (f) => ['train', ...tiny(f, 'unused', { text: join(f.dir, 'fifo') })], code: 1, message: (f) => `--text ${join(f.dir, 'fifo')} is not a regular file (a FIFO); give a text file` },
-  { name: 'train: --text a socket', cli: 'lm', args: (f) => ['train', ...tiny(f, 'unused', { text: join(f.dir, 'socket') })], code: 1, message: (f) => `--text ${join(f.dir, 'socket')} is not a regular file (a socket); give a text file` },
+  {
+    name: 'train: --text /dev/zero',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { text: '/dev/zero' })],
+    code: 1,
+    message: () => 'lm train: --text /dev/zero is not a regular file (a character device); give a text file',
+  },
+  {
+    name: 'train: --text a FIFO',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { text: join(f.dir, 'fifo') })],
+    code: 1,
+    message: (f) => `--text ${join(f.dir, 'fifo')} is not a regular file (a FIFO); give a text file`,
+  },
+  {
+    name: 'train: --text a socket',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { text: join(f.dir, 'socket') })],
+    code: 1,
+    message: (f) => `--text ${join(f.dir, 'socket')} is not a regular file (a socket); give a text file`,
+  },
   // Defect 5: a 140 MB text crashed with RangeError: Invalid array length.
-  { name: 'train: a 140 MiB text', cli: 'lm', args: (f) => ['train', ...tiny(f, 'unused', { text: join(f.dir, 'huge.txt') })], code: 1, message: () => /huge\.txt is 140\.0 MiB, more than the 128 MiB \(134217728 bytes\) a training text may have/ },
+  {
+    name: 'train: a 140 MiB text',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { text: join(f.dir, 'huge.txt') })],
+    code: 1,
+    message: () => /huge\.txt is 140\.0 MiB, more than the 128 MiB \(134217728 bytes\) a training text may have/,
+  },
   // Defect 3: a NaN validation loss was written to progress.json as null, and the checkpoint would not load.
   {
-    name: 'train: the validation loss becomes NaN (--lr 1e30)', cli: 'lm', args: (f) => ['train', ...tiny(f, 'diverged', { steps: '1', lr: '1e30' })], code: 1,
+    name: 'train: the validation loss becomes NaN (--lr 1e30)',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'diverged', { steps: '1', lr: '1e30' })],
+    code: 1,
     message: () => 'lm train: the validation loss became NaN at step 1 (try a smaller --lr or --clip); no checkpoint was written',
     after: (f) => expect(readdirSync(join(f.dir, 'diverged'))).toEqual([]),
   },
   // pnpm lm train: the checkpoint directory.
-  { name: 'train: a run already in --checkpoint', cli: 'lm', args: (f) => ['train', '--text', f.corpus, '--checkpoint', f.ck, ...TINY], code: 1, message: (f) => `${f.ck} already holds a run; pass --resume` },
-  { name: 'train: --checkpoint under a file', cli: 'lm', args: (f) => ['train', ...tiny(f, 'unused', { checkpoint: join(f.corpus, 'sub') })], code: 1, message: (f) => `cannot write the checkpoint to ${join(f.corpus, 'sub')}: ENOTDIR` },
-  { name: 'train: --resume of nothing', cli: 'lm', args: (f) => ['train', '--checkpoint', join(f.dir, 'never-written'), '--resume'], code: 1, message: () => 'no such directory' },
-  { name: 'train: --resume changing a setting', cli: 'lm', args: (f) => ['train', '--checkpoint', f.ck, '--resume', '--hidden', '32'], code: 1, message: (f) => `--hidden 32 differs from the run in ${f.ck} (16)` },
-  { name: 'train: --resume of NaN weights', cli: 'lm', args: (f) => ['train', '--checkpoint', f.copies.nanWeights, '--resume', '--steps', '3'], code: 1, message: () => /model\.safetensors: tensor 'lstm\.weight_hh_l0' holds NaN \(element 5 of 1024\)/ },
-  { name: 'train: --resume of a checkpoint claiming hidden 100000', cli: 'lm', args: (f) => ['train', '--checkpoint', f.copies.hiddenHuge, '--resume', '--steps', '3'], code: 1, message: () => /config\.json \(model\): field 'hidden' must be a whole number in \[1, 8000\], got 100000/ },
+  {
+    name: 'train: a run already in --checkpoint',
+    cli: 'lm',
+    args: (f) => ['train', '--text', f.corpus, '--checkpoint', f.ck, ...TINY],
+    code: 1,
+    message: (f) => `${f.ck} already holds a run; pass --resume`,
+  },
+  {
+    name: 'train: --checkpoint under a file',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { checkpoint: join(f.corpus, 'sub') })],
+    code: 1,
+    message: (f) => `cannot write the checkpoint to ${join(f.corpus, 'sub')}: ENOTDIR`,
+  },
+  {
+    name: 'train: --resume of nothing',
+    cli: 'lm',
+    args: (f) => ['train', '--checkpoint', join(f.dir, 'never-written'), '--resume'],
+    code: 1,
+    message: () => 'no such directory',
+  },
+  {
+    name: 'train: --resume changing a setting',
+    cli: 'lm',
+    args: (f) => ['train', '--checkpoint', f.ck, '--resume', '--hidden', '32'],
+    code: 1,
+    message: (f) => `--hidden 32 differs from the run in ${f.ck} (16)`,
+  },
+  {
+    name: 'train: --resume of NaN weights',
+    cli: 'lm',
+    args: (f) => ['train', '--checkpoint', f.copies.nanWeights, '--resume', '--steps', '3'],
+    code: 1,
+    message: () => /model\.safetensors: tensor 'lstm\.weight_hh_l0' holds NaN \(element 5 of 1024\)/,
+  },
+  {
+    name: 'train: --resume of a checkpoint claiming hidden 100000',
+    cli: 'lm',
+    args: (f) => ['train', '--checkpoint', f.copies.hiddenHuge, '--resume', '--steps', '3'],
+    code: 1,
+    message: () => /config\.json \(model\): field 'hidden' must be a whole number in \[1, 8000\], got 100000/,
+  },
   // pnpm lm sample.
   { name: 'sample: unknown option', cli: 'lm', args: () => ['sample', '--promt', 'a'], code: 2, message: () => 'lm sample: unknown option --promt' },
   { name: 'sample: missing value', cli: 'lm', args: () => ['sample', '--prompt'], code: 2, message: () => 'lm sample: --prompt needs a value' },
-  { name: 'sample: out of range', cli: 'lm', args: () => ['sample', '--temperature', '-1'], code: 2, message: () => "lm sample: --temperature must be a number >= 0, got '-1'" },
-  { name: 'sample: --length past its maximum', cli: 'lm', args: () => ['sample', '--length', '2000000'], code: 2, message: () => "--length must be a whole number >= 0 and <= 1000000, got '2000000'" },
-  { name: 'sample: missing checkpoint', cli: 'lm', args: (f) => ['sample', '--checkpoint', join(f.dir, 'missing')], code: 1, message: () => 'no such directory' },
+  {
+    name: 'sample: out of range',
+    cli: 'lm',
+    args: () => ['sample', '--temperature', '-1'],
+    code: 2,
+    message: () => "lm sample: --temperature must be a number >= 0, got '-1'",
+  },
+  {
+    name: 'sample: --length past its maximum',
+    cli: 'lm',
+    args: () => ['sample', '--length', '2000000'],
+    code: 2,
+    message: () => "--length must be a whole number >= 0 and <= 1000000, got '2000000'",
+  },
+  {
+    name: 'sample: missing checkpoint',
+    cli: 'lm',
+    args: (f) => ['sample', '--checkpoint', join(f.dir, 'missing')],
+    code: 1,
+    message: () => 'no such directory',
+  },
   { name: 'sample: a file as checkpoint', cli: 'lm', args: (f) => ['sample', '--checkpoint', f.corpus], code: 1, message: () => 'is not a directory' },
-  { name: 'sample: a directory without a checkpoint', cli: 'lm', args: (f) => ['sample', '--checkpoint', join(f.dir, 'bare')], code: 1, message: () => 'is not a language-model checkpoint: it has no checkpoint.json' },
-  { name: 'sample: corrupt checkpoint.json', cli: 'lm', args: (f) => ['sample', '--checkpoint', f.copies.badPointer], code: 1, message: () => /checkpoint\.json is corrupted: not valid JSON/ },
-  { name: 'sample: truncated weights', cli: 'lm', args: (f) => ['sample', '--checkpoint', f.copies.truncated], code: 1, message: () => /model\.safetensors is corrupted: 100 bytes/ },
-  { name: 'sample: a loss of null in progress.json', cli: 'lm', args: (f) => ['sample', '--checkpoint', f.copies.nullLoss], code: 1, message: () => /progress\.json \(validation\[0\]\): field 'loss' must be a number/ },
+  {
+    name: 'sample: a directory without a checkpoint',
+    cli: 'lm',
+    args: (f) => ['sample', '--checkpoint', join(f.dir, 'bare')],
+    code: 1,
+    message: () => 'is not a language-model checkpoint: it has no checkpoint.json',
+  },
+  {
+    name: 'sample: corrupt checkpoint.json',
+    cli: 'lm',
+    args: (f) => ['sample', '--checkpoint', f.copies.badPointer],
+    code: 1,
+    message: () => /checkpoint\.json is corrupted: not valid JSON/,
+  },
+  {
+    name: 'sample: truncated weights',
+    cli: 'lm',
+    args: (f) => ['sample', '--checkpoint', f.copies.truncated],
+    code: 1,
+    message: () => /model\.safetensors is corrupted: 100 bytes/,
+  },
+  {
+    name: 'sample: a loss of null in progress.json',
+    cli: 'lm',
+    args: (f) => ['sample', '--checkpoint', f.copies.nullLoss],
+    code: 1,
+    message: () => /progress\.json \(validation\[0\]\): field 'loss' must be a number/,
+  },
   // Defect 5: a checkpoint claiming hidden 100000 crashed with RangeError: Invalid typed array length.
-  { name: 'sample: a checkpoint claiming hidden 100000', cli: 'lm', args: (f) => ['sample', '--checkpoint', f.copies.hiddenHuge], code: 1, message: () => /config\.json \(model\): field 'hidden' must be a whole number in \[1, 8000\], got 100000/ },
-  { name: 'sample: a checkpoint claiming more weights than it holds', cli: 'lm', args: (f) => ['sample', '--checkpoint', f.copies.hiddenBig], code: 1, message: () => /config\.json describes a model of 196385135 parameters \(749\.1 MiB of weights\), but model\.safetensors holds only [\d.]+ KiB/ },
+  {
+    name: 'sample: a checkpoint claiming hidden 100000',
+    cli: 'lm',
+    args: (f) => ['sample', '--checkpoint', f.copies.hiddenHuge],
+    code: 1,
+    message: () => /config\.json \(model\): field 'hidden' must be a whole number in \[1, 8000\], got 100000/,
+  },
+  {
+    name: 'sample: a checkpoint claiming more weights than it holds',
+    cli: 'lm',
+    args: (f) => ['sample', '--checkpoint', f.copies.hiddenBig],
+    code: 1,
+    message: () => /config\.json describes a model of 196385135 parameters \(749\.1 MiB of weights\), but model\.safetensors holds only [\d.]+ KiB/,
+  },
   // Defect 16: NaN weights printed newlines and exited 0.
-  { name: 'sample: NaN weights', cli: 'lm', args: (f) => ['sample', '--checkpoint', f.copies.nanWeights], code: 1, message: () => /model\.safetensors: tensor 'lstm\.weight_hh_l0' holds NaN \(element 5 of 1024\); the run had diverged/ },
-  { name: 'sample: an infinite optimizer moment', cli: 'lm', args: (f) => ['sample', '--checkpoint', f.copies.infOptimizer], code: 1, message: () => /optimizer\.safetensors: Adam's exp_avg_sq of 'head\.bias' holds Infinity \(element 0 of 15\)/ },
-  { name: 'sample: a prompt outside the vocabulary', cli: 'lm', args: (f) => ['sample', '--checkpoint', f.ck, '--prompt', 'The CAT'], code: 1, message: () => 'the prompt has 3 character(s) the model never saw in training' },
-  { name: 'sample: an empty prompt', cli: 'lm', args: (f) => ['sample', '--checkpoint', f.ck, '--prompt', ''], code: 1, message: () => 'lm sample: the prompt is empty' },
+  {
+    name: 'sample: NaN weights',
+    cli: 'lm',
+    args: (f) => ['sample', '--checkpoint', f.copies.nanWeights],
+    code: 1,
+    message: () => /model\.safetensors: tensor 'lstm\.weight_hh_l0' holds NaN \(element 5 of 1024\); the run had diverged/,
+  },
+  {
+    name: 'sample: an infinite optimizer moment',
+    cli: 'lm',
+    args: (f) => ['sample', '--checkpoint', f.copies.infOptimizer],
+    code: 1,
+    message: () => /optimizer\.safetensors: Adam's exp_avg_sq of 'head\.bias' holds Infinity \(element 0 of 15\)/,
+  },
+  {
+    name: 'sample: a prompt outside the vocabulary',
+    cli: 'lm',
+    args: (f) => ['sample', '--checkpoint', f.ck, '--prompt', 'The CAT'],
+    code: 1,
+    message: () => 'the prompt has 3 character(s) the model never saw in training',
+  },
+  {
+    name: 'sample: an empty prompt',
+    cli: 'lm',
+    args: (f) => ['sample', '--checkpoint', f.ck, '--prompt', ''],
+    code: 1,
+    message: () => 'lm sample: the prompt is empty',
+  },
   // pnpm start.
   { name: 'unknown option', cli: 'start', args: () => ['--lag', '5'], code: 2, message: () => 'pnpm start: unknown option --lag (see pnpm start --help)' },
   { name: 'missing value', cli: 'start', args: () => ['--lags'], code: 2, message: () => 'pnpm start: --lags needs a value (LIST)' },
-  { name: 'non-numeric value', cli: 'start', args: () => ['--lags', '5,x'], code: 2, message: () => "--lags must list whole numbers >= 1 and <= 100000, comma-separated; got 'x'" },
+  {
+    name: 'non-numeric value',
+    cli: 'start',
+    args: () => ['--lags', '5,x'],
+    code: 2,
+    message: () => "--lags must list whole numbers >= 1 and <= 100000, comma-separated; got 'x'",
+  },
   { name: 'unknown task', cli: 'start', args: () => ['--tasks', 'reber'], code: 2, message: () => "--tasks: unknown task 'reber'; choose from recall, adding" },
   { name: 'a stray argument', cli: 'start', args: () => ['extra'], code: 2, message: () => "unexpected argument 'extra'" },
   { name: 'a value for a switch', cli: 'start', args: () => ['--quick=yes'], code: 2, message: () => '--quick takes no value' },
-  { name: 'adding at lag 1', cli: 'start', args: () => ['--tasks', 'adding', '--lags', '1'], code: 2, message: () => 'the adding problem needs a sequence of at least 2 steps' },
+  {
+    name: 'adding at lag 1',
+    cli: 'start',
+    args: () => ['--tasks', 'adding', '--lags', '1'],
+    code: 2,
+    message: () => 'the adding problem needs a sequence of at least 2 steps',
+  },
   { name: 'an empty --out', cli: 'start', args: () => ['--out', ''], code: 2, message: () => '--out expects a folder, got an empty string' },
-  { name: '--out under a file', cli: 'start', args: (f) => quick(f, { out: join(f.corpus, 'sub') }), code: 1, message: (f) => `pnpm start: cannot create the output folder ${join(f.corpus, 'sub')}` },
+  {
+    name: '--out under a file',
+    cli: 'start',
+    args: (f) => quick(f, { out: join(f.corpus, 'sub') }),
+    code: 1,
+    message: (f) => `pnpm start: cannot create the output folder ${join(f.corpus, 'sub')}`,
+  },
   // Defect 6: --lags 100000000 was killed by the kernel at 24 GB; --hidden 1000000 was capped at 4096 without a word.
-  { name: '--lags 100000000', cli: 'start', args: () => ['--lags', '100000000'], code: 2, message: () => "pnpm start: --lags must list whole numbers >= 1 and <= 100000, comma-separated; got '100000000'" },
-  { name: '--hidden 1000000', cli: 'start', args: () => ['--hidden', '1000000'], code: 2, message: () => "pnpm start: --hidden must be a whole number >= 1 and <= 4096, got '1000000'" },
-  { name: 'a batch larger than any tensor can be', cli: 'start', args: (f) => quick(f, { lags: '100000', batch: '100000' }), code: 2, message: () => 'pnpm start: the training batch of recall at lag 100000 [100000 x 100001 x 16] would hold 160001600000 numbers, more than the 2147483647 a tensor can hold; use a smaller --batch or --lags' },
-  { name: 'more memory than the machine has', cli: 'start', args: (f) => quick(f, { lags: '100000', batch: '1000' }), code: 2, message: () => /pnpm start: the largest run \(recall lag 100000 lstm\) needs about [\d.]+ [KMGT]iB of memory \(.*\), more than the [\d.]+ [KMGT]iB allowed \(half of this machine's [\d.]+ [KMGT]iB\); use smaller/ },
-  { name: 'the training loss becomes infinite', cli: 'start', args: (f) => quick(f, { lr: '1e30', steps: '5', models: 'rnn', tasks: 'adding' }), code: 1, message: () => 'pnpm start: adding lag 2 rnn: the training loss became Infinity at step 2; try a smaller --lr or --clip' },
+  {
+    name: '--lags 100000000',
+    cli: 'start',
+    args: () => ['--lags', '100000000'],
+    code: 2,
+    message: () => "pnpm start: --lags must list whole numbers >= 1 and <= 100000, comma-separated; got '100000000'",
+  },
+  {
+    name: '--hidden 1000000',
+    cli: 'start',
+    args: () => ['--hidden', '1000000'],
+    code: 2,
+    message: () => "pnpm start: --hidden must be a whole number >= 1 and <= 4096, got '1000000'",
+  },
+  {
+    name: 'a batch larger than any tensor can be',
+    cli: 'start',
+    args: (f) => quick(f, { lags: '100000', batch: '100000' }),
+    code: 2,
+    message: () =>
+      'pnpm start: the training batch of recall at lag 100000 [100000 x 100001 x 16] would hold 160001600000 numbers, more than the 2147483647 a tensor can hold; use a smaller --batch or --lags',
+  },
+  {
+    name: 'more memory than the machine has',
+    cli: 'start',
+    args: (f) => quick(f, { lags: '100000', batch: '1000' }),
+    code: 2,
+    message: () =>
+      /pnpm start: the largest run \(recall lag 100000 lstm\) needs about [\d.]+ [KMGT]iB of memory \(.*\), more than the [\d.]+ [KMGT]iB allowed \(half of this machine's [\d.]+ [KMGT]iB\); use smaller/,
+  },
+  {
+    name: 'the training loss becomes infinite',
+    cli: 'start',
+    args: (f) => quick(f, { lr: '1e30', steps: '5', models: 'rnn', tasks: 'adding' }),
+    code: 1,
+    message: () => 'pnpm start: adding lag 2 rnn: the training loss became Infinity at step 2; try a smaller --lr or --clip',
+  },
   // The held-out loss was written to results.json as null.
-  { name: 'the held-out loss becomes NaN', cli: 'start', args: (f) => quick(f, { lr: '1e30' }), code: 1, message: () => 'pnpm start: recall lag 2 lstm: the held-out loss became NaN after 2 steps; try a smaller --lr or --clip' },
+  {
+    name: 'the held-out loss becomes NaN',
+    cli: 'start',
+    args: (f) => quick(f, { lr: '1e30' }),
+    code: 1,
+    message: () => 'pnpm start: recall lag 2 lstm: the held-out loss became NaN after 2 steps; try a smaller --lr or --clip',
+  },
 ]
 
 /** Runs one row's CLI as a real process (no debug output). */
@@ -135,9 +413,14 @@ function run(cli: keyof typeof SCRIPTS, args: string[]): Promise<{ code: number 
   const env: NodeJS.ProcessEnv = { ...process.env }
   delete env.GRAPHGRAD_DEBUG
   return new Promise((resolve) => {
-    execFile(process.execPath, [...SOURCE_NODE_FLAGS, SCRIPTS[cli], ...args], { cwd: root, encoding: 'utf8', env, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      [...SOURCE_NODE_FLAGS, SCRIPTS[cli], ...args],
+      { cwd: root, encoding: 'utf8', env, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr })
+      },
+    )
   })
 }
 
@@ -145,12 +428,14 @@ function run(cli: keyof typeof SCRIPTS, args: string[]): Promise<{ code: number 
 async function pool<T>(tasks: (() => Promise<T>)[], width: number): Promise<T[]> {
   const results: T[] = new Array(tasks.length)
   let next = 0
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < tasks.length) {
-      const i = next++
-      results[i] = await tasks[i]()
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < tasks.length) {
+        const i = next++
+        results[i] = await tasks[i]()
+      }
+    }),
+  )
   return results
 }
 
@@ -187,8 +472,13 @@ beforeAll(async () => {
   expect((await lm('train', '--text', corpus, '--checkpoint', ck, '--steps', '2', ...TINY)).code).toBe(0)
   const copy = (name: string): string => copyCheckpoint(ck, join(dir, name))
   const copies = {
-    hiddenHuge: copy('hidden-huge'), hiddenBig: copy('hidden-big'), nanWeights: copy('nan-weights'), infOptimizer: copy('inf-optimizer'),
-    nullLoss: copy('null-loss'), badPointer: copy('bad-pointer'), truncated: copy('truncated'),
+    hiddenHuge: copy('hidden-huge'),
+    hiddenBig: copy('hidden-big'),
+    nanWeights: copy('nan-weights'),
+    infOptimizer: copy('inf-optimizer'),
+    nullLoss: copy('null-loss'),
+    badPointer: copy('bad-pointer'),
+    truncated: copy('truncated'),
   }
   const config = JSON.parse(readFileSync(join(versionDir(ck), 'config.json'), 'utf8'))
   rewrite(copies.hiddenHuge, 'config.json', JSON.stringify({ ...config, model: { ...config.model, hidden: 100000 } }), true)
@@ -202,7 +492,10 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'bare'))
   mkdirSync(join(dir, 'diverged'))
   writeFileSync(join(dir, 'empty.txt'), '')
-  writeFileSync(join(dir, 'binary.bin'), Uint8Array.from({ length: 3000 }, (_, i) => (i * 37) % 256))
+  writeFileSync(
+    join(dir, 'binary.bin'),
+    Uint8Array.from({ length: 3000 }, (_, i) => (i * 37) % 256),
+  )
   // By path: the one binary the test needs is the system's, not a dependency.
   execFileSync('/usr/bin/mkfifo', [join(dir, 'fifo')])
   socket = createServer()
@@ -212,7 +505,10 @@ beforeAll(async () => {
   truncateSync(join(dir, 'huge.txt'), 140 * 2 ** 20)
   fixtures = { dir, corpus, ck, copies }
   before = hashTree(dir)
-  const outcomes = await pool(ROWS.map((row) => () => run(row.cli, row.args(fixtures))), 4)
+  const outcomes = await pool(
+    ROWS.map((row) => () => run(row.cli, row.args(fixtures))),
+    4,
+  )
   ROWS.forEach((row, i) => results.set(row.name, outcomes[i]))
 })
 

@@ -34,14 +34,19 @@ describe('pnpm lm: bad training text', () => {
     const empty = join(dir, 'empty.txt')
     writeFileSync(empty, '')
     const binary = join(dir, 'binary.bin')
-    writeFileSync(binary, Uint8Array.from({ length: 3000 }, (_, i) => (i * 37) % 256))
+    writeFileSync(
+      binary,
+      Uint8Array.from({ length: 3000 }, (_, i) => (i * 37) % 256),
+    )
     const latin1 = join(dir, 'latin1.txt')
     writeFileSync(latin1, Uint8Array.from([...new TextEncoder().encode('caf'), 0xe9, 0x20, 0x61]))
     const controls = join(dir, 'controls.txt')
     writeFileSync(controls, 'abc\x01\x02\x03'.repeat(100))
     const blank = join(dir, 'blank.txt')
     writeFileSync(blank, ' \n\n\t \n')
-    const runs = await Promise.all([join(dir, 'nope.txt'), empty, dir, binary, latin1].map((f) => lmProcess('train', '--text', f, '--checkpoint', join(dir, 'unused'))))
+    const runs = await Promise.all(
+      [join(dir, 'nope.txt'), empty, dir, binary, latin1].map((f) => lmProcess('train', '--text', f, '--checkpoint', join(dir, 'unused'))),
+    )
     expectFailure(runs[0], `lm train: --text ${join(dir, 'nope.txt')}: no such file`)
     expectFailure(runs[1], `${empty} is empty`)
     expectFailure(runs[2], 'is a directory')
@@ -54,8 +59,14 @@ describe('pnpm lm: bad training text', () => {
   it('a text too short for the batch, or for a validation part', async () => {
     const short = join(dir, 'short.txt')
     writeFileSync(short, 'hello there, world')
-    expectFailure(await lm('train', '--text', short, '--checkpoint', join(dir, 'unused'), '--batch', '4', '--seq', '8'), /too few for batches of 4 rows x 8 characters \(it needs at least 33\)/)
-    expectFailure(await lm('train', '--text', join(dir, 'short.txt'), '--val-fraction', '0.01', '--batch', '1', '--seq', '4'), 'too short to hold out a validation part')
+    expectFailure(
+      await lm('train', '--text', short, '--checkpoint', join(dir, 'unused'), '--batch', '4', '--seq', '8'),
+      /too few for batches of 4 rows x 8 characters \(it needs at least 33\)/,
+    )
+    expectFailure(
+      await lm('train', '--text', join(dir, 'short.txt'), '--val-fraction', '0.01', '--batch', '1', '--seq', '4'),
+      'too short to hold out a validation part',
+    )
   })
 })
 
@@ -75,14 +86,23 @@ describe('pnpm lm: bad options', () => {
   })
 
   it('train refuses to overwrite a run without --force, and --resume refuses to change it', async () => {
-    expectFailure(await lm('train', '--text', corpus, '--checkpoint', ck, ...TINY), `${ck} already holds a run; pass --resume to continue it, --force to replace it`)
-    expectFailure(await lm('train', '--checkpoint', ck, '--resume', '--hidden', '32'), `lm train: --hidden 32 differs from the run in ${ck} (16); a resumed run keeps its settings`)
+    expectFailure(
+      await lm('train', '--text', corpus, '--checkpoint', ck, ...TINY),
+      `${ck} already holds a run; pass --resume to continue it, --force to replace it`,
+    )
+    expectFailure(
+      await lm('train', '--checkpoint', ck, '--resume', '--hidden', '32'),
+      `lm train: --hidden 32 differs from the run in ${ck} (16); a resumed run keeps its settings`,
+    )
     const other = join(dir, 'other.txt')
     writeFileSync(other, readFileSync(corpus, 'utf8').replace('cat', 'bat'))
     expectFailure(await lm('train', '--checkpoint', ck, '--resume', '--text', other), `the text (${other}) is not the one the run in ${ck} was trained on`)
     expectFailure(await lm('train', '--checkpoint', join(dir, 'never-written'), '--resume'), 'no such directory')
     expectFailure(await lm('train', '--checkpoint', ck, '--resume', '--force'), 'give only one', 2)
-    expectFailure(await lm('train', '--text', corpus, '--checkpoint', join(corpus, 'sub'), ...TINY), `cannot write the checkpoint to ${join(corpus, 'sub')}: ENOTDIR`)
+    expectFailure(
+      await lm('train', '--text', corpus, '--checkpoint', join(corpus, 'sub'), ...TINY),
+      `cannot write the checkpoint to ${join(corpus, 'sub')}: ENOTDIR`,
+    )
   })
 })
 
@@ -142,7 +162,10 @@ describe('pnpm lm sample: bad checkpoints and prompts', () => {
     expect((await lm('train', '--text', corpus, '--checkpoint', bigger, '--steps', '1', ...tinyWith({ hidden: '24' }))).code).toBe(0)
     const mixed = copyOfCheckpoint('mixed')
     rewrite(mixed, 'model.safetensors', readFileSync(join(versionDir(bigger), 'model.safetensors')), true)
-    expectFailure(await lm('sample', '--checkpoint', mixed), /does not fit the model its config\.json describes \(a checkpoint of another model, or a corrupted one\): .*size mismatch for 'lstm\.weight_ih_l0': the model expects shape \[64,8\], the checkpoint has \[96,8\]/)
+    expectFailure(
+      await lm('sample', '--checkpoint', mixed),
+      /does not fit the model its config\.json describes \(a checkpoint of another model, or a corrupted one\): .*size mismatch for 'lstm\.weight_ih_l0': the model expects shape \[64,8\], the checkpoint has \[96,8\]/,
+    )
     const foreign = copyOfCheckpoint('foreign')
     const pointerPath = join(foreign, 'checkpoint.json')
     writeFileSync(pointerPath, readFileSync(pointerPath, 'utf8').replace('graphgrad-lm/1', 'graphgrad-memory/1'))

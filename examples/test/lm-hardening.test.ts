@@ -90,7 +90,9 @@ describe('a run that cannot go on', () => {
     const params = saved.state.params.setIn(['head', 'bias'], tensor(data, { shape: bias.shape }))
     const bad = saveCheckpoint(ck, saved, { ...saved.state, step: 3, params }, 14)
     await expect(bad).rejects.toThrow(LmError)
-    await expect(bad).rejects.toThrow("the checkpoint of step 3 would not load back (model.safetensors: tensor 'head.bias' holds Infinity (element 3 of 15)), so it was not written")
+    await expect(bad).rejects.toThrow(
+      "the checkpoint of step 3 would not load back (model.safetensors: tensor 'head.bias' holds Infinity (element 3 of 15)), so it was not written",
+    )
     const nullLoss = saveCheckpoint(ck, saved, { ...saved.state, validation: saved.state.validation.push({ step: 2, loss: NaN, bpc: NaN }) }, 14)
     await expect(nullLoss).rejects.toThrow('progress.json: the validation loss of step 2 is NaN')
     expect(entries(ck)).toEqual(before)

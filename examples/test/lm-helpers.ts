@@ -72,7 +72,12 @@ export function entries(checkpoint: string): string[] {
 }
 
 /** The parsed progress.json of a checkpoint. */
-export function progress(checkpoint: string): { step: number; losses: number[]; gradNorms: number[]; validation: { step: number; loss: number; bpc: number }[] } {
+export function progress(checkpoint: string): {
+  step: number
+  losses: number[]
+  gradNorms: number[]
+  validation: { step: number; loss: number; bpc: number }[]
+} {
   return JSON.parse(readFileSync(join(versionDir(checkpoint), 'progress.json'), 'utf8'))
 }
 

@@ -50,7 +50,9 @@ describe('text checks', () => {
 describe('reading a text file', () => {
   it('reads a file whose size fstat does not know (a /proc file) and refuses one past the limit while reading', () => {
     expect(new TextDecoder().decode(readTextFile('/proc/self/status', 'status', 1 << 20))).toMatch(/^Name:/)
-    expect(() => readTextFile('/proc/self/status', '--text status', 10)).toThrow('--text status grew while it was read, past the 10 B (10 bytes) a training text may have')
+    expect(() => readTextFile('/proc/self/status', '--text status', 10)).toThrow(
+      '--text status grew while it was read, past the 10 B (10 bytes) a training text may have',
+    )
     const file = join(tempDir(), 'eleven.txt')
     writeFileSync(file, 'eleven char')
     expect(() => readTextFile(file, '--text eleven.txt', 10)).toThrow('--text eleven.txt is 11 B, more than the 10 B (10 bytes) a training text may have')
@@ -95,7 +97,9 @@ describe('batching for truncated BPTT', () => {
   })
 
   it('refuses a text too short for one window', () => {
-    expect(() => new Streams(ids, 20, 8, 'the text')).toThrow('the text has 103 characters, too few for batches of 20 rows x 8 characters (it needs at least 161)')
+    expect(() => new Streams(ids, 20, 8, 'the text')).toThrow(
+      'the text has 103 characters, too few for batches of 20 rows x 8 characters (it needs at least 161)',
+    )
   })
 })
 
@@ -110,9 +114,12 @@ describe('size limits', () => {
   it('lets the default run train on any machine with 2 GiB, and refuses a model a checkpoint cannot hold', () => {
     expect(trainingProblem(model, { batch: 16, seq: 64 }, 200000, { bytes: GiB, why: 'test' })).toBeUndefined()
     expect(trainingProblem({ ...model, hidden: LIMITS.hidden, layers: 1 }, { batch: 1, seq: 1 }, 100, { bytes: Infinity, why: 'none' })).toBeUndefined()
-    expect(modelProblem({ ...model, hidden: LIMITS.hidden, layers: 2 })).toMatch(/^the model would have \d+ parameters, more than the 268000000 a checkpoint can hold/)
-    expect(trainingProblem(model, { batch: 4096, seq: 1000 }, 100, { bytes: 8 * GiB, why: 'a test limit' }))
-      .toMatch(/^this run needs about [\d.]+ GiB of memory \(.*activations of one step [\d.]+ GiB\), more than the 8\.0 GiB allowed \(a test limit\)/)
+    expect(modelProblem({ ...model, hidden: LIMITS.hidden, layers: 2 })).toMatch(
+      /^the model would have \d+ parameters, more than the 268000000 a checkpoint can hold/,
+    )
+    expect(trainingProblem(model, { batch: 4096, seq: 1000 }, 100, { bytes: 8 * GiB, why: 'a test limit' })).toMatch(
+      /^this run needs about [\d.]+ GiB of memory \(.*activations of one step [\d.]+ GiB\), more than the 8\.0 GiB allowed \(a test limit\)/,
+    )
   })
 })
 

@@ -46,7 +46,15 @@ describe('pnpm lm train', () => {
     expect(saved.state.step).toBe(60)
     expect(saved.state.optimizer.step).toBe(60)
     expect(saved.state.carried?.h.shape).toEqual([1, 4, 16])
-    expect([...flattenParams(saved.state.params).keys()]).toEqual(['embed.weight', 'lstm.weight_ih_l0', 'lstm.weight_hh_l0', 'lstm.bias_ih_l0', 'lstm.bias_hh_l0', 'head.weight', 'head.bias'])
+    expect([...flattenParams(saved.state.params).keys()]).toEqual([
+      'embed.weight',
+      'lstm.weight_ih_l0',
+      'lstm.weight_hh_l0',
+      'lstm.bias_ih_l0',
+      'lstm.bias_hh_l0',
+      'head.weight',
+      'head.bias',
+    ])
     expect(`done: 60 steps; validation loss ${last.loss.toFixed(4)} nats`).toBe(/^done: .* nats/m.exec(run.stdout)?.[0])
   })
 
@@ -73,7 +81,7 @@ describe('pnpm lm train', () => {
     }
   })
 
-  it('with no --text trains on the project\'s documentation, and --resume reads it again', async () => {
+  it("with no --text trains on the project's documentation, and --resume reads it again", async () => {
     const ck = join(dir, 'docs')
     const run = await lm('train', '--checkpoint', ck, '--steps', '2', ...TINY)
     expect(run.code).toBe(0)
@@ -118,7 +126,7 @@ describe('pnpm lm sample', () => {
     expect((await lm(...args, '--seed', '1')).stdout).toBe((await lm(...args, '--seed', '2')).stdout)
   })
 
-  it('runs as a real process (pnpm lm), and --help lists each command\'s options', async () => {
+  it("runs as a real process (pnpm lm), and --help lists each command's options", async () => {
     const [sample, help, trainHelp] = await Promise.all([
       lmProcess('sample', '--checkpoint', ck, '--prompt', 'a cat', '--length', '20', '--seed', '3'),
       lmProcess('--help'),

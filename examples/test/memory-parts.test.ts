@@ -109,8 +109,14 @@ describe('options', () => {
   it('defaults, --quick and overrides', () => {
     expect(parseOptions([])).toMatchObject({ ...DEFAULTS, quick: false, help: false })
     expect(parseOptions(['--quick'])).toMatchObject({ ...QUICK, quick: true })
-    expect(parseOptions(['--quick', '--lags', '3,7', '--models', 'lstm', '--seed', '0', '--lr', '1e-3', '--gate-bias', '0']))
-      .toMatchObject({ lags: [3, 7], models: ['lstm'], seed: 0, lr: 0.001, gateBias: 0, steps: QUICK.steps })
+    expect(parseOptions(['--quick', '--lags', '3,7', '--models', 'lstm', '--seed', '0', '--lr', '1e-3', '--gate-bias', '0'])).toMatchObject({
+      lags: [3, 7],
+      models: ['lstm'],
+      seed: 0,
+      lr: 0.001,
+      gateBias: 0,
+      steps: QUICK.steps,
+    })
     expect(parseOptions(['--quick', '--steps=50', '--out', 'o'])).toMatchObject({ lags: QUICK.lags, evalSize: QUICK.evalSize, steps: 50, out: 'o' })
     expect(parseOptions(['--tasks', 'recall', '--lags', '1'])).toMatchObject({ tasks: ['recall'], lags: [1] })
     expect(parseOptions(['-h']).help).toBe(true)
@@ -143,8 +149,21 @@ describe('options', () => {
 
 describe('output', () => {
   const run = (task: 'recall' | 'adding', lag: number, model: 'rnn' | 'lstm', score: number, solved: boolean): RunRecord => ({
-    task, lag, model, hidden: 8, parameters: 100, metric: task === 'recall' ? 'accuracy' : 'mse', score, loss: 0,
-    chance: task === 'recall' ? 0.125 : 1 / 6, chanceLoss: 1, solved, steps: 10, seconds: 1.25, curve: [], weights: '',
+    task,
+    lag,
+    model,
+    hidden: 8,
+    parameters: 100,
+    metric: task === 'recall' ? 'accuracy' : 'mse',
+    score,
+    loss: 0,
+    chance: task === 'recall' ? 0.125 : 1 / 6,
+    chanceLoss: 1,
+    solved,
+    steps: 10,
+    seconds: 1.25,
+    curve: [],
+    weights: '',
   })
 
   it('the table aligns its columns and gives each run a verdict', () => {
@@ -157,10 +176,26 @@ describe('output', () => {
   })
 
   it('the ASCII chart draws each series with its letter and the chance level with dots', () => {
-    const lines = asciiChart('t', [
-      { name: 'rnn', points: [[1, 2], [10, 2]] },
-      { name: 'lstm', points: [[1, 2], [10, 0]] },
-    ], { width: 20, height: 5, reference: 1 })
+    const lines = asciiChart(
+      't',
+      [
+        {
+          name: 'rnn',
+          points: [
+            [1, 2],
+            [10, 2],
+          ],
+        },
+        {
+          name: 'lstm',
+          points: [
+            [1, 2],
+            [10, 0],
+          ],
+        },
+      ],
+      { width: 20, height: 5, reference: 1 },
+    )
     expect(lines[0]).toBe('t')
     expect(lines[1]).toMatch(/\|L.*R$/)
     expect(lines[3]).toMatch(/^ *1\.00 \|.*\./)
@@ -171,14 +206,45 @@ describe('output', () => {
 
 describe('the charted lag', () => {
   const at = (lag: number, model: 'rnn' | 'lstm' | 'gru', solved: boolean): RunRecord => ({
-    task: 'recall', lag, model, hidden: 8, parameters: 100, metric: 'accuracy', score: 0, loss: 0,
-    chance: 0.125, chanceLoss: 1, solved, steps: 10, seconds: 1, curve: [], weights: '',
+    task: 'recall',
+    lag,
+    model,
+    hidden: 8,
+    parameters: 100,
+    metric: 'accuracy',
+    score: 0,
+    loss: 0,
+    chance: 0.125,
+    chanceLoss: 1,
+    solved,
+    steps: 10,
+    seconds: 1,
+    curve: [],
+    weights: '',
   })
   it('is the longest lag where the LSTM learned and the RNN did not, else where models differ, else the longest', () => {
-    const runs = [at(5, 'rnn', true), at(5, 'lstm', true), at(20, 'rnn', false), at(20, 'lstm', true), at(50, 'rnn', false), at(50, 'lstm', false), at(50, 'gru', true)]
+    const runs = [
+      at(5, 'rnn', true),
+      at(5, 'lstm', true),
+      at(20, 'rnn', false),
+      at(20, 'lstm', true),
+      at(50, 'rnn', false),
+      at(50, 'lstm', false),
+      at(50, 'gru', true),
+    ]
     expect(contrastLag(runs, 'recall')).toBe(20)
-    expect(contrastLag(runs.filter((r) => r.model !== 'lstm'), 'recall')).toBe(50)
-    expect(contrastLag(runs.filter((r) => r.lag === 5), 'recall')).toBe(5)
+    expect(
+      contrastLag(
+        runs.filter((r) => r.model !== 'lstm'),
+        'recall',
+      ),
+    ).toBe(50)
+    expect(
+      contrastLag(
+        runs.filter((r) => r.lag === 5),
+        'recall',
+      ),
+    ).toBe(5)
   })
 })
 
@@ -187,7 +253,11 @@ describe('the memory estimate', () => {
   it('lets the default sweep run on any machine with 2 GiB, and refuses what no machine has', () => {
     expect(sweepProblem(DEFAULTS, { bytes: GiB, why: 'test' })).toBeUndefined()
     const huge = sweepProblem({ ...DEFAULTS, lags: [5, 100000], batchSize: 1000 }, { bytes: 64 * GiB, why: 'a test limit' })
-    expect(huge).toMatch(/^the largest run \(recall lag 100000 (rnn|lstm|gru)\) needs about [\d.]+ GiB of memory \(.*training a batch [\d.]+ GiB.*\), more than the 64\.0 GiB allowed \(a test limit\); use smaller --lags, --batch, --eval or --hidden$/)
-    expect(sweepProblem({ ...DEFAULTS, evalSize: 100000, lags: [100000] }, { bytes: Infinity, why: 'none' })).toMatch(/^the held-out batch of recall at lag 100000 \[100000 x 100001 x 16\] would hold/)
+    expect(huge).toMatch(
+      /^the largest run \(recall lag 100000 (rnn|lstm|gru)\) needs about [\d.]+ GiB of memory \(.*training a batch [\d.]+ GiB.*\), more than the 64\.0 GiB allowed \(a test limit\); use smaller --lags, --batch, --eval or --hidden$/,
+    )
+    expect(sweepProblem({ ...DEFAULTS, evalSize: 100000, lags: [100000] }, { bytes: Infinity, why: 'none' })).toMatch(
+      /^the held-out batch of recall at lag 100000 \[100000 x 100001 x 16\] would hold/,
+    )
   })
 })

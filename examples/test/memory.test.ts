@@ -37,12 +37,19 @@ describe('pnpm start --quick', () => {
   }, 120_000)
 
   it('prints a table row for every task, lag and model', () => {
-    const rows = [...stdout.matchAll(/^(recall|adding) +(\d+) +(rnn|lstm|gru) +(\d+) +(\d+) +(accuracy|mse) +([\d.]+%?) +([\d.]+%?) +(learned|partly|at chance) +(\d+)/gm)]
+    const rows = [
+      ...stdout.matchAll(/^(recall|adding) +(\d+) +(rnn|lstm|gru) +(\d+) +(\d+) +(accuracy|mse) +([\d.]+%?) +([\d.]+%?) +(learned|partly|at chance) +(\d+)/gm),
+    ]
     const { tasks, lags, models } = results.settings
     expect(rows.length).toBe(tasks.length * lags.length * models.length)
-    for (const t of tasks) for (const l of lags) for (const m of models) {
-      expect(rows.some((r) => r[1] === t && Number(r[2]) === l && r[3] === m), `${t} lag ${l} ${m}`).toBe(true)
-    }
+    for (const t of tasks)
+      for (const l of lags)
+        for (const m of models) {
+          expect(
+            rows.some((r) => r[1] === t && Number(r[2]) === l && r[3] === m),
+            `${t} lag ${l} ${m}`,
+          ).toBe(true)
+        }
     expect(stdout).toMatch(/R = rnn {3}L = lstm {3}G = gru {3}\. = chance/)
     // Without a terminal the progress bars print plain lines, ending at the last step.
     expect(stdout).toMatch(/\[ *1\/12\] recall lag 5 +rnn +\[#{24}\] 200\/200 +loss [\d.]+ +acc [\d.]+ .*steps\/s +took/)
@@ -110,7 +117,22 @@ describe('the command line', () => {
   it('--help explains every option', () => {
     const { status, stdout } = run('--help')
     expect(status).toBe(0)
-    for (const o of ['--tasks', '--lags', '--models', '--hidden', '--gate-bias', '--steps', '--batch', '--lr', '--clip', '--eval', '--seed', '--out', '--quick', '--help']) {
+    for (const o of [
+      '--tasks',
+      '--lags',
+      '--models',
+      '--hidden',
+      '--gate-bias',
+      '--steps',
+      '--batch',
+      '--lr',
+      '--clip',
+      '--eval',
+      '--seed',
+      '--out',
+      '--quick',
+      '--help',
+    ]) {
       expect(stdout).toContain(o)
     }
   })

@@ -141,8 +141,13 @@ describe('how a command fails', () => {
     const bug = new TypeError("Cannot read properties of undefined (reading 'x')")
     const [code, text] = await failure(bug)
     expect(code).toBe(70)
-    expect(text).toBe("demo: internal error, a bug in the example: TypeError: Cannot read properties of undefined (reading 'x') (set GRAPHGRAD_DEBUG=1 for the stack trace)\n")
-    expect(await failure('a thrown string')).toEqual([70, 'demo: internal error, a bug in the example: a thrown string (set GRAPHGRAD_DEBUG=1 for the stack trace)\n'])
+    expect(text).toBe(
+      "demo: internal error, a bug in the example: TypeError: Cannot read properties of undefined (reading 'x') (set GRAPHGRAD_DEBUG=1 for the stack trace)\n",
+    )
+    expect(await failure('a thrown string')).toEqual([
+      70,
+      'demo: internal error, a bug in the example: a thrown string (set GRAPHGRAD_DEBUG=1 for the stack trace)\n',
+    ])
     const [debugCode, debugText] = await failure(bug, '1')
     expect(debugCode).toBe(70)
     expect(debugText.split('\n')[0]).toBe("demo: internal error, a bug in the example: TypeError: Cannot read properties of undefined (reading 'x')")
@@ -153,16 +158,35 @@ describe('how a command fails', () => {
 
 describe('resource checks', () => {
   it('formats sizes in binary units', () => {
-    expect([0, 1023, 1024, 1536, 140 * 2 ** 20, 11.75 * 2 ** 30, 2 ** 50].map(formatBytes)).toEqual(['0 B', '1023 B', '1.0 KiB', '1.5 KiB', '140.0 MiB', '11.8 GiB', '1.0 PiB'])
+    expect([0, 1023, 1024, 1536, 140 * 2 ** 20, 11.75 * 2 ** 30, 2 ** 50].map(formatBytes)).toEqual([
+      '0 B',
+      '1023 B',
+      '1.0 KiB',
+      '1.5 KiB',
+      '140.0 MiB',
+      '11.8 GiB',
+      '1.0 PiB',
+    ])
   })
 
   it('names the largest tensor past the element limit, and the parts of an estimate past the memory limit', () => {
     expect(tensorTooLarge([{ what: 'a', shape: [2, 3] }])).toBeUndefined()
-    expect(tensorTooLarge([{ what: 'small', shape: [2 ** 31] }, { what: 'the big one', shape: [2 ** 20, 2 ** 12], hint: 'less' }]))
-      .toBe('the big one [1048576 x 4096] would hold 4294967296 numbers, more than the 2147483647 a tensor can hold; use less')
+    expect(
+      tensorTooLarge([
+        { what: 'small', shape: [2 ** 31] },
+        { what: 'the big one', shape: [2 ** 20, 2 ** 12], hint: 'less' },
+      ]),
+    ).toBe('the big one [1048576 x 4096] would hold 4294967296 numbers, more than the 2147483647 a tensor can hold; use less')
     const limit = { bytes: 2 ** 30, why: 'a test limit' }
     expect(memoryTooLarge([{ what: 'weights', bytes: 2 ** 29 }], limit)).toBeUndefined()
-    expect(memoryTooLarge([{ what: 'weights', bytes: 2 ** 31 }, { what: 'crumbs', bytes: 10 }], limit))
-      .toBe('needs about 2.1 GiB of memory (weights 2.0 GiB), more than the 1.0 GiB allowed (a test limit)')
+    expect(
+      memoryTooLarge(
+        [
+          { what: 'weights', bytes: 2 ** 31 },
+          { what: 'crumbs', bytes: 10 },
+        ],
+        limit,
+      ),
+    ).toBe('needs about 2.1 GiB of memory (weights 2.0 GiB), more than the 1.0 GiB allowed (a test limit)')
   })
 })

@@ -30,7 +30,11 @@ function arr(dtype: DType | null): string {
  * generic one. `make(types)` gives the parameters and body for the array types `types`.
  */
 function add(
-  family: Family, prefix: string, label: string, lookup: string, combos: readonly (readonly DType[])[],
+  family: Family,
+  prefix: string,
+  label: string,
+  lookup: string,
+  combos: readonly (readonly DType[])[],
   make: (types: readonly string[]) => { params: readonly Param[]; body: readonly string[] },
 ): void {
   for (const dtypes of combos) {
@@ -62,7 +66,14 @@ function unaryFamily(): Family {
     // int32 inputs keep their dtype or are computed in float32 (ops/unary.ts).
     const combos: DType[][] = [['float32', 'float32'], ['float64', 'float64'], keepsInt.has(expr) ? ['int32', 'int32'] : ['int32', 'float32']]
     add(f, 'unary', name, expr, combos, ([x, out]) => ({
-      params: [['x', x], ['out', out], ['n', 'number'], ['p', 'number'], ['q', 'number'], ['f', 'ScalarFn']],
+      params: [
+        ['x', x],
+        ['out', out],
+        ['n', 'number'],
+        ['p', 'number'],
+        ['q', 'number'],
+        ['f', 'ScalarFn'],
+      ],
       body: [`for (let i = 0; i < n; i++) { const v = x[i]; out[i] = ${expr.replace(/\bx\b/g, 'v')} }`],
     }))
   }
@@ -87,7 +98,11 @@ const ACCUMULATE_EXPR = 'a + b'
 function binaryFamily(): Family {
   const f = emptyFamily()
   const { arith, compare } = BINARY_KERNEL_RULES
-  const floatOnly = new Set(Object.values(arith).filter((r) => r.floatOnly === true).map((r) => r.expr))
+  const floatOnly = new Set(
+    Object.values(arith)
+      .filter((r) => r.floatOnly === true)
+      .map((r) => r.expr),
+  )
   const isCompare = new Set(Object.values(compare))
   const exprs = uniqueExprs([
     ...Object.entries(arith).map(([n, r]): [string, string] => [n, r.expr]),
@@ -99,7 +114,14 @@ function binaryFamily(): Family {
     const inputs = floatOnly.has(expr) ? FLOATS : DTYPES
     const combos = inputs.map((d): DType[] => [d, d, isCompare.has(expr) ? 'int32' : d])
     add(f, 'binary', name, expr, combos, ([a, b, out]) => ({
-      params: [['a', a], ['b', b], ['out', out], ['shape', STRIDES], ['s_0', STRIDES], ['s_1', STRIDES]],
+      params: [
+        ['a', a],
+        ['b', b],
+        ['out', out],
+        ['shape', STRIDES],
+        ['s_0', STRIDES],
+        ['s_1', STRIDES],
+      ],
       body: binaryBody(expr),
     }))
   }
@@ -111,7 +133,16 @@ function whereFamily(): Family {
   // The condition may have any dtype; a, b and the output share one.
   const combos = DTYPES.flatMap((c) => DTYPES.map((d): DType[] => [c, d, d, d]))
   add(f, 'where', 'select', 'where', combos, ([c, a, b, out]) => ({
-    params: [['c', c], ['a', a], ['b', b], ['out', out], ['shape', STRIDES], ['s_0', STRIDES], ['s_1', STRIDES], ['s_2', STRIDES]],
+    params: [
+      ['c', c],
+      ['a', a],
+      ['b', b],
+      ['out', out],
+      ['shape', STRIDES],
+      ['s_0', STRIDES],
+      ['s_1', STRIDES],
+      ['s_2', STRIDES],
+    ],
     body: stridedLoop(3, 'out[o] = c[p_0] !== 0 ? a[p_1] : b[p_2]'),
   }))
   return f
@@ -120,10 +151,23 @@ function whereFamily(): Family {
 function stridedFamily(): Family {
   const f = emptyFamily()
   for (const [op, body] of Object.entries(STRIDED_BODIES)) {
-    add(f, 'copy', op, op, DTYPES.map((d) => [d, d]), ([src, out]) => ({
-      params: [['src', src], ['out', out], ['start', 'number'], ['s_0', STRIDES], ['shape', STRIDES]],
-      body: stridedLoop(1, body, 'start'),
-    }))
+    add(
+      f,
+      'copy',
+      op,
+      op,
+      DTYPES.map((d) => [d, d]),
+      ([src, out]) => ({
+        params: [
+          ['src', src],
+          ['out', out],
+          ['start', 'number'],
+          ['s_0', STRIDES],
+          ['shape', STRIDES],
+        ],
+        body: stridedLoop(1, body, 'start'),
+      }),
+    )
   }
   return f
 }
@@ -133,16 +177,33 @@ function reduceFamilies(): { strided: Family; rows: Family } {
   const rows = emptyFamily()
   for (const [op, { init, step }] of Object.entries(COMBINE) as [ReduceOp, { init: number; step: string }][]) {
     // Accumulators are float64 (the caller's `acc`); the output has the input's dtype.
-    add(strided, 'reduce', op, op, DTYPES.map((d) => [d]), ([x]) => ({
-      params: [['x', x], ['acc', 'Float64Array'], ['shape', STRIDES], ['s_0', STRIDES]],
-      body: stridedLoop(1, `const v = x[o]; ${step.replace(/ACC/g, 'acc[p_0]')}`),
-    }))
+    add(
+      strided,
+      'reduce',
+      op,
+      op,
+      DTYPES.map((d) => [d]),
+      ([x]) => ({
+        params: [
+          ['x', x],
+          ['acc', 'Float64Array'],
+          ['shape', STRIDES],
+          ['s_0', STRIDES],
+        ],
+        body: stridedLoop(1, `const v = x[o]; ${step.replace(/ACC/g, 'acc[p_0]')}`),
+      }),
+    )
     // int32 sums and products are written to float64 and range-checked by the op, not wrapped
     // in an int32 output; so they have an (int32, float64) copy in place of (int32, int32).
     const wide = op === 'sum' || op === 'prod'
     const pairs = DTYPES.map((d) => [d, wide && d === 'int32' ? 'float64' : d])
     add(rows, 'rows', op, `rows:${op}`, pairs, ([x, out]) => ({
-      params: [['x', x], ['out', out], ['rows', 'number'], ['len', 'number']],
+      params: [
+        ['x', x],
+        ['out', out],
+        ['rows', 'number'],
+        ['len', 'number'],
+      ],
       body: [
         'for (let r = 0, i = 0; r < rows; r++) {',
         `  let acc = ${init}`,
@@ -162,13 +223,28 @@ function indexingFamilies(): { axis: Family; row: Family; oneHot: Family } {
   const same = DTYPES.map((d) => [d, d])
   for (const [op, body] of Object.entries(AXIS_BODIES)) {
     add(axis, 'axis', op, `axisIndex(${op})`, same, ([x, out]) => ({
-      params: [['x', x], ['index', 'Int32Array'], ['out', out], ['shape', STRIDES], ['s_0', STRIDES], ['s_1', STRIDES], ['axisStride', 'number']],
+      params: [
+        ['x', x],
+        ['index', 'Int32Array'],
+        ['out', out],
+        ['shape', STRIDES],
+        ['s_0', STRIDES],
+        ['s_1', STRIDES],
+        ['axisStride', 'number'],
+      ],
       body: stridedLoop(2, body),
     }))
   }
   for (const [op, body] of Object.entries(ROW_BODIES)) {
     add(row, 'row', op, `rowIndex(${op})`, same, ([x, out]) => ({
-      params: [['x', x], ['index', 'Int32Array'], ['out', out], ['outer', 'number'], ['n', 'number'], ['inner', 'number']],
+      params: [
+        ['x', x],
+        ['index', 'Int32Array'],
+        ['out', out],
+        ['outer', 'number'],
+        ['n', 'number'],
+        ['inner', 'number'],
+      ],
       body: [
         'const m = index.length',
         'for (let o = 0; o < outer; o++) {',
@@ -180,10 +256,21 @@ function indexingFamilies(): { axis: Family; row: Family; oneHot: Family } {
       ],
     }))
   }
-  add(oneHot, 'oneHot', 'into', 'oneHot', DTYPES.map((d) => [d]), ([out]) => ({
-    params: [['index', 'Int32Array'], ['numClasses', 'number'], ['out', out]],
-    body: ['for (let i = 0; i < index.length; i++) out[i * numClasses + index[i]] = 1'],
-  }))
+  add(
+    oneHot,
+    'oneHot',
+    'into',
+    'oneHot',
+    DTYPES.map((d) => [d]),
+    ([out]) => ({
+      params: [
+        ['index', 'Int32Array'],
+        ['numClasses', 'number'],
+        ['out', out],
+      ],
+      body: ['for (let i = 0; i < index.length; i++) out[i * numClasses + index[i]] = 1'],
+    }),
+  )
   return { axis, row, oneHot }
 }
 
@@ -204,21 +291,41 @@ export function coreFiles(): Map<string, string> {
   const { axis, row, oneHot } = indexingFamilies()
   const dir = 'packages/core/src/kernels/generated'
   return new Map([
-    [`${dir}/elementwise.ts`, file('the exprs of ops/unary.ts and ops/binary.ts and the bodies of kernels/elementwise.ts',
-      ['BinaryKernel', 'ScalarFn', 'StridedKernel', 'UnaryKernel', 'WhereKernel'], [
-        ['UNARY', 'Unary maps', 'UnaryKernel', unaryFamily()],
-        ['BINARY', 'Broadcasting binary maps', 'BinaryKernel', binaryFamily()],
-        ['WHERE', 'Selects', 'WhereKernel', whereFamily()],
-        ['STRIDED', 'Strided copies', 'StridedKernel', stridedFamily()],
-      ])],
-    [`${dir}/reduce.ts`, file('the steps of kernels/reduce.ts', ['ReduceKernel', 'RowsKernel'], [
-      ['REDUCE', 'Reductions over any axes', 'ReduceKernel', reduce],
-      ['REDUCE_ROWS', 'Reductions of contiguous rows', 'RowsKernel', rows],
-    ])],
-    [`${dir}/indexing.ts`, file('the bodies of kernels/indexing.ts', ['AxisKernel', 'OneHotKernel', 'RowKernel'], [
-      ['AXIS', 'Gathers and scatter-adds along an axis', 'AxisKernel', axis],
-      ['ROW', 'Row selections and accumulations', 'RowKernel', row],
-      ['ONE_HOT', 'One-hot writes', 'OneHotKernel', oneHot],
-    ])],
+    [
+      `${dir}/elementwise.ts`,
+      file(
+        'the exprs of ops/unary.ts and ops/binary.ts and the bodies of kernels/elementwise.ts',
+        ['BinaryKernel', 'ScalarFn', 'StridedKernel', 'UnaryKernel', 'WhereKernel'],
+        [
+          ['UNARY', 'Unary maps', 'UnaryKernel', unaryFamily()],
+          ['BINARY', 'Broadcasting binary maps', 'BinaryKernel', binaryFamily()],
+          ['WHERE', 'Selects', 'WhereKernel', whereFamily()],
+          ['STRIDED', 'Strided copies', 'StridedKernel', stridedFamily()],
+        ],
+      ),
+    ],
+    [
+      `${dir}/reduce.ts`,
+      file(
+        'the steps of kernels/reduce.ts',
+        ['ReduceKernel', 'RowsKernel'],
+        [
+          ['REDUCE', 'Reductions over any axes', 'ReduceKernel', reduce],
+          ['REDUCE_ROWS', 'Reductions of contiguous rows', 'RowsKernel', rows],
+        ],
+      ),
+    ],
+    [
+      `${dir}/indexing.ts`,
+      file(
+        'the bodies of kernels/indexing.ts',
+        ['AxisKernel', 'OneHotKernel', 'RowKernel'],
+        [
+          ['AXIS', 'Gathers and scatter-adds along an axis', 'AxisKernel', axis],
+          ['ROW', 'Row selections and accumulations', 'RowKernel', row],
+          ['ONE_HOT', 'One-hot writes', 'OneHotKernel', oneHot],
+        ],
+      ),
+    ],
   ])
 }

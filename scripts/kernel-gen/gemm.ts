@@ -10,10 +10,23 @@ import { ARRAY, DTYPES, type Kernel, type Param, fn, header, ident, key, table }
  * tests run (packages/core/test/matmul.test.ts). A blocking with another tile (for tuning)
  * needs its tile added here.
  */
-const GEMM_TILES: readonly (readonly [mr: number, nr: number])[] = [[DEFAULT_BLOCKING.mr, DEFAULT_BLOCKING.nr], [4, 4], [3, 2]]
+const GEMM_TILES: readonly (readonly [mr: number, nr: number])[] = [
+  [DEFAULT_BLOCKING.mr, DEFAULT_BLOCKING.nr],
+  [4, 4],
+  [3, 2],
+]
 
 function packKernel(name: string, src: string): string {
-  const params: Param[] = [['src', src], ['off', 'number'], ['ls', 'number'], ['ds', 'number'], ['n', 'number'], ['kc', 'number'], ['r', 'number'], ['dst', 'Float64Array']]
+  const params: Param[] = [
+    ['src', src],
+    ['off', 'number'],
+    ['ls', 'number'],
+    ['ds', 'number'],
+    ['n', 'number'],
+    ['kc', 'number'],
+    ['r', 'number'],
+    ['dst', 'Float64Array'],
+  ]
   return fn(name, params, [
     'let p = 0',
     'for (let s = 0; s < n; s += r) {',
@@ -38,8 +51,18 @@ function microKernel(name: string, mr: number, nr: number): string {
   const each = (f: (i: number, j: number) => string, sep = '; '): string => rows.flatMap((i) => cols.map((j) => f(i, j))).join(sep)
   const at = (i: number, j: number): string => `pc${i === 0 ? '' : ` + ${i} * ldc`}${j === 0 ? '' : ` + ${j}`}`
   const params: Param[] = [
-    ['kc', 'number'], ['A', 'Float64Array'], ['pa', 'number'], ['B', 'Float64Array'], ['pb', 'number'], ['C', 'Float64Array'],
-    ['pc', 'number'], ['ldc', 'number'], ['mr', 'number'], ['nr', 'number'], ['first', 'boolean'], ['tile', 'Float64Array'],
+    ['kc', 'number'],
+    ['A', 'Float64Array'],
+    ['pa', 'number'],
+    ['B', 'Float64Array'],
+    ['pb', 'number'],
+    ['C', 'Float64Array'],
+    ['pc', 'number'],
+    ['ldc', 'number'],
+    ['mr', 'number'],
+    ['nr', 'number'],
+    ['first', 'boolean'],
+    ['tile', 'Float64Array'],
   ]
   return fn(name, params, [
     `let ${each((i, j) => `c_${i}_${j} = 0`, ', ')}`,
@@ -81,7 +104,7 @@ export function gemmFiles(): Map<string, string> {
     ...packs.map((k) => k.source),
     packKernel('gemmPack_generic', 'TensorData'),
     ...micros.map((k) => k.source),
-    table('GEMM_PACK', 'The packing copies, by `dtypeKey(\'gemmPack\', dtype)` of the source.', 'PackKernel', packs),
+    table('GEMM_PACK', "The packing copies, by `dtypeKey('gemmPack', dtype)` of the source.", 'PackKernel', packs),
     '/** The packing copy for any other source array (polymorphic). */\nexport const GEMM_PACK_GENERIC: PackKernel = gemmPack_generic\n',
     table('GEMM_MICRO', 'The micro-kernels, by `gemmMicro:${mr}x${nr}`.', 'MicroKernel', micros),
   ]

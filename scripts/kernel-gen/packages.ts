@@ -10,7 +10,11 @@ import type { DType } from '../../packages/core/src/dtype.ts'
 import { ARRAY, FLOATS, type Kernel, type Param, fn, header, ident, key, table } from './emit.ts'
 
 /** Adds the copies of one scan kernel: one per combination of float classes in `combos`, and a generic one. */
-function scanKernels(lookup: string, combos: readonly (readonly DType[])[], make: (types: readonly string[]) => { params: Param[]; body: string[] }): { kernels: Kernel[]; generic: Kernel } {
+function scanKernels(
+  lookup: string,
+  combos: readonly (readonly DType[])[],
+  make: (types: readonly string[]) => { params: Param[]; body: string[] },
+): { kernels: Kernel[]; generic: Kernel } {
   const kernels = combos.map((dtypes) => {
     const name = ident(lookup, ...dtypes)
     const { params, body } = make(dtypes.map((d) => ARRAY[d]))
@@ -24,25 +28,38 @@ function scanKernels(lookup: string, combos: readonly (readonly DType[])[], make
 /** The layers package's generated file, by path from the repository's root. */
 export function layersFiles(): Map<string, string> {
   const pairs = FLOATS.flatMap((s) => FLOATS.map((d): DType[] => [s, d]))
-  const copyParams = (src: string, dst: string): Param[] => [['src', src], ['srcAt', 'number'], ['dst', dst], ['dstAt', 'number'], ['n', 'number']]
+  const copyParams = (src: string, dst: string): Param[] => [
+    ['src', src],
+    ['srcAt', 'number'],
+    ['dst', dst],
+    ['dstAt', 'number'],
+    ['n', 'number'],
+  ]
   const copy = scanKernels('scanCopy', pairs, ([s, d]) => ({ params: copyParams(s, d), body: ['for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i]'] }))
   const add = scanKernels('scanAdd', pairs, ([s, d]) => ({ params: copyParams(s, d), body: ['for (let i = 0; i < n; i++) dst[dstAt + i] += src[srcAt + i]'] }))
-  const biased = scanKernels('scanBiasedRows', FLOATS.map((d) => [d]), ([s]) => ({
-    params: [['src', s], ['srcAt', 'number'], ['dst', 'Float64Array'], ['rows', 'number'], ['width', 'number'], ['bias', 'Float64Array']],
-    body: [
-      'for (let r = 0, i = 0; r < rows; r++) {',
-      '  for (let j = 0; j < width; j++, i++) dst[i] = src[srcAt + i] + bias[j]',
-      '}',
-    ],
-  }))
+  const biased = scanKernels(
+    'scanBiasedRows',
+    FLOATS.map((d) => [d]),
+    ([s]) => ({
+      params: [
+        ['src', s],
+        ['srcAt', 'number'],
+        ['dst', 'Float64Array'],
+        ['rows', 'number'],
+        ['width', 'number'],
+        ['bias', 'Float64Array'],
+      ],
+      body: ['for (let r = 0, i = 0; r < rows; r++) {', '  for (let j = 0; j < width; j++, i++) dst[i] = src[srcAt + i] + bias[j]', '}'],
+    }),
+  )
   const all = [copy, add, biased]
   const text = [
     header('the templates of scripts/kernel-gen/packages.ts'),
     "import type { AddKernel, BiasedRowsKernel, CopyKernel, Floats } from './copy.ts'\n",
     ...all.flatMap((k) => [...k.kernels, k.generic].map((x) => x.source)),
-    table('SCAN_COPY', 'Block copies, by `dtypeKey(\'scanCopy\', src, dst)`.', 'CopyKernel', copy.kernels),
-    table('SCAN_ADD', 'Block additions, by `dtypeKey(\'scanAdd\', src, dst)`.', 'AddKernel', add.kernels),
-    table('SCAN_BIASED_ROWS', 'Biased row loads, by `dtypeKey(\'scanBiasedRows\', src)`.', 'BiasedRowsKernel', biased.kernels),
+    table('SCAN_COPY', "Block copies, by `dtypeKey('scanCopy', src, dst)`.", 'CopyKernel', copy.kernels),
+    table('SCAN_ADD', "Block additions, by `dtypeKey('scanAdd', src, dst)`.", 'AddKernel', add.kernels),
+    table('SCAN_BIASED_ROWS', "Biased row loads, by `dtypeKey('scanBiasedRows', src)`.", 'BiasedRowsKernel', biased.kernels),
     '/** The copies for any other array classes (polymorphic). */',
     `export const SCAN_GENERIC = { copy: ${copy.generic.name}, add: ${add.generic.name}, biasedRows: ${biased.generic.name} } as const\n`,
   ]
@@ -57,7 +74,8 @@ const OPTIM_KERNELS = 'packages/optim/src/kernels.ts'
  */
 function specialise(sf: ts.SourceFile, decl: ts.FunctionDeclaration, cls: string, name: string): string {
   const param = decl.typeParameters?.[0]
-  if (decl.typeParameters?.length !== 1 || param === undefined || decl.body === undefined) throw new Error(`${decl.name?.text}: expected one type parameter and a body`)
+  if (decl.typeParameters?.length !== 1 || param === undefined || decl.body === undefined)
+    throw new Error(`${decl.name?.text}: expected one type parameter and a body`)
   const text = sf.text
   // From the parameter list's '(' to the end: the type parameter list `<A extends Floats>` is dropped.
   const from = text.indexOf('(', decl.typeParameters.end)
@@ -82,10 +100,14 @@ function specialise(sf: ts.SourceFile, decl: ts.FunctionDeclaration, cls: string
 export function optimFiles(root: string): Map<string, string> {
   const sf = ts.createSourceFile(OPTIM_KERNELS, readFileSync(join(root, OPTIM_KERNELS), 'utf8'), ts.ScriptTarget.ES2022, true)
   // Every exported kernel generic over Floats (`<A extends Floats>`) gets one copy per class.
-  const generic = sf.statements.filter((s): s is ts.FunctionDeclaration =>
-    ts.isFunctionDeclaration(s) && s.name !== undefined && s.typeParameters?.length === 1 &&
-    s.typeParameters[0].constraint?.getText(sf) === 'Floats' &&
-    (ts.getCombinedModifierFlags(s) & ts.ModifierFlags.Export) !== 0)
+  const generic = sf.statements.filter(
+    (s): s is ts.FunctionDeclaration =>
+      ts.isFunctionDeclaration(s) &&
+      s.name !== undefined &&
+      s.typeParameters?.length === 1 &&
+      s.typeParameters[0].constraint?.getText(sf) === 'Floats' &&
+      (ts.getCombinedModifierFlags(s) & ts.ModifierFlags.Export) !== 0,
+  )
   // The types the kernels name (besides their classes) come from kernels.ts.
   const declared = new Set(sf.statements.flatMap((s) => (ts.isInterfaceDeclaration(s) || ts.isTypeAliasDeclaration(s) ? [s.name.text] : [])))
   const used = new Set<string>()

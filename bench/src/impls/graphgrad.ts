@@ -68,7 +68,10 @@ function trainRunner(w: ModelWorkload): Runner {
 function chainRunner(w: ChainWorkload): Runner {
   const d = chainData(w.width)
   const x0 = tensor(d.x0)
-  const params = OrderedMap<string, Tensor>([['w', tensor(d.w)], ['b', tensor(d.b)]])
+  const params = OrderedMap<string, Tensor>([
+    ['w', tensor(d.w)],
+    ['b', tensor(d.b)],
+  ])
   const f = (p: typeof params): Tensor => {
     const [wt, bt] = [p.get('w') as Tensor, p.get('b') as Tensor]
     let x = x0

@@ -37,7 +37,10 @@ export function jaxModelData(cell: Cell, s: ModelShape, d: ModelData): { params:
 /** PyTorch's LSTM cell on the step's input projection (both biases already in `gx`); consumes gx, h, c. */
 function lstmStep(whh: np.Array, gx: np.Array, h: np.Array, c: np.Array): [np.Array, np.Array] {
   const [i, f, g, o] = np.split(gx.add(np.matmul(h, whh)), 4, 1)
-  const c2 = nn.sigmoid(f).mul(c).add(nn.sigmoid(i).mul(np.tanh(g)))
+  const c2 = nn
+    .sigmoid(f)
+    .mul(c)
+    .add(nn.sigmoid(i).mul(np.tanh(g)))
   return [nn.sigmoid(o).mul(np.tanh(c2.ref)), c2]
 }
 
@@ -58,7 +61,13 @@ export function jaxLoss(cell: Cell, s: ModelShape): (p: JaxParams, b: JaxBatch) 
   return (p, b) => {
     const x = np.matmul(b.tokens, p.emb)
     const bias = cell === 'lstm' ? p.bih.add(p.bhh.ref) : p.bih
-    const steps = np.unstack(np.matmul(x, p.wih).add(bias).reshape([T, B, gatesOf(cell) * H]), 0)
+    const steps = np.unstack(
+      np
+        .matmul(x, p.wih)
+        .add(bias)
+        .reshape([T, B, gatesOf(cell) * H]),
+      0,
+    )
     let h = np.zeros([B, H])
     let c = np.zeros([B, H])
     const hs: np.Array[] = []
@@ -72,6 +81,10 @@ export function jaxLoss(cell: Cell, s: ModelShape): (p: JaxParams, b: JaxBatch) 
     p.whh.dispose()
     p.bhh.dispose()
     const logits = np.matmul(np.stack(hs).reshape([T * B, H]), p.headW).add(p.headB)
-    return nn.logSoftmax(logits, -1).mul(b.labels).sum().mul(-1 / (T * B))
+    return nn
+      .logSoftmax(logits, -1)
+      .mul(b.labels)
+      .sum()
+      .mul(-1 / (T * B))
   }
 }

@@ -36,7 +36,12 @@ function start(): Promise<() => number | undefined> {
     const mod = (await import(pathToFileURL(join(dist, chunk)).href)) as Record<string, unknown>
     const getBackend = mod.s
     if (typeof getBackend !== 'function') return () => undefined
-    const backend = getBackend('wasm') as { type?: string; malloc(size: number, data?: Uint8Array): number; incRef(slot: number): void; decRef(slot: number): void }
+    const backend = getBackend('wasm') as {
+      type?: string
+      malloc(size: number, data?: Uint8Array): number
+      incRef(slot: number): void
+      decRef(slot: number): void
+    }
     if (backend.type !== 'wasm') return () => undefined
     const refs = new Map<number, number>()
     const { malloc, incRef, decRef } = backend
@@ -72,8 +77,16 @@ function trainRunner(w: ModelWorkload, live: () => number | undefined): Runner {
     const m = tree.map((mi: np.Array, gi: np.Array) => mi.mul(ADAM.beta1).add(gi.mul(1 - ADAM.beta1)), st.m, tree.ref(g)) as JaxParams
     const v = tree.map((vi: np.Array, gi: np.Array) => vi.mul(ADAM.beta2).add(gi.ref.mul(gi).mul(1 - ADAM.beta2)), st.v, g) as JaxParams
     const p = tree.map(
-      (pi: np.Array, mi: np.Array, vi: np.Array) => pi.sub(mi.mul(c1.ref).mul(ADAM.lr).div(np.sqrt(vi.mul(c2.ref)).add(ADAM.eps))),
-      st.p, tree.ref(m), tree.ref(v),
+      (pi: np.Array, mi: np.Array, vi: np.Array) =>
+        pi.sub(
+          mi
+            .mul(c1.ref)
+            .mul(ADAM.lr)
+            .div(np.sqrt(vi.mul(c2.ref)).add(ADAM.eps)),
+        ),
+      st.p,
+      tree.ref(m),
+      tree.ref(v),
     ) as JaxParams
     c1.dispose()
     c2.dispose()

@@ -118,5 +118,11 @@ export async function layersModel(tf: Tf, s: ModelShape, d: ModelData): Promise<
     const logits = model.apply(tokens) as TF.Tensor
     return tf.losses.softmaxCrossEntropy(labels, tf.reshape(logits, [B * T, V]))
   }
-  return { loss, dispose: () => { model.dispose(); tf.dispose([tokens, labels]) } }
+  return {
+    loss,
+    dispose: () => {
+      model.dispose()
+      tf.dispose([tokens, labels])
+    },
+  }
 }

@@ -35,7 +35,9 @@ export class Streams {
     this.streamLength = Math.floor((ids.length - 1) / rows)
     this.windows = Math.floor(this.streamLength / seq)
     if (this.windows < 1) {
-      throw new LmError(`${what} has ${ids.length} characters, too few for batches of ${rows} rows x ${seq} characters (it needs at least ${rows * seq + 1}); use a longer text or a smaller --batch or --seq`)
+      throw new LmError(
+        `${what} has ${ids.length} characters, too few for batches of ${rows} rows x ${seq} characters (it needs at least ${rows * seq + 1}); use a longer text or a smaller --batch or --seq`,
+      )
     }
   }
 

@@ -58,12 +58,24 @@ export function readConfig(json: JsonReader, format: string): CheckpointMeta {
   if (new Set(chars).size !== chars.length) throw new LmError(`${json.where}: the vocabulary repeats a character`)
   // The same ranges as the options of pnpm lm train: a checkpoint claiming more is refused before anything is allocated.
   const model: ModelConfig = {
-    vocabSize: m.int('vocabSize', 1), embedDim: m.int('embedDim', 1, LIMITS.embed), hidden: m.int('hidden', 1, LIMITS.hidden), layers: m.int('layers', 1, LIMITS.layers), dropout: m.number('dropout', 0, 0.99),
+    vocabSize: m.int('vocabSize', 1),
+    embedDim: m.int('embedDim', 1, LIMITS.embed),
+    hidden: m.int('hidden', 1, LIMITS.hidden),
+    layers: m.int('layers', 1, LIMITS.layers),
+    dropout: m.number('dropout', 0, 0.99),
   }
-  if (model.vocabSize !== chars.length) throw new LmError(`${json.where}: the model has ${model.vocabSize} outputs but the vocabulary ${chars.length} characters`)
+  if (model.vocabSize !== chars.length)
+    throw new LmError(`${json.where}: the model has ${model.vocabSize} outputs but the vocabulary ${chars.length} characters`)
   return {
     model,
-    training: { seed: t.int('seed'), batch: t.int('batch', 1, LIMITS.batch), seq: t.int('seq', 1, LIMITS.seq), lr: t.number('lr', 0), clip: t.number('clip', 0), valFraction: t.number('valFraction', 0, 0.9) },
+    training: {
+      seed: t.int('seed'),
+      batch: t.int('batch', 1, LIMITS.batch),
+      seq: t.int('seq', 1, LIMITS.seq),
+      lr: t.number('lr', 0),
+      clip: t.number('clip', 0),
+      valFraction: t.number('valFraction', 0, 0.9),
+    },
     vocabulary: new Vocabulary(chars),
     corpus: { source: c.string('source'), file: c.string('file'), sha256: c.string('sha256'), characters: c.int('characters', 1) },
   }
@@ -82,7 +94,8 @@ export function readProgress(json: JsonReader): Progress {
   const step = json.int('step')
   const losses = json.array('losses', 'numbers', isFiniteNumber)
   const gradNorms = json.array('gradNorms', 'numbers', isFiniteNumber)
-  if (losses.length !== step || gradNorms.length !== step) throw new LmError(`${json.where}: ${losses.length} losses and ${gradNorms.length} gradient norms recorded for ${step} steps`)
+  if (losses.length !== step || gradNorms.length !== step)
+    throw new LmError(`${json.where}: ${losses.length} losses and ${gradNorms.length} gradient norms recorded for ${step} steps`)
   const validation: ValidationPoint[] = json.objects('validation').map((v) => ({ step: v.int('step'), loss: v.number('loss', 0), bpc: v.number('bpc', 0) }))
   return { step, losses: List(losses), gradNorms: List(gradNorms), validation: List(validation) }
 }
@@ -93,13 +106,16 @@ export function checkOptimizerState(state: OptimizerState, params: Params, file:
   const flat = flattenParams(params)
   const names = [...state.slots.keys()]
   const expected = [...flat.keys()]
-  if (names.join() !== expected.join()) throw new LmError(`${file}: the optimizer state is for parameters ${names.join(', ')}, the model has ${expected.join(', ')}`)
+  if (names.join() !== expected.join())
+    throw new LmError(`${file}: the optimizer state is for parameters ${names.join(', ')}, the model has ${expected.join(', ')}`)
   for (const [name, slots] of state.slots) {
     const p = flat.get(name) as Tensor
     for (const slot of ['exp_avg', 'exp_avg_sq']) {
       const t = slots.get(slot)
       if (t === undefined || fmtShape(t.shape) !== fmtShape(p.shape)) {
-        throw new LmError(`${file}: slot ${slot} of ${name} is ${t === undefined ? 'missing' : `shaped ${fmtShape(t.shape)}`}, the parameter is ${fmtShape(p.shape)}`)
+        throw new LmError(
+          `${file}: slot ${slot} of ${name} is ${t === undefined ? 'missing' : `shaped ${fmtShape(t.shape)}`}, the parameter is ${fmtShape(p.shape)}`,
+        )
       }
     }
   }
@@ -107,11 +123,17 @@ export function checkOptimizerState(state: OptimizerState, params: Params, file:
 
 /** Checks that a restored state agrees with itself and with the config. */
 export function checkState(state: TrainState, meta: CheckpointMeta, where: string): void {
-  if (state.optimizer.step !== state.step) throw new LmError(`${where}: the optimizer has done ${state.optimizer.step} steps but progress.json says ${state.step}`)
+  if (state.optimizer.step !== state.step)
+    throw new LmError(`${where}: the optimizer has done ${state.optimizer.step} steps but progress.json says ${state.step}`)
   const want = fmtShape([meta.model.layers, meta.training.batch, meta.model.hidden])
-  for (const [name, t] of [['h', state.carried?.h], ['c', state.carried?.c]] as const) {
+  for (const [name, t] of [
+    ['h', state.carried?.h],
+    ['c', state.carried?.c],
+  ] as const) {
     if (t === undefined || fmtShape(t.shape) !== want || t.dtype !== 'float32') {
-      throw new LmError(`${where}: the carried LSTM state ${name} is ${t === undefined ? 'missing' : `${t.dtype} ${fmtShape(t.shape)}`}, expected float32 ${want}`)
+      throw new LmError(
+        `${where}: the carried LSTM state ${name} is ${t === undefined ? 'missing' : `${t.dtype} ${fmtShape(t.shape)}`}, expected float32 ${want}`,
+      )
     }
   }
 }
@@ -137,14 +159,22 @@ export function nonFinite(state: TrainState): string | undefined {
       if (found !== undefined) return found
     }
   }
-  for (const [name, t] of [['h', state.carried?.h], ['c', state.carried?.c]] as const) {
+  for (const [name, t] of [
+    ['h', state.carried?.h],
+    ['c', state.carried?.c],
+  ] as const) {
     const found = t === undefined ? undefined : bad(t, `lstm-state.safetensors: tensor '${name}'`)
     if (found !== undefined) return found
   }
-  const numbers: [string, List<number>][] = [['loss', state.losses], ['gradient norm', state.gradNorms], ['validation loss', state.validation.map((v) => v.loss)]]
+  const numbers: [string, List<number>][] = [
+    ['loss', state.losses],
+    ['gradient norm', state.gradNorms],
+    ['validation loss', state.validation.map((v) => v.loss)],
+  ]
   for (const [what, list] of numbers) {
     const i = list.findIndex((x) => !Number.isFinite(x))
-    if (i >= 0) return `progress.json: the ${what} of ${what === 'validation loss' ? `step ${(state.validation.get(i) as ValidationPoint).step}` : `step ${i + 1}`} is ${list.get(i)}`
+    if (i >= 0)
+      return `progress.json: the ${what} of ${what === 'validation loss' ? `step ${(state.validation.get(i) as ValidationPoint).step}` : `step ${i + 1}`} is ${list.get(i)}`
   }
   return undefined
 }

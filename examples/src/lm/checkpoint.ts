@@ -72,7 +72,13 @@ export async function saveCheckpoint(dir: string, meta: CheckpointMeta, state: T
     'progress.json': utf8(progress),
     'model.safetensors': saveStateDict(state.params, { format: CHECKPOINT_FORMAT }),
     'optimizer.safetensors': saveOptimizerState(state.optimizer),
-    'lstm-state.safetensors': saveSafetensors(OrderedMap<string, Tensor>([['h', carried.h], ['c', carried.c]]), { format: CHECKPOINT_FORMAT }),
+    'lstm-state.safetensors': saveSafetensors(
+      OrderedMap<string, Tensor>([
+        ['h', carried.h],
+        ['c', carried.c],
+      ]),
+      { format: CHECKPOINT_FORMAT },
+    ),
   }
   await mkdir(dir, { recursive: true })
   const version = `step-${String(state.step).padStart(6, '0')}-${randomBytes(3).toString('hex')}`
@@ -91,7 +97,8 @@ export async function saveCheckpoint(dir: string, meta: CheckpointMeta, state: T
   await writeFileAtomic(join(dir, POINTER), utf8(`${JSON.stringify({ format: CHECKPOINT_FORMAT, current: version, step: state.step, files }, null, 1)}\n`))
   // The new version is current: older versions and leftovers of interrupted saves can go.
   for (const entry of await readdir(dir)) {
-    if (entry !== version && (/^step-\d+-[0-9a-f]+$/.test(entry) || entry.startsWith('.tmp-step-'))) await rm(join(dir, entry), { recursive: true, force: true })
+    if (entry !== version && (/^step-\d+-[0-9a-f]+$/.test(entry) || entry.startsWith('.tmp-step-')))
+      await rm(join(dir, entry), { recursive: true, force: true })
   }
 }
 
@@ -136,7 +143,9 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   const parameters = modelParameterCount(meta.model)
   const weights = bytes['model.safetensors'].length
   if (weights < 4 * parameters) {
-    throw new LmError(`${at('config.json')} describes a model of ${parameters} parameters (${formatBytes(4 * parameters)} of weights), but model.safetensors holds only ${formatBytes(weights)}: a checkpoint of another model, or a corrupted one`)
+    throw new LmError(
+      `${at('config.json')} describes a model of ${parameters} parameters (${formatBytes(4 * parameters)} of weights), but model.safetensors holds only ${formatBytes(weights)}: a checkpoint of another model, or a corrupted one`,
+    )
   }
   const memory = loadingProblem(meta.model, machineMemoryLimit())
   if (memory !== undefined) throw new LmError(`loading ${dir} ${memory}`)
@@ -147,13 +156,24 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     checkOptimizerState(optimizer, params, at('optimizer.safetensors'))
     const lstmState = loadSafetensors(bytes['lstm-state.safetensors'], { source: at('lstm-state.safetensors') })
     const progress = readProgress(JsonReader.parse(text(bytes['progress.json']), at('progress.json')))
-    const state: TrainState = { ...progress, params, optimizer, carried: { h: need(lstmState, 'h', at('lstm-state.safetensors')), c: need(lstmState, 'c', at('lstm-state.safetensors')) } }
+    const state: TrainState = {
+      ...progress,
+      params,
+      optimizer,
+      carried: { h: need(lstmState, 'h', at('lstm-state.safetensors')), c: need(lstmState, 'c', at('lstm-state.safetensors')) },
+    }
     checkState(state, meta, join(dir, current))
     const bad = nonFinite(state)
-    if (bad !== undefined) throw new LmError(`${join(dir, current)}${sep}${bad}; the run had diverged before this checkpoint was written, so it can be neither sampled from nor resumed`)
+    if (bad !== undefined)
+      throw new LmError(
+        `${join(dir, current)}${sep}${bad}; the run had diverged before this checkpoint was written, so it can be neither sampled from nor resumed`,
+      )
     return { ...meta, charModel: model, state }
   } catch (e) {
-    if (e instanceof GraphgradError) throw new LmError(`${join(dir, current)} does not fit the model its config.json describes (a checkpoint of another model, or a corrupted one): ${e.message}`)
+    if (e instanceof GraphgradError)
+      throw new LmError(
+        `${join(dir, current)} does not fit the model its config.json describes (a checkpoint of another model, or a corrupted one): ${e.message}`,
+      )
     throw e
   }
 }

@@ -133,7 +133,8 @@ export function projectDocsCorpus(root: string): Corpus {
   const parts = files.map((f) => {
     const bytes = readTextFile(f, relative(root, f), MAX_TEXT_BYTES)
     total += bytes.length
-    if (total > MAX_TEXT_BYTES) throw new LmError(`the project documentation is more than the ${formatBytes(MAX_TEXT_BYTES)} a training text may have; pass --text FILE`)
+    if (total > MAX_TEXT_BYTES)
+      throw new LmError(`the project documentation is more than the ${formatBytes(MAX_TEXT_BYTES)} a training text may have; pass --text FILE`)
     return decodeText(bytes, relative(root, f)).trim()
   })
   const text = `${parts.join('\n\n')}\n`

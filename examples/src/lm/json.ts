@@ -51,7 +51,9 @@ export class JsonReader {
   /** A nested object field. */
   object(key: string): JsonReader {
     const v = this.value[key]
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? new JsonReader(v as Record<string, unknown>, `${this.where} (${key})`) : this.fail(key, 'an object')
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? new JsonReader(v as Record<string, unknown>, `${this.where} (${key})`)
+      : this.fail(key, 'an object')
   }
 
   /** An array field whose items pass `check` (which names what they must be). */
@@ -62,8 +64,9 @@ export class JsonReader {
 
   /** An array field of objects. */
   objects(key: string): JsonReader[] {
-    return this.array(key, 'objects', (x): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x))
-      .map((x, i) => new JsonReader(x, `${this.where} (${key}[${i}])`))
+    return this.array(key, 'objects', (x): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x)).map(
+      (x, i) => new JsonReader(x, `${this.where} (${key}[${i}])`),
+    )
   }
 }
 

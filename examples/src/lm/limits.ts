@@ -52,9 +52,9 @@ function parameterTensors(m: ModelConfig): TensorNeed[] {
   const hint = 'a smaller --hidden or --embed'
   return [
     { what: 'the embedding', shape: [v, e], hint },
-    { what: 'the first LSTM layer\'s input weights', shape: [4 * h, e], hint },
-    { what: 'an LSTM layer\'s recurrent weights', shape: [4 * h, h], hint },
-    { what: 'the head\'s weights', shape: [v, h], hint },
+    { what: "the first LSTM layer's input weights", shape: [4 * h, e], hint },
+    { what: "an LSTM layer's recurrent weights", shape: [4 * h, h], hint },
+    { what: "the head's weights", shape: [v, h], hint },
   ]
 }
 
@@ -80,17 +80,20 @@ export function trainingProblem(m: ModelConfig, t: Pick<TrainConfig, 'batch' | '
   const tokens = t.batch * t.seq
   const tensor = tensorTooLarge([
     { what: 'the logits of one step', shape: [tokens, m.vocabSize], hint: 'a smaller --batch or --seq' },
-    { what: 'the LSTM\'s output of one step', shape: [tokens, m.hidden], hint: 'a smaller --batch, --seq or --hidden' },
+    { what: "the LSTM's output of one step", shape: [tokens, m.hidden], hint: 'a smaller --batch, --seq or --hidden' },
   ])
   if (tensor !== undefined) return tensor
   // Per character of a step: the LSTM's gates, states and their gradients in every layer; the
   // logits, softmax and their gradients; the embedding and its gradient (measured, rounded up by half).
   const perToken = 80 * m.layers * m.hidden + 96 * m.vocabSize + 48 * m.embedDim + 384
-  const memory = memoryTooLarge([
-    { what: 'parameters, gradients and Adam\'s state', bytes: modelParameterCount(m) * TRAIN_BYTES_PER_PARAMETER },
-    { what: 'activations of one step', bytes: tokens * perToken },
-    { what: 'the text', bytes: characters * BYTES_PER_TEXT_CHARACTER },
-  ], limit)
+  const memory = memoryTooLarge(
+    [
+      { what: "parameters, gradients and Adam's state", bytes: modelParameterCount(m) * TRAIN_BYTES_PER_PARAMETER },
+      { what: 'activations of one step', bytes: tokens * perToken },
+      { what: 'the text', bytes: characters * BYTES_PER_TEXT_CHARACTER },
+    ],
+    limit,
+  )
   return memory === undefined ? undefined : `this run ${memory}; use a smaller --hidden, --layers, --embed, --batch or --seq`
 }
 

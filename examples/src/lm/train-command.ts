@@ -24,9 +24,16 @@ import { Vocabulary } from './vocabulary.ts'
 
 /** Options that define the run: given with `--resume`, they must equal the checkpoint's. */
 const RUN_OPTIONS: readonly [string, (m: CheckpointMeta) => number][] = [
-  ['batch', (m) => m.training.batch], ['seq', (m) => m.training.seq], ['lr', (m) => m.training.lr], ['clip', (m) => m.training.clip],
-  ['seed', (m) => m.training.seed], ['val-fraction', (m) => m.training.valFraction], ['embed', (m) => m.model.embedDim],
-  ['hidden', (m) => m.model.hidden], ['layers', (m) => m.model.layers], ['dropout', (m) => m.model.dropout],
+  ['batch', (m) => m.training.batch],
+  ['seq', (m) => m.training.seq],
+  ['lr', (m) => m.training.lr],
+  ['clip', (m) => m.training.clip],
+  ['seed', (m) => m.training.seed],
+  ['val-fraction', (m) => m.training.valFraction],
+  ['embed', (m) => m.model.embedDim],
+  ['hidden', (m) => m.model.hidden],
+  ['layers', (m) => m.model.layers],
+  ['dropout', (m) => m.model.dropout],
 ]
 
 /** Runs `pnpm lm train` with parsed options; `root` is where the default corpus is gathered. */
@@ -51,7 +58,10 @@ async function train(args: ParsedArgs, out: ProgressSink, root: string, sigint: 
   if (problem !== undefined) throw resume ? new LmError(`the run in ${dir}: ${problem}`) : new UsageError(problem)
   // The model code loads only now: a bad text or size is refused without it, in a fraction of the time.
   const [{ splitTokens }, { charModel, parameterCount }, { trainer }, { trainSteps }] = await Promise.all([
-    import('./batching.ts'), import('./model.ts'), import('./train.ts'), import('./train-loop.ts'),
+    import('./batching.ts'),
+    import('./model.ts'),
+    import('./train.ts'),
+    import('./train-loop.ts'),
   ])
   const model = charModel(meta.model)
   const ids = meta.vocabulary.encode(corpus.text, corpus.source)
@@ -67,7 +77,9 @@ async function train(args: ParsedArgs, out: ProgressSink, root: string, sigint: 
   say(`corpus: ${corpus.source}`)
   say(`  ${ids.length} characters, vocabulary ${v}; ${split.train.length} for training, ${split.validation.length} held out for validation`)
   say(`model: embedding ${meta.model.embedDim}, LSTM ${meta.model.layers} x ${meta.model.hidden}, linear head ${v}: ${parameterCount(state.params)} parameters`)
-  say(`training: ${batch} streams x ${seq} characters per step (${run.streams.windows} windows per pass), Adam lr ${lr}, gradient norm clipped at ${clip}, seed ${seed}`)
+  say(
+    `training: ${batch} streams x ${seq} characters per step (${run.streams.windows} windows per pass), Adam lr ${lr}, gradient norm clipped at ${clip}, seed ${seed}`,
+  )
   say(`an untrained model scores about ln(${v}) = ${Math.log(v).toFixed(3)} nats = ${Math.log2(v).toFixed(2)} bits per character`)
   if (resume) say(`resuming ${dir} at step ${state.step}`)
   if (state.step >= steps) {
@@ -77,13 +89,32 @@ async function train(args: ParsedArgs, out: ProgressSink, root: string, sigint: 
   // Fail now, not after the first hundred steps, if the checkpoint cannot be written.
   await writable(dir)
   await removeStaleTemporaries(dir)
-  state = await trainSteps(state, {
-    dir, meta, model, run, validation: split.validation, steps, savedStep: saved?.step,
-    every: { eval: args.number('eval-every'), sample: args.number('sample-every'), checkpoint: args.number('checkpoint-every'), log: args.number('log-every') },
-    sample: { prompt: meta.vocabulary.has('\n') ? '\n' : meta.vocabulary.chars[0], length: args.number('sample-length'), temperature: args.number('temperature') },
-    saveFailed: (e) => (isFsError(e) ? new LmError(`cannot write the checkpoint to ${dir}: ${e.message}`) : e),
-    sigint,
-  }, out)
+  state = await trainSteps(
+    state,
+    {
+      dir,
+      meta,
+      model,
+      run,
+      validation: split.validation,
+      steps,
+      savedStep: saved?.step,
+      every: {
+        eval: args.number('eval-every'),
+        sample: args.number('sample-every'),
+        checkpoint: args.number('checkpoint-every'),
+        log: args.number('log-every'),
+      },
+      sample: {
+        prompt: meta.vocabulary.has('\n') ? '\n' : meta.vocabulary.chars[0],
+        length: args.number('sample-length'),
+        temperature: args.number('temperature'),
+      },
+      saveFailed: (e) => (isFsError(e) ? new LmError(`cannot write the checkpoint to ${dir}: ${e.message}`) : e),
+      sigint,
+    },
+    out,
+  )
   const final = state.validation.last() as ValidationPoint
   say(`done: ${state.step} steps; validation loss ${final.loss.toFixed(4)} nats, ${final.bpc.toFixed(3)} bits per character; checkpoint in ${dir}`)
 }
@@ -103,8 +134,21 @@ async function newRun(args: ParsedArgs, dir: string, root: string): Promise<RunS
   const file = args.string('text')
   const corpus = file === undefined ? projectDocsCorpus(root) : readCorpusFile(file)
   const vocabulary = Vocabulary.fromText(corpus.text)
-  const model: ModelConfig = { vocabSize: vocabulary.size, embedDim: args.number('embed'), hidden: args.number('hidden'), layers: args.number('layers'), dropout: args.number('dropout') }
-  const training: TrainConfig = { seed: args.number('seed'), batch: args.number('batch'), seq: args.number('seq'), lr: args.number('lr'), clip: args.number('clip'), valFraction: args.number('val-fraction') }
+  const model: ModelConfig = {
+    vocabSize: vocabulary.size,
+    embedDim: args.number('embed'),
+    hidden: args.number('hidden'),
+    layers: args.number('layers'),
+    dropout: args.number('dropout'),
+  }
+  const training: TrainConfig = {
+    seed: args.number('seed'),
+    batch: args.number('batch'),
+    seq: args.number('seq'),
+    lr: args.number('lr'),
+    clip: args.number('clip'),
+    valFraction: args.number('val-fraction'),
+  }
   const info = { source: corpus.source, file: file === undefined ? '' : resolve(file), sha256: corpus.sha256, characters: characterCount(corpus.text) }
   return { meta: { model, training, vocabulary, corpus: info }, corpus }
 }
@@ -121,7 +165,9 @@ async function resumedRun(args: ParsedArgs, dir: string, root: string): Promise<
   const file = args.string('text') ?? saved.corpus.file
   const corpus = file === '' ? projectDocsCorpus(root) : readCorpusFile(file)
   if (corpus.sha256 !== saved.corpus.sha256) {
-    throw new LmError(`the text (${corpus.source}) is not the one the run in ${dir} was trained on (${saved.corpus.source}, ${saved.corpus.characters} characters); resuming needs the same text`)
+    throw new LmError(
+      `the text (${corpus.source}) is not the one the run in ${dir} was trained on (${saved.corpus.source}, ${saved.corpus.characters} characters); resuming needs the same text`,
+    )
   }
   return { meta: saved, corpus, state: saved.state }
 }

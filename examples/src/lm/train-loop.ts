@@ -60,7 +60,9 @@ export async function trainSteps(initial: TrainState, settings: LoopSettings, ou
     await sigint.turn()
     while (state.step < steps) {
       if (sigint.received) {
-        throw new Interrupted(`interrupted at step ${state.step}; ${saved === undefined ? 'no checkpoint was written yet' : `the last checkpoint (step ${saved}) is in ${dir}; continue with --resume`}`)
+        throw new Interrupted(
+          `interrupted at step ${state.step}; ${saved === undefined ? 'no checkpoint was written yet' : `the last checkpoint (step ${saved}) is in ${dir}; continue with --resume`}`,
+        )
       }
       state = run.step(state)
       const step = state.step
@@ -81,7 +83,11 @@ export async function trainSteps(initial: TrainState, settings: LoopSettings, ou
         bar.log(`step ${step}: validation loss ${e.loss.toFixed(4)} nats, ${e.bpc.toFixed(3)} bits per character`)
       }
       if (step % every.sample === 0 || last) {
-        const written = generate(model, state.params, meta.vocabulary.encode(sample.prompt, 'the sample prompt'), { length: sample.length, temperature: sample.temperature, seed: sampleKey(seed, step) })
+        const written = generate(model, state.params, meta.vocabulary.encode(sample.prompt, 'the sample prompt'), {
+          length: sample.length,
+          temperature: sample.temperature,
+          seed: sampleKey(seed, step),
+        })
         bar.log(`step ${step}: sample ${JSON.stringify(meta.vocabulary.decode(written))}`)
       }
       if (step % every.checkpoint === 0 || last) {

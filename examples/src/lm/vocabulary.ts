@@ -50,7 +50,10 @@ export class Vocabulary {
       else out[n++] = id
     }
     if (unknown.size > 0) {
-      const list = [...unknown].slice(0, 10).map((c) => JSON.stringify(c)).join(', ')
+      const list = [...unknown]
+        .slice(0, 10)
+        .map((c) => JSON.stringify(c))
+        .join(', ')
       throw new LmError(`${what} has ${unknown.size} character(s) the model never saw in training: ${list}${unknown.size > 10 ? ', ...' : ''}`)
     }
     return n === out.length ? out : out.slice(0, n)

@@ -56,7 +56,8 @@ export function asciiChart(title: string, series: readonly ChartSeries[], option
     }
   }
   const labels = Array.from({ length: height }, (_, r) =>
-    r === 0 ? yMax : r === height - 1 ? yMin : r === referenceRow ? (options.reference as number) : null)
+    r === 0 ? yMax : r === height - 1 ? yMin : r === referenceRow ? (options.reference as number) : null,
+  )
   const labelWidth = Math.max(...labels.map((l) => (l === null ? 0 : l.toPrecision(3).length)))
   const lines = [title]
   grid.forEach((cells, r) => {

@@ -21,7 +21,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   // The models load only once the options are parsed: help and typos are answered at once.
   const [{ runSweep }, { writeTextAtomic }, { sweepProblem }, { curvesSvg, summaryLines }, { TASKS }] = await Promise.all([
-    import('./experiment.ts'), import('./files.ts'), import('./needs.ts'), import('./report.ts'), import('./tasks.ts'),
+    import('./experiment.ts'),
+    import('./files.ts'),
+    import('./needs.ts'),
+    import('./report.ts'),
+    import('./tasks.ts'),
   ])
   const { out, help: _help, quick, ...settings } = options
   // Before anything is allocated: a sweep too large for a tensor or for this machine is refused with the estimate.
@@ -35,7 +39,9 @@ async function main(argv: readonly string[]): Promise<number> {
   log(`graphgrad memory experiment${quick ? ' (--quick)' : ''}: can a model remember across a lag?`)
   for (const t of settings.tasks) log(`  ${t.padEnd(7)} ${TASKS[t].title}`)
   log(`  models ${settings.models.join(', ')} at equal parameter budgets (LSTM hidden ${settings.hidden}); lags ${settings.lags.join(', ')}`)
-  log(`  ${settings.steps} Adam steps (lr ${settings.lr}, batch ${settings.batchSize}, gradient norm clipped at ${settings.clip}), gate bias ${settings.gateBias}, seed ${settings.seed}`)
+  log(
+    `  ${settings.steps} Adam steps (lr ${settings.lr}, batch ${settings.batchSize}, gradient norm clipped at ${settings.clip}), gate bias ${settings.gateBias}, seed ${settings.seed}`,
+  )
   log(`  scored on ${settings.evalSize} held-out sequences per run; output in ${out}`)
   log()
   const results = await runSweep(settings, out, process.stdout)

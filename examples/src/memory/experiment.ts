@@ -48,12 +48,28 @@ export async function runSweep(settings: SweepSettings, out: string, sink: Progr
         }
         const weights = weightsPath(taskName, lag, model.name)
         await writeWeights(join(out, weights), result.params, {
-          task: taskName, lag: String(lag), model: model.name, hidden: String(model.hidden), seed: String(settings.seed),
+          task: taskName,
+          lag: String(lag),
+          model: model.name,
+          hidden: String(model.hidden),
+          seed: String(settings.seed),
         })
         runs.push({
-          task: taskName, lag, model: model.name, hidden: model.hidden, parameters: model.parameters, metric: task.metric,
-          score: result.score, loss: result.loss, chance: task.chance, chanceLoss: task.chanceLoss, solved: task.solved(result.score),
-          steps: settings.steps, seconds: result.seconds, curve: result.curve, weights,
+          task: taskName,
+          lag,
+          model: model.name,
+          hidden: model.hidden,
+          parameters: model.parameters,
+          metric: task.metric,
+          score: result.score,
+          loss: result.loss,
+          chance: task.chance,
+          chanceLoss: task.chanceLoss,
+          solved: task.solved(result.score),
+          steps: settings.steps,
+          seconds: result.seconds,
+          curve: result.curve,
+          weights,
         })
       }
     }

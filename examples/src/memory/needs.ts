@@ -40,7 +40,7 @@ export function sweepProblem(settings: SweepSettings, limit: MemoryLimit): strin
       for (const model of models) {
         tensors.push({ what: `the ${model.name}'s recurrent weights`, shape: [GATES[model.name] * model.hidden, model.hidden], hint: 'a smaller --hidden' })
         const parts = [
-          { what: 'parameters and Adam\'s state', bytes: model.parameters * BYTES_PER_PARAMETER },
+          { what: "parameters and Adam's state", bytes: model.parameters * BYTES_PER_PARAMETER },
           { what: 'training a batch', bytes: settings.batchSize * length * bytesPerStep(model, task.inputSize, true) },
           { what: 'scoring the held-out batch', bytes: settings.evalSize * length * bytesPerStep(model, task.inputSize, false) },
         ]

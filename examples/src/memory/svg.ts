@@ -61,7 +61,10 @@ function panelSvg(panel: SvgPanel, x0: number, y0: number): string {
     parts.push(`<line x1="${num(px(0))}" y1="${y}" x2="${num(px(xMax))}" y2="${y}" stroke="#777" stroke-dasharray="4 3"><title>chance</title></line>`)
   }
   for (const c of panel.curves) {
-    const d = c.points.filter(([, y]) => Number.isFinite(y)).map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${num(px(x))},${num(py(y))}`).join(' ')
+    const d = c.points
+      .filter(([, y]) => Number.isFinite(y))
+      .map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${num(px(x))},${num(py(y))}`)
+      .join(' ')
     parts.push(`<path d="${d}" fill="none" stroke="${COLOURS[c.model] ?? '#000'}" stroke-width="1.5"><title>${escapeXml(c.model)}</title></path>`)
   }
   return parts.join('\n')
@@ -75,11 +78,15 @@ export function learningCurvesSvg(title: string, panels: readonly SvgPanel[]): s
   const height = 56 + rows.length * PANEL_H
   const body = rows.flatMap((r, i) => panels.filter((p) => p.row === r).map((p, j) => panelSvg(p, j * PANEL_W, 56 + i * PANEL_H)))
   const models = [...new Set(panels.flatMap((p) => p.curves.map((c) => c.model)))]
-  const legend = models.map((m, i) =>
-    `<line x1="${12 + i * 90}" y1="40" x2="${36 + i * 90}" y2="40" stroke="${COLOURS[m] ?? '#000'}" stroke-width="2"/>` +
-    `<text x="${40 + i * 90}" y="44" font-size="12">${escapeXml(m)}</text>`)
-  legend.push(`<line x1="${12 + models.length * 90}" y1="40" x2="${36 + models.length * 90}" y2="40" stroke="#777" stroke-dasharray="4 3"/>` +
-    `<text x="${40 + models.length * 90}" y="44" font-size="12">chance</text>`)
+  const legend = models.map(
+    (m, i) =>
+      `<line x1="${12 + i * 90}" y1="40" x2="${36 + i * 90}" y2="40" stroke="${COLOURS[m] ?? '#000'}" stroke-width="2"/>` +
+      `<text x="${40 + i * 90}" y="44" font-size="12">${escapeXml(m)}</text>`,
+  )
+  legend.push(
+    `<line x1="${12 + models.length * 90}" y1="40" x2="${36 + models.length * 90}" y2="40" stroke="#777" stroke-dasharray="4 3"/>` +
+      `<text x="${40 + models.length * 90}" y="44" font-size="12">chance</text>`,
+  )
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,

@@ -25,15 +25,27 @@ function verdict(run: RunRecord): string {
 /** The table as aligned text lines (a header, a rule, one row per run, a blank line between tasks). */
 export function formatTable(runs: readonly RunRecord[]): string[] {
   const rows = runs.map((r) => [
-    r.task, String(r.lag), r.model, String(r.hidden), String(r.parameters), r.metric === 'accuracy' ? 'accuracy' : 'mse',
-    formatScore(r.metric, r.score), formatScore(r.metric, r.chance), verdict(r), String(r.steps), r.seconds.toFixed(1),
+    r.task,
+    String(r.lag),
+    r.model,
+    String(r.hidden),
+    String(r.parameters),
+    r.metric === 'accuracy' ? 'accuracy' : 'mse',
+    formatScore(r.metric, r.score),
+    formatScore(r.metric, r.chance),
+    verdict(r),
+    String(r.steps),
+    r.seconds.toFixed(1),
   ])
   const header = [...TABLE_COLUMNS]
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)))
   // Text columns align left, numbers right.
   const numeric = new Set([1, 3, 4, 6, 7, 9, 10])
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()
+    cells
+      .map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join('  ')
+      .trimEnd()
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  ')]
   rows.forEach((row, i) => {
     if (i > 0 && runs[i - 1].task !== runs[i].task) out.push('')

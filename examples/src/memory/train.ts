@@ -106,7 +106,9 @@ export function train(model: Model, task: Task, lag: number, settings: TrainSett
   // Weights that overflowed can keep the training loss finite and still score NaN; results.json would record null.
   if (!Number.isFinite(final.loss) || !Number.isFinite(final.score)) {
     const [what, value] = Number.isFinite(final.loss) ? ['score', final.score] : ['loss', final.loss]
-    throw new InputError(`${task.name} lag ${lag} ${model.name}: the held-out ${what} became ${value} after ${settings.steps} steps; try a smaller --lr or --clip`)
+    throw new InputError(
+      `${task.name} lag ${lag} ${model.name}: the held-out ${what} became ${value} after ${settings.steps} steps; try a smaller --lr or --clip`,
+    )
   }
   return { params, curve, ...final, seconds: (performance.now() - start) / 1000 }
 }

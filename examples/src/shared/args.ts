@@ -128,8 +128,10 @@ export function parseArgs(command: CommandSpec, argv: readonly string[]): Parsed
 
 function parseValue(spec: OptionSpec, raw: string): OptionValue {
   switch (spec.kind) {
-    case 'string': return raw
-    case 'int': case 'number': {
+    case 'string':
+      return raw
+    case 'int':
+    case 'number': {
       const v = parseNumber(spec, raw)
       if (v === undefined) throw new UsageError(`--${spec.name} must be ${numberText(spec, 'a whole number', 'a number')}, got '${raw}'`)
       return v
@@ -151,7 +153,8 @@ function parseValue(spec: OptionSpec, raw: string): OptionValue {
       }
       return unique(spec, items)
     }
-    case 'flag': throw new Error('a switch has no value')
+    case 'flag':
+      throw new Error('a switch has no value')
   }
 }
 

@@ -96,7 +96,9 @@ export function runAsProcess(prefix: string, main: () => Promise<number>): void 
   })
   process.on('uncaughtException', fail)
   process.on('unhandledRejection', fail)
-  main().then((code) => { process.exitCode = code }, fail)
+  main().then((code) => {
+    process.exitCode = code
+  }, fail)
 }
 
 /** Ctrl-C, remembered until the loop looks. */

@@ -113,7 +113,9 @@ export class ProgressBar {
     const rate = (state.step - this.start) / Math.max(seconds, 1e-9)
     const score = scoreLabel === undefined || state.score === undefined ? '' : `${scoreLabel} ${state.score.toFixed(3)}  `
     const time = state.step >= total ? `took ${formatDuration(seconds)}` : `${formatDuration((total - state.step) / rate)} left`
-    return `${label === undefined ? '' : `${label} `}[${bar}] ${String(state.step).padStart(String(total).length)}/${total}  ` +
+    return (
+      `${label === undefined ? '' : `${label} `}[${bar}] ${String(state.step).padStart(String(total).length)}/${total}  ` +
       `loss ${state.loss.toFixed(4)}  ${score}${rate.toFixed(1).padStart(5)} steps/s  ${time}`
+    )
   }
 }

@@ -86,7 +86,9 @@ export function tensor(data: NestedArray | TensorData | readonly number[], optio
 }
 
 /** An int32 tensor (token ids, class targets, indices): `tensor(data, { dtype: 'int32', shape })`. @example intTensor([[1, 2, 3]]) */
-export function intTensor(data: NestedArray | TensorData | readonly number[], shape?: readonly number[]): Tensor { return tensor(data, shape === undefined ? { dtype: 'int32' } : { dtype: 'int32', shape }) }
+export function intTensor(data: NestedArray | TensorData | readonly number[], shape?: readonly number[]): Tensor {
+  return tensor(data, shape === undefined ? { dtype: 'int32' } : { dtype: 'int32', shape })
+}
 
 /** The fill behind {@link full} and its relatives; `where` is the function the user called. */
 function filled(shape: readonly number[], value: number, dtype: DType | undefined, where: string): Tensor {
@@ -133,7 +135,8 @@ export function arange(start: number, stop?: number, step = 1, options: DTypeOpt
     stop = start
     start = 0
   }
-  if (!Number.isFinite(start) || !Number.isFinite(stop) || !Number.isFinite(step)) throw new ArgumentError(`arange: start, stop and step must be finite, got ${start}, ${stop}, ${step}`)
+  if (!Number.isFinite(start) || !Number.isFinite(stop) || !Number.isFinite(step))
+    throw new ArgumentError(`arange: start, stop and step must be finite, got ${start}, ${stop}, ${step}`)
   if (step === 0) throw new ArgumentError('arange: step must not be zero')
   const n = Math.max(0, Math.ceil((stop - start) / step))
   checkShape([n], 'arange')
@@ -184,7 +187,8 @@ export function uniform(shape: readonly number[], low: number, high: number, see
 
 /** The draws of {@link uniform} (the stream is named 'uniform' for both callers); `where` names the caller. */
 function uniformDraws(shape: readonly number[], low: number, high: number, seed: Seed, dtype: DType | undefined, where: string): Tensor {
-  if (!(high >= low) || !Number.isFinite(low) || !Number.isFinite(high)) throw new ArgumentError(`${where}: need finite low <= high, got low=${low}, high=${high}`)
+  if (!(high >= low) || !Number.isFinite(low) || !Number.isFinite(high))
+    throw new ArgumentError(`${where}: need finite low <= high, got low=${low}, high=${high}`)
   // Draws stay below `high`, so truncated they fit an int32 when both bounds do.
   if (dtype === 'int32') for (const v of [low, high]) if (!fitsInt32(v)) throw int32Overflow(where, v, 'bound')
   const rng = new RandomStream(seed, 'uniform')
@@ -207,7 +211,8 @@ export function randn(shape: readonly number[], seed: Seed, options: DTypeOption
 
 /** Uniform integers in [low, high) from an explicit seed or key; int32 unless told otherwise. */
 export function randint(low: number, high: number, shape: readonly number[], seed: Seed, options: DTypeOption = {}): Tensor {
-  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new ArgumentError(`randint: need integers low < high, got low=${low}, high=${high}`)
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low)
+    throw new ArgumentError(`randint: need integers low < high, got low=${low}, high=${high}`)
   if ((options.dtype ?? 'int32') === 'int32' && (low < -0x80000000 || high > 0x80000000)) {
     throw new ArgumentError(`randint: [${low}, ${high}) does not fit int32; pass { dtype: 'float64' } for a wider range`)
   }

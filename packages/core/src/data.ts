@@ -159,7 +159,9 @@ export function padSequences(sequences: readonly (readonly number[] | Tensor)[],
   const first = seqs[0]
   seqs.forEach((s, i) => {
     if (s.rank !== first.rank || s.shape.some((d, k) => k > 0 && d !== first.shape[k])) {
-      throw new ShapeError(`padSequences: sequence ${i} has shape ${fmtShape(s.shape)} but sequence 0 has ${fmtShape(first.shape)}; only the length (axis 0) may differ`)
+      throw new ShapeError(
+        `padSequences: sequence ${i} has shape ${fmtShape(s.shape)} but sequence 0 has ${fmtShape(first.shape)}; only the length (axis 0) may differ`,
+      )
     }
     if (s.dtype !== first.dtype) throw new ArgumentError(`padSequences: sequence ${i} is ${s.dtype} but sequence 0 is ${first.dtype}`)
   })

@@ -9,11 +9,7 @@ import { MAX_ELEMENTS } from './shape.ts'
 export type DType = 'float32' | 'float64' | 'int32'
 
 /** The typed array that stores a tensor of dtype `D`. */
-export type TypedArrayFor<D extends DType> = D extends 'float32'
-  ? Float32Array
-  : D extends 'float64'
-    ? Float64Array
-    : Int32Array
+export type TypedArrayFor<D extends DType> = D extends 'float32' ? Float32Array : D extends 'float64' ? Float64Array : Int32Array
 
 /** Any typed array a tensor can be stored in. */
 export type TensorData = Float32Array | Float64Array | Int32Array
@@ -66,7 +62,9 @@ export function fitsInt32(v: number): boolean {
 
 /** The DTypeError for a value that does not fit int32, naming `where`. */
 export function int32Overflow(where: string, v: number, what = 'value'): DTypeError {
-  return new DTypeError(`${where}: ${what} ${v} does not fit int32 (finite, in [${INT32_MIN}, ${INT32_MAX}] after truncation toward zero); use a float dtype for it`)
+  return new DTypeError(
+    `${where}: ${what} ${v} does not fit int32 (finite, in [${INT32_MIN}, ${INT32_MAX}] after truncation toward zero); use a float dtype for it`,
+  )
 }
 
 /** Throws unless every value of `data` fits int32 (see {@link fitsInt32}), naming the first that does not. */

@@ -32,7 +32,8 @@ export async function readSafetensorsFile(path: string | URL): Promise<OrderedMa
     const { size } = await handle.stat()
     const n = headerLength(await readRange(handle, 0, Math.min(size, 8), where), where, size)
     parseHeader(await readRange(handle, 0, 8 + n, where), where, size)
-    if (size > bufferConstants.MAX_LENGTH) fail(where, `file is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes of the largest Uint8Array this JavaScript engine makes`)
+    if (size > bufferConstants.MAX_LENGTH)
+      fail(where, `file is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes of the largest Uint8Array this JavaScript engine makes`)
     return loadSafetensors(await readRange(handle, 0, size, where), { source: file })
   } finally {
     await handle.close()
@@ -42,7 +43,7 @@ export async function readSafetensorsFile(path: string | URL): Promise<OrderedMa
 /** Bytes [start, start + length) of an open file, read in pieces; refused if the file ends early (it shrank while being read). */
 async function readRange(handle: FileHandle, start: number, length: number, where: string): Promise<Uint8Array> {
   const out = new Uint8Array(length)
-  for (let done = 0; done < length; ) {
+  for (let done = 0; done < length;) {
     const { bytesRead } = await handle.read(out, done, Math.min(CHUNK_BYTES, length - done), start + done)
     if (bytesRead === 0) fail(where, `the file ended after ${start + done} of ${start + length} bytes (it shrank while being read)`)
     done += bytesRead

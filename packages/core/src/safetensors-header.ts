@@ -121,9 +121,11 @@ function parseEntry(name: string, value: unknown, bufferLen: number, where: stri
   if (typeof dtype !== 'string') fail(at, `dtype must be a string, found ${describe(dtype)}`)
   if (!Object.hasOwn(ITEM_SIZE, dtype)) fail(at, `unsupported dtype '${dtype}' (graphgrad reads ${Object.keys(ITEM_SIZE).join(', ')})`)
   if (!Array.isArray(shape)) fail(at, `shape must be an array, found ${describe(shape)}`)
-  if (shape.length > MAX_SAFETENSORS_RANK) fail(at, `shape has rank ${shape.length}, more than the ${MAX_SAFETENSORS_RANK} dimensions graphgrad reads (MAX_SAFETENSORS_RANK)`)
+  if (shape.length > MAX_SAFETENSORS_RANK)
+    fail(at, `shape has rank ${shape.length}, more than the ${MAX_SAFETENSORS_RANK} dimensions graphgrad reads (MAX_SAFETENSORS_RANK)`)
   for (const d of shape) {
-    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) fail(at, `shape ${JSON.stringify(shape)} has an invalid size ${JSON.stringify(d)} (sizes are non-negative integers)`)
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
+      fail(at, `shape ${JSON.stringify(shape)} has an invalid size ${JSON.stringify(d)} (sizes are non-negative integers)`)
   }
   try {
     // The element cap every tensor obeys, checked here so that [1e15, 0] (no bytes needed) is refused too.
@@ -137,7 +139,10 @@ function parseEntry(name: string, value: unknown, bufferLen: number, where: stri
   for (const o of [begin, end]) {
     // JSON numbers past 2^53 - 1 are rounded by JSON.parse, so they cannot name a byte exactly; no buffer is that large anyway.
     if (Number.isInteger(o) && (o as number) > Number.MAX_SAFE_INTEGER) {
-      fail(at, `data_offsets ${JSON.stringify(offsets)}: ${JSON.stringify(o)} exceeds the largest safe integer (2^53 - 1) and so the ${bufferLen}-byte data buffer`)
+      fail(
+        at,
+        `data_offsets ${JSON.stringify(offsets)}: ${JSON.stringify(o)} exceeds the largest safe integer (2^53 - 1) and so the ${bufferLen}-byte data buffer`,
+      )
     }
   }
   if (!isNonNegInt(begin) || !isNonNegInt(end)) fail(at, `data_offsets ${JSON.stringify(offsets)} must be non-negative integers`)
@@ -174,9 +179,14 @@ export function checkHeaderCounts(text: string, where: string): void {
     } else if (c === 0x2c) {
       values++
       // One member more than the cap is allowed for __metadata__; parseHeader counts the tensors exactly.
-      if (depth === 1 && ++members > MAX_SAFETENSORS_ENTRIES + 1) fail(where, `header lists more than ${MAX_SAFETENSORS_ENTRIES} tensors (MAX_SAFETENSORS_ENTRIES)`)
+      if (depth === 1 && ++members > MAX_SAFETENSORS_ENTRIES + 1)
+        fail(where, `header lists more than ${MAX_SAFETENSORS_ENTRIES} tensors (MAX_SAFETENSORS_ENTRIES)`)
     }
-    if (values > MAX_SAFETENSORS_HEADER_VALUES) fail(where, `header holds more than ${MAX_SAFETENSORS_HEADER_VALUES} JSON values (MAX_SAFETENSORS_HEADER_VALUES), far more than ${MAX_SAFETENSORS_ENTRIES} tensors need`)
+    if (values > MAX_SAFETENSORS_HEADER_VALUES)
+      fail(
+        where,
+        `header holds more than ${MAX_SAFETENSORS_HEADER_VALUES} JSON values (MAX_SAFETENSORS_HEADER_VALUES), far more than ${MAX_SAFETENSORS_ENTRIES} tensors need`,
+      )
   }
 }
 

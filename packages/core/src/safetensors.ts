@@ -91,7 +91,8 @@ export function saveSafetensors(params: IMap<string, TensorTree>, metadata?: Rec
   // Never write what loadSafetensors would refuse.
   checkHeaderCounts(text, 'saveSafetensors')
   const json = new TextEncoder().encode(text)
-  if (json.length > MAX_SAFETENSORS_HEADER_BYTES) fail('saveSafetensors', `the header would be ${json.length} bytes, more than the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit readers accept`)
+  if (json.length > MAX_SAFETENSORS_HEADER_BYTES)
+    fail('saveSafetensors', `the header would be ${json.length} bytes, more than the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit readers accept`)
   const headerLen = Math.ceil(json.length / 8) * 8
   const out = new Uint8Array(8 + headerLen + offset)
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLen), true)
@@ -121,7 +122,8 @@ function flattenForSave(params: unknown): [string, Tensor][] {
     if (node instanceof Tensor) {
       if (name === METADATA_KEY) fail('saveSafetensors', `a tensor cannot be named '${METADATA_KEY}' (the name is reserved for metadata)`)
       if (seen.has(name)) fail('saveSafetensors', `two tensors are named '${name}' (check for a key containing '.' that clashes with a nested map)`)
-      if (node.rank > MAX_SAFETENSORS_RANK) fail('saveSafetensors', `'${name}' has rank ${node.rank}, more than the ${MAX_SAFETENSORS_RANK} dimensions loadSafetensors reads`)
+      if (node.rank > MAX_SAFETENSORS_RANK)
+        fail('saveSafetensors', `'${name}' has rank ${node.rank}, more than the ${MAX_SAFETENSORS_RANK} dimensions loadSafetensors reads`)
       seen.add(name)
       out.push([name, node])
     } else if (isMap(node)) {

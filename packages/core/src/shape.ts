@@ -44,10 +44,12 @@ export function checkShape(shape: readonly unknown[], where: string): number[] {
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
       throw new ArgumentError(`${where}: shape ${fmtShape(shape as number[])} has an invalid size ${String(d)} (sizes are non-negative integers)`)
     }
-    if (d > MAX_ELEMENTS) throw new ShapeError(`${where}: shape ${fmtShape(shape as number[])} has a dimension of ${d}, more than the ${MAX_ELEMENTS} elements a tensor may hold`)
+    if (d > MAX_ELEMENTS)
+      throw new ShapeError(`${where}: shape ${fmtShape(shape as number[])} has a dimension of ${d}, more than the ${MAX_ELEMENTS} elements a tensor may hold`)
     size *= d
   }
-  if (size > MAX_ELEMENTS) throw new ShapeError(`${where}: shape ${fmtShape(shape as number[])} has ${size} elements, more than the ${MAX_ELEMENTS} a tensor may hold`)
+  if (size > MAX_ELEMENTS)
+    throw new ShapeError(`${where}: shape ${fmtShape(shape as number[])} has ${size} elements, more than the ${MAX_ELEMENTS} a tensor may hold`)
   return shape as number[]
 }
 

@@ -41,7 +41,9 @@ export function flattenTree(tree: unknown, where = 'tree', options: FlattenOptio
   const leaves: Tensor[] = []
   const paths: string[] = []
   const arrays = options.arrays ?? true
-  const refuse = options.refuse ?? ((path, node) => new ArgumentError(`${where}: expected a Tensor, an array or an Immutable.js Map at '${path || '<root>'}', found ${describeValue(node)}`))
+  const refuse =
+    options.refuse ??
+    ((path, node) => new ArgumentError(`${where}: expected a Tensor, an array or an Immutable.js Map at '${path || '<root>'}', found ${describeValue(node)}`))
   const build = (node: unknown, path: string): ((next: () => Tensor) => TensorTree) => {
     if (node instanceof Tensor) {
       leaves.push(node)
@@ -127,4 +129,3 @@ export function unflattenParams(flat: IMap<string, Tensor>): OrderedMap<string, 
   }
   return root
 }
-

@@ -31,7 +31,10 @@ registerOps('throwawayForTheGuide', 'primitive', { cubeThrowaway: cubeSpec, floo
 
 /** Central differences of `sum(f(x) * w)` against the VJP with cotangent w, in float64. */
 function maxGradientError(f: (x: Tensor) => Tensor, x: Tensor): number {
-  const w = tensor(Array.from({ length: x.size }, (_, i) => 0.5 + i / 7), { dtype: 'float64', shape: x.shape.slice() })
+  const w = tensor(
+    Array.from({ length: x.size }, (_, i) => 0.5 + i / 7),
+    { dtype: 'float64', shape: x.shape.slice() },
+  )
   const [, pullback] = vjp(f, x)
   const analytic = (pullback(w)[0] as Tensor).data
   const base = x.data as Float64Array
@@ -65,7 +68,10 @@ describe('adding an op, as the guide says', () => {
     const { CaseSampler } = await import('../src/index.ts')
     for (let seed = 0; seed < 5; seed++) {
       const c = cubeSpec.sample(new CaseSampler(seed))
-      expect(maxGradientError((t) => c.fn(t), c.inputs[0]), c.label).toBeLessThan(1e-6)
+      expect(
+        maxGradientError((t) => c.fn(t), c.inputs[0]),
+        c.label,
+      ).toBeLessThan(1e-6)
     }
   })
 

@@ -1,8 +1,30 @@
 import { describe, expect, it } from 'vitest'
 import { OrderedMap } from 'immutable'
 import {
-  AnomalyError, GradientError, type Tensor, add, detectAnomaly, exp, grad, jvp, liveGraphNodes, log, mean, mul,
-  noGrad, randn, sin, square, stopGradient, sub, sum, tanh, tensor, traceGraph, valueAndGrad, vjp,
+  AnomalyError,
+  GradientError,
+  type Tensor,
+  add,
+  detectAnomaly,
+  exp,
+  grad,
+  jvp,
+  liveGraphNodes,
+  log,
+  mean,
+  mul,
+  noGrad,
+  randn,
+  sin,
+  square,
+  stopGradient,
+  sub,
+  sum,
+  tanh,
+  tensor,
+  traceGraph,
+  valueAndGrad,
+  vjp,
 } from '@graphgrad/core'
 
 const f64 = (data: number[] | number[][]): Tensor => tensor(data, { dtype: 'float64' })
@@ -207,7 +229,11 @@ describe('prod with zeros', () => {
   it('gives the product of the other elements, as PyTorch does', async () => {
     const { prod } = await import('@graphgrad/core')
     // one zero: only it gets a gradient; two zeros: none; none: prod / x
-    const x = f64([[2, 0, 3], [0, 0, 5], [1, 2, 4]])
+    const x = f64([
+      [2, 0, 3],
+      [0, 0, 5],
+      [1, 2, 4],
+    ])
     expect(arr(grad((t: Tensor) => sum(prod(t, 1)))(x))).toEqual([0, 6, 0, 0, 0, 0, 8, 4, 2])
     // second order through the zero-safe rule: d2/dx0dx2 of x0*x1*x2 at x1 = 0 is x1 = 0, d2/dx1dx2 = x0
     const h = grad((t: Tensor) => sum(mul(grad((u: Tensor) => sum(prod(u)))(t), f64([0, 0, 1]))))(f64([2, 0, 3]))

@@ -28,7 +28,11 @@ describe('backward probe', () => {
       setBackwardProbe(saved)
     }
     expect(created).toBe(3)
-    expect(calls).toEqual([['sum', false], ['tanh', false], ['mul', false]])
+    expect(calls).toEqual([
+      ['sum', false],
+      ['tanh', false],
+      ['mul', false],
+    ])
     expect(liveGraphNodes()).toBe(start)
   })
   it('changes no gradient, and an uninstalled probe is never called again', () => {

@@ -1,24 +1,55 @@
 // Broadcasting and reductions against a plain index-by-index reference over random shapes.
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { type Tensor, add, max, mean, min, mul, prod, randn, sub, sum, maximum, where, greater, argmax, argmin, variance, logsumexp, norm } from '@graphgrad/core'
+import {
+  type Tensor,
+  add,
+  max,
+  mean,
+  min,
+  mul,
+  prod,
+  randn,
+  sub,
+  sum,
+  maximum,
+  where,
+  greater,
+  argmax,
+  argmin,
+  variance,
+  logsumexp,
+  norm,
+} from '@graphgrad/core'
 import { ravel, unravel } from '../../../testdata/testing.ts'
 
 /** Value of `t` at output index `idx` under NumPy broadcasting to an output of rank idx.length. */
 function at(t: Tensor, idx: readonly number[]): number {
   const lead = idx.length - t.rank
-  return t.data[ravel(t.shape.map((d, k) => (d === 1 ? 0 : idx[lead + k])), t.shape)]
+  return t.data[
+    ravel(
+      t.shape.map((d, k) => (d === 1 ? 0 : idx[lead + k])),
+      t.shape,
+    )
+  ]
 }
 
 const dim = fc.integer({ min: 1, max: 4 })
 const shapeArb = fc.array(dim, { minLength: 0, maxLength: 4 })
 // A broadcast pair: the second is the first with leading dims dropped and some dims set to 1.
-const pairArb = shapeArb.chain((full) =>
-  fc.tuple(fc.constant(full), fc.integer({ min: 0, max: full.length }), fc.array(fc.boolean(), { minLength: full.length, maxLength: full.length }), fc.boolean()),
-).map(([full, drop, ones, swap]) => {
-  const part = full.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d))
-  return swap ? [part, full] : [full, part]
-})
+const pairArb = shapeArb
+  .chain((full) =>
+    fc.tuple(
+      fc.constant(full),
+      fc.integer({ min: 0, max: full.length }),
+      fc.array(fc.boolean(), { minLength: full.length, maxLength: full.length }),
+      fc.boolean(),
+    ),
+  )
+  .map(([full, drop, ones, swap]) => {
+    const part = full.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d))
+    return swap ? [part, full] : [full, part]
+  })
 
 describe('broadcasting', () => {
   it('binary ops agree with the reference at every index', () => {
@@ -27,7 +58,13 @@ describe('broadcasting', () => {
         const a = randn(sa, seed, { dtype: 'float64' })
         const b = randn(sb, seed + 1, { dtype: 'float64' })
         const outs = { add: add(a, b), sub: sub(a, b), mul: mul(a, b), maximum: maximum(a, b), where: where(greater(a, 0), a, b) }
-        const ref = { add: (x: number, y: number) => x + y, sub: (x: number, y: number) => x - y, mul: (x: number, y: number) => x * y, maximum: Math.max, where: (x: number, y: number) => (x > 0 ? x : y) }
+        const ref = {
+          add: (x: number, y: number) => x + y,
+          sub: (x: number, y: number) => x - y,
+          mul: (x: number, y: number) => x * y,
+          maximum: Math.max,
+          where: (x: number, y: number) => (x > 0 ? x : y),
+        }
         const shape = outs.add.shape
         expect(shape.length).toBe(Math.max(sa.length, sb.length))
         for (const [name, out] of Object.entries(outs)) {
@@ -48,7 +85,15 @@ describe('broadcasting', () => {
 
 describe('reductions', () => {
   const caseArb = fc.array(dim, { minLength: 1, maxLength: 4 }).chain((shape) =>
-    fc.tuple(fc.constant(shape), fc.subarray(shape.map((_, i) => i), { minLength: 1 }), fc.boolean(), fc.integer()),
+    fc.tuple(
+      fc.constant(shape),
+      fc.subarray(
+        shape.map((_, i) => i),
+        { minLength: 1 },
+      ),
+      fc.boolean(),
+      fc.integer(),
+    ),
   )
   it('sum, mean, prod, max, min, var, logsumexp and norm agree with the reference', () => {
     fc.assert(
@@ -68,7 +113,13 @@ describe('reductions', () => {
           [prod(x, axes, keep), (v) => v.reduce((a, b) => a * b, 1)],
           [max(x, axes, keep), (v) => Math.max(...v)],
           [min(x, axes, keep), (v) => Math.min(...v)],
-          [variance(x, axes, { keepdims: keep, correction: 0 }), (v) => { const m = v.reduce((a, b) => a + b, 0) / n; return v.reduce((a, b) => a + (b - m) ** 2, 0) / n }],
+          [
+            variance(x, axes, { keepdims: keep, correction: 0 }),
+            (v) => {
+              const m = v.reduce((a, b) => a + b, 0) / n
+              return v.reduce((a, b) => a + (b - m) ** 2, 0) / n
+            },
+          ],
           [logsumexp(x, axes, keep), (v) => Math.log(v.reduce((a, b) => a + Math.exp(b), 0))],
           [norm(x, 3, axes, keep), (v) => v.reduce((a, b) => a + Math.abs(b) ** 3, 0) ** (1 / 3)],
         ]

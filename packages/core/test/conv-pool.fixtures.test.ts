@@ -4,7 +4,20 @@
 // weight and the output's cotangent), in float64 and float32.
 import { afterAll, describe, expect, it } from 'vitest'
 import {
-  type Tensor, add, adaptiveAvgPool1d, adaptiveAvgPool2d, avgPool1d, avgPool2d, conv1d, conv2d, grad, maxPool1d, maxPool2d, mul, sum, vjp,
+  type Tensor,
+  add,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  avgPool1d,
+  avgPool2d,
+  conv1d,
+  conv2d,
+  grad,
+  maxPool1d,
+  maxPool2d,
+  mul,
+  sum,
+  vjp,
 } from '@graphgrad/core'
 import { type ConvPoolCase, camelKwargs, convPoolCases, convPoolTensors, excessOver, tensorOf } from '../../../testdata/conv-pool-cases.ts'
 
@@ -18,12 +31,18 @@ function opOf(c: ConvPoolCase): (...xs: Tensor[]) => Tensor {
       const options = { stride: k.stride, padding: k.padding, dilation: k.dilation, groups: k.groups }
       return (x, w, b) => conv(x, w, b ?? null, options)
     }
-    case 'max_pool1d': return (x) => maxPool1d(x, k as never)
-    case 'max_pool2d': return (x) => maxPool2d(x, k as never)
-    case 'avg_pool1d': return (x) => avgPool1d(x, k as never)
-    case 'avg_pool2d': return (x) => avgPool2d(x, k as never)
-    case 'adaptive_avg_pool1d': return (x) => adaptiveAvgPool1d(x, k.outputSize)
-    case 'adaptive_avg_pool2d': return (x) => adaptiveAvgPool2d(x, k.outputSize)
+    case 'max_pool1d':
+      return (x) => maxPool1d(x, k as never)
+    case 'max_pool2d':
+      return (x) => maxPool2d(x, k as never)
+    case 'avg_pool1d':
+      return (x) => avgPool1d(x, k as never)
+    case 'avg_pool2d':
+      return (x) => avgPool2d(x, k as never)
+    case 'adaptive_avg_pool1d':
+      return (x) => adaptiveAvgPool1d(x, k.outputSize)
+    case 'adaptive_avg_pool2d':
+      return (x) => adaptiveAvgPool2d(x, k.outputSize)
   }
 }
 
@@ -53,7 +72,10 @@ describe('conv and pool fixtures (PyTorch 1.13)', () => {
       expect(inputs[0].dtype).toBe(c.config.dtype === 'F32' ? 'float32' : 'float64')
       const [out, pullback] = vjp(f, ...inputs)
       const grads = pullback(tensorOf(t, 'r_output')) as Tensor[]
-      const checks: [string, Tensor, Tensor][] = [['output', out, tensorOf(t, 'output')], ...c.config.grads.map((n, i): [string, Tensor, Tensor] => [`grad.${n}`, grads[i], tensorOf(t, `grad.${n}`)])]
+      const checks: [string, Tensor, Tensor][] = [
+        ['output', out, tensorOf(t, 'output')],
+        ...c.config.grads.map((n, i): [string, Tensor, Tensor] => [`grad.${n}`, grads[i], tensorOf(t, `grad.${n}`)]),
+      ]
       for (const [name, actual, expected] of checks) {
         expect(actual.dtype, name).toBe(expected.dtype)
         const { excess, maxAbs } = excessOver(actual, expected, c.tolerance)

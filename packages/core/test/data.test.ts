@@ -42,7 +42,10 @@ describe('shuffle and batches', () => {
     const got = [...batches({ x, y }, { batchSize: 2 })]
     expect(got.map((b) => b.y)).toEqual([['a', 'b'], ['c', 'd'], ['e']])
     expect(got[2].x.toArray()).toEqual([[8, 9]])
-    expect([...batches(x, { batchSize: 2, dropLast: true })].map((b) => b.shape)).toEqual([[2, 2], [2, 2]])
+    expect([...batches(x, { batchSize: 2, dropLast: true })].map((b) => b.shape)).toEqual([
+      [2, 2],
+      [2, 2],
+    ])
   })
 
   it('shuffled batches are a partition of the data, different per epoch key, the same for the same key', () => {
@@ -70,13 +73,26 @@ describe('padSequences', () => {
   it('pads token ids to one int32 batch and returns the lengths', () => {
     const { padded, lengths } = padSequences([[5, 2, 7], [3], [1, 1]])
     expect(padded.dtype).toBe('int32')
-    expect(padded.toArray()).toEqual([[5, 2, 7], [3, 0, 0], [1, 1, 0]])
+    expect(padded.toArray()).toEqual([
+      [5, 2, 7],
+      [3, 0, 0],
+      [1, 1, 0],
+    ])
     expect(lengths).toEqual([3, 1, 2])
-    expect(padSequences([[5, 2], [3]], { batchFirst: false, padValue: -1 }).padded.toArray()).toEqual([[5, 3], [2, -1]])
+    expect(padSequences([[5, 2], [3]], { batchFirst: false, padValue: -1 }).padded.toArray()).toEqual([
+      [5, 3],
+      [2, -1],
+    ])
   })
 
   it('pads feature sequences [length, features] and refuses mismatched features', () => {
-    const a = tensor([[1, 2], [3, 4]], { dtype: 'float64' })
+    const a = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float64' },
+    )
     const b = tensor([[5, 6]], { dtype: 'float64' })
     expect(padSequences([a, b]).padded.shape).toEqual([2, 2, 2])
     expect(() => padSequences([a, tensor([[1, 2, 3]], { dtype: 'float64' })])).toThrow('padSequences: sequence 1 has shape [1,3] but sequence 0 has [2,2]')

@@ -1,8 +1,31 @@
 // Edge cases found in review: each once gave a wrong number, a NaN or a misleading result.
 import { describe, expect, it } from 'vitest'
 import {
-  type Tensor, add, argmax, clamp, customOp, foldIn, grad, jvp, key, leakyRelu, less, mean, mul, noGrad, norm, pow,
-  randint, softmax, squeeze, sum, tensor, traceGraph, transpose, vjp, zeros,
+  type Tensor,
+  add,
+  argmax,
+  clamp,
+  customOp,
+  foldIn,
+  grad,
+  jvp,
+  key,
+  leakyRelu,
+  less,
+  mean,
+  mul,
+  noGrad,
+  norm,
+  pow,
+  randint,
+  softmax,
+  squeeze,
+  sum,
+  tensor,
+  traceGraph,
+  transpose,
+  vjp,
+  zeros,
 } from '@graphgrad/core'
 
 const f64 = (data: number[] | number[][]): Tensor => tensor(data, { dtype: 'float64' })
@@ -27,7 +50,9 @@ describe('transforms', () => {
     expect(() => pullback(f64([1, 2, 3]))).toThrow("vjp: the cotangent must have the output's shape [3,1], got [3]")
     expect(() => jvp((z: Tensor) => sum(mul(z, z)), [f64([[1, 2, 3]])], [f64([[1], [0], [0]])])).toThrow('jvp: tangent 0 does not match primal 0')
     const transposing = customOp({ name: 'transposing', forward: (x) => mul(x, 1), vjp: (g) => [transpose(g)] })
-    expect(() => grad((x: Tensor) => sum(transposing(x)))(zeros([2, 3], { dtype: 'float64' }))).toThrow('transposing: vjp returned a cotangent of shape [3,2] for input 0 of shape [2,3]')
+    expect(() => grad((x: Tensor) => sum(transposing(x)))(zeros([2, 3], { dtype: 'float64' }))).toThrow(
+      'transposing: vjp returned a cotangent of shape [3,2] for input 0 of shape [2,3]',
+    )
   })
 })
 

@@ -1,8 +1,28 @@
 // Every class of bad input gets an error that names the op and what was wrong.
 import { describe, expect, it } from 'vitest'
 import {
-  ArgumentError, DTypeError, GraphgradError, ShapeError, add, broadcastTo, flatten, mean, permute, reshape, squeeze,
-  sum, tensor, transpose, unsqueeze, zeros, argmax, max, softmax, logSoftmax, randn, uniform,
+  ArgumentError,
+  DTypeError,
+  GraphgradError,
+  ShapeError,
+  add,
+  broadcastTo,
+  flatten,
+  mean,
+  permute,
+  reshape,
+  squeeze,
+  sum,
+  tensor,
+  transpose,
+  unsqueeze,
+  zeros,
+  argmax,
+  max,
+  softmax,
+  logSoftmax,
+  randn,
+  uniform,
 } from '@graphgrad/core'
 
 const x23 = zeros([2, 3])
@@ -45,7 +65,9 @@ describe('bad arguments', () => {
     expect(() => logSoftmax(x23, -3)).toThrow('logSoftmax: axis -3 is out of range')
   })
   it('random draws need an explicit seed', () => {
-    expect(() => randn([2], undefined as never)).toThrow('randn: expected a seed (an integer) or a key, got undefined; every random draw needs an explicit seed')
+    expect(() => randn([2], undefined as never)).toThrow(
+      'randn: expected a seed (an integer) or a key, got undefined; every random draw needs an explicit seed',
+    )
     expect(() => uniform([2], 0, 1, 1.5)).toThrow('uniform: the seed must be a safe integer, got 1.5')
   })
   it('non-numeric data', () => {

@@ -26,7 +26,18 @@ const TIME_BOUND_MS = 250
 const SOURCE = 'fuzz.safetensors'
 
 /** Bytes per element of each dtype in the file and in the tensor graphgrad makes of it. */
-const SIZES: Record<string, [number, number]> = { F64: [8, 8], F32: [4, 4], F16: [2, 4], BF16: [2, 4], I64: [8, 4], I32: [4, 4], I16: [2, 4], I8: [1, 4], U8: [1, 4], BOOL: [1, 4] }
+const SIZES: Record<string, [number, number]> = {
+  F64: [8, 8],
+  F32: [4, 4],
+  F16: [2, 4],
+  BF16: [2, 4],
+  I64: [8, 4],
+  I32: [4, 4],
+  I16: [2, 4],
+  I8: [1, 4],
+  U8: [1, 4],
+  BOOL: [1, 4],
+}
 
 /** Little-endian bytes of values stored in a typed array of the given class. */
 const bytesOf = (Ctor: new (v: number[]) => ArrayBufferView, ...v: number[]): number[] => [...new Uint8Array(new Ctor(v).buffer)]
@@ -56,7 +67,19 @@ function allDtypes(): Uint8Array {
 
 const f32 = (shape: number[], v: number[]): Tensor => new Tensor(new Float32Array(v), shape)
 const BASES: readonly [string, Uint8Array][] = [
-  ['saved', saveSafetensors(OrderedMap({ w: f32([2, 3], [1, -2, 3.5, NaN, -0, Infinity]), b: new Tensor(new Float64Array([1e-300, -1]), [2]), idx: new Tensor(new Int32Array([0, -1, 2 ** 31 - 1]), [3]), s: new Tensor(new Float64Array([3]), []), e: f32([0, 2], []) }), { step: '3' })],
+  [
+    'saved',
+    saveSafetensors(
+      OrderedMap({
+        w: f32([2, 3], [1, -2, 3.5, NaN, -0, Infinity]),
+        b: new Tensor(new Float64Array([1e-300, -1]), [2]),
+        idx: new Tensor(new Int32Array([0, -1, 2 ** 31 - 1]), [3]),
+        s: new Tensor(new Float64Array([3]), []),
+        e: f32([0, 2], []),
+      }),
+      { step: '3' },
+    ),
+  ],
   ['saved-nested', saveSafetensors(OrderedMap({ enc: OrderedMap({ weight: f32([1, 2], [1, 2]) }), 0: f32([1], [5]) }))],
   ['all-dtypes', allDtypes()],
   ['pytorch', new Uint8Array(readFileSync(new URL('./data/torch-state-dict.safetensors', import.meta.url)))],
@@ -73,7 +96,11 @@ interface Layout {
 function layoutOf(bytes: Uint8Array): Layout {
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true))
   const json = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, { dtype: string; data_offsets: [number, number] }>
-  const tensors = new Map(Object.entries(json).filter(([k]) => k !== '__metadata__').map(([k, v]) => [k, { tag: v.dtype, begin: 8 + n + v.data_offsets[0], end: 8 + n + v.data_offsets[1] }]))
+  const tensors = new Map(
+    Object.entries(json)
+      .filter(([k]) => k !== '__metadata__')
+      .map(([k, v]) => [k, { tag: v.dtype, begin: 8 + n + v.data_offsets[0], end: 8 + n + v.data_offsets[1] }]),
+  )
   return { dataStart: 8 + n, tensors }
 }
 
@@ -89,8 +116,35 @@ type Mutation =
   | { kind: 'token'; which: number; numbers: boolean; value: string }
 
 const JSONISH = [...'{}[],:"\\ 0123456789-.eE\u00e9']
-const NUMBERS = ['0', '-0', '1', '-1', '2', '3', '7', '8', '1.0', '1.5', '1e2', '1e15', '1e300', '-1e-400', '2147483647', '2147483648', '4294967296', '9007199254740991', '9007199254740992', '18446744073709551616', 'null', '"8"', '[]', '{}']
-const STRINGS = [...Object.keys(SIZES), 'U16', 'F8_E4M3', 'f32', '', '__metadata__', '__proto__', 'constructor', 'toString', 'w', 'mask', 'a'.repeat(300)].map((s) => JSON.stringify(s)).concat(['"\\u0077"', '"\\x"', '"\\ud800"', '1', '{}'])
+const NUMBERS = [
+  '0',
+  '-0',
+  '1',
+  '-1',
+  '2',
+  '3',
+  '7',
+  '8',
+  '1.0',
+  '1.5',
+  '1e2',
+  '1e15',
+  '1e300',
+  '-1e-400',
+  '2147483647',
+  '2147483648',
+  '4294967296',
+  '9007199254740991',
+  '9007199254740992',
+  '18446744073709551616',
+  'null',
+  '"8"',
+  '[]',
+  '{}',
+]
+const STRINGS = [...Object.keys(SIZES), 'U16', 'F8_E4M3', 'f32', '', '__metadata__', '__proto__', 'constructor', 'toString', 'w', 'mask', 'a'.repeat(300)]
+  .map((s) => JSON.stringify(s))
+  .concat(['"\\u0077"', '"\\x"', '"\\ud800"', '1', '{}'])
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
@@ -101,7 +155,13 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('extend' as const), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 24 }) }),
   fc.record({ kind: fc.constant('length' as const), value: fc.oneof(fc.bigInt({ min: 0n, max: 4096n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })) }),
   fc.record({ kind: fc.constant('headerChar' as const), at: fc.nat(), char: fc.constantFrom(...JSONISH) }),
-  fc.record({ kind: fc.constant('splice' as const), at: fc.nat(), remove: fc.integer({ min: 0, max: 3 }), insert: fc.array(fc.constantFrom(...JSONISH), { maxLength: 3 }).map((a) => a.join('')), fixLength: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('splice' as const),
+    at: fc.nat(),
+    remove: fc.integer({ min: 0, max: 3 }),
+    insert: fc.array(fc.constantFrom(...JSONISH), { maxLength: 3 }).map((a) => a.join('')),
+    fixLength: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant('token' as const), which: fc.nat(), numbers: fc.constant(true), value: fc.constantFrom(...NUMBERS) }),
   fc.record({ kind: fc.constant('token' as const), which: fc.nat(), numbers: fc.constant(false), value: fc.constantFrom(...STRINGS) }),
 )
@@ -195,7 +255,10 @@ function expectWellFormed(m: OrderedMap<string, Tensor>, input: Uint8Array): voi
     expect(t._data.constructor.name, name).toBe({ float32: 'Float32Array', float64: 'Float64Array', int32: 'Int32Array' }[t.dtype])
     expect(t.shape.length, name).toBeLessThanOrEqual(MAX_SAFETENSORS_RANK)
     for (const d of t.shape) expect(Number.isInteger(d) && d >= 0 && d <= MAX_ELEMENTS && !Object.is(d, -0), `${name} shape ${String(t.shape)}`).toBe(true)
-    expect(t.shape.reduce((a, b) => a * b, 1), name).toBe(t._data.length)
+    expect(
+      t.shape.reduce((a, b) => a * b, 1),
+      name,
+    ).toBe(t._data.length)
     expect(t._data.buffer, name).not.toBe(input.buffer)
     bytesOut += t._data.byteLength
   }
@@ -229,7 +292,10 @@ interface Case {
   readonly base: number
   readonly mutations: readonly Mutation[]
 }
-const caseArb: fc.Arbitrary<Case> = fc.record({ base: fc.integer({ min: 0, max: BASES.length - 1 }), mutations: fc.array(mutationArb, { minLength: 1, maxLength: 3 }) })
+const caseArb: fc.Arbitrary<Case> = fc.record({
+  base: fc.integer({ min: 0, max: BASES.length - 1 }),
+  mutations: fc.array(mutationArb, { minLength: 1, maxLength: 3 }),
+})
 
 /** What the mutations did: changed the header (or the length field), changed these data bytes, cut the file here (bytes from there on may differ). */
 interface Note {
@@ -300,7 +366,10 @@ describe('fuzz: mutated safetensors files', () => {
           await writeFile(path(), bytes)
           const mem = timed(() => loadSafetensors(bytes))
           const t0 = performance.now()
-          const fromFile = await readSafetensorsFile(path()).then((value) => ({ value, error: undefined }), (error: unknown) => ({ value: undefined, error }))
+          const fromFile = await readSafetensorsFile(path()).then(
+            (value) => ({ value, error: undefined }),
+            (error: unknown) => ({ value: undefined, error }),
+          )
           expect(performance.now() - t0).toBeLessThan(TIME_BOUND_MS)
           if (mem.error !== undefined) {
             expect(fromFile.error).toBeInstanceOf(SafetensorsError)

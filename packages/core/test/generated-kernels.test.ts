@@ -59,9 +59,11 @@ describe('generated kernels', () => {
       const src = join(root, 'packages', pkg, 'src')
       if (!existsSync(src)) continue
       for (const file of sources(src)) {
-        readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-          if (/\bnew Function\b|\beval\s*\(|\bFunction\s*\(/.test(line)) offenders.push(`${relative(root, file)}:${i + 1}: ${line.trim()}`)
-        })
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .forEach((line, i) => {
+            if (/\bnew Function\b|\beval\s*\(|\bFunction\s*\(/.test(line)) offenders.push(`${relative(root, file)}:${i + 1}: ${line.trim()}`)
+          })
       }
     }
     expect(offenders).toEqual([])

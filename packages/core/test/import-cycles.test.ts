@@ -23,7 +23,9 @@ function modules(dir: string): string[] {
 
 /** The relative modules a file imports or re-exports as values (type-only forms left out). */
 export function valueImports(file: string): string[] {
-  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
+  const text = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '')
   const found: string[] = []
   const re = /(?:^|\n)\s*(import|export)\s+(type\s+)?([^'";]*?)\s*(?:from\s+)?['"](\.[^'"]+)['"]/g
   for (const m of text.matchAll(re)) {
@@ -31,7 +33,15 @@ export function valueImports(file: string): string[] {
     const clause = m[3].trim()
     // `import { type A, type B } from` is erased too (all its names type-only); a bare `import './x'` is a value import.
     const braces = /^\{([^}]*)\}$/.exec(clause)
-    if (braces !== null && braces[1].split(',').map((s) => s.trim()).filter(Boolean).every((s) => s.startsWith('type '))) continue
+    if (
+      braces !== null &&
+      braces[1]
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .every((s) => s.startsWith('type '))
+    )
+      continue
     if (m[1] === 'export' && clause === '') continue
     found.push(resolve(dirname(file), m[4]))
   }
@@ -110,7 +120,14 @@ describe('module order cannot break an import', () => {
     expect(tensor([1, 2]).add(1).mul(2).toArray()).toEqual([4, 6])
     // A gradient through the late-bound ops (sub's VJP calls neg, broadcasting calls sumToShape and sum).
     const { grad } = (await import(/* @vite-ignore */ join(SRC, 'autodiff/transforms.ts'))) as typeof Transforms
-    const g = grad((b: Tensor) => tensor([[1, 2], [3, 4]]).sub(b).sum())(tensor([1, 1]))
+    const g = grad((b: Tensor) =>
+      tensor([
+        [1, 2],
+        [3, 4],
+      ])
+        .sub(b)
+        .sum(),
+    )(tensor([1, 1]))
     expect(g.toArray()).toEqual([-2, -2])
   })
 })

@@ -2,8 +2,21 @@ import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import { existsSync, readFileSync } from 'node:fs'
 import {
-  ArgumentError, CaseSampler, DTypeError, ShapeError, type Tensor, grad, hasGradient, loadSafetensors, mul,
-  registeredOps, square, sum, tensor, vjp, type DType,
+  ArgumentError,
+  CaseSampler,
+  DTypeError,
+  ShapeError,
+  type Tensor,
+  grad,
+  hasGradient,
+  loadSafetensors,
+  mul,
+  registeredOps,
+  square,
+  sum,
+  tensor,
+  vjp,
+  type DType,
 } from '@graphgrad/core'
 import { gather, indexAdd, indexSelect, oneHot, scatterAdd } from '../src/ops/indexing.ts'
 import { checkVjp as checkVjpFd, ravel, sizeOf, unravel } from '../../../testdata/testing.ts'
@@ -78,81 +91,141 @@ function firstGradient(f: (...xs: Tensor[]) => Tensor, w: Tensor): (...xs: Tenso
 
 // ---------------------------------------------------------------- arbitraries
 
-interface AxisCase { x: Tensor; axis: number; index: Tensor }
+interface AxisCase {
+  x: Tensor
+  axis: number
+  index: Tensor
+}
 
 const shapeArb = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 })
 
 /** x, an axis, and an index of x's rank that is no larger than x off the axis, drawn from a small range (repeats). */
 const gatherArb: fc.Arbitrary<AxisCase> = shapeArb.chain((xs) =>
-  fc.integer({ min: 0, max: xs.length - 1 }).chain((axis) =>
-    fc.tuple(...xs.map((d, i) => (i === axis ? fc.integer({ min: 1, max: d + 3 }) : fc.integer({ min: 1, max: d })))).chain((is) =>
-      fc.tuple(
-        fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: sizeOf(xs), maxLength: sizeOf(xs) }),
-        fc.array(fc.integer({ min: 0, max: xs[axis] - 1 }), { minLength: sizeOf(is), maxLength: sizeOf(is) }),
-      ).map(([xv, iv]) => ({ x: f64(xv, xs), axis, index: i32(iv, is) })),
+  fc
+    .integer({ min: 0, max: xs.length - 1 })
+    .chain((axis) =>
+      fc
+        .tuple(...xs.map((d, i) => (i === axis ? fc.integer({ min: 1, max: d + 3 }) : fc.integer({ min: 1, max: d }))))
+        .chain((is) =>
+          fc
+            .tuple(
+              fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: sizeOf(xs), maxLength: sizeOf(xs) }),
+              fc.array(fc.integer({ min: 0, max: xs[axis] - 1 }), { minLength: sizeOf(is), maxLength: sizeOf(is) }),
+            )
+            .map(([xv, iv]) => ({ x: f64(xv, xs), axis, index: i32(iv, is) })),
+        ),
     ),
-  ),
 )
 
 /** x, an axis, and an index of rank 0 to 3 with values along that axis. */
 const selectArb: fc.Arbitrary<AxisCase> = shapeArb.chain((xs) =>
-  fc.tuple(fc.integer({ min: 0, max: xs.length - 1 }), fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 3 })).chain(([axis, is]) =>
-    fc.tuple(
-      fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: sizeOf(xs), maxLength: sizeOf(xs) }),
-      fc.array(fc.integer({ min: 0, max: xs[axis] - 1 }), { minLength: sizeOf(is), maxLength: sizeOf(is) }),
-    ).map(([xv, iv]) => ({ x: f64(xv, xs), axis, index: i32(iv, is) })),
-  ),
+  fc
+    .tuple(fc.integer({ min: 0, max: xs.length - 1 }), fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 3 }))
+    .chain(([axis, is]) =>
+      fc
+        .tuple(
+          fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: sizeOf(xs), maxLength: sizeOf(xs) }),
+          fc.array(fc.integer({ min: 0, max: xs[axis] - 1 }), { minLength: sizeOf(is), maxLength: sizeOf(is) }),
+        )
+        .map(([xv, iv]) => ({ x: f64(xv, xs), axis, index: i32(iv, is) })),
+    ),
 )
 
 // ---------------------------------------------------------------- forward
 
 describe('indexing forward', () => {
   it('gather matches a naive reference (float64, float32, int32)', () => {
-    fc.assert(fc.property(gatherArb, fc.constantFrom<DType>('float64', 'float32', 'int32'), ({ x, axis, index }, dtype) => {
-      const xt = tensor(x.data, { shape: x.shape, dtype })
-      const y = gather(xt, axis, index)
-      expect(y.shape).toEqual(index.shape)
-      expect(y.dtype).toBe(dtype)
-      expect(Array.from(y.data)).toEqual(refGather(xt, axis, index))
-    }), { numRuns: 200 })
+    fc.assert(
+      fc.property(gatherArb, fc.constantFrom<DType>('float64', 'float32', 'int32'), ({ x, axis, index }, dtype) => {
+        const xt = tensor(x.data, { shape: x.shape, dtype })
+        const y = gather(xt, axis, index)
+        expect(y.shape).toEqual(index.shape)
+        expect(y.dtype).toBe(dtype)
+        expect(Array.from(y.data)).toEqual(refGather(xt, axis, index))
+      }),
+      { numRuns: 200 },
+    )
   })
 
   it('scatterAdd accumulates repeated indices like a naive reference, src may be larger than index', () => {
-    fc.assert(fc.property(gatherArb, fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 4, maxLength: 4 }), ({ x, axis, index }, grow) => {
-      const srcShape = index.shape.map((d, i) => d + grow[i])
-      const src = f64(Array.from({ length: sizeOf(srcShape) }, (_, i) => i * 0.25 - 1), srcShape)
-      const y = scatterAdd(x, axis, index, src)
-      expect(y.shape).toEqual(x.shape)
-      const ref = refScatterAdd(x, axis, index, src)
-      Array.from(y.data).forEach((v, i) => expect(v).toBeCloseTo(ref[i], 12))
-    }), { numRuns: 200 })
+    fc.assert(
+      fc.property(gatherArb, fc.array(fc.integer({ min: 0, max: 1 }), { minLength: 4, maxLength: 4 }), ({ x, axis, index }, grow) => {
+        const srcShape = index.shape.map((d, i) => d + grow[i])
+        const src = f64(
+          Array.from({ length: sizeOf(srcShape) }, (_, i) => i * 0.25 - 1),
+          srcShape,
+        )
+        const y = scatterAdd(x, axis, index, src)
+        expect(y.shape).toEqual(x.shape)
+        const ref = refScatterAdd(x, axis, index, src)
+        Array.from(y.data).forEach((v, i) => expect(v).toBeCloseTo(ref[i], 12))
+      }),
+      { numRuns: 200 },
+    )
   })
 
   it('indexSelect replaces the axis by the index shape', () => {
-    fc.assert(fc.property(selectArb, ({ x, axis, index }) => {
-      const y = indexSelect(x, axis, index)
-      expect(y.shape).toEqual([...x.shape.slice(0, axis), ...index.shape, ...x.shape.slice(axis + 1)])
-      expect(Array.from(y.data)).toEqual(refIndexSelect(x, axis, index))
-    }), { numRuns: 200 })
+    fc.assert(
+      fc.property(selectArb, ({ x, axis, index }) => {
+        const y = indexSelect(x, axis, index)
+        expect(y.shape).toEqual([...x.shape.slice(0, axis), ...index.shape, ...x.shape.slice(axis + 1)])
+        expect(Array.from(y.data)).toEqual(refIndexSelect(x, axis, index))
+      }),
+      { numRuns: 200 },
+    )
   })
 
   it('indexAdd accumulates repeated indices like a naive reference', () => {
-    fc.assert(fc.property(selectArb, ({ x, axis, index }) => {
-      const shape = [...x.shape.slice(0, axis), ...index.shape, ...x.shape.slice(axis + 1)]
-      const src = f64(Array.from({ length: sizeOf(shape) }, (_, i) => (i % 7) - 3), shape)
-      const y = indexAdd(x, axis, index, src)
-      const ref = refIndexAdd(x, axis, index, src)
-      Array.from(y.data).forEach((v, i) => expect(v).toBeCloseTo(ref[i], 12))
-    }), { numRuns: 200 })
+    fc.assert(
+      fc.property(selectArb, ({ x, axis, index }) => {
+        const shape = [...x.shape.slice(0, axis), ...index.shape, ...x.shape.slice(axis + 1)]
+        const src = f64(
+          Array.from({ length: sizeOf(shape) }, (_, i) => (i % 7) - 3),
+          shape,
+        )
+        const y = indexAdd(x, axis, index, src)
+        const ref = refIndexAdd(x, axis, index, src)
+        Array.from(y.data).forEach((v, i) => expect(v).toBeCloseTo(ref[i], 12))
+      }),
+      { numRuns: 200 },
+    )
   })
 
   it('gather and indexSelect on small literal cases (torch semantics)', () => {
-    const x = tensor([[1, 2], [3, 4]])
-    expect(gather(x, 1, tensor([[0, 0], [1, 0]], { dtype: 'int32' })).toArray()).toEqual([[1, 1], [4, 3]])
+    const x = tensor([
+      [1, 2],
+      [3, 4],
+    ])
+    expect(
+      gather(
+        x,
+        1,
+        tensor(
+          [
+            [0, 0],
+            [1, 0],
+          ],
+          { dtype: 'int32' },
+        ),
+      ).toArray(),
+    ).toEqual([
+      [1, 1],
+      [4, 3],
+    ])
     expect(gather(x, 0, tensor([[1, 1]], { dtype: 'int32' })).toArray()).toEqual([[3, 4]])
     expect(gather(x, -1, tensor([[1]], { dtype: 'int32' })).toArray()).toEqual([[2]])
-    const w = tensor([[0, 1], [10, 11], [20, 21]])
-    expect(indexSelect(w, 0, tensor([[2, 0, 2]], { dtype: 'int32' })).toArray()).toEqual([[[20, 21], [0, 1], [20, 21]]])
+    const w = tensor([
+      [0, 1],
+      [10, 11],
+      [20, 21],
+    ])
+    expect(indexSelect(w, 0, tensor([[2, 0, 2]], { dtype: 'int32' })).toArray()).toEqual([
+      [
+        [20, 21],
+        [0, 1],
+        [20, 21],
+      ],
+    ])
     expect(indexSelect(w, 1, tensor(1, { dtype: 'int32' })).toArray()).toEqual([1, 11, 21])
     expect(indexAdd(tensor([0, 0, 0]), 0, tensor([2, 2, 0], { dtype: 'int32' }), tensor([1, 2, 4])).toArray()).toEqual([4, 0, 3])
     expect(scatterAdd(tensor([0, 0]), 0, tensor([1, 1, 1], { dtype: 'int32' }), tensor([1, 2, 4])).toArray()).toEqual([0, 7])
@@ -169,10 +242,28 @@ describe('indexing forward', () => {
   })
 
   it('oneHot appends a class axis, float32 by default, with no gradient', () => {
-    const y = oneHot(tensor([[2, 0], [1, 2]], { dtype: 'int32' }), 3)
+    const y = oneHot(
+      tensor(
+        [
+          [2, 0],
+          [1, 2],
+        ],
+        { dtype: 'int32' },
+      ),
+      3,
+    )
     expect(y.dtype).toBe('float32')
     expect(y.shape).toEqual([2, 2, 3])
-    expect(y.toArray()).toEqual([[[0, 0, 1], [1, 0, 0]], [[0, 1, 0], [0, 0, 1]]])
+    expect(y.toArray()).toEqual([
+      [
+        [0, 0, 1],
+        [1, 0, 0],
+      ],
+      [
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+    ])
     expect(oneHot(tensor([1], { dtype: 'int32' }), 2, { dtype: 'int32' }).dtype).toBe('int32')
     expect(oneHot(tensor([1], { dtype: 'int32' }), 2, { dtype: 'float64' }).toArray()).toEqual([[0, 1]])
     const spec = registeredOps().find((e) => e.name === 'oneHot')
@@ -188,7 +279,8 @@ describe('indexing forward', () => {
   })
 
   it('embedding-sized lookups and gradients agree with the references', () => {
-    const V = 50, D = 16
+    const V = 50,
+      D = 16
     const s = new CaseSampler(7)
     const w = s.values([V, D])
     const ids = s.indices([4, 30], 0, V)
@@ -204,51 +296,112 @@ describe('indexing forward', () => {
 
 describe('indexing gradients', () => {
   it('gather VJP matches finite differences (repeated indices accumulate)', () => {
-    fc.assert(fc.property(gatherArb, fc.integer(), ({ x, axis, index }, seed) => {
-      checkVjp((t) => gather(t, axis, index), [x], seed)
-    }), { numRuns: 40 })
+    fc.assert(
+      fc.property(gatherArb, fc.integer(), ({ x, axis, index }, seed) => {
+        checkVjp((t) => gather(t, axis, index), [x], seed)
+      }),
+      { numRuns: 40 },
+    )
   })
 
   it('scatterAdd VJP matches finite differences in x and src', () => {
-    fc.assert(fc.property(gatherArb, fc.boolean(), ({ x, axis, index }, grow) => {
-      const srcShape = index.shape.map((d, i) => (grow && i === 0 ? d + 1 : d))
-      const src = new CaseSampler(3).values(srcShape)
-      checkVjp((t, u) => scatterAdd(t, axis, index, u), [x, src])
-    }), { numRuns: 40 })
+    fc.assert(
+      fc.property(gatherArb, fc.boolean(), ({ x, axis, index }, grow) => {
+        const srcShape = index.shape.map((d, i) => (grow && i === 0 ? d + 1 : d))
+        const src = new CaseSampler(3).values(srcShape)
+        checkVjp((t, u) => scatterAdd(t, axis, index, u), [x, src])
+      }),
+      { numRuns: 40 },
+    )
   })
 
   it('indexSelect VJP matches finite differences; unselected rows get zero', () => {
-    fc.assert(fc.property(selectArb, ({ x, axis, index }) => {
-      checkVjp((t) => indexSelect(t, axis, index), [x])
-    }), { numRuns: 40 })
+    fc.assert(
+      fc.property(selectArb, ({ x, axis, index }) => {
+        checkVjp((t) => indexSelect(t, axis, index), [x])
+      }),
+      { numRuns: 40 },
+    )
     const [, pull] = vjp((w: Tensor) => indexSelect(w, 0, i32([1, 1, 3], [3])), f64(new Float64Array(8), [4, 2]))
-    expect((pull(f64([1, 2, 3, 4, 5, 6], [3, 2]))[0] as Tensor).toArray()).toEqual([[0, 0], [4, 6], [0, 0], [5, 6]])
+    expect((pull(f64([1, 2, 3, 4, 5, 6], [3, 2]))[0] as Tensor).toArray()).toEqual([
+      [0, 0],
+      [4, 6],
+      [0, 0],
+      [5, 6],
+    ])
   })
 
   it('indexAdd VJP matches finite differences in x and src', () => {
-    fc.assert(fc.property(selectArb, ({ x, axis, index }) => {
-      const src = new CaseSampler(5).values([...x.shape.slice(0, axis), ...index.shape, ...x.shape.slice(axis + 1)])
-      checkVjp((t, u) => indexAdd(t, axis, index, u), [x, src])
-    }), { numRuns: 40 })
+    fc.assert(
+      fc.property(selectArb, ({ x, axis, index }) => {
+        const src = new CaseSampler(5).values([...x.shape.slice(0, axis), ...index.shape, ...x.shape.slice(axis + 1)])
+        checkVjp((t, u) => indexAdd(t, axis, index, u), [x, src])
+      }),
+      { numRuns: 40 },
+    )
   })
 
   it('second derivatives match finite differences of the first', () => {
-    fc.assert(fc.property(gatherArb, ({ x, axis, index }) => {
-      const w = new CaseSampler(11).values(index.shape)
-      checkVjp(firstGradient((t) => gather(t, axis, index), w), [x], 2, 1e-5, 1e-5)
-    }), { numRuns: 25 })
-    fc.assert(fc.property(selectArb, ({ x, axis, index }) => {
-      const w = new CaseSampler(12).values([...x.shape.slice(0, axis), ...index.shape, ...x.shape.slice(axis + 1)])
-      checkVjp(firstGradient((t) => indexSelect(t, axis, index), w), [x], 3, 1e-5, 1e-5)
-    }), { numRuns: 25 })
+    fc.assert(
+      fc.property(gatherArb, ({ x, axis, index }) => {
+        const w = new CaseSampler(11).values(index.shape)
+        checkVjp(
+          firstGradient((t) => gather(t, axis, index), w),
+          [x],
+          2,
+          1e-5,
+          1e-5,
+        )
+      }),
+      { numRuns: 25 },
+    )
+    fc.assert(
+      fc.property(selectArb, ({ x, axis, index }) => {
+        const w = new CaseSampler(12).values([...x.shape.slice(0, axis), ...index.shape, ...x.shape.slice(axis + 1)])
+        checkVjp(
+          firstGradient((t) => indexSelect(t, axis, index), w),
+          [x],
+          3,
+          1e-5,
+          1e-5,
+        )
+      }),
+      { numRuns: 25 },
+    )
     // Through the scatter side: d/dsrc of sum(scatterAdd(x, src)^2 * w), then its VJP in src.
-    fc.assert(fc.property(gatherArb, ({ x, axis, index }) => {
-      const src = new CaseSampler(13).values(index.shape)
-      const w = new CaseSampler(14).values(x.shape)
-      checkVjp(firstGradient((u) => scatterAdd(x, axis, index, u), w), [src], 4, 1e-5, 1e-5)
-      checkVjp(firstGradient((u) => indexAdd(x, 0, i32(Array.from({ length: 3 }, (_, i) => i % x.shape[0]), [3]), u), new CaseSampler(15).values(x.shape)),
-        [new CaseSampler(16).values([3, ...x.shape.slice(1)])], 5, 1e-5, 1e-5)
-    }), { numRuns: 15 })
+    fc.assert(
+      fc.property(gatherArb, ({ x, axis, index }) => {
+        const src = new CaseSampler(13).values(index.shape)
+        const w = new CaseSampler(14).values(x.shape)
+        checkVjp(
+          firstGradient((u) => scatterAdd(x, axis, index, u), w),
+          [src],
+          4,
+          1e-5,
+          1e-5,
+        )
+        checkVjp(
+          firstGradient(
+            (u) =>
+              indexAdd(
+                x,
+                0,
+                i32(
+                  Array.from({ length: 3 }, (_, i) => i % x.shape[0]),
+                  [3],
+                ),
+                u,
+              ),
+            new CaseSampler(15).values(x.shape),
+          ),
+          [new CaseSampler(16).values([3, ...x.shape.slice(1)])],
+          5,
+          1e-5,
+          1e-5,
+        )
+      }),
+      { numRuns: 15 },
+    )
   })
 
   it('registered specs draw repeated indices and pass the finite-difference check', () => {
@@ -291,7 +444,8 @@ function loadCase(name: string): Map<string, Tensor> {
 
 function expectClose(actual: Tensor, expected: Tensor): void {
   expect(actual.shape).toEqual(expected.shape)
-  const a = actual.data, e = expected.data
+  const a = actual.data,
+    e = expected.data
   for (let i = 0; i < e.length; i++) expect(Math.abs(a[i] - e[i])).toBeLessThanOrEqual(1e-10 + 1e-8 * Math.abs(e[i]))
 }
 
@@ -323,7 +477,10 @@ describe.runIf(hasPublicFixtures)('PyTorch reference cases', () => {
 // ---------------------------------------------------------------- errors
 
 describe('indexing errors', () => {
-  const x = tensor([[1, 2, 3], [4, 5, 6]])
+  const x = tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ])
   const idx = (data: number[][]): Tensor => tensor(data, { dtype: 'int32' })
 
   it('refuses float indices', () => {
@@ -335,12 +492,36 @@ describe('indexing errors', () => {
   })
 
   it('refuses out-of-range and negative indices, naming op, axis, value and range', () => {
-    expectError(() => gather(x, 1, idx([[0, 3]])), ArgumentError, 'gather: index 3 is out of range for axis 1 of size 3 (input [2,3]); valid indices are in [0, 3)')
-    expectError(() => gather(x, 0, idx([[-1]])), ArgumentError, 'gather: index -1 is out of range for axis 0 of size 2 (input [2,3]); valid indices are in [0, 2)')
-    expectError(() => scatterAdd(x, -1, idx([[5]]), x), ArgumentError, 'scatterAdd: index 5 is out of range for axis 1 of size 3 (input [2,3]); valid indices are in [0, 3)')
-    expectError(() => indexSelect(x, 0, tensor([0, 2], { dtype: 'int32' })), ArgumentError, 'indexSelect: index 2 is out of range for axis 0 of size 2 (input [2,3]); valid indices are in [0, 2)')
-    expectError(() => indexAdd(x, 1, tensor([-2], { dtype: 'int32' }), tensor([[1], [2]])), ArgumentError, 'indexAdd: index -2 is out of range for axis 1 of size 3 (input [2,3]); valid indices are in [0, 3)')
-    expectError(() => oneHot(tensor([1, 4], { dtype: 'int32' }), 4), ArgumentError, 'oneHot: index 4 is out of range for 4 classes; valid indices are in [0, 4)')
+    expectError(
+      () => gather(x, 1, idx([[0, 3]])),
+      ArgumentError,
+      'gather: index 3 is out of range for axis 1 of size 3 (input [2,3]); valid indices are in [0, 3)',
+    )
+    expectError(
+      () => gather(x, 0, idx([[-1]])),
+      ArgumentError,
+      'gather: index -1 is out of range for axis 0 of size 2 (input [2,3]); valid indices are in [0, 2)',
+    )
+    expectError(
+      () => scatterAdd(x, -1, idx([[5]]), x),
+      ArgumentError,
+      'scatterAdd: index 5 is out of range for axis 1 of size 3 (input [2,3]); valid indices are in [0, 3)',
+    )
+    expectError(
+      () => indexSelect(x, 0, tensor([0, 2], { dtype: 'int32' })),
+      ArgumentError,
+      'indexSelect: index 2 is out of range for axis 0 of size 2 (input [2,3]); valid indices are in [0, 2)',
+    )
+    expectError(
+      () => indexAdd(x, 1, tensor([-2], { dtype: 'int32' }), tensor([[1], [2]])),
+      ArgumentError,
+      'indexAdd: index -2 is out of range for axis 1 of size 3 (input [2,3]); valid indices are in [0, 3)',
+    )
+    expectError(
+      () => oneHot(tensor([1, 4], { dtype: 'int32' }), 4),
+      ArgumentError,
+      'oneHot: index 4 is out of range for 4 classes; valid indices are in [0, 4)',
+    )
   })
 
   it('refuses bad axes and class counts', () => {
@@ -350,15 +531,56 @@ describe('indexing errors', () => {
   })
 
   it('refuses index shapes that do not fit, naming both shapes', () => {
-    expectError(() => gather(x, 1, tensor([0], { dtype: 'int32' })), ShapeError, 'gather: index of shape [1] does not fit input of shape [2,3] along axis 1: ranks 1 and 2 differ')
-    expectError(() => gather(x, 1, idx([[0], [0], [0]])), ShapeError, 'gather: index of shape [3,1] does not fit input of shape [2,3] along axis 1: dimension 0 is 3 > 2')
-    expectError(() => scatterAdd(x, 0, idx([[0, 0, 0, 0]]), tensor([[1, 2, 3, 4]])), ShapeError, 'scatterAdd: index of shape [1,4] does not fit input of shape [2,3] along axis 0: dimension 1 is 4 > 3')
-    expectError(() => scatterAdd(x, 0, idx([[0, 0], [1, 1], [0, 1]]), tensor([[1, 2], [3, 4]])), ShapeError, 'scatterAdd: index of shape [3,2] does not fit src of shape [2,2] along axis 0: dimension 0 is 3 > 2')
-    expectError(() => indexAdd(x, 0, tensor([1, 1], { dtype: 'int32' }), tensor([[1, 2, 3]])), ShapeError, 'indexAdd: src of shape [1,3] does not match input [2,3] with index [2] along axis 0: expected src of shape [2,3]')
+    expectError(
+      () => gather(x, 1, tensor([0], { dtype: 'int32' })),
+      ShapeError,
+      'gather: index of shape [1] does not fit input of shape [2,3] along axis 1: ranks 1 and 2 differ',
+    )
+    expectError(
+      () => gather(x, 1, idx([[0], [0], [0]])),
+      ShapeError,
+      'gather: index of shape [3,1] does not fit input of shape [2,3] along axis 1: dimension 0 is 3 > 2',
+    )
+    expectError(
+      () => scatterAdd(x, 0, idx([[0, 0, 0, 0]]), tensor([[1, 2, 3, 4]])),
+      ShapeError,
+      'scatterAdd: index of shape [1,4] does not fit input of shape [2,3] along axis 0: dimension 1 is 4 > 3',
+    )
+    expectError(
+      () =>
+        scatterAdd(
+          x,
+          0,
+          idx([
+            [0, 0],
+            [1, 1],
+            [0, 1],
+          ]),
+          tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+        ),
+      ShapeError,
+      'scatterAdd: index of shape [3,2] does not fit src of shape [2,2] along axis 0: dimension 0 is 3 > 2',
+    )
+    expectError(
+      () => indexAdd(x, 0, tensor([1, 1], { dtype: 'int32' }), tensor([[1, 2, 3]])),
+      ShapeError,
+      'indexAdd: src of shape [1,3] does not match input [2,3] with index [2] along axis 0: expected src of shape [2,3]',
+    )
   })
 
   it('refuses src of another dtype', () => {
-    expectError(() => scatterAdd(x, 0, idx([[0]]), tensor([[1]], { dtype: 'float64' })), DTypeError, 'scatterAdd: src has dtype float64 but the input has dtype float32')
-    expectError(() => indexAdd(x, 0, tensor([0], { dtype: 'int32' }), tensor([[1, 2, 3]], { dtype: 'float64' })), DTypeError, 'indexAdd: src has dtype float64 but the input has dtype float32')
+    expectError(
+      () => scatterAdd(x, 0, idx([[0]]), tensor([[1]], { dtype: 'float64' })),
+      DTypeError,
+      'scatterAdd: src has dtype float64 but the input has dtype float32',
+    )
+    expectError(
+      () => indexAdd(x, 0, tensor([0], { dtype: 'int32' }), tensor([[1, 2, 3]], { dtype: 'float64' })),
+      DTypeError,
+      'indexAdd: src has dtype float64 but the input has dtype float32',
+    )
   })
 })

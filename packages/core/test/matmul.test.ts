@@ -1,8 +1,6 @@
 import { afterAll, describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import {
-  CaseSampler, ShapeError, ArgumentError, type Tensor, add, grad, hasGradient, mul, registeredOps, sum, tensor, vjp, type DType,
-} from '@graphgrad/core'
+import { CaseSampler, ShapeError, ArgumentError, type Tensor, add, grad, hasGradient, mul, registeredOps, sum, tensor, vjp, type DType } from '@graphgrad/core'
 import { createGemm, gemm, jsGemm, setGemmBackend, type Gemm } from '../src/kernels/matmul.ts'
 import { dot, matmul, matmulT, outer } from '../src/ops/matmul.ts'
 import { transpose } from '../src/ops/reshape.ts'
@@ -16,7 +14,9 @@ const ARRAY = { float32: Float32Array, float64: Float64Array } as const
 function values(n: number, seed: number): number[] {
   let x = seed >>> 0 || 1
   return Array.from({ length: n }, () => {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
     return ((x >>> 0) / 2 ** 32) * 2 - 1
   })
 }
@@ -60,8 +60,14 @@ function naiveMatmul(a: Tensor, b: Tensor): { data: number[]; shape: number[] } 
     let ib = 0
     let rest = t
     const idx = batch.map(() => 0)
-    for (let d = n - 1; d >= 0; d--) { idx[d] = rest % batch[d]; rest = Math.floor(rest / batch[d]) }
-    for (let d = 0; d < n; d++) { ia = ia * pa[d] + (pa[d] === 1 ? 0 : idx[d]); ib = ib * pb[d] + (pb[d] === 1 ? 0 : idx[d]) }
+    for (let d = n - 1; d >= 0; d--) {
+      idx[d] = rest % batch[d]
+      rest = Math.floor(rest / batch[d])
+    }
+    for (let d = 0; d < n; d++) {
+      ia = ia * pa[d] + (pa[d] === 1 ? 0 : idx[d])
+      ib = ib * pb[d] + (pb[d] === 1 ? 0 : idx[d])
+    }
     data.push(...naiveGemm(a._data.subarray(ia * M * K, (ia + 1) * M * K), false, b._data.subarray(ib * K * N, (ib + 1) * K * N), false, M, N, K))
   }
   const shape = [...batch, ...(a.rank > 1 ? [M] : []), ...(b.rank > 1 ? [N] : [])]
@@ -73,26 +79,43 @@ const float = fc.constantFrom<Float>('float32', 'float64')
 describe('gemm kernel', () => {
   // The TypeScript kernels (the WASM ones have wasm-gemm.test.ts). A tiny blocking makes small
   // shapes cross every block boundary (K, N and M blocks, edge tiles).
-  const kernels: [string, Gemm][] = [['default', jsGemm], ['tiny blocks', createGemm({ mr: 4, nr: 4, kc: 5, mc: 7, nc: 9 })], ['3x2 tiles', createGemm({ mr: 3, nr: 2, kc: 4, mc: 6, nc: 5 })]]
+  const kernels: [string, Gemm][] = [
+    ['default', jsGemm],
+    ['tiny blocks', createGemm({ mr: 4, nr: 4, kc: 5, mc: 7, nc: 9 })],
+    ['3x2 tiles', createGemm({ mr: 3, nr: 2, kc: 4, mc: 6, nc: 5 })],
+  ]
   for (const [name, g] of kernels) {
     it(`matches a naive product for all transpositions and dtypes (${name})`, () => {
-      fc.assert(fc.property(
-        fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 23 }),
-        fc.boolean(), fc.boolean(), float, fc.integer({ min: 0, max: 3 }), fc.integer(),
-        (M, N, K, ta, tb, dtype, offset, seed) => {
-          const A = ARRAY[dtype]
-          const a = A.from([...values(offset, seed), ...values(M * K, seed + 1)])
-          const b = A.from([...values(offset, seed + 2), ...values(K * N, seed + 3)])
-          const out = new A(offset + M * N).fill(7)
-          g(a, offset, ta, b, offset, tb, out, offset, M, N, K)
-          const ref = naiveGemm(a.subarray(offset), ta, b.subarray(offset), tb, M, N, K)
-          expectClose(out.subarray(offset), dtype === 'float32' ? ref.map(Math.fround) : ref, dtype === 'float32' ? 1e-6 : 1e-12)
-          for (let i = 0; i < offset; i++) expect(out[i]).toBe(7)
-        }), { numRuns: 150 })
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 23 }),
+          fc.integer({ min: 0, max: 23 }),
+          fc.integer({ min: 0, max: 23 }),
+          fc.boolean(),
+          fc.boolean(),
+          float,
+          fc.integer({ min: 0, max: 3 }),
+          fc.integer(),
+          (M, N, K, ta, tb, dtype, offset, seed) => {
+            const A = ARRAY[dtype]
+            const a = A.from([...values(offset, seed), ...values(M * K, seed + 1)])
+            const b = A.from([...values(offset, seed + 2), ...values(K * N, seed + 3)])
+            const out = new A(offset + M * N).fill(7)
+            g(a, offset, ta, b, offset, tb, out, offset, M, N, K)
+            const ref = naiveGemm(a.subarray(offset), ta, b.subarray(offset), tb, M, N, K)
+            expectClose(out.subarray(offset), dtype === 'float32' ? ref.map(Math.fround) : ref, dtype === 'float32' ? 1e-6 : 1e-12)
+            for (let i = 0; i < offset; i++) expect(out[i]).toBe(7)
+          },
+        ),
+        { numRuns: 150 },
+      )
     })
   }
 
-  for (const [name, g] of [['dispatched', gemm], ['js', jsGemm]] as const) {
+  for (const [name, g] of [
+    ['dispatched', gemm],
+    ['js', jsGemm],
+  ] as const) {
     it(`handles shapes larger than the default blocks (${name})`, () => {
       const [M, N, K] = [70, 2060, 300]
       const a = Float64Array.from(values(M * K, 5))
@@ -123,46 +146,65 @@ describe('gemm kernel', () => {
 })
 
 /** Shapes for the op: vectors, matrices, batches, broadcast batches (some of them size 0). */
-const operandShapes = fc.tuple(
-  fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 }),
-  fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }), fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
-  fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.constantFrom('vv', 'vm', 'mv', 'mm'),
-).map(([M, K, N, batch, ones, dropA, dropB, kind]) => {
-  const ba = batch.slice(Math.min(dropA, batch.length)).map((d, i) => (ones[i] ? 1 : d))
-  const bb = batch.slice(Math.min(dropB, batch.length))
-  return [kind[0] === 'v' ? [K] : [...ba, M, K], kind[1] === 'v' ? [K] : [...bb, K, N]] as const
-})
+const operandShapes = fc
+  .tuple(
+    fc.integer({ min: 0, max: 5 }),
+    fc.integer({ min: 0, max: 5 }),
+    fc.integer({ min: 0, max: 5 }),
+    fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }),
+    fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+    fc.integer({ min: 0, max: 3 }),
+    fc.integer({ min: 0, max: 3 }),
+    fc.constantFrom('vv', 'vm', 'mv', 'mm'),
+  )
+  .map(([M, K, N, batch, ones, dropA, dropB, kind]) => {
+    const ba = batch.slice(Math.min(dropA, batch.length)).map((d, i) => (ones[i] ? 1 : d))
+    const bb = batch.slice(Math.min(dropB, batch.length))
+    return [kind[0] === 'v' ? [K] : [...ba, M, K], kind[1] === 'v' ? [K] : [...bb, K, N]] as const
+  })
 
 function absolute(x: Tensor): Tensor {
   return tensor(x._data.map(Math.abs), { shape: [...x.shape], dtype: x.dtype })
 }
 
 function make(shape: readonly number[], dtype: DType, seed: number): Tensor {
-  return tensor(ARRAY[dtype === 'int32' ? 'float64' : dtype].from(values(shape.reduce((x, y) => x * y, 1), seed)), { shape: [...shape], dtype })
+  return tensor(
+    ARRAY[dtype === 'int32' ? 'float64' : dtype].from(
+      values(
+        shape.reduce((x, y) => x * y, 1),
+        seed,
+      ),
+    ),
+    { shape: [...shape], dtype },
+  )
 }
 
 describe('matmul', () => {
   afterAll(() => setGemmBackend('auto'))
-  for (const backend of ['wasm', 'js'] as const) it(`matches a naive batched product (vectors, batches, broadcasting), in both float dtypes (${backend} gemm)`, () => {
-    setGemmBackend(backend)
-    fc.assert(fc.property(operandShapes, float, fc.integer(), ([sa, sb], dtype, seed) => {
-      const a = make(sa, dtype, seed)
-      const b = make(sb, dtype, seed + 1)
-      const out = matmul(a, b)
-      const ref = naiveMatmul(a, b)
-      expect(out.shape).toEqual(ref.shape)
-      expect(out.dtype).toBe(dtype)
-      if (dtype === 'float64' || backend === 'js') {
-        expectClose(out._data, dtype === 'float32' ? ref.data.map(Math.fround) : ref.data, dtype === 'float32' ? 1e-6 : 1e-12)
-      } else {
-        // float32 on wasm accumulates in float32: each of the K products and sums may round, by
-        // at most 2^-24 of the running sum of magnitudes (bounded by the product of |a| and |b|).
-        const K = sa[sa.length - 1]
-        const bound = naiveMatmul(absolute(a), absolute(b)).data
-        ref.data.forEach((r, i) => expect(Math.abs(out._data[i] - r)).toBeLessThanOrEqual(2 * (K + 1) * 2 ** -24 * bound[i] + 2 ** -24 * Math.abs(r)))
-      }
-    }), { numRuns: 200 })
-  })
+  for (const backend of ['wasm', 'js'] as const)
+    it(`matches a naive batched product (vectors, batches, broadcasting), in both float dtypes (${backend} gemm)`, () => {
+      setGemmBackend(backend)
+      fc.assert(
+        fc.property(operandShapes, float, fc.integer(), ([sa, sb], dtype, seed) => {
+          const a = make(sa, dtype, seed)
+          const b = make(sb, dtype, seed + 1)
+          const out = matmul(a, b)
+          const ref = naiveMatmul(a, b)
+          expect(out.shape).toEqual(ref.shape)
+          expect(out.dtype).toBe(dtype)
+          if (dtype === 'float64' || backend === 'js') {
+            expectClose(out._data, dtype === 'float32' ? ref.data.map(Math.fround) : ref.data, dtype === 'float32' ? 1e-6 : 1e-12)
+          } else {
+            // float32 on wasm accumulates in float32: each of the K products and sums may round, by
+            // at most 2^-24 of the running sum of magnitudes (bounded by the product of |a| and |b|).
+            const K = sa[sa.length - 1]
+            const bound = naiveMatmul(absolute(a), absolute(b)).data
+            ref.data.forEach((r, i) => expect(Math.abs(out._data[i] - r)).toBeLessThanOrEqual(2 * (K + 1) * 2 ** -24 * bound[i] + 2 ** -24 * Math.abs(r)))
+          }
+        }),
+        { numRuns: 200 },
+      )
+    })
 
   it('gives NumPy result shapes', () => {
     const shape = (sa: number[], sb: number[]): readonly number[] => matmul(make(sa, 'float64', 1), make(sb, 'float64', 2)).shape
@@ -184,12 +226,21 @@ describe('matmul', () => {
   it('promotes dtypes as binary ops do', () => {
     const f32 = make([2, 2], 'float32', 1)
     const f64 = make([2, 2], 'float64', 2)
-    const i32 = tensor([[1, 2], [3, 4]], { dtype: 'int32' })
+    const i32 = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'int32' },
+    )
     expect(matmul(f32, f64).dtype).toBe('float64')
     expect(matmul(i32, f32).dtype).toBe('float32')
     const ints = matmul(i32, i32)
     expect(ints.dtype).toBe('int32')
-    expect(ints.toArray()).toEqual([[7, 10], [15, 22]])
+    expect(ints.toArray()).toEqual([
+      [7, 10],
+      [15, 22],
+    ])
   })
 
   it('names the shapes in its errors', () => {
@@ -207,7 +258,11 @@ describe('matmul', () => {
     const a = tensor([1, 2, 3], { dtype: 'float64' })
     const b = tensor([4, 5, 6], { dtype: 'float64' })
     expect(dot(a, b).item()).toBe(32)
-    expect(outer(a, tensor([1, -1])).toArray()).toEqual([[1, -1], [2, -2], [3, -3]])
+    expect(outer(a, tensor([1, -1])).toArray()).toEqual([
+      [1, -1],
+      [2, -2],
+      [3, -3],
+    ])
   })
 })
 
@@ -225,7 +280,11 @@ describe('matmul gradients', () => {
   const specs = registeredOps().filter((e) => ['matmul', 'dot', 'outer'].includes(e.name))
 
   it('registers matmul as a primitive and dot, outer as composites', () => {
-    expect(specs.map((e) => [e.name, e.kind, e.family])).toEqual([['matmul', 'primitive', 'matmul'], ['dot', 'composite', 'matmul'], ['outer', 'composite', 'matmul']])
+    expect(specs.map((e) => [e.name, e.kind, e.family])).toEqual([
+      ['matmul', 'primitive', 'matmul'],
+      ['dot', 'composite', 'matmul'],
+      ['outer', 'composite', 'matmul'],
+    ])
   })
 
   for (const entry of specs) {
@@ -260,7 +319,11 @@ describe('matmul gradients', () => {
       for (let t = 0; t < 5; t++) for (let j = 0; j < 6; j++) s += b._data[t * 24 + k * 6 + j]
       return s
     })
-    expectClose(ga._data, Array.from({ length: 24 }, (_, i) => rowSums[i % 4]), 1e-12)
+    expectClose(
+      ga._data,
+      Array.from({ length: 24 }, (_, i) => rowSums[i % 4]),
+      1e-12,
+    )
   })
 })
 

@@ -58,7 +58,9 @@ describe('checkOptionKeys', () => {
 
   it('refuses options that are not an object', () => {
     for (const bad of [undefined, null, 3, 'x', [1]]) {
-      expect(() => checkOptionKeys(bad, known, 'linear')).toThrow(`linear: options must be an object (known options: inFeatures, outFeatures, bias), found ${describeValue(bad)}`)
+      expect(() => checkOptionKeys(bad, known, 'linear')).toThrow(
+        `linear: options must be an object (known options: inFeatures, outFeatures, bias), found ${describeValue(bad)}`,
+      )
     }
   })
 })

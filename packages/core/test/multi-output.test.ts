@@ -14,15 +14,23 @@ function sinCos(x: Tensor, seen: (Tensor | null)[][]): Tensor[] {
   const data = x._data
   const s = Float64Array.from(data, Math.sin)
   const c = Float64Array.from(data, Math.cos)
-  return makeOutputs('sinCos', [x], [{ data: s, shape: x.shape }, { data: c, shape: x.shape }], (gs) => {
-    seen.push(gs.slice())
-    // d sin = cos dx, d cos = -sin dx, written with ops so that it differentiates again.
-    const [sinX, cosX] = sinCos(x, [])
-    let dx: Tensor | null = null
-    if (gs[0] !== null) dx = mul(gs[0], cosX)
-    if (gs[1] !== null) dx = dx === null ? mul(gs[1], mul(sinX, -1)) : add(dx, mul(gs[1], mul(sinX, -1)))
-    return [dx]
-  })
+  return makeOutputs(
+    'sinCos',
+    [x],
+    [
+      { data: s, shape: x.shape },
+      { data: c, shape: x.shape },
+    ],
+    (gs) => {
+      seen.push(gs.slice())
+      // d sin = cos dx, d cos = -sin dx, written with ops so that it differentiates again.
+      const [sinX, cosX] = sinCos(x, [])
+      let dx: Tensor | null = null
+      if (gs[0] !== null) dx = mul(gs[0], cosX)
+      if (gs[1] !== null) dx = dx === null ? mul(gs[1], mul(sinX, -1)) : add(dx, mul(gs[1], mul(sinX, -1)))
+      return [dx]
+    },
+  )
 }
 
 describe('an op with several results', () => {
@@ -52,10 +60,14 @@ describe('an op with several results', () => {
 
   it('has second derivatives when its VJP is written with ops', () => {
     // d²/dx² of sum(sin x) + sum(cos x) is -sin x - cos x.
-    const second = grad((t: Tensor) => sum(grad((u: Tensor) => {
-      const [s, c] = sinCos(u, [])
-      return add(sum(s), sum(c))
-    })(t) as Tensor))(x) as Tensor
+    const second = grad((t: Tensor) =>
+      sum(
+        grad((u: Tensor) => {
+          const [s, c] = sinCos(u, [])
+          return add(sum(s), sum(c))
+        })(t) as Tensor,
+      ),
+    )(x) as Tensor
     Array.from(second._data).forEach((v, i) => expect(v).toBeCloseTo(-Math.sin(x._data[i]) - Math.cos(x._data[i]), 12))
   })
 
@@ -71,12 +83,15 @@ describe('an op with several results', () => {
 
 describe('split is one op with a result per piece', () => {
   it('records one node for all pieces, and exports them as split[k]', () => {
-    const g = traceGraph((t: Tensor) => {
-      const [a, b, c] = split(t, 2)
-      expect(a.node).toBe(b.node)
-      expect(b.node).toBe(c.node)
-      return add(sum(a), sum(mul(c, 3)))
-    }, randn([5, 2], 1, { dtype: 'float64' }))
+    const g = traceGraph(
+      (t: Tensor) => {
+        const [a, b, c] = split(t, 2)
+        expect(a.node).toBe(b.node)
+        expect(b.node).toBe(c.node)
+        return add(sum(a), sum(mul(c, 3)))
+      },
+      randn([5, 2], 1, { dtype: 'float64' }),
+    )
     const labels = g.nodes.filter((n) => n.kind === 'op').map((n) => n.label)
     expect(labels.filter((l) => l.startsWith('split'))).toEqual(['split[0]', 'split[2]'])
   })
@@ -84,7 +99,11 @@ describe('split is one op with a result per piece', () => {
   it('gives zeros to the pieces nobody used', () => {
     const x = randn([3, 5], 2, { dtype: 'float64' })
     const g = grad((t: Tensor) => sum(mul(split(t, [1, 3, 1], 1)[1], 2)))(x) as Tensor
-    expect(g.toArray()).toEqual([[0, 2, 2, 2, 0], [0, 2, 2, 2, 0], [0, 2, 2, 2, 0]])
+    expect(g.toArray()).toEqual([
+      [0, 2, 2, 2, 0],
+      [0, 2, 2, 2, 0],
+      [0, 2, 2, 2, 0],
+    ])
   })
 
   it('pieces along the leading axis are views of the input, not copies', () => {

@@ -30,7 +30,9 @@ describe('an op without a gradient says so explicitly', () => {
     const byName = new Map(registeredOps().map((e) => [e.name, e.spec]))
     expect(byName.get('sign')).toEqual({ noGradient: 'piecewise constant: the gradient is zero almost everywhere' })
     expect(byName.get('argmax')).toEqual({ noGradient: 'returns integer indices' })
-    expect(() => grad((x: Tensor) => greater(x, 0).sum())(tensor([1, -1]))).toThrow(/last op without a gradient on the way was greater: comparisons are piecewise constant/)
+    expect(() => grad((x: Tensor) => greater(x, 0).sum())(tensor([1, -1]))).toThrow(
+      /last op without a gradient on the way was greater: comparisons are piecewise constant/,
+    )
     expect(() => grad((x: Tensor) => argmax(x))(tensor([1, -1]))).toThrow(/argmax: returns integer indices/)
   })
 })

@@ -14,8 +14,10 @@ function fill(F: Float32ArrayConstructor | Float64ArrayConstructor, n: number, s
   let x = seed >>> 0 || 1
   const out = new F(n)
   for (let i = 0; i < n; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
-    out[i] = (x >>> 0) / 2 ** 32 * 2 - 1
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    out[i] = ((x >>> 0) / 2 ** 32) * 2 - 1
   }
   return out
 }
@@ -31,7 +33,11 @@ describe.skipIf(!wasm)('wasm gemm with a packed B', () => {
     for (const F of [Float32Array, Float64Array]) {
       it(`${name} blocking, ${F.name}: equals the plain product bit for bit, with nested operands and plain products inside`, () => {
         const g = createWasmGemm(blocking === undefined ? {} : { blocking })
-        for (const [M, N, K] of [[3, 37, 11], [32, 64, 20], [1, 5, 1]]) {
+        for (const [M, N, K] of [
+          [3, 37, 11],
+          [32, 64, 20],
+          [1, 5, 1],
+        ]) {
           for (const transB of [false, true]) {
             for (const transA of [false, true]) {
               const b = fill(F, 4 + K * N, 1)

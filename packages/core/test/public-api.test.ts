@@ -44,7 +44,21 @@ describe("@graphgrad/core's main entry", () => {
   })
 
   it('still exports the ops and the public contract', () => {
-    for (const name of ['tensor', 'grad', 'valueAndGrad', 'loadSafetensors', 'saveSafetensors', 'add', 'where', 'tanh', 'clamp', 'broadcastTo', 'astype', 'Tensor', 'registeredOps']) {
+    for (const name of [
+      'tensor',
+      'grad',
+      'valueAndGrad',
+      'loadSafetensors',
+      'saveSafetensors',
+      'add',
+      'where',
+      'tanh',
+      'clamp',
+      'broadcastTo',
+      'astype',
+      'Tensor',
+      'registeredOps',
+    ]) {
       expect(exported, name).toContain(name)
     }
   })

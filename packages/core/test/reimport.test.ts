@@ -17,8 +17,23 @@ describe('importing @graphgrad/core', () => {
     vi.resetModules()
     const second = await import('../src/index.ts')
     expect(second.registeredOps().map((e) => e.name)).toEqual(names)
-    expect(second.tensor([[1, 2], [3, 4]], { dtype: 'float64' }).matmul(second.tensor([[1], [1]], { dtype: 'float64' })).toArray()).toEqual([[3], [7]])
-    expect(second.grad((x: InstanceType<typeof second.Tensor>) => x.square().sum())(second.tensor([3], { dtype: 'float64' })).toArray()).toEqual([6])
+    expect(
+      second
+        .tensor(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          { dtype: 'float64' },
+        )
+        .matmul(second.tensor([[1], [1]], { dtype: 'float64' }))
+        .toArray(),
+    ).toEqual([[3], [7]])
+    expect(
+      second
+        .grad((x: InstanceType<typeof second.Tensor>) => x.square().sum())(second.tensor([3], { dtype: 'float64' }))
+        .toArray(),
+    ).toEqual([6])
   })
 
   it('re-evaluates one op module (what hot reload does to an edited file) without a double registration', async () => {

@@ -65,7 +65,10 @@ describe('F16 and BF16 are read as float32, exactly', () => {
   it('every F16 and BF16 bit pattern, against the formula', () => {
     const all = Uint16Array.from({ length: 65536 }, (_, i) => i)
     const bytes = new Uint8Array(all.buffer)
-    for (const [dtype, formula] of [['F16', halfByFormula], ['BF16', bfloat16ByFormula]] as const) {
+    for (const [dtype, formula] of [
+      ['F16', halfByFormula],
+      ['BF16', bfloat16ByFormula],
+    ] as const) {
       const t = load(dtype, [65536], bytes)
       const wrong: string[] = []
       for (let h = 0; h < 65536 && wrong.length < 5; h++) {
@@ -79,7 +82,14 @@ describe('F16 and BF16 are read as float32, exactly', () => {
 
   it('reads unaligned data (odd offsets)', () => {
     const data = new Uint8Array([0xaa, 0x00, 0x3c, 0x80, 0x3f])
-    const bytes = file({ pad: { dtype: 'U8', shape: [1], data_offsets: [0, 1] }, h: { dtype: 'F16', shape: [1], data_offsets: [1, 3] }, b: { dtype: 'BF16', shape: [1], data_offsets: [3, 5] } }, data)
+    const bytes = file(
+      {
+        pad: { dtype: 'U8', shape: [1], data_offsets: [0, 1] },
+        h: { dtype: 'F16', shape: [1], data_offsets: [1, 3] },
+        b: { dtype: 'BF16', shape: [1], data_offsets: [3, 5] },
+      },
+      data,
+    )
     const m = loadSafetensors(bytes)
     expect([m.get('pad')!.item(), m.get('h')!.item(), m.get('b')!.item()]).toEqual([0xaa, 1, 1])
   })
@@ -90,7 +100,13 @@ describe('BOOL, U8, I8 and I16 are read as int32', () => {
     const u8 = load('U8', [4], new Uint8Array([0, 1, 127, 255]))
     expect([u8.dtype, ...u8._data]).toEqual(['int32', 0, 1, 127, 255])
     const i8 = load('I8', [2, 2], new Uint8Array([0x80, 0xff, 0x00, 0x7f]))
-    expect([i8.dtype, i8.toArray()]).toEqual(['int32', [[-128, -1], [0, 127]]])
+    expect([i8.dtype, i8.toArray()]).toEqual([
+      'int32',
+      [
+        [-128, -1],
+        [0, 127],
+      ],
+    ])
     const i16 = load('I16', [4], words(0x8000, 0xffff, 0x0001, 0x7fff))
     expect([i16.dtype, ...i16._data]).toEqual(['int32', -32768, -1, 1, 32767])
     const b = load('BOOL', [3], new Uint8Array([1, 0, 1]))
@@ -110,7 +126,9 @@ describe('BOOL, U8, I8 and I16 are read as int32', () => {
   })
 
   it('saves the widened tensors back as I32 and F32 (writing stays F32/F64/I32)', () => {
-    const m = loadSafetensors(file({ b: { dtype: 'BOOL', shape: [1], data_offsets: [0, 1] }, h: { dtype: 'F16', shape: [1], data_offsets: [2, 4] } }, [1, 0, 0x00, 0x3c]))
+    const m = loadSafetensors(
+      file({ b: { dtype: 'BOOL', shape: [1], data_offsets: [0, 1] }, h: { dtype: 'F16', shape: [1], data_offsets: [2, 4] } }, [1, 0, 0x00, 0x3c]),
+    )
     const back = loadSafetensors(saveSafetensors(IMap(m)))
     const header = new TextDecoder().decode(saveSafetensors(IMap(m)).subarray(8, 80))
     expect(header).toContain('"b":{"dtype":"I32"')

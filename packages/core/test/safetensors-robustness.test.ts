@@ -5,7 +5,15 @@ import { constants as bufferConstants } from 'node:buffer'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Map as IMap } from 'immutable'
-import { loadSafetensors, readSafetensorsMetadata, saveSafetensors, MAX_SAFETENSORS_ENTRIES, MAX_SAFETENSORS_HEADER_BYTES, MAX_SAFETENSORS_HEADER_VALUES, MAX_SAFETENSORS_RANK } from '../src/safetensors.ts'
+import {
+  loadSafetensors,
+  readSafetensorsMetadata,
+  saveSafetensors,
+  MAX_SAFETENSORS_ENTRIES,
+  MAX_SAFETENSORS_HEADER_BYTES,
+  MAX_SAFETENSORS_HEADER_VALUES,
+  MAX_SAFETENSORS_RANK,
+} from '../src/safetensors.ts'
 import { readSafetensorsFile, writeFileAtomic, writeSafetensorsFile } from '../src/node.ts'
 import { SafetensorsError } from '../src/errors.ts'
 import { Tensor } from '../src/tensor.ts'
@@ -95,8 +103,18 @@ describe('loadSafetensors refuses malformed input', () => {
   })
 
   it('offsets that are not integers', () => {
-    for (const bad of [[0, 7.5], ['0', 8], [-8, 0], [0, null], [-(2 ** 60), 8]]) {
-      expectRefused(file({ a: { dtype: 'F32', shape: [2], data_offsets: bad } }, data8), "tensor 'a'", `data_offsets ${JSON.stringify(bad)} must be non-negative integers`)
+    for (const bad of [
+      [0, 7.5],
+      ['0', 8],
+      [-8, 0],
+      [0, null],
+      [-(2 ** 60), 8],
+    ]) {
+      expectRefused(
+        file({ a: { dtype: 'F32', shape: [2], data_offsets: bad } }, data8),
+        "tensor 'a'",
+        `data_offsets ${JSON.stringify(bad)} must be non-negative integers`,
+      )
     }
   })
 
@@ -105,7 +123,11 @@ describe('loadSafetensors refuses malformed input', () => {
   })
 
   it('offsets past the end of the buffer', () => {
-    expectRefused(file({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, data8), "tensor 'a'", 'data_offsets [0,16] run past the end of the 8-byte data buffer')
+    expectRefused(
+      file({ a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, data8),
+      "tensor 'a'",
+      'data_offsets [0,16] run past the end of the 8-byte data buffer',
+    )
     expectRefused(file({ a: { dtype: 'F32', shape: [0], data_offsets: [9, 9] } }, data8), 'run past the end')
   })
 
@@ -129,7 +151,11 @@ describe('loadSafetensors refuses malformed input', () => {
   })
 
   it('byte length that does not match the shape and dtype', () => {
-    expectRefused(file({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data8), "tensor 'a'", 'data_offsets [0,8] hold 8 bytes, but F32 of shape [3] needs 12')
+    expectRefused(
+      file({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data8),
+      "tensor 'a'",
+      'data_offsets [0,8] hold 8 bytes, but F32 of shape [3] needs 12',
+    )
     expectRefused(file({ a: { dtype: 'F64', shape: [], data_offsets: [0, 4] } }, data8), 'F64 of shape [] needs 8')
     expectRefused(file({ a: { dtype: 'I64', shape: [2, 2], data_offsets: [0, 8] } }, data8), 'hold 8 bytes, but I64 of shape [2,2] needs 32')
   })
@@ -210,7 +236,11 @@ describe('loadSafetensors limits (issue 17: hardening)', () => {
     expectRefused(file({ w: { dtype: 'F64', shape: [2 ** 31, 0], data_offsets: [0, 0] } }), "tensor 'w'", 'has a dimension of 2147483648')
     expectRefused(file({ w: { dtype: 'F32', shape: [1e300], data_offsets: [0, 8] } }, data8()), "tensor 'w'", 'has a dimension of 1e+300')
     // Within the per-dimension cap but 2^32 elements: refused by the element cap, not as a byte-count mismatch.
-    expectRefused(file({ w: { dtype: 'I32', shape: [65536, 65536], data_offsets: [0, 8] } }, data8()), "tensor 'w'", 'has 4294967296 elements, more than the 2147483647')
+    expectRefused(
+      file({ w: { dtype: 'I32', shape: [65536, 65536], data_offsets: [0, 8] } }, data8()),
+      "tensor 'w'",
+      'has 4294967296 elements, more than the 2147483647',
+    )
     // Large dimensions beside a zero are still an empty tensor, and legal.
     expect(loadSafetensors(file({ e: { dtype: 'F32', shape: [65536, 65536, 0], data_offsets: [0, 0] } })).get('e')!.shape).toEqual([65536, 65536, 0])
   })
@@ -264,8 +294,17 @@ describe('loadSafetensors limits (issue 17: hardening)', () => {
   })
 
   it('refuses offsets of 2^53 or more as past the largest safe integer, not as non-integers (#17)', () => {
-    for (const bad of [[0, 2 ** 53], [2 ** 60, 2 ** 60 + 8], [0, 1e300]]) {
-      expectRefused(file({ a: { dtype: 'F32', shape: [2], data_offsets: bad } }, data8()), "tensor 'a'", `data_offsets ${JSON.stringify(bad)}: `, 'exceeds the largest safe integer (2^53 - 1) and so the 8-byte data buffer')
+    for (const bad of [
+      [0, 2 ** 53],
+      [2 ** 60, 2 ** 60 + 8],
+      [0, 1e300],
+    ]) {
+      expectRefused(
+        file({ a: { dtype: 'F32', shape: [2], data_offsets: bad } }, data8()),
+        "tensor 'a'",
+        `data_offsets ${JSON.stringify(bad)}: `,
+        'exceeds the largest safe integer (2^53 - 1) and so the 8-byte data buffer',
+      )
     }
     // 2^53 - 1 is exact, and simply past the end.
     expectRefused(file({ a: { dtype: 'F32', shape: [0], data_offsets: [2 ** 53 - 1, 2 ** 53 - 1] } }, data8()), 'run past the end of the 8-byte data buffer')
@@ -282,7 +321,10 @@ describe('readSafetensorsFile checks the header before reading the data', () => 
   }
   const refusedFast = async (path: string, ...fragments: string[]): Promise<void> => {
     const t0 = performance.now()
-    const error = await readSafetensorsFile(path).then(() => undefined, (e: unknown) => e)
+    const error = await readSafetensorsFile(path).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(SafetensorsError)
     for (const f of [`safetensors file '${path}': `, ...fragments]) expect((error as Error).message).toContain(f)
     // Reading (or allocating) gigabytes would take far longer.
@@ -296,7 +338,10 @@ describe('readSafetensorsFile checks the header before reading the data', () => 
       await refusedFast(await sparse(dir, file('{}', [], 1n << 40n), size), 'header length 1099511627776 exceeds the 100000000-byte limit')
       await refusedFast(await sparse(dir, file('{"a": nope}'), size), 'header is not valid JSON')
       const pastEnd = file({ a: { dtype: 'F32', shape: [2 ** 30], data_offsets: [0, 2 ** 32] } })
-      await refusedFast(await sparse(dir, pastEnd, size), `tensor 'a': data_offsets [0,4294967296] run past the end of the ${size - pastEnd.length}-byte data buffer`)
+      await refusedFast(
+        await sparse(dir, pastEnd, size),
+        `tensor 'a': data_offsets [0,4294967296] run past the end of the ${size - pastEnd.length}-byte data buffer`,
+      )
     } finally {
       await rm(dir, { recursive: true })
     }
@@ -307,7 +352,10 @@ describe('readSafetensorsFile checks the header before reading the data', () => 
     const dir = await mkdtemp(join(tmpdir(), 'graphgrad-st-'))
     try {
       const size = bufferConstants.MAX_LENGTH + 16
-      await refusedFast(await sparse(dir, file({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }), size), `file is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes of the largest Uint8Array`)
+      await refusedFast(
+        await sparse(dir, file({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }), size),
+        `file is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes of the largest Uint8Array`,
+      )
     } finally {
       await rm(dir, { recursive: true })
     }
@@ -389,4 +437,3 @@ describe('writeSafetensorsFile', () => {
     })
   })
 })
-

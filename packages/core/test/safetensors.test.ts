@@ -15,7 +15,9 @@ import type { DType, TensorData } from '../src/dtype.ts'
 import { f32, f64, file, i32 } from './safetensors-helpers.ts'
 
 const FIXTURES = fileURLToPath(new URL('../../../testdata/reference/', import.meta.url))
-const fixtureFiles = readdirSync(FIXTURES).filter((f) => f.endsWith('.safetensors')).sort()
+const fixtureFiles = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.safetensors'))
+  .sort()
 
 const bytesOf = (t: Tensor): Uint8Array => new Uint8Array(t._data.buffer, t._data.byteOffset, t._data.byteLength)
 
@@ -85,7 +87,11 @@ describe('reference fixtures', () => {
 describe('saveSafetensors writes the specified layout', () => {
   it('pads the header with spaces to a multiple of 8 and packs tensors back to back', () => {
     for (let extra = 0; extra < 10; extra++) {
-      const params = OrderedMap<string, Tensor>([['w'.repeat(extra + 1), f32(1, 2, 3)], ['b', f64(4)], ['n', i32(-5, 6)]])
+      const params = OrderedMap<string, Tensor>([
+        ['w'.repeat(extra + 1), f32(1, 2, 3)],
+        ['b', f64(4)],
+        ['n', i32(-5, 6)],
+      ])
       const bytes = saveSafetensors(params, { note: 'x'.repeat(extra) })
       const n = Number(new DataView(bytes.buffer).getBigUint64(0, true))
       expect(n % 8).toBe(0)
@@ -117,7 +123,12 @@ describe('saveSafetensors writes the specified layout', () => {
   })
 
   it('keeps map order even for integer-like names', () => {
-    const params = OrderedMap<string, Tensor>([['b', f64(1)], ['10', f64(2)], ['2', f64(3)], ['a', f64(4)]])
+    const params = OrderedMap<string, Tensor>([
+      ['b', f64(1)],
+      ['10', f64(2)],
+      ['2', f64(3)],
+      ['a', f64(4)],
+    ])
     const loaded = loadSafetensors(saveSafetensors(params))
     expectTensorsIdentical(params, loaded)
   })
@@ -136,7 +147,11 @@ describe('saveSafetensors writes the specified layout', () => {
   it('saves a tensor that is a view into a larger buffer', () => {
     const big = new Float64Array([9, 1, 2, 3, 9])
     const t = new Tensor(big.subarray(1, 4), [3])
-    expect(loadSafetensors(saveSafetensors(OrderedMap({ t }))).get('t')!.toArray()).toEqual([1, 2, 3])
+    expect(
+      loadSafetensors(saveSafetensors(OrderedMap({ t })))
+        .get('t')!
+        .toArray(),
+    ).toEqual([1, 2, 3])
   })
 
   const refuseSave = (fn: () => unknown, fragment: string | RegExp): void => {
@@ -157,7 +172,16 @@ describe('saveSafetensors writes the specified layout', () => {
   })
 
   it('refuses two tensors with the same dotted name', () => {
-    refuseSave(() => saveSafetensors(OrderedMap<string, any>([['a.b', f64(1)], ['a', IMap({ b: f64(2) })]])), "two tensors are named 'a.b'")
+    refuseSave(
+      () =>
+        saveSafetensors(
+          OrderedMap<string, any>([
+            ['a.b', f64(1)],
+            ['a', IMap({ b: f64(2) })],
+          ]),
+        ),
+      "two tensors are named 'a.b'",
+    )
   })
 
   it('refuses a tensor named __metadata__', () => {
@@ -198,7 +222,8 @@ describe('loadSafetensors reads data', () => {
   })
 
   it('keeps header order for integer-like names', () => {
-    const h = '{"b":{"dtype":"I32","shape":[],"data_offsets":[0,4]},"10":{"dtype":"I32","shape":[],"data_offsets":[4,8]},"2":{"dtype":"I32","shape":[],"data_offsets":[8,12]}}'
+    const h =
+      '{"b":{"dtype":"I32","shape":[],"data_offsets":[0,4]},"10":{"dtype":"I32","shape":[],"data_offsets":[4,8]},"2":{"dtype":"I32","shape":[],"data_offsets":[8,12]}}'
     expect([...loadSafetensors(file(h, new Uint8Array(12))).keys()]).toEqual(['b', '10', '2'])
   })
 
@@ -223,22 +248,34 @@ describe('round trip property', () => {
   const specials = [NaN, -0, 0, Infinity, -Infinity, 5e-324, -2.2250738585072e-308, 1e-40, -1.4e-45, 3.4028234663852886e38]
 
   function valuesFor(dtype: DType, size: number): fc.Arbitrary<TensorData> {
-    if (dtype === 'int32') return fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: size, maxLength: size }).map((v) => new Int32Array(v))
+    if (dtype === 'int32')
+      return fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: size, maxLength: size }).map((v) => new Int32Array(v))
     const itemSize = dtype === 'float32' ? 4 : 8
     const make = (buf: ArrayBuffer): TensorData => (dtype === 'float32' ? new Float32Array(buf) : new Float64Array(buf))
     // Raw bits reach every NaN payload; the value form stresses the usual special values.
     const bits = fc.uint8Array({ minLength: size * itemSize, maxLength: size * itemSize }).map((b) => make(b.slice().buffer))
     const num = dtype === 'float32' ? fc.float() : fc.double()
-    const vals = fc.array(fc.oneof(num, fc.constantFrom(...specials)), { minLength: size, maxLength: size }).map((v) => (dtype === 'float32' ? new Float32Array(v) : new Float64Array(v)))
+    const vals = fc
+      .array(fc.oneof(num, fc.constantFrom(...specials)), { minLength: size, maxLength: size })
+      .map((v) => (dtype === 'float32' ? new Float32Array(v) : new Float64Array(v)))
     return fc.oneof(bits, vals)
   }
 
-  const tensorArb = fc
-    .record({ dtype: fc.constantFrom(...DTYPES), shape: shapeArb })
-    .chain(({ dtype, shape }) => valuesFor(dtype, shape.reduce((a, b) => a * b, 1)).map((data) => new Tensor(data, shape)))
+  const tensorArb = fc.record({ dtype: fc.constantFrom(...DTYPES), shape: shapeArb }).chain(({ dtype, shape }) =>
+    valuesFor(
+      dtype,
+      shape.reduce((a, b) => a * b, 1),
+    ).map((data) => new Tensor(data, shape)),
+  )
 
   const paramsArb = fc
-    .uniqueArray(fc.tuple(fc.string({ unit: 'binary', maxLength: 8 }).filter((s) => s !== '__metadata__'), tensorArb), { selector: ([name]) => name, maxLength: 5 })
+    .uniqueArray(
+      fc.tuple(
+        fc.string({ unit: 'binary', maxLength: 8 }).filter((s) => s !== '__metadata__'),
+        tensorArb,
+      ),
+      { selector: ([name]) => name, maxLength: 5 },
+    )
     .map((entries) => OrderedMap(entries))
 
   it('save then load is bitwise exact for every dtype, shape and value', () => {
@@ -255,4 +292,3 @@ describe('round trip property', () => {
     )
   })
 })
-

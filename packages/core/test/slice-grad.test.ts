@@ -4,8 +4,20 @@ import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import { existsSync, readFileSync } from 'node:fs'
 import {
-  ArgumentError, CaseSampler, GraphgradError, ShapeError, Tensor, arange, grad, jvp, loadSafetensors, mul, registeredOps,
-  sum, tensor, valueAndGrad,
+  ArgumentError,
+  CaseSampler,
+  GraphgradError,
+  ShapeError,
+  Tensor,
+  arange,
+  grad,
+  jvp,
+  loadSafetensors,
+  mul,
+  registeredOps,
+  sum,
+  tensor,
+  valueAndGrad,
 } from '@graphgrad/core'
 import type { TensorTree } from '@graphgrad/core'
 import { type SliceArg, pad, select, slice } from '../src/ops/slice.ts'
@@ -58,17 +70,44 @@ describe('gradients against central differences (float64)', () => {
     checkVjp((x, y, z) => concat([x, y, z], 1), [a, b, c])
     checkVjp((x, y) => concat([x, y], -1), [noise([3, 2], 4), noise([3, 5], 5)])
     checkVjp((x, y) => stack([x, y], 2), [a, noise([2, 3, 4], 6)])
-    checkVjp((x) => concat(split(x, [1, 0, 3], 2).map((p, i) => mul(p, i + 2)), 2), [noise([2, 3, 4], 7)])
-    checkVjp((x) => concat(split(x, 2, 1).map((p, i) => mul(p, i - 1.5)), 1), [noise([2, 5], 8)])
-    checkVjp((x) => pad(x, [[1, 0], [2, 3]], 0.5), [noise([2, 3, 2], 9)])
+    checkVjp(
+      (x) =>
+        concat(
+          split(x, [1, 0, 3], 2).map((p, i) => mul(p, i + 2)),
+          2,
+        ),
+      [noise([2, 3, 4], 7)],
+    )
+    checkVjp(
+      (x) =>
+        concat(
+          split(x, 2, 1).map((p, i) => mul(p, i - 1.5)),
+          1,
+        ),
+      [noise([2, 5], 8)],
+    )
+    checkVjp(
+      (x) =>
+        pad(
+          x,
+          [
+            [1, 0],
+            [2, 3],
+          ],
+          0.5,
+        ),
+      [noise([2, 3, 2], 9)],
+    )
   })
 
   it('concat sends the gradient back in each input dtype', () => {
     const f = tensor([[1, 2]], { dtype: 'float32' })
     const d = tensor([[3, 4, 5]], { dtype: 'float64' })
-    const [ga, gb] = (grad((x: Tensor, y: Tensor) => sum(mul(concat([x, y], 1), arange(5, undefined, 1, { dtype: 'float64' }))), {
-      argnums: [0, 1],
-    })(f, d) as TensorTree[]).map(asTensor)
+    const [ga, gb] = (
+      grad((x: Tensor, y: Tensor) => sum(mul(concat([x, y], 1), arange(5, undefined, 1, { dtype: 'float64' }))), {
+        argnums: [0, 1],
+      })(f, d) as TensorTree[]
+    ).map(asTensor)
     expect(ga.dtype).toBe('float32')
     expect(ga.toArray()).toEqual([[0, 1]])
     expect(gb.toArray()).toEqual([[2, 3, 4]])
@@ -77,9 +116,14 @@ describe('gradients against central differences (float64)', () => {
   it('every registered slice/join spec passes the local check', () => {
     const names = ['slice', 'select', 'pad', 'concat', 'stack', 'split']
     const entries = registeredOps().filter((e) => names.includes(e.name))
-    expect(entries.map((e) => `${e.name}:${e.kind}`).sort()).toEqual(
-      ['concat:primitive', 'pad:primitive', 'select:composite', 'slice:primitive', 'split:primitive', 'stack:composite'],
-    )
+    expect(entries.map((e) => `${e.name}:${e.kind}`).sort()).toEqual([
+      'concat:primitive',
+      'pad:primitive',
+      'select:composite',
+      'slice:primitive',
+      'split:primitive',
+      'stack:composite',
+    ])
     for (const e of entries) {
       if (!('sample' in e.spec)) throw new Error(`${e.name} has no gradient spec`)
       for (let seed = 0; seed < 25; seed++) {
@@ -93,7 +137,10 @@ describe('gradients against central differences (float64)', () => {
 })
 
 describe('higher derivatives', () => {
-  const spec: SliceArg[] = [{ start: -1, stop: 0, step: -2 }, { start: 1, stop: 6, step: 2 }]
+  const spec: SliceArg[] = [
+    { start: -1, stop: 0, step: -2 },
+    { start: 1, stop: 6, step: 2 },
+  ]
   const x = noise([5, 7], 11)
   const v = noise([5, 7], 12)
   const taken = (): boolean[] => {
@@ -126,11 +173,28 @@ describe('higher derivatives', () => {
   it('second derivatives through pad and concat', () => {
     const a = noise([2, 3], 21)
     const b = noise([2, 2], 22)
-    checkVjp((t) => asTensor(grad((s: Tensor) => sum(pad(s, [[1, 1], [0, 2]], 3).pow(3)))(t) as TensorTree), [a], 4, 1e-5, 1e-6)
     checkVjp(
-      (s, t) => asTensor(grad((u: Tensor) => sum(concat([u, t], 1).pow(3)))(s) as TensorTree),
-      [a, b], 5, 1e-5, 1e-6,
+      (t) =>
+        asTensor(
+          grad((s: Tensor) =>
+            sum(
+              pad(
+                s,
+                [
+                  [1, 1],
+                  [0, 2],
+                ],
+                3,
+              ).pow(3),
+            ),
+          )(t) as TensorTree,
+        ),
+      [a],
+      4,
+      1e-5,
+      1e-6,
     )
+    checkVjp((s, t) => asTensor(grad((u: Tensor) => sum(concat([u, t], 1).pow(3)))(s) as TensorTree), [a, b], 5, 1e-5, 1e-6)
   })
 })
 
@@ -194,8 +258,16 @@ describe('errors', () => {
     expectThrows(() => concat([]), ArgumentError, 'concat: expected at least one tensor, got an empty array')
     expectThrows(() => concat([x, 1 as unknown as Tensor]), GraphgradError, 'concat: tensor 1 must be a Tensor, got number')
     expectThrows(() => concat([x, tensor(1)]), ShapeError, 'concat: tensor 1 is a scalar (shape []), which cannot be concatenated; unsqueeze it or use stack')
-    expectThrows(() => concat([x, y, distinct([2, 3, 1])], 1), ShapeError, 'concat: tensor 2 has shape [2,3,1] of rank 3, but tensor 0 has shape [2,3] of rank 2')
-    expectThrows(() => concat([x, y], 0), ShapeError, 'concat: cannot join tensor 1 of shape [2,4] to tensor 0 of shape [2,3] along axis 0: dimension 1 is 4 vs 3')
+    expectThrows(
+      () => concat([x, y, distinct([2, 3, 1])], 1),
+      ShapeError,
+      'concat: tensor 2 has shape [2,3,1] of rank 3, but tensor 0 has shape [2,3] of rank 2',
+    )
+    expectThrows(
+      () => concat([x, y], 0),
+      ShapeError,
+      'concat: cannot join tensor 1 of shape [2,4] to tensor 0 of shape [2,3] along axis 0: dimension 1 is 4 vs 3',
+    )
     expectThrows(() => concat([x, y], 2), ArgumentError, 'concat: axis 2 is out of range for a tensor of rank 2')
   })
 
@@ -216,9 +288,29 @@ describe('errors', () => {
 
   it('pad', () => {
     expectThrows(() => pad(x, [[0, -1]]), ArgumentError, 'pad: widths for axis 0 must be two non-negative integers [before, after], got [0,-1]')
-    expectThrows(() => pad(x, [[0, 0], [1.5, 0]]), ArgumentError, 'pad: widths for axis 1 must be two non-negative integers [before, after], got [1.5,0]')
-    expectThrows(() => pad(x, [[0, 0], [1] as unknown as [number, number]]), ArgumentError, 'pad: widths for axis 1 must be two non-negative integers [before, after], got [1]')
-    expectThrows(() => pad(x, [[0, 0], [0, 0], [0, 0]]), ArgumentError, 'pad: 3 width pairs given for a tensor of rank 2 ([2,3])')
+    expectThrows(
+      () =>
+        pad(x, [
+          [0, 0],
+          [1.5, 0],
+        ]),
+      ArgumentError,
+      'pad: widths for axis 1 must be two non-negative integers [before, after], got [1.5,0]',
+    )
+    expectThrows(
+      () => pad(x, [[0, 0], [1] as unknown as [number, number]]),
+      ArgumentError,
+      'pad: widths for axis 1 must be two non-negative integers [before, after], got [1]',
+    )
+    expectThrows(
+      () =>
+        pad(x, [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+        ]),
+      ArgumentError,
+      'pad: 3 width pairs given for a tensor of rank 2 ([2,3])',
+    )
   })
 })
-

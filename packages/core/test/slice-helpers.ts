@@ -22,8 +22,7 @@ export function expectValues(t: Tensor, shape: readonly number[], data: ArrayLik
 }
 
 /** A shape of rank 0 to 4 with sizes up to 5. */
-export const shapeArb = (minRank = 0, minDim = 0): fc.Arbitrary<number[]> =>
-  fc.array(fc.integer({ min: minDim, max: 5 }), { minLength: minRank, maxLength: 4 })
+export const shapeArb = (minRank = 0, minDim = 0): fc.Arbitrary<number[]> => fc.array(fc.integer({ min: minDim, max: 5 }), { minLength: minRank, maxLength: 4 })
 
 const rangeArb = (n: number): fc.Arbitrary<SliceRange> =>
   fc.record(
@@ -41,8 +40,5 @@ const argArb = (n: number): fc.Arbitrary<SliceArg> =>
 /** A shape with a random slice spec for its leading axes (indices, ranges, whole axes). */
 export const slicedArb = (minDim = 0): fc.Arbitrary<{ shape: number[]; spec: SliceArg[] }> =>
   shapeArb(0, minDim).chain((shape) =>
-    fc.integer({ min: 0, max: shape.length }).chain((k) =>
-      fc.tuple(...shape.slice(0, k).map(argArb)).map((spec) => ({ shape, spec: spec as SliceArg[] })),
-    ),
+    fc.integer({ min: 0, max: shape.length }).chain((k) => fc.tuple(...shape.slice(0, k).map(argArb)).map((spec) => ({ shape, spec: spec as SliceArg[] }))),
   )
-

@@ -79,7 +79,11 @@ describe('slice: values', () => {
     const x = distinct([3, 4])
     expect(slice(x, [])).toBe(x)
     expect(slice(x, [null, {}])).toBe(x)
-    expectValues(slice(x, [1]), [4], [4, 5, 6, 7].map((i) => 1.25 * i - 3))
+    expectValues(
+      slice(x, [1]),
+      [4],
+      [4, 5, 6, 7].map((i) => 1.25 * i - 3),
+    )
     expect(slice(x, [2, -1]).shape).toEqual([])
     expect(slice(x, [2, -1]).item()).toBe(1.25 * 11 - 3)
   })
@@ -116,17 +120,21 @@ describe('select: values', () => {
 
 describe('concat, stack, split: values', () => {
   const partsArb = shapeArb(1, 0).chain((base) =>
-    fc.tuple(
-      fc.integer({ min: 0, max: base.length - 1 }),
-      fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 4 }),
-      fc.boolean(),
-    ).map(([axis, sizes, negative]) => ({ base, axis, sizes, arg: negative ? axis - base.length : axis })),
+    fc
+      .tuple(fc.integer({ min: 0, max: base.length - 1 }), fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 4 }), fc.boolean())
+      .map(([axis, sizes, negative]) => ({ base, axis, sizes, arg: negative ? axis - base.length : axis })),
   )
 
   it('concat matches a naive join over random shapes, axes and counts', () => {
     fc.assert(
       fc.property(partsArb, ({ base, axis, sizes, arg }) => {
-        const xs = sizes.map((n, k) => distinct(base.map((d, i) => (i === axis ? n : d)), 'float64', 100 * k))
+        const xs = sizes.map((n, k) =>
+          distinct(
+            base.map((d, i) => (i === axis ? n : d)),
+            'float64',
+            100 * k,
+          ),
+        )
         const y = concat(xs, arg)
         const shape = base.map((d, i) => (i === axis ? sizes.reduce((a, b) => a + b, 0) : d))
         const ref = Array.from({ length: sizeOf(shape) }, (_, o) => {
@@ -147,7 +155,10 @@ describe('concat, stack, split: values', () => {
     const d = tensor([[2.25, -1]], { dtype: 'float64' })
     expect(concat([i, i]).dtype).toBe('int32')
     expect(concat([i, f]).dtype).toBe('float32')
-    expect(concat([i, f]).toArray()).toEqual([[1, 2], [0.5, 1.5]])
+    expect(concat([i, f]).toArray()).toEqual([
+      [1, 2],
+      [0.5, 1.5],
+    ])
     expect(concat([f, i, d], 1).dtype).toBe('float64')
     expect(concat([f, i, d], 1).toArray()).toEqual([[0.5, 1.5, 1, 2, 2.25, -1]])
     expect(concat([d])).toBe(d)
@@ -159,9 +170,9 @@ describe('concat, stack, split: values', () => {
   })
 
   it('stack puts tensor k at index k of the new axis', () => {
-    const arb = fc.tuple(shapeArb(0, 1), fc.integer({ min: 1, max: 4 })).chain(([shape, count]) =>
-      fc.integer({ min: -shape.length - 1, max: shape.length }).map((axis) => ({ shape, count, axis })),
-    )
+    const arb = fc
+      .tuple(shapeArb(0, 1), fc.integer({ min: 1, max: 4 }))
+      .chain(([shape, count]) => fc.integer({ min: -shape.length - 1, max: shape.length }).map((axis) => ({ shape, count, axis })))
     fc.assert(
       fc.property(arb, ({ shape, count, axis }) => {
         const xs = Array.from({ length: count }, (_, k) => distinct(shape, 'float64', 100 * k))
@@ -184,9 +195,7 @@ describe('concat, stack, split: values', () => {
         const a = axis < 0 ? axis + shape.length : axis
         const n = shape[a]
         const pieces = split(x, size, axis)
-        expect(pieces.map((p) => p.shape[a])).toEqual(
-          n === 0 ? [0] : Array.from({ length: Math.ceil(n / size) }, (_, i) => Math.min(size, n - i * size)),
-        )
+        expect(pieces.map((p) => p.shape[a])).toEqual(n === 0 ? [0] : Array.from({ length: Math.ceil(n / size) }, (_, i) => Math.min(size, n - i * size)))
         expectValues(concat(pieces, axis), shape, x._data)
       }),
       { numRuns: 200 },
@@ -196,7 +205,12 @@ describe('concat, stack, split: values', () => {
   it('split by a list of sizes gives the slices in order', () => {
     const x = distinct([2, 6])
     const pieces = split(x, [1, 0, 3, 2], 1)
-    expect(pieces.map((p) => p.shape)).toEqual([[2, 1], [2, 0], [2, 3], [2, 2]])
+    expect(pieces.map((p) => p.shape)).toEqual([
+      [2, 1],
+      [2, 0],
+      [2, 3],
+      [2, 2],
+    ])
     expectValues(pieces[2], [2, 3], refSlice(x, [null, { start: 1, stop: 4 }]).data)
     expectValues(pieces[3], [2, 2], refSlice(x, [null, { start: 4 }]).data)
     expect(split(x, 10).map((p) => p.shape)).toEqual([[2, 6]])
@@ -206,11 +220,13 @@ describe('concat, stack, split: values', () => {
 describe('pad: values', () => {
   it('matches a naive pad over random shapes, widths and values', () => {
     const arb = shapeArb(0, 0).chain((shape) =>
-      fc.tuple(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })), { maxLength: shape.length }),
-        fc.constantFrom(0, -1.5, 7),
-        fc.constantFrom<DType>('float64', 'float32', 'int32'),
-      ).map(([widths, value, dtype]) => ({ shape, widths, value, dtype })),
+      fc
+        .tuple(
+          fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })), { maxLength: shape.length }),
+          fc.constantFrom(0, -1.5, 7),
+          fc.constantFrom<DType>('float64', 'float32', 'int32'),
+        )
+        .map(([widths, value, dtype]) => ({ shape, widths, value, dtype })),
     )
     fc.assert(
       fc.property(arb, ({ shape, widths, value, dtype }) => {
@@ -228,4 +244,3 @@ describe('pad: values', () => {
     )
   })
 })
-

@@ -1,17 +1,42 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import {
-  ArgumentError, DTypeError, ShapeError, Tensor, arange, astype, eye, full, key, linspace, ones, onesLike,
-  rand, randint, randn, splitKey, foldIn, tensor, uniform, zeros, zerosLike,
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  Tensor,
+  arange,
+  astype,
+  eye,
+  full,
+  key,
+  linspace,
+  ones,
+  onesLike,
+  rand,
+  randint,
+  randn,
+  splitKey,
+  foldIn,
+  tensor,
+  uniform,
+  zeros,
+  zerosLike,
 } from '@graphgrad/core'
 
 describe('creation', () => {
   it('infers shape and dtype from nested arrays', () => {
-    const t = tensor([[1, 2, 3], [4, 5, 6]])
+    const t = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
     expect(t.shape).toEqual([2, 3])
     expect(t.dtype).toBe('float32')
     expect(t.size).toBe(6)
-    expect(t.toArray()).toEqual([[1, 2, 3], [4, 5, 6]])
+    expect(t.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
     expect(tensor(3.5, { dtype: 'float64' }).item()).toBe(3.5)
     expect(tensor(3.5).shape).toEqual([])
   })
@@ -20,7 +45,10 @@ describe('creation', () => {
     const t = tensor(src, { shape: [2, 2] })
     src[0] = 99
     expect(t.dtype).toBe('float64')
-    expect(t.toArray()).toEqual([[1, 2], [3, 4]])
+    expect(t.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ])
     expect(tensor(new Int32Array([1, 2])).dtype).toBe('int32')
   })
   it('never exposes its storage: .data is a copy', () => {
@@ -37,7 +65,10 @@ describe('creation', () => {
     expect(arange(1, 2, 0.25, { dtype: 'float64' }).toArray()).toEqual([1, 1.25, 1.5, 1.75])
     expect(arange(5, 0, -2).toArray()).toEqual([5, 3, 1])
     expect(linspace(0, 1, 5, { dtype: 'float64' }).toArray()).toEqual([0, 0.25, 0.5, 0.75, 1])
-    expect(eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]])
+    expect(eye(2, 3).toArray()).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+    ])
     const x = tensor([[1.5]], { dtype: 'float64' })
     expect(zerosLike(x).dtype).toBe('float64')
     expect(onesLike(x).toArray()).toEqual([[1]])
@@ -86,10 +117,10 @@ describe('seeded randomness', () => {
     expect(Array.from(randint(0, 10, [5], 7).data)).toEqual([3, 7, 8, 6, 5])
   })
   it('draws within range with sensible statistics', () => {
-    const u = Array.from(uniform([20000], -2, 3, key(1), { dtype: "float64" }).data)
+    const u = Array.from(uniform([20000], -2, 3, key(1), { dtype: 'float64' }).data)
     expect(Math.min(...u)).toBeGreaterThanOrEqual(-2)
     expect(Math.max(...u)).toBeLessThan(3)
-    const n = Array.from(randn([20000], 2, { dtype: "float64" }).data)
+    const n = Array.from(randn([20000], 2, { dtype: 'float64' }).data)
     const mean = n.reduce((a, b) => a + b, 0) / n.length
     const v = n.reduce((a, b) => a + (b - mean) ** 2, 0) / n.length
     expect(Math.abs(mean)).toBeLessThan(0.03)
@@ -106,7 +137,12 @@ describe('seeded randomness', () => {
 
 describe('printing', () => {
   it('prints like PyTorch', () => {
-    expect(tensor([[1, 2], [3, 4]]).toString()).toBe('tensor([[1., 2.],\n        [3., 4.]])')
+    expect(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]).toString(),
+    ).toBe('tensor([[1., 2.],\n        [3., 4.]])')
     expect(tensor([0.5, -1.25], { dtype: 'float64' }).toString()).toBe('tensor([ 0.5000, -1.2500], dtype=float64)')
     expect(tensor([1, 2], { dtype: 'int32' }).toString()).toBe('tensor([1, 2], dtype=int32)')
     expect(tensor(2.5).toString()).toBe('tensor(2.5000)')
@@ -139,7 +175,13 @@ describe('a tensor is a value', () => {
 describe('console.log of a tensor', () => {
   it('shows the repr, not the fields', async () => {
     const { inspect } = await import('node:util')
-    const x = tensor([[1, 2], [3, 4]], { dtype: 'float64' })
+    const x = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float64' },
+    )
     expect(inspect(x)).toBe(x.toString())
     expect(inspect({ w: x })).toContain('tensor(')
     expect(inspect(x)).not.toContain('_data')

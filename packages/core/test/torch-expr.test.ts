@@ -1,12 +1,48 @@
 // The PyTorch expression evaluator the ops fixtures run through (testdata/torch-expr.ts).
 import { describe, expect, it } from 'vitest'
 import {
-  type Tensor, abs, add, arange, concat, div, gather, grad, indexAdd, indexSelect, scatterAdd, zerosLike, logsumexp, matmul, mean, mul, pow, reshape, slice,
-  softmax, sqrt, sub, sum, tensor, transpose, variance,
+  type Tensor,
+  abs,
+  add,
+  arange,
+  concat,
+  div,
+  gather,
+  grad,
+  indexAdd,
+  indexSelect,
+  scatterAdd,
+  zerosLike,
+  logsumexp,
+  matmul,
+  mean,
+  mul,
+  pow,
+  reshape,
+  slice,
+  softmax,
+  sqrt,
+  sub,
+  sum,
+  tensor,
+  transpose,
+  variance,
 } from '@graphgrad/core'
 import { TorchExprError, compileTorchExpr, evalTorchExpr, parse, tokenize } from '../../../testdata/torch-expr.ts'
 
-const f64 = (shape: number[], shift = 0): Tensor => reshape(add(arange(0, shape.reduce((p, q) => p * q, 1), 1, { dtype: 'float64' }), shift), shape)
+const f64 = (shape: number[], shift = 0): Tensor =>
+  reshape(
+    add(
+      arange(
+        0,
+        shape.reduce((p, q) => p * q, 1),
+        1,
+        { dtype: 'float64' },
+      ),
+      shift,
+    ),
+    shape,
+  )
 const a = f64([2, 3, 4], -7.5)
 const b = f64([4], 1)
 const m = f64([3, 10], -4)
@@ -31,8 +67,19 @@ describe('tokenizer and parser', () => {
   })
   it('follows Python precedence and associativity on numbers', () => {
     const cases: [string, number][] = [
-      ['1 + 2 * 3', 7], ['(1 + 2) * 3', 9], ['2 ** 3 ** 2', 512], ['-2 ** 2', -4], ['2 ** -1', 0.5], ['10 - 4 - 3', 3],
-      ['12 / 3 / 2', 2], ['-(3 - 5) * 2', 4], ['2 * -3', -6], ['7 // 2 + 7 % 2', 4], ['1e-5 * 1e5', 1], ['--3', 3], ['math.sqrt(16) + math.pi * 0', 4],
+      ['1 + 2 * 3', 7],
+      ['(1 + 2) * 3', 9],
+      ['2 ** 3 ** 2', 512],
+      ['-2 ** 2', -4],
+      ['2 ** -1', 0.5],
+      ['10 - 4 - 3', 3],
+      ['12 / 3 / 2', 2],
+      ['-(3 - 5) * 2', 4],
+      ['2 * -3', -6],
+      ['7 // 2 + 7 % 2', 4],
+      ['1e-5 * 1e5', 1],
+      ['--3', 3],
+      ['math.sqrt(16) + math.pi * 0', 4],
     ]
     for (const [src, want] of cases) expect(evalTorchExpr(src, {}), src).toBeCloseTo(want, 14)
   })
@@ -44,7 +91,8 @@ describe('tokenizer and parser', () => {
   })
   it('builds the AST with @ at the level of * and unary minus below **', () => {
     expect(parse('-a ** 2 @ b')).toEqual({
-      type: 'binary', op: '@',
+      type: 'binary',
+      op: '@',
       left: { type: 'unary', op: '-', arg: { type: 'binary', op: '**', left: { type: 'name', id: 'a' }, right: { type: 'num', value: 2 } } },
       right: { type: 'name', id: 'b' },
     })

@@ -17,7 +17,9 @@ function fill(kind: Kind, n: number, seed: number): TensorData {
   let x = seed >>> 0 || 1
   const out = new ARRAY[kind](n)
   for (let i = 0; i < n; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
     const u = (x >>> 0) / 2 ** 32
     out[i] = kind === 'int32' ? Math.floor(u * 19) - 9 : u * 2 - 1
   }
@@ -25,7 +27,17 @@ function fill(kind: Kind, n: number, seed: number): TensorData {
 }
 
 /** The exact-ish (float64) product and, per element, the sum of |a_ik b_kj| that bounds rounding error. */
-function reference(a: TensorData, ao: number, ta: boolean, b: TensorData, bo: number, tb: boolean, M: number, N: number, K: number): { value: number[]; abs: number[] } {
+function reference(
+  a: TensorData,
+  ao: number,
+  ta: boolean,
+  b: TensorData,
+  bo: number,
+  tb: boolean,
+  M: number,
+  N: number,
+  K: number,
+): { value: number[]; abs: number[] } {
   const value: number[] = []
   const abs: number[] = []
   for (let i = 0; i < M; i++) {
@@ -103,8 +115,16 @@ describe('wasm encoding', () => {
     fn.get(x).get(y).op('i32.le_s').i32(2).op('i32.mul').op('i32.add')
     const memory = new WebAssembly.Memory({ initial: 1 })
     const mix = new WebAssembly.Instance(new WebAssembly.Module(m.encode()), { env: { memory } }).exports.mix as (x: number, y: number) => number
-    const expected = (a: number, b: number): number => ((a >>> 0) < (b >>> 0) ? a - b : (a << 3) >>> 1) * 1000 + (a > b ? 100 : 0) + (a !== b ? 10 : 0) + (b === 0 ? 1 : 0) + (a === b ? 1 : 0) + (a <= b ? 2 : 0)
-    for (const [a, b] of [[5, 3], [3, 5], [7, 7], [-1, 2], [4, 0]]) expect(mix(a, b)).toBe(expected(a, b) | 0)
+    const expected = (a: number, b: number): number =>
+      (a >>> 0 < b >>> 0 ? a - b : (a << 3) >>> 1) * 1000 + (a > b ? 100 : 0) + (a !== b ? 10 : 0) + (b === 0 ? 1 : 0) + (a === b ? 1 : 0) + (a <= b ? 2 : 0)
+    for (const [a, b] of [
+      [5, 3],
+      [3, 5],
+      [7, 7],
+      [-1, 2],
+      [4, 0],
+    ])
+      expect(mix(a, b)).toBe(expected(a, b) | 0)
     expect([...new Float32Array(memory.buffer, 0, 4)]).toEqual([1.5, 1.5, 1.5, 1.5])
     expect([...new Float64Array(memory.buffer, 16, 2)]).toEqual([-2.25, -2.25])
   })
@@ -132,25 +152,39 @@ describe('wasm gemm kernel', () => {
   const kind = fc.constantFrom<Kind>('float32', 'float64', 'int32')
   for (const [name, g] of kernels) {
     it(`matches a float64 reference for all transpositions, offsets and dtype mixes (${name})`, () => {
-      fc.assert(fc.property(
-        fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }),
-        fc.boolean(), fc.boolean(), fc.tuple(kind, kind, kind), fc.integer({ min: 0, max: 3 }), fc.integer(),
-        (M, N, K, ta, tb, [ka, kb, ko], offset, seed) => {
-          const a = fill(ka, offset + M * K, seed)
-          const b = fill(kb, offset + 1 + K * N, seed + 1)
-          const out = new ARRAY[ko](offset + M * N + 2).fill(7)
-          g(a, offset, ta, b, offset + 1, tb, out, offset, M, N, K)
-          const f32 = ka === 'float32' && kb === 'float32' && ko === 'float32'
-          expectProduct(out, offset, reference(a, offset, ta, b, offset + 1, tb, M, N, K), K, f32)
-          for (let i = 0; i < offset; i++) expect(out[i]).toBe(7)
-          expect([out[offset + M * N], out[offset + M * N + 1]]).toEqual([7, 7])
-        }), { numRuns: 300 })
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 40 }),
+          fc.integer({ min: 0, max: 40 }),
+          fc.integer({ min: 0, max: 40 }),
+          fc.boolean(),
+          fc.boolean(),
+          fc.tuple(kind, kind, kind),
+          fc.integer({ min: 0, max: 3 }),
+          fc.integer(),
+          (M, N, K, ta, tb, [ka, kb, ko], offset, seed) => {
+            const a = fill(ka, offset + M * K, seed)
+            const b = fill(kb, offset + 1 + K * N, seed + 1)
+            const out = new ARRAY[ko](offset + M * N + 2).fill(7)
+            g(a, offset, ta, b, offset + 1, tb, out, offset, M, N, K)
+            const f32 = ka === 'float32' && kb === 'float32' && ko === 'float32'
+            expectProduct(out, offset, reference(a, offset, ta, b, offset + 1, tb, M, N, K), K, f32)
+            for (let i = 0; i < offset; i++) expect(out[i]).toBe(7)
+            expect([out[offset + M * N], out[offset + M * N + 1]]).toEqual([7, 7])
+          },
+        ),
+        { numRuns: 300 },
+      )
     })
   }
 
   it('agrees with the TypeScript GEMM on large transposed products, float32 and float64', () => {
     const g = createWasmGemm()
-    for (const [M, N, K, ta, tb] of [[32, 1030, 256, false, true], [67, 70, 600, true, false], [130, 33, 300, true, true]] as const) {
+    for (const [M, N, K, ta, tb] of [
+      [32, 1030, 256, false, true],
+      [67, 70, 600, true, false],
+      [130, 33, 300, true, true],
+    ] as const) {
       for (const kind of ['float32', 'float64'] as const) {
         const a = fill(kind, M * K, M)
         const b = fill(kind, K * N, N)
@@ -165,7 +199,11 @@ describe('wasm gemm kernel', () => {
 
   it('grows its memory for a large product and stays correct for smaller ones afterwards', () => {
     const g = createWasmGemm()
-    for (const [M, N, K] of [[3, 5, 7], [300, 280, 260], [4, 9, 2]]) {
+    for (const [M, N, K] of [
+      [3, 5, 7],
+      [300, 280, 260],
+      [4, 9, 2],
+    ]) {
       const a = fill('float64', M * K, K)
       const b = fill('float64', K * N, N)
       const out = new Float64Array(M * N)
@@ -179,12 +217,17 @@ describe('wasm gemm kernel', () => {
     const a = fill('float32', M * K, 1)
     const b = fill('float32', K * N, 2)
     const calls: number[] = []
-    const fallback: Gemm = (...args) => { calls.push(args[8]); jsGemm(...args) }
+    const fallback: Gemm = (...args) => {
+      calls.push(args[8])
+      jsGemm(...args)
+    }
     const out = new Float32Array(M * N)
     createWasmGemm({ maxBytes: 2 ** 18, fallback })(a, 0, false, b, 0, false, out, 0, M, N, K)
     expect(calls).toEqual([M])
     expectProduct(out, 0, reference(a, 0, false, b, 0, false, M, N, K), K, false)
-    expect(() => createWasmGemm({ maxBytes: 2 ** 18 })(a, 0, false, b, 0, false, out, 0, M, N, K)).toThrow(/\[300,100\]x\[100,200\] needs \d+ bytes of linear memory, over the 262144-byte limit/)
+    expect(() => createWasmGemm({ maxBytes: 2 ** 18 })(a, 0, false, b, 0, false, out, 0, M, N, K)).toThrow(
+      /\[300,100\]x\[100,200\] needs \d+ bytes of linear memory, over the 262144-byte limit/,
+    )
   })
 
   it('keeps float64 accumulation when the output is float64', () => {
@@ -244,7 +287,9 @@ describe('gemm backend selection', () => {
     const fresh = await import('../src/kernels/matmul.ts')
     const out = new Float64Array(1)
     const one = new Float64Array([1])
-    expect(() => fresh.gemm(one, 0, false, one, 0, false, out, 0, 1, 1, 1)).toThrow(/GRAPHGRAD_GEMM='fast': unknown backend 'fast' \(expected 'wasm', 'js' or 'auto'\)/)
+    expect(() => fresh.gemm(one, 0, false, one, 0, false, out, 0, 1, 1, 1)).toThrow(
+      /GRAPHGRAD_GEMM='fast': unknown backend 'fast' \(expected 'wasm', 'js' or 'auto'\)/,
+    )
     // An explicit choice overrides the bad default.
     fresh.setGemmBackend('js')
     fresh.gemm(one, 0, false, one, 0, false, out, 0, 1, 1, 1)
@@ -254,9 +299,14 @@ describe('gemm backend selection', () => {
   it('uses the TypeScript GEMM when WebAssembly compilation is refused (a CSP without wasm-unsafe-eval)', async () => {
     // What a browser does under such a policy: validation works, compiling throws.
     const Refusing = new Proxy(WebAssembly, {
-      get: (target, prop) => prop === 'Module'
-        ? function Module(): never { throw new WebAssembly.CompileError("WebAssembly.Module(): Refused to compile or instantiate WebAssembly module because 'unsafe-eval' is not an allowed source of script") }
-        : Reflect.get(target, prop),
+      get: (target, prop) =>
+        prop === 'Module'
+          ? function Module(): never {
+              throw new WebAssembly.CompileError(
+                "WebAssembly.Module(): Refused to compile or instantiate WebAssembly module because 'unsafe-eval' is not an allowed source of script",
+              )
+            }
+          : Reflect.get(target, prop),
     })
     vi.stubGlobal('WebAssembly', Refusing)
     vi.resetModules()

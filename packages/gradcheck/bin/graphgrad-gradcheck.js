@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs'
 
 const cli = new URL('../dist/cli.js', import.meta.url)
 if (!existsSync(cli)) {
-  process.stderr.write('graphgrad-gradcheck: this copy of @graphgrad/gradcheck is not built (dist/cli.js is missing); run `pnpm build`, or `pnpm gradcheck` inside the repository\n')
+  process.stderr.write(
+    'graphgrad-gradcheck: this copy of @graphgrad/gradcheck is not built (dist/cli.js is missing); run `pnpm build`, or `pnpm gradcheck` inside the repository\n',
+  )
   process.exit(2)
 }
 const { run } = await import(cli.href)

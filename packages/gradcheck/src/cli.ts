@@ -173,7 +173,16 @@ export async function main(
     const failed = results.filter((r) => !r.ok)
     for (const r of failed) {
       for (const f of r.failures) {
-        const again = [...args.files, '--only', r.name, '--seed', String(args.seed), '--cases', String(f.index + 1), ...(args.order === 2 ? ['--order', '2'] : [])]
+        const again = [
+          ...args.files,
+          '--only',
+          r.name,
+          '--seed',
+          String(args.seed),
+          '--cases',
+          String(f.index + 1),
+          ...(args.order === 2 ? ['--order', '2'] : []),
+        ]
         out(`\n${f.report}\n  reproduce: ${command} ${again.map(shellQuote).join(' ')}`)
       }
     }
@@ -188,7 +197,10 @@ export async function main(
  * `graphgrad-gradcheck` binary calls it.
  */
 export function run(argv: readonly string[], command = 'graphgrad-gradcheck'): Promise<void> {
-  const print = (stream: NodeJS.WriteStream) => (s: string): void => void stream.write(`${s}\n`)
+  const print =
+    (stream: NodeJS.WriteStream) =>
+    (s: string): void =>
+      void stream.write(`${s}\n`)
   return main(argv, print(process.stdout), print(process.stderr), command).then(
     (code) => {
       process.exitCode = code

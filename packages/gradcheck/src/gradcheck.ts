@@ -102,7 +102,14 @@ export interface GradcheckResult {
   /** How many Jacobian entries (or projections) were compared. */
   readonly checked: number
   /** The settings used, so a report can say how to reproduce it. */
-  readonly settings: { readonly eps: number; readonly atol: number; readonly rtol: number; readonly seed: number; readonly fastMode: boolean; readonly order: 1 | 2 }
+  readonly settings: {
+    readonly eps: number
+    readonly atol: number
+    readonly rtol: number
+    readonly seed: number
+    readonly fastMode: boolean
+    readonly order: 1 | 2
+  }
 }
 
 function settingsOf(options: GradcheckOptions, order: 1 | 2): Settings {
@@ -123,7 +130,8 @@ function settingsOf(options: GradcheckOptions, order: 1 | 2): Settings {
   }
   if (!(s.maxElements >= 1)) throw new GradcheckError(`gradcheck: option maxElements must be at least 1, got ${s.maxElements}`)
   for (const k of ['eps', 'atol', 'rtol'] as const) {
-    if (!(s[k] >= 0) || (k === 'eps' && s[k] === 0)) throw new GradcheckError(`gradcheck: option ${k} must be a ${k === 'eps' ? 'positive' : 'non-negative'} number, got ${s[k]}`)
+    if (!(s[k] >= 0) || (k === 'eps' && s[k] === 0))
+      throw new GradcheckError(`gradcheck: option ${k} must be a ${k === 'eps' ? 'positive' : 'non-negative'} number, got ${s[k]}`)
   }
   return s
 }

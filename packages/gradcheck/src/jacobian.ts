@@ -7,7 +7,19 @@
  * @module
  */
 import { RandomStream, Tensor, noGrad, vjp } from '@graphgrad/core'
-import { GradcheckError, type Leaf, checkDTypes, collectLeaves, elementsToCheck, flattenGradients, leafLabel, oneHot, randomLike, snapshot, unravel } from './inputs.ts'
+import {
+  GradcheckError,
+  type Leaf,
+  checkDTypes,
+  collectLeaves,
+  elementsToCheck,
+  flattenGradients,
+  leafLabel,
+  oneHot,
+  randomLike,
+  snapshot,
+  unravel,
+} from './inputs.ts'
 import type { FailureKind, GradcheckFailure, GradcheckResult } from './gradcheck.ts'
 
 /** A check's settings: the `GradcheckOptions` with their defaults filled in, and the order checked. */
@@ -58,19 +70,45 @@ class Tally {
     if (bad) this.fail('mismatch', leaf, flat, output, analytic, numeric, absError, relError)
   }
 
-  fail(kind: FailureKind, leaf: Leaf, flat: number, output: number[] | null, analytic: number, numeric: number, absError = Math.abs(analytic - numeric), relError = NaN): void {
+  fail(
+    kind: FailureKind,
+    leaf: Leaf,
+    flat: number,
+    output: number[] | null,
+    analytic: number,
+    numeric: number,
+    absError = Math.abs(analytic - numeric),
+    relError = NaN,
+  ): void {
     this.failureCount++
     if (this.failures.length >= this.s.maxFailures) return
     const element = unravel(flat, leaf.tensor.shape)
     const where = `${leafLabel(leaf)} element [${element.join(',')}]`
     // A scalar output has one element, so naming it adds nothing.
-    const out = output === null ? (this.s.order === 2 ? ', along random directions' : ', projected output') : output.length === 0 ? '' : `, output [${output.join(',')}]`
+    const out =
+      output === null ? (this.s.order === 2 ? ', along random directions' : ', projected output') : output.length === 0 ? '' : `, output [${output.join(',')}]`
     const message =
-      kind === 'mismatch' ? `${where}${out}: analytic ${fmt(analytic)} vs numeric ${fmt(numeric)} (abs error ${fmt(absError)})`
-      : kind === 'nondeterministic' ? `${where}: backward is not deterministic: ${fmt(numeric)} on the first run, ${fmt(analytic)} on the second`
-      : kind === 'mutated-input' ? `${where}: the function changed the input from ${fmt(numeric)} to ${fmt(analytic)}`
-      : `${leafLabel(leaf)}: the gradient's dtype differs from the input's (${leaf.tensor.dtype})`
-    this.failures.push({ kind, order: this.s.order, input: leaf.input, inputName: leaf.inputName, param: leaf.param, element, output, analytic, numeric, absError, relError, message })
+      kind === 'mismatch'
+        ? `${where}${out}: analytic ${fmt(analytic)} vs numeric ${fmt(numeric)} (abs error ${fmt(absError)})`
+        : kind === 'nondeterministic'
+          ? `${where}: backward is not deterministic: ${fmt(numeric)} on the first run, ${fmt(analytic)} on the second`
+          : kind === 'mutated-input'
+            ? `${where}: the function changed the input from ${fmt(numeric)} to ${fmt(analytic)}`
+            : `${leafLabel(leaf)}: the gradient's dtype differs from the input's (${leaf.tensor.dtype})`
+    this.failures.push({
+      kind,
+      order: this.s.order,
+      input: leaf.input,
+      inputName: leaf.inputName,
+      param: leaf.param,
+      element,
+      output,
+      analytic,
+      numeric,
+      absError,
+      relError,
+      message,
+    })
   }
 
   result(): GradcheckResult {
@@ -93,7 +131,13 @@ function fmt(x: number): string {
 }
 
 /** Analytic rows of the Jacobian: one flattened gradient per cotangent. */
-function analyticRows(f: AnyFn, inputs: readonly unknown[], cotangents: (out: Tensor) => Tensor[], leaves: readonly Leaf[], tally: Tally): { rows: Float64Array[][]; out: Tensor } {
+function analyticRows(
+  f: AnyFn,
+  inputs: readonly unknown[],
+  cotangents: (out: Tensor) => Tensor[],
+  leaves: readonly Leaf[],
+  tally: Tally,
+): { rows: Float64Array[][]; out: Tensor } {
   // Through `call`, so a result that is not a tensor is a GradcheckError before vjp's own check sees it.
   const [out, pullback] = vjp((...a: unknown[]) => call(f, a), ...inputs)
   const flagged = new Set<number>()
@@ -144,18 +188,26 @@ export function checkFunction(f: AnyFn, inputs: readonly unknown[], s: Settings,
   const rng = new RandomStream(s.seed)
   let projection: Float64Array | null = null
 
-  const { rows, out } = analyticRows(f, inputs, (y) => {
-    if (y.dtype === 'int32') throw new GradcheckError(`${where}: the function returns an int32 tensor, which has no gradient`)
-    if (y.dtype === 'float32' && !allowFloat32) {
-      throw new GradcheckError(`${where}: the inputs are float64 but the function returns float32, so finite differences would see float32 rounding noise; keep the computation in float64 or pass { allowFloat32: true }`)
-    }
-    if (s.fastMode && y.size > 1) {
-      const u = randomLike(y.shape, y.dtype, rng)
-      projection = Float64Array.from(u._data)
-      return [u]
-    }
-    return Array.from({ length: y.size }, (_, i) => oneHot(y.shape, y.dtype, i, y.size))
-  }, leaves.leaves, tally)
+  const { rows, out } = analyticRows(
+    f,
+    inputs,
+    (y) => {
+      if (y.dtype === 'int32') throw new GradcheckError(`${where}: the function returns an int32 tensor, which has no gradient`)
+      if (y.dtype === 'float32' && !allowFloat32) {
+        throw new GradcheckError(
+          `${where}: the inputs are float64 but the function returns float32, so finite differences would see float32 rounding noise; keep the computation in float64 or pass { allowFloat32: true }`,
+        )
+      }
+      if (s.fastMode && y.size > 1) {
+        const u = randomLike(y.shape, y.dtype, rng)
+        projection = Float64Array.from(u._data)
+        return [u]
+      }
+      return Array.from({ length: y.size }, (_, i) => oneHot(y.shape, y.dtype, i, y.size))
+    },
+    leaves.leaves,
+    tally,
+  )
 
   leaves.leaves.forEach((leaf, k) => {
     for (const j of elementsToCheck(leaf.tensor.size, s.maxElements, rng)) {

@@ -128,7 +128,11 @@ export async function layerTargets(): Promise<{ targets: CheckTarget[]; note: st
     const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') && String((e as Error).message).includes('layers')
     if (missing) return { targets: [], note: '@graphgrad/layers could not be found; layers and losses were not checked' }
     // A package that exists but fails to load is a failure to report, not a reason to skip the core's ops.
-    const failing: NoGradient | GradSpec = { sample: () => { throw e } }
+    const failing: NoGradient | GradSpec = {
+      sample: () => {
+        throw e
+      },
+    }
     return { targets: [{ name: '@graphgrad/layers', source: 'layers', spec: failing, cases: 1 }], note: null }
   }
   const list = mod.registeredLayers

@@ -66,7 +66,9 @@ function hint(group: readonly GradcheckFailure[], result: GradcheckResult): stri
   if (ratios.length >= 1 && ratios.length === mism.length) {
     const r = ratios[0]
     if (ratios.every((q) => Math.abs(q - r) <= 1e-4 * Math.abs(r))) {
-      return Math.abs(r + 1) < 1e-4 ? 'analytic = -numeric on every failing entry: a sign is flipped' : `analytic = ${Number(r.toPrecision(4))} x numeric on every failing entry: a constant factor is wrong`
+      return Math.abs(r + 1) < 1e-4
+        ? 'analytic = -numeric on every failing entry: a sign is flipped'
+        : `analytic = ${Number(r.toPrecision(4))} x numeric on every failing entry: a constant factor is wrong`
     }
   }
   // Only with every failure at hand: a truncated list would hide the partner entries.
@@ -113,7 +115,9 @@ export function formatResult(result: GradcheckResult, options: FormatOptions = {
   }
   if (result.failureCount > shown) lines.push(`    ... and ${result.failureCount - shown} more`)
   const s = result.settings
-  lines.push(`  (eps ${short(s.eps)}, atol ${short(s.atol)}, rtol ${short(s.rtol)}, seed ${s.seed}${s.fastMode ? ', fast mode' : ''}; an entry passes when |analytic - numeric| <= atol + rtol * |numeric|)`)
+  lines.push(
+    `  (eps ${short(s.eps)}, atol ${short(s.atol)}, rtol ${short(s.rtol)}, seed ${s.seed}${s.fastMode ? ', fast mode' : ''}; an entry passes when |analytic - numeric| <= atol + rtol * |numeric|)`,
+  )
   return lines.join('\n')
 }
 
@@ -135,10 +139,20 @@ export interface SummaryRow {
 
 /** The summary table: name, cases, max abs error, max rel error, status, and a total line. */
 export function formatTable(rows: readonly SummaryRow[], title = 'name'): string {
-  const cells = rows.map((r) => [r.name, String(r.cases), r.skipped === undefined ? formatError(r.maxAbsError) : '-', r.skipped === undefined ? formatError(r.maxRelError) : '-', r.skipped !== undefined ? `skip (${r.skipped})` : r.ok ? 'pass' : 'FAIL'])
+  const cells = rows.map((r) => [
+    r.name,
+    String(r.cases),
+    r.skipped === undefined ? formatError(r.maxAbsError) : '-',
+    r.skipped === undefined ? formatError(r.maxRelError) : '-',
+    r.skipped !== undefined ? `skip (${r.skipped})` : r.ok ? 'pass' : 'FAIL',
+  ])
   const header = [title, 'cases', 'max abs err', 'max rel err', 'status']
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (i === 4 ? 0 : c[i].length))))
-  const line = (c: readonly string[]): string => c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : i === 4 ? x : x.padStart(widths[i]))).join('  ').trimEnd()
+  const line = (c: readonly string[]): string =>
+    c
+      .map((x, i) => (i === 0 ? x.padEnd(widths[i]) : i === 4 ? x : x.padStart(widths[i])))
+      .join('  ')
+      .trimEnd()
   const checked = rows.filter((r) => r.skipped === undefined)
   const failed = checked.filter((r) => !r.ok).length
   const skipped = rows.length - checked.length

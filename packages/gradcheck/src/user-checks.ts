@@ -53,7 +53,9 @@ export interface UserCheck {
  * Types a {@link UserCheck} from its inputs, so `fn`'s parameters get the inputs' types
  * (a plain object literal works too, with untyped parameters).
  */
-export function defineCheck<A extends readonly unknown[]>(check: Omit<UserCheck, 'fn' | 'inputs'> & { fn: (...inputs: A) => Tensor; inputs: readonly [...A] | ((seed: number) => readonly [...A]) }): UserCheck {
+export function defineCheck<A extends readonly unknown[]>(
+  check: Omit<UserCheck, 'fn' | 'inputs'> & { fn: (...inputs: A) => Tensor; inputs: readonly [...A] | ((seed: number) => readonly [...A]) },
+): UserCheck {
   return check as unknown as UserCheck
 }
 
@@ -92,10 +94,13 @@ export async function loadUserChecks(file: string): Promise<CheckTarget[]> {
   const mod = await importCheckFile(file)
   const list = mod.checks ?? mod.default
   if (!Array.isArray(list)) {
-    throw new GradcheckError(`${file}: expected the file to export 'checks' (or a default export): an array of { name, fn, inputs }; found ${list === undefined ? 'neither' : typeof list}`)
+    throw new GradcheckError(
+      `${file}: expected the file to export 'checks' (or a default export): an array of { name, fn, inputs }; found ${list === undefined ? 'neither' : typeof list}`,
+    )
   }
   return list.map((c, i) => {
-    if (!isUserCheck(c)) throw new GradcheckError(`${file}: checks[${i}] is not a check: expected { name: string, fn: function, inputs: array or (seed) => array }`)
+    if (!isUserCheck(c))
+      throw new GradcheckError(`${file}: checks[${i}] is not a check: expected { name: string, fn: function, inputs: array or (seed) => array }`)
     return userTarget(c)
   })
 }

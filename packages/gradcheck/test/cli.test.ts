@@ -57,7 +57,11 @@ describe('pnpm gradcheck', () => {
     const checked = targets.filter((t) => hasGradient(t.spec)).length
     const skipped = targets.length - checked
     const total = lines.find((l) => l.startsWith('total: '))
-    expect(total).toMatch(new RegExp(`^total: ${checked} checked \\(${4 * checked} cases\\), ${checked} passed, 0 failed, ${skipped} skipped; max abs err \\S+, max rel err \\S+: PASS$`))
+    expect(total).toMatch(
+      new RegExp(
+        `^total: ${checked} checked \\(${4 * checked} cases\\), ${checked} passed, 0 failed, ${skipped} skipped; max abs err \\S+, max rel err \\S+: PASS$`,
+      ),
+    )
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
   }, 60_000)
@@ -86,7 +90,12 @@ describe('pnpm gradcheck', () => {
     const run = await gradcheckCommand('--json', '--only', 'exp', '--only=div', '--seed', '7', '--cases', '2')
     expect(run.code).toBe(0)
     const doc = JSON.parse(run.stdout) as { ok: boolean; seed: number; results: JsonResult[] }
-    expect(doc.results.map((r) => [r.name, r.ok, r.cases])).toEqual([['div', true, 2], ['exp', true, 2]].sort((a, b) => (coreOps.findIndex((o) => o.name === a[0]) - coreOps.findIndex((o) => o.name === b[0]))))
+    expect(doc.results.map((r) => [r.name, r.ok, r.cases])).toEqual(
+      [
+        ['div', true, 2],
+        ['exp', true, 2],
+      ].sort((a, b) => coreOps.findIndex((o) => o.name === a[0]) - coreOps.findIndex((o) => o.name === b[0])),
+    )
     expect(doc.seed).toBe(7)
     const second = await gradcheckCommand('--order', '2', '--only', 'tanh')
     expect(second.code).toBe(0)
@@ -132,7 +141,10 @@ describe('pnpm gradcheck', () => {
     expect(json.code).toBe(1)
     const doc = JSON.parse(json.stdout) as { ok: boolean; results: JsonResult[] }
     expect(doc.ok).toBe(false)
-    expect(doc.results.map((r) => [r.name, r.ok])).toEqual([['correct sum', true], ['my mul op', false]])
+    expect(doc.results.map((r) => [r.name, r.ok])).toEqual([
+      ['correct sum', true],
+      ['my mul op', false],
+    ])
     expect(doc.results[1].failures?.[0].report).toContain('input 1 element [0], output [0]: analytic 1 vs numeric 0.5')
   }, 60_000)
 })

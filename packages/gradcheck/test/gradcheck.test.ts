@@ -79,11 +79,14 @@ describe('gradcheck', () => {
     const x = values([3])
     const original = x._data[1]
     let first = true
-    const r = gradcheck((t: Tensor) => {
-      if (first) (t._data as Float64Array)[1] = 42
-      first = false
-      return sum(t)
-    }, [x])
+    const r = gradcheck(
+      (t: Tensor) => {
+        if (first) (t._data as Float64Array)[1] = 42
+        first = false
+        return sum(t)
+      },
+      [x],
+    )
     expect(r.failures.find((f) => f.kind === 'mutated-input')).toMatchObject({ input: 0, element: [1], analytic: 42, numeric: original })
   })
 
@@ -139,7 +142,12 @@ describe("user checks under the runner's seed", () => {
 
   it("keeps the user's options.seed for gradcheck", () => {
     // A wrong gradient (stopGradient cuts half of it), so the result and its settings come back.
-    const check: UserCheck = { name: 'wrong', fn: ((t: Tensor) => sum(mul(t, stopGradient(t)))) as UserCheck['fn'], inputs: [values([2])], options: { seed: 123 } }
+    const check: UserCheck = {
+      name: 'wrong',
+      fn: ((t: Tensor) => sum(mul(t, stopGradient(t)))) as UserCheck['fn'],
+      inputs: [values([2])],
+      options: { seed: 123 },
+    }
     const r = runTarget(userTarget(check))
     expect(r.failures[0].result?.settings.seed).toBe(123)
   })

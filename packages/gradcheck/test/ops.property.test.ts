@@ -24,11 +24,17 @@ const seeds = fc.integer({ min: 0, max: 0x7fffffff })
 describe('every registered op: VJP vs central differences (float64)', () => {
   for (const { name, spec } of differentiable) {
     it(`${name}: first order`, () => {
-      fc.assert(fc.property(seeds, (seed) => checkCase(name, spec, seed, 1)), { numRuns: 25 })
+      fc.assert(
+        fc.property(seeds, (seed) => checkCase(name, spec, seed, 1)),
+        { numRuns: 25 },
+      )
     })
     if (spec.secondOrder !== false) {
       it(`${name}: second order`, () => {
-        fc.assert(fc.property(seeds, (seed) => checkCase(name, spec, seed, 2)), { numRuns: 10 })
+        fc.assert(
+          fc.property(seeds, (seed) => checkCase(name, spec, seed, 2)),
+          { numRuns: 10 },
+        )
       })
     }
   }
@@ -40,17 +46,49 @@ describe('every registered op: VJP vs central differences (float64)', () => {
  * its gradient-check spec (or an explicit NoGradient), or add it here with the reason.
  */
 const NOT_OPS: Readonly<Record<string, string>> = {
-  Tensor: 'the tensor class', CaseSampler: 'draws cases for specs', RandomStream: 'random numbers',
-  tensor: 'creation', intTensor: 'creation', zeros: 'creation', ones: 'creation', full: 'creation', zerosLike: 'creation', onesLike: 'creation',
-  arange: 'creation', linspace: 'creation', eye: 'creation', rand: 'creation', uniform: 'creation', randn: 'creation', randint: 'creation',
-  key: 'random keys', splitKey: 'random keys', foldIn: 'random keys',
-  randperm: 'random data (an int32 permutation)', shuffle: 'data utilities (reorders rows)', batches: 'data utilities (iterates)', padSequences: 'data utilities (pads with pad, then stacks)',
-  grad: 'transform', valueAndGrad: 'transform', vjp: 'transform', jvp: 'transform',
-  noGrad: 'recording control', detectAnomaly: 'recording control', liveGraphNodes: 'graph statistics', traceGraph: 'graph export',
-  stopGradient: 'cuts the gradient by definition', customOp: 'builds user-defined ops (checked by the user with gradcheck)',
-  flattenTree: 'trees', mapTree: 'trees', flattenParams: 'trees', unflattenParams: 'trees',
-  loadSafetensors: 'I/O', saveSafetensors: 'I/O', readSafetensorsMetadata: 'I/O',
-  registeredOps: 'the registry', hasGradient: 'the registry',
+  Tensor: 'the tensor class',
+  CaseSampler: 'draws cases for specs',
+  RandomStream: 'random numbers',
+  tensor: 'creation',
+  intTensor: 'creation',
+  zeros: 'creation',
+  ones: 'creation',
+  full: 'creation',
+  zerosLike: 'creation',
+  onesLike: 'creation',
+  arange: 'creation',
+  linspace: 'creation',
+  eye: 'creation',
+  rand: 'creation',
+  uniform: 'creation',
+  randn: 'creation',
+  randint: 'creation',
+  key: 'random keys',
+  splitKey: 'random keys',
+  foldIn: 'random keys',
+  randperm: 'random data (an int32 permutation)',
+  shuffle: 'data utilities (reorders rows)',
+  batches: 'data utilities (iterates)',
+  padSequences: 'data utilities (pads with pad, then stacks)',
+  grad: 'transform',
+  valueAndGrad: 'transform',
+  vjp: 'transform',
+  jvp: 'transform',
+  noGrad: 'recording control',
+  detectAnomaly: 'recording control',
+  liveGraphNodes: 'graph statistics',
+  traceGraph: 'graph export',
+  stopGradient: 'cuts the gradient by definition',
+  customOp: 'builds user-defined ops (checked by the user with gradcheck)',
+  flattenTree: 'trees',
+  mapTree: 'trees',
+  flattenParams: 'trees',
+  unflattenParams: 'trees',
+  loadSafetensors: 'I/O',
+  saveSafetensors: 'I/O',
+  readSafetensorsMetadata: 'I/O',
+  registeredOps: 'the registry',
+  hasGradient: 'the registry',
   fmtShape: 'message formatting',
 }
 

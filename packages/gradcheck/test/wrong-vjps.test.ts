@@ -46,7 +46,9 @@ describe('wrong VJPs are reported with the input and element', () => {
       expect(f.numeric).toBeCloseTo(row === i ? 1 : 0, 8)
       expect(f.analytic).toBeCloseTo(col === i ? 1 : 0, 8)
     }
-    expect(r.failures.find((f) => f.element[0] === 0 && f.output?.join() === '0,1')?.message).toBe('input 1 element [0,0], output [0,1]: analytic 0 vs numeric 1 (abs error 1)')
+    expect(r.failures.find((f) => f.element[0] === 0 && f.output?.join() === '0,1')?.message).toBe(
+      'input 1 element [0,0], output [0,1]: analytic 0 vs numeric 1 (abs error 1)',
+    )
   })
 
   it('a missing broadcast reduction is refused by backward, naming the op and shapes', () => {
@@ -65,7 +67,9 @@ describe('wrong VJPs are reported with the input and element', () => {
     const offDiagonal = new Set<string>()
     for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) if (i !== j) offDiagonal.add(`1::[${i},${j}]`)
     expect(new Set(r.failures.map(key))).toEqual(offDiagonal)
-    expect(formatResult(r)).toContain('  input 1: 6 elements wrong: [0,1] [0,2] [1,0] [1,2] [2,0] [2,1]\n    the analytic gradient of element [i,j] is the numeric one of [j,i]: the gradient is transposed')
+    expect(formatResult(r)).toContain(
+      '  input 1: 6 elements wrong: [0,1] [0,2] [1,0] [1,2] [2,0] [2,1]\n    the analytic gradient of element [i,j] is the numeric one of [j,i]: the gradient is transposed',
+    )
     expect(gradcheck(matmul, [a, b]).ok).toBe(true)
   })
 
@@ -83,7 +87,9 @@ describe('wrong VJPs are reported with the input and element', () => {
     expect(rows).toEqual(expected)
     expect(r.failures.some((f) => f.input === 1 && f.inputName === 'x')).toBe(true)
     expect(formatResult(r)).toContain("  params 'lstm.weight_hh_l0': 9 elements wrong: [3,0] [3,1] [3,2] [4,0] [4,1] [4,2] [5,0] [5,1] [5,2]")
-    expect(r.failures.map((f) => f.message).join('\n')).toMatch(/params 'lstm\.weight_hh_l0' element \[[345],[012]\], output \[\d,\d\]: analytic .* vs numeric /)
+    expect(r.failures.map((f) => f.message).join('\n')).toMatch(
+      /params 'lstm\.weight_hh_l0' element \[[345],[012]\], output \[\d,\d\]: analytic .* vs numeric /,
+    )
   })
 
   it('a VJP that is right to first order but wrong to second', () => {
@@ -92,7 +98,12 @@ describe('wrong VJPs are reported with the input and element', () => {
     expect(gradcheck(f, [x]).ok).toBe(true)
     const r = gradgradcheck(f, [x])
     expect(r.ok).toBe(false)
-    expect(r.failures.filter((e) => e.input === 0).map((e) => e.element[0]).sort()).toEqual([0, 1, 2, 3])
+    expect(
+      r.failures
+        .filter((e) => e.input === 0)
+        .map((e) => e.element[0])
+        .sort(),
+    ).toEqual([0, 1, 2, 3])
     // The cotangent's own derivative (the VJP is linear in it) is still right.
     expect(r.failures.some((e) => e.inputName === 'grad_output')).toBe(false)
     expect(formatResult(r)).toContain('second derivatives are wrong')

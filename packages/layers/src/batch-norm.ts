@@ -6,7 +6,25 @@
  * updated: `({ output, state } = bn.apply(params, x, { train: true, state }))`.
  * @module
  */
-import { ArgumentError, ShapeError, add, astype, div, fmtShape, mean, mul, noGrad, ones, reshape, sqrt, stopGradient, sub, tensor, variance, zeros } from '@graphgrad/core'
+import {
+  ArgumentError,
+  ShapeError,
+  add,
+  astype,
+  div,
+  fmtShape,
+  mean,
+  mul,
+  noGrad,
+  ones,
+  reshape,
+  sqrt,
+  stopGradient,
+  sub,
+  tensor,
+  variance,
+  zeros,
+} from '@graphgrad/core'
 import type { CaseSampler, DType, GradSpec, Tensor } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
 import type { ApplyOptions, Layer, Params } from './layer.ts'
@@ -59,7 +77,8 @@ export interface BatchNormLayer extends Layer<Tensor, BatchNormResult, BatchNorm
 }
 
 function checkEps(eps: unknown, where: string): number {
-  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new ArgumentError(`${where}: eps must be a non-negative number, got ${String(eps)}`)
+  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps))
+    throw new ArgumentError(`${where}: eps must be a non-negative number, got ${String(eps)}`)
   return eps
 }
 
@@ -81,7 +100,9 @@ function batchNorm(where: string, ranks: readonly number[], layout: string, opti
   const dtype = options.dtype ?? 'float32'
   const stateWhere = `${where} state`
   const initState = (): Params =>
-    (track ? OrderedMap({ running_mean: zeros([c], { dtype }), running_var: ones([c], { dtype }), num_batches_tracked: zeros([], { dtype: 'int32' }) }) : OrderedMap()) as Params
+    (track
+      ? OrderedMap({ running_mean: zeros([c], { dtype }), running_var: ones([c], { dtype }), num_batches_tracked: zeros([], { dtype: 'int32' }) })
+      : OrderedMap()) as Params
   return {
     init: () => (affine ? OrderedMap({ weight: ones([c], { dtype }), bias: zeros([c], { dtype }) }) : OrderedMap()) as Params,
     initState,
@@ -204,7 +225,8 @@ export const batchNormSpecs: Record<string, GradSpec> = {
       const shape = s.coin() ? [s.int(2, 4), c] : [s.int(1, 3), c, s.int(2, 3)]
       const layer = batchNorm1d({ numFeatures: c, dtype: 'float64' })
       const [x, w, b] = [s.values(shape), s.values([c]), s.values([c])]
-      const fn = (xi: Tensor, wi: Tensor, bi: Tensor): Tensor => layer.apply(OrderedMap({ weight: wi, bias: bi }) as Params, xi, { train: true, state: layer.initState() }).output
+      const fn = (xi: Tensor, wi: Tensor, bi: Tensor): Tensor =>
+        layer.apply(OrderedMap({ weight: wi, bias: bi }) as Params, xi, { train: true, state: layer.initState() }).output
       return { inputs: [x, w, b], fn, label: `train ${fmtShape(shape)}` }
     },
   },
@@ -213,7 +235,11 @@ export const batchNormSpecs: Record<string, GradSpec> = {
       const c = s.int(1, 3)
       const layer = batchNorm2d({ numFeatures: c, dtype: 'float64' })
       const shape = [s.int(1, 2), c, s.int(1, 3), s.int(1, 3)]
-      const state = OrderedMap({ running_mean: s.values([c]), running_var: s.values([c], { min: 0.5, max: 2 }), num_batches_tracked: tensor(3, { dtype: 'int32' }) }) as Params
+      const state = OrderedMap({
+        running_mean: s.values([c]),
+        running_var: s.values([c], { min: 0.5, max: 2 }),
+        num_batches_tracked: tensor(3, { dtype: 'int32' }),
+      }) as Params
       const [x, w, b] = [s.values(shape), s.values([c]), s.values([c])]
       const fn = (xi: Tensor, wi: Tensor, bi: Tensor): Tensor => layer.apply(OrderedMap({ weight: wi, bias: bi }) as Params, xi, { state }).output
       return { inputs: [x, w, b], fn, label: `eval ${fmtShape(shape)}` }

@@ -42,7 +42,19 @@ export type Conv1dLayerOptions = ConvLayerOptions<1>
 /** Options of {@link conv2d}. */
 export type Conv2dLayerOptions = ConvLayerOptions<2>
 
-const KNOWN = { inChannels: true, outChannels: true, kernelSize: true, stride: true, padding: true, dilation: true, groups: true, bias: true, dtype: true, weightInit: true, biasInit: true } as const
+const KNOWN = {
+  inChannels: true,
+  outChannels: true,
+  kernelSize: true,
+  stride: true,
+  padding: true,
+  dilation: true,
+  groups: true,
+  bias: true,
+  dtype: true,
+  weightInit: true,
+  biasInit: true,
+} as const
 
 /** `v` as one integer >= `min` per dimension (a number stands for all), refused by name otherwise. */
 function sizesOf(where: string, name: string, v: unknown, dims: 1 | 2, min: number): number[] {
@@ -67,7 +79,8 @@ function convLayer(where: string, options: ConvLayerOptions<1 | 2>, dims: 1 | 2)
   if (dilation !== undefined) sizesOf(where, 'dilation', dilation, dims, 1)
   if (typeof padding === 'string') {
     if (padding !== 'same' && padding !== 'valid') throw new ArgumentError(`${where}: padding must be a size, 'same' or 'valid', got '${padding}'`)
-    if (padding === 'same' && strides.some((v) => v !== 1)) throw new ArgumentError(`${where}: padding 'same' is not supported for strided convolutions (as PyTorch), got stride ${JSON.stringify(stride)}`)
+    if (padding === 'same' && strides.some((v) => v !== 1))
+      throw new ArgumentError(`${where}: padding 'same' is not supported for strided convolutions (as PyTorch), got stride ${JSON.stringify(stride)}`)
   } else if (padding !== undefined) {
     sizesOf(where, 'padding', padding, dims, 0)
   }
@@ -91,7 +104,9 @@ function convLayer(where: string, options: ConvLayerOptions<1 | 2>, dims: 1 | 2)
       const channels = x.rank === rank ? x.shape[1] : x.rank === rank - 1 ? x.shape[0] : -1
       if (channels !== inC) {
         const layout = dims === 1 ? ['N', 'L'] : ['N', 'H', 'W']
-        throw new ShapeError(`${where}: expected an input [${layout[0]}, inChannels=${inC}, ${layout.slice(1).join(', ')}] (or unbatched, without ${layout[0]}), got shape ${fmtShape(x.shape)}`)
+        throw new ShapeError(
+          `${where}: expected an input [${layout[0]}, inChannels=${inC}, ${layout.slice(1).join(', ')}] (or unbatched, without ${layout[0]}), got shape ${fmtShape(x.shape)}`,
+        )
       }
       const w = param(params, 'weight', where)
       if (w.shape.join() !== wShape.join()) throw new ShapeError(`${where}: weight must have shape ${fmtShape(wShape)}, got ${fmtShape(w.shape)}`)
@@ -133,7 +148,21 @@ function sampleConvLayer(s: CaseSampler, dims: 1 | 2, withBias: boolean) {
   const spatial = kernel.map((k) => s.int(dilation * (k - 1) + 1, dilation * (k - 1) + 3))
   const x = s.values([s.int(1, 2), inC, ...spatial])
   const w = s.values([outC, inC / groups, ...kernel])
-  const layer = convLayer(`conv${dims}d`, { inChannels: inC, outChannels: outC, kernelSize: dims === 1 ? kernel[0] : (kernel as [number, number]), stride, padding, dilation, groups, bias: withBias, dtype: 'float64' }, dims)
+  const layer = convLayer(
+    `conv${dims}d`,
+    {
+      inChannels: inC,
+      outChannels: outC,
+      kernelSize: dims === 1 ? kernel[0] : (kernel as [number, number]),
+      stride,
+      padding,
+      dilation,
+      groups,
+      bias: withBias,
+      dtype: 'float64',
+    },
+    dims,
+  )
   const label = `x ${fmtShape(x.shape)}, weight ${fmtShape(w.shape)}, ${JSON.stringify({ stride, padding, dilation, groups })}${withBias ? '' : ', no bias'}`
   if (!withBias) return { inputs: [x, w], fn: (xi: Tensor, wi: Tensor): Tensor => layer.apply(OrderedMap({ weight: wi }) as Params, xi), label }
   const b = s.values([outC])

@@ -60,7 +60,8 @@ export function embedding(options: EmbeddingOptions): Layer {
       if (ids.dtype !== 'int32') throw new DTypeError(`embedding: ids must be an int32 tensor, got ${ids.dtype} of shape ${fmtShape(ids.shape)}`)
       const data = ids.data
       for (let i = 0; i < data.length; i++) {
-        if (data[i] < 0 || data[i] >= num) throw new ArgumentError(`embedding: id ${data[i]} is out of range for numEmbeddings=${num}; ids must be in [0, ${num})`)
+        if (data[i] < 0 || data[i] >= num)
+          throw new ArgumentError(`embedding: id ${data[i]} is out of range for numEmbeddings=${num}; ids must be in [0, ${num})`)
       }
       const w = param(params, 'weight', 'embedding')
       if (w.rank !== 2 || w.shape[0] !== num || w.shape[1] !== dim) {
@@ -91,7 +92,11 @@ export const embeddingSpecs: Record<string, GradSpec> = {
         const y = layer.apply(OrderedMap({ weight: wi }) as Params, ids)
         return keep === undefined ? y : mul(y, keep)
       }
-      return { inputs: [w], fn, label: `weight ${fmtShape(w.shape)}, ids ${fmtShape(ids.shape)}${paddingIdx === undefined ? '' : `, paddingIdx ${paddingIdx}`}` }
+      return {
+        inputs: [w],
+        fn,
+        label: `weight ${fmtShape(w.shape)}, ids ${fmtShape(ids.shape)}${paddingIdx === undefined ? '' : `, paddingIdx ${paddingIdx}`}`,
+      }
     },
   },
 }

@@ -27,15 +27,24 @@ export type GainNonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigm
  */
 export function calculateGain(nonlinearity: GainNonlinearity, param?: number): number {
   switch (nonlinearity) {
-    case 'linear': case 'conv1d': case 'conv2d': case 'conv3d': case 'sigmoid': return 1
-    case 'tanh': return 5 / 3
-    case 'relu': return Math.SQRT2
+    case 'linear':
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv3d':
+    case 'sigmoid':
+      return 1
+    case 'tanh':
+      return 5 / 3
+    case 'relu':
+      return Math.SQRT2
     case 'leaky_relu': {
       const slope = param ?? 0.01
       return Math.sqrt(2 / (1 + slope * slope))
     }
-    case 'selu': return 3 / 4
-    default: throw new ArgumentError(`calculateGain: unknown nonlinearity '${String(nonlinearity)}'`)
+    case 'selu':
+      return 3 / 4
+    default:
+      throw new ArgumentError(`calculateGain: unknown nonlinearity '${String(nonlinearity)}'`)
   }
 }
 
@@ -145,11 +154,12 @@ export function orthogonal(shape: readonly number[], seed: Seed, options: GainOp
     const rng = new RandomStream(seed)
     const a = Array.from({ length: m }, () => new Float64Array(n))
     // Draw in row-major order of the rows x cols matrix, as the shape suggests.
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) {
-      const v = rng.nextNormal()
-      if (tall) a[j][i] = v
-      else a[i][j] = v
-    }
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < cols; j++) {
+        const v = rng.nextNormal()
+        if (tall) a[j][i] = v
+        else a[i][j] = v
+      }
     gramSchmidtQ(a, n)
     for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = gain * (tall ? a[j][i] : a[i][j])
   }

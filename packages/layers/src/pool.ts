@@ -5,8 +5,15 @@
  * @module
  */
 import {
-  ArgumentError, adaptiveAvgPool1d as adaptive1d, adaptiveAvgPool2d as adaptive2d, avgPool1d as avg1d, avgPool2d as avg2d, fmtShape, maxPool1d as max1d,
-  maxPool2d as max2d, tensor,
+  ArgumentError,
+  adaptiveAvgPool1d as adaptive1d,
+  adaptiveAvgPool2d as adaptive2d,
+  avgPool1d as avg1d,
+  avgPool2d as avg2d,
+  fmtShape,
+  maxPool1d as max1d,
+  maxPool2d as max2d,
+  tensor,
 } from '@graphgrad/core'
 import type { AvgPoolOptions, CaseSampler, GradSpec, MaxPoolOptions, OutputSizeArg, Tensor } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
@@ -32,9 +39,16 @@ const MAX_KEYS = { kernelSize: true, stride: true, padding: true, dilation: true
 const AVG_KEYS = { kernelSize: true, stride: true, padding: true, ceilMode: true, countIncludePad: true } as const
 
 /** A parameterless layer applying `op` (which checks the options and the input, naming itself). */
-function poolLayer<O extends object>(where: string, options: O, known: Readonly<Record<keyof O, true>>, required: keyof O & string, op: (x: Tensor, o: O) => Tensor): Layer {
+function poolLayer<O extends object>(
+  where: string,
+  options: O,
+  known: Readonly<Record<keyof O, true>>,
+  required: keyof O & string,
+  op: (x: Tensor, o: O) => Tensor,
+): Layer {
   checkOptions(options, known, where)
-  if ((options as Record<string, unknown>)[required] === undefined) throw new ArgumentError(`${where}: ${required} is required, e.g. ${where}({ ${required}: 2 })`)
+  if ((options as Record<string, unknown>)[required] === undefined)
+    throw new ArgumentError(`${where}: ${required} is required, e.g. ${where}({ ${required}: 2 })`)
   return {
     init: () => OrderedMap() as Params,
     apply(_params, x) {
@@ -92,9 +106,11 @@ function poolCase(s: CaseSampler, dims: 1 | 2, kind: 'max' | 'avg' | 'adaptive')
   const k = s.int(1, 2)
   const size = (v: number) => (dims === 1 ? v : ([v, v] as const)) as never
   const layer =
-    kind === 'adaptive' ? (dims === 1 ? adaptiveAvgPool1d : adaptiveAvgPool2d)({ outputSize: size(s.int(1, 4)) })
-    : kind === 'max' ? (dims === 1 ? maxPool1d : maxPool2d)({ kernelSize: size(k), stride: s.int(1, 2), padding: s.int(0, Math.floor(k / 2)) })
-    : (dims === 1 ? avgPool1d : avgPool2d)({ kernelSize: size(k), stride: s.int(1, 2), padding: s.int(0, Math.floor(k / 2)) })
+    kind === 'adaptive'
+      ? (dims === 1 ? adaptiveAvgPool1d : adaptiveAvgPool2d)({ outputSize: size(s.int(1, 4)) })
+      : kind === 'max'
+        ? (dims === 1 ? maxPool1d : maxPool2d)({ kernelSize: size(k), stride: s.int(1, 2), padding: s.int(0, Math.floor(k / 2)) })
+        : (dims === 1 ? avgPool1d : avgPool2d)({ kernelSize: size(k), stride: s.int(1, 2), padding: s.int(0, Math.floor(k / 2)) })
   return { inputs: [x], fn: (t: Tensor): Tensor => layer.apply(OrderedMap() as Params, t), label: `${kind} ${fmtShape(x.shape)}` }
 }
 

@@ -90,7 +90,8 @@ export function positionalEmbedding(options: PositionalEmbeddingOptions): Layer<
       }
       const offset = checkSize(call.offset ?? 0, 'offset', W, true)
       const t = x.rank === 3 && batchFirst ? x.shape[1] : x.shape[0]
-      if (offset + t > max) throw new ArgumentError(`${W}: positions ${offset}..${offset + t - 1} of an input of shape ${fmtShape(x.shape)} are past maxLength=${max}`)
+      if (offset + t > max)
+        throw new ArgumentError(`${W}: positions ${offset}..${offset + t - 1} of an input of shape ${fmtShape(x.shape)} are past maxLength=${max}`)
       const w = param(params, 'weight', W)
       if (w.shape.join() !== [max, e].join()) throw new ShapeError(`${W}: weight must have shape ${fmtShape([max, e])}, got ${fmtShape(w.shape)}`)
       const rows = slice(w, [{ start: offset, stop: offset + t }])

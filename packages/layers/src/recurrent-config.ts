@@ -38,7 +38,8 @@ export function configure(family: CellFamily, where: string, o: RecurrentOptions
   // PyTorch's snake_case (hidden_size) or a typo is refused with the nearest name, never ignored.
   checkOptions(o, { ...RECURRENT_OPTION_KEYS, ...Object.fromEntries(extraKeys.map((k) => [k, true])) }, where)
   const dropout = o.dropout ?? 0
-  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) throw new ArgumentError(`${where}: dropout must be a probability in [0, 1], got ${String(dropout)}`)
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1))
+    throw new ArgumentError(`${where}: dropout must be a probability in [0, 1], got ${String(dropout)}`)
   const dtype = o.dtype ?? 'float32'
   if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`${where}: dtype must be float32 or float64, got ${String(dtype)}`)
   return {
@@ -63,8 +64,18 @@ export function configure(family: CellFamily, where: string, o: RecurrentOptions
 
 /** Every key of {@link RecurrentOptions}: a record, so that tsc fails when an option is added without it. */
 const RECURRENT_OPTION_KEYS: Readonly<Record<keyof RecurrentOptions, true>> = {
-  inputSize: true, hiddenSize: true, numLayers: true, bias: true, batchFirst: true, dropout: true, bidirectional: true, dtype: true, fused: true,
-  weightIhInit: true, weightHhInit: true, biasInit: true,
+  inputSize: true,
+  hiddenSize: true,
+  numLayers: true,
+  bias: true,
+  batchFirst: true,
+  dropout: true,
+  bidirectional: true,
+  dtype: true,
+  fused: true,
+  weightIhInit: true,
+  weightHhInit: true,
+  biasInit: true,
 }
 
 /** PyTorch's reset_parameters for recurrent layers: uniform in ±1/sqrt(hidden). */
@@ -77,7 +88,10 @@ export function directionParams(cfg: Config, k: number, d: number): [string, num
   const sfx = `_l${k}${d === 1 ? '_reverse' : ''}`
   const GH = cfg.family.kernel.gates * cfg.hidden
   const inSize = k === 0 ? cfg.inputSize : cfg.directions * cfg.hidden
-  const list: [string, number[]][] = [[`weight_ih${sfx}`, [GH, inSize]], [`weight_hh${sfx}`, [GH, cfg.hidden]]]
+  const list: [string, number[]][] = [
+    [`weight_ih${sfx}`, [GH, inSize]],
+    [`weight_hh${sfx}`, [GH, cfg.hidden]],
+  ]
   if (cfg.bias) list.push([`bias_ih${sfx}`, [GH]], [`bias_hh${sfx}`, [GH]])
   return list
 }
@@ -137,7 +151,8 @@ export function checkInput(cfg: Config, x: Tensor): void {
   checkTensorInput(x, cfg.where)
   const layout = cfg.batchFirst ? '[batch, seq, inputSize]' : '[seq, batch, inputSize]'
   if (x.rank !== 3) throw new ShapeError(`${cfg.where}: expected an input of rank 3 ${layout}, got shape ${fmtShape(x.shape)}`)
-  if (x.shape[2] !== cfg.inputSize) throw new ShapeError(`${cfg.where}: expected ${cfg.inputSize} input features (inputSize), got shape ${fmtShape(x.shape)} ${layout}`)
+  if (x.shape[2] !== cfg.inputSize)
+    throw new ShapeError(`${cfg.where}: expected ${cfg.inputSize} input features (inputSize), got shape ${fmtShape(x.shape)} ${layout}`)
   if (x.dtype === 'int32') throw new DTypeError(`${cfg.where}: the input must be float32 or float64, got int32`)
   if (x.shape[cfg.batchFirst ? 1 : 0] === 0) throw new ShapeError(`${cfg.where}: the sequence is empty (shape ${fmtShape(x.shape)})`)
 }

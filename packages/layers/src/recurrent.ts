@@ -129,7 +129,8 @@ function run(cfg: Config, params: Params, x: Tensor, options: LSTMApplyOptions):
   const hasCell = cfg.family.kernel.hasCell
   const lengths = checkLengths(cfg, options.lengths, T, B)
   const h0 = checkState(cfg, 'h0', options.h0, B, dtype)
-  if (!hasCell && options.c0 !== undefined) throw new ArgumentError(`${cfg.where}: c0 was given, but a ${cfg.family.name} layer has no cell state (only lstm has one); pass h0 alone`)
+  if (!hasCell && options.c0 !== undefined)
+    throw new ArgumentError(`${cfg.where}: c0 was given, but a ${cfg.family.name} layer has no cell state (only lstm has one); pass h0 alone`)
   const c0 = hasCell ? checkState(cfg, 'c0', options.c0, B, dtype) : null
   const initial = (s: Tensor | null, row: number): Tensor => (s === null ? zeros([B, H], { dtype }) : select(s, 0, row))
   const hs: Tensor[] = []
@@ -149,7 +150,13 @@ function run(cfg: Config, params: Params, x: Tensor, options: LSTMApplyOptions):
       const inputBias = cfg.bias ? (cfg.family.hiddenBiasInStep ? bih : add(bih, bhh)) : null
       const row = k * cfg.directions + d
       const stepBias = cfg.bias && cfg.family.hiddenBiasInStep ? bhh : null
-      const r = scan(cfg.family, cfg.fused, input, initial(h0, row), hasCell ? initial(c0, row) : null, whh, stepBias, { reverse: d === 1, lengths, inputBias, inputWeight: wih, batchFirst: direct })
+      const r = scan(cfg.family, cfg.fused, input, initial(h0, row), hasCell ? initial(c0, row) : null, whh, stepBias, {
+        reverse: d === 1,
+        lengths,
+        inputBias,
+        inputWeight: wih,
+        batchFirst: direct,
+      })
       outs.push(r.output)
       hs.push(r.h)
       if (r.c !== null) cs.push(r.c)
@@ -238,7 +245,16 @@ function layerSpec(kind: RecurrentKind, fused: boolean): GradSpec {
       const L = s.int(1, 2)
       const B = s.int(1, 3)
       const T = s.int(1, 4)
-      const o: RecurrentOptions = { inputSize: I, hiddenSize: H, numLayers: L, bias: s.coin(0.7), batchFirst: s.coin(), bidirectional: s.coin(0.4), dtype: 'float64', fused }
+      const o: RecurrentOptions = {
+        inputSize: I,
+        hiddenSize: H,
+        numLayers: L,
+        bias: s.coin(0.7),
+        batchFirst: s.coin(),
+        bidirectional: s.coin(0.4),
+        dtype: 'float64',
+        fused,
+      }
       const layer = recurrentLayer(kind, o)
       const names = [...layer.init(0).keys()]
       const shapes = [...(layer.init(0).values() as Iterable<Tensor>)].map((p) => p.shape)
@@ -271,7 +287,12 @@ const KINDS: readonly RecurrentKind[] = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru']
  * composed cells, which support second derivatives), and each cell, fused and composed.
  */
 export const recurrentSpecs: Readonly<Record<string, GradSpec>> = {
-  ...Object.fromEntries(KINDS.flatMap((k) => [[k, layerSpec(k, true)], [`${k}_composed`, layerSpec(k, false)]])),
+  ...Object.fromEntries(
+    KINDS.flatMap((k) => [
+      [k, layerSpec(k, true)],
+      [`${k}_composed`, layerSpec(k, false)],
+    ]),
+  ),
   ...lstmCellSpecs,
   ...gruCellSpecs,
   ...rnnCellSpecs,

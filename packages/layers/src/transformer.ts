@@ -83,7 +83,11 @@ function within<T>(where: string, fn: () => T): T {
 
 /** The pieces both layers share, built and checked once. */
 function build(options: TransformerLayerOptions, where: string) {
-  checkOptions(options, { dModel: true, nhead: true, dimFeedforward: true, dropout: true, activation: true, layerNormEps: true, batchFirst: true, normFirst: true, dtype: true }, where)
+  checkOptions(
+    options,
+    { dModel: true, nhead: true, dimFeedforward: true, dropout: true, activation: true, layerNormEps: true, batchFirst: true, normFirst: true, dtype: true },
+    where,
+  )
   const e = checkSize(options.dModel, 'dModel', where)
   const heads = checkSize(options.nhead, 'nhead', where)
   if (e % heads !== 0) throw new ArgumentError(`${where}: dModel=${e} must be divisible by nhead=${heads}`)
@@ -103,17 +107,40 @@ function build(options: TransformerLayerOptions, where: string) {
   const checkSeq = (x: unknown, name: string, seq: string, like?: Tensor): Tensor => {
     checkInput(x, where, name)
     const batchAxis = batchFirst ? 0 : 1
-    const ok = (x.rank === 3 || x.rank === 2) && x.shape[x.rank - 1] === e && (like === undefined || (x.rank === like.rank && (x.rank === 2 || x.shape[batchAxis] === like.shape[batchAxis])))
-    if (!ok) throw new ShapeError(`${where}: ${name} must be ${layout(seq)} (or [${seq}, E] unbatched) with E = dModel = ${e}${like === undefined ? '' : ` and the batch of ${fmtShape(like.shape)}`}, got shape ${fmtShape(x.shape)}`)
+    const ok =
+      (x.rank === 3 || x.rank === 2) &&
+      x.shape[x.rank - 1] === e &&
+      (like === undefined || (x.rank === like.rank && (x.rank === 2 || x.shape[batchAxis] === like.shape[batchAxis])))
+    if (!ok)
+      throw new ShapeError(
+        `${where}: ${name} must be ${layout(seq)} (or [${seq}, E] unbatched) with E = dModel = ${e}${like === undefined ? '' : ` and the batch of ${fmtShape(like.shape)}`}, got shape ${fmtShape(x.shape)}`,
+      )
     return x
   }
   const keyFor = (call: ApplyOptions, site: number): Seed | undefined => (call.key === undefined ? undefined : foldIn(call.key, site))
   const checkKey = (call: ApplyOptions): void => {
-    if (call.train === true && p > 0 && call.key === undefined) throw new ArgumentError(`${where}: training mode with dropout=${p} needs a key (pass { train: true, key })`)
+    if (call.train === true && p > 0 && call.key === undefined)
+      throw new ArgumentError(`${where}: training mode with dropout=${p} needs a key (pass { train: true, key })`)
   }
   const drop = (x: Tensor, call: ApplyOptions, site: number): Tensor => applyDropout(x, { p, train: call.train, key: keyFor(call, site) })
-  const attend = (params: Params, name: string, query: Tensor, memory: Tensor, masks: MultiheadAttentionCallOptions, call: ApplyOptions, site: number): Tensor =>
-    within(`${where} ${name}`, () => attention.apply(subParams(params, name, where), { query, key: memory, value: memory }, { ...masks, needWeights: false, train: call.train, key: keyFor(call, site) }).output)
+  const attend = (
+    params: Params,
+    name: string,
+    query: Tensor,
+    memory: Tensor,
+    masks: MultiheadAttentionCallOptions,
+    call: ApplyOptions,
+    site: number,
+  ): Tensor =>
+    within(
+      `${where} ${name}`,
+      () =>
+        attention.apply(
+          subParams(params, name, where),
+          { query, key: memory, value: memory },
+          { ...masks, needWeights: false, train: call.train, key: keyFor(call, site) },
+        ).output,
+    )
   /** `linear2(dropout(activation(linear1(x))))`, the dropout at `site`. */
   const feedForward = (params: Params, x: Tensor, call: ApplyOptions, site: number): Tensor =>
     linear2.apply(subParams(params, 'linear2', where), drop(activation(linear1.apply(subParams(params, 'linear1', where), x)), call, site))
@@ -122,7 +149,15 @@ function build(options: TransformerLayerOptions, where: string) {
   const residual = (params: Params, normName: string, x: Tensor, block: (y: Tensor) => Tensor): Tensor =>
     options.normFirst === true ? add(x, block(normed(params, normName, x))) : normed(params, normName, add(x, block(x)))
   const initAll = (seed: Seed, names: readonly string[]): Params => {
-    const layers: Record<string, { init(seed: Seed): Params }> = { self_attn: attention, multihead_attn: attention, linear1, linear2, norm1: norm, norm2: norm, norm3: norm }
+    const layers: Record<string, { init(seed: Seed): Params }> = {
+      self_attn: attention,
+      multihead_attn: attention,
+      linear1,
+      linear2,
+      norm1: norm,
+      norm2: norm,
+      norm3: norm,
+    }
     return OrderedMap(names.map((n, i) => [n, layers[n].init(foldIn(seed, i))] as [string, Params])) as Params
   }
   return { checkSeq, checkKey, drop, attend, feedForward, residual, initAll }
@@ -186,23 +221,41 @@ export function transformerDecoderLayer(options: TransformerLayerOptions): Layer
  * A gradient-check case over `inputs` and every parameter of `template` (values in [-1, 1]):
  * `run` gets the parameter tree rebuilt from the checked tensors and the inputs.
  */
-function allParams(s: CaseSampler, template: Params, inputs: Tensor[], run: (params: Params, xs: Tensor[]) => Tensor): { inputs: Tensor[]; fn: (...xs: Tensor[]) => Tensor } {
+function allParams(
+  s: CaseSampler,
+  template: Params,
+  inputs: Tensor[],
+  run: (params: Params, xs: Tensor[]) => Tensor,
+): { inputs: Tensor[]; fn: (...xs: Tensor[]) => Tensor } {
   const values: Tensor[] = []
   mapTree(template, (t) => {
     values.push(s.values(t.shape, { min: -1, max: 1 }))
     return t
   })
-  const fn = (...xs: Tensor[]): Tensor => run(mapTree(template, (_, i) => xs[inputs.length + i]), xs.slice(0, inputs.length))
+  const fn = (...xs: Tensor[]): Tensor =>
+    run(
+      mapTree(template, (_, i) => xs[inputs.length + i]),
+      xs.slice(0, inputs.length),
+    )
   return { inputs: [...inputs, ...values], fn }
 }
 
 /** Small random options of a transformer layer (eval mode, so dropout is off). */
 function smallOptions(s: CaseSampler): Required<Pick<TransformerLayerOptions, 'dModel' | 'nhead' | 'batchFirst' | 'normFirst'>> & TransformerLayerOptions {
   const nhead = s.int(1, 2)
-  return { dModel: nhead === 1 ? 3 : 4, nhead, dimFeedforward: s.int(2, 3), activation: s.pick(['relu', 'gelu'] as const), batchFirst: s.coin(), normFirst: s.coin(), dtype: 'float64' }
+  return {
+    dModel: nhead === 1 ? 3 : 4,
+    nhead,
+    dimFeedforward: s.int(2, 3),
+    activation: s.pick(['relu', 'gelu'] as const),
+    batchFirst: s.coin(),
+    normFirst: s.coin(),
+    dtype: 'float64',
+  }
 }
 
-const describe = (o: TransformerLayerOptions): string => `E=${o.dModel} heads=${o.nhead} ff=${o.dimFeedforward} ${String(o.activation)}${o.normFirst === true ? ' norm-first' : ''}${o.batchFirst === true ? ' batch-first' : ''}`
+const describe = (o: TransformerLayerOptions): string =>
+  `E=${o.dModel} heads=${o.nhead} ff=${o.dimFeedforward} ${String(o.activation)}${o.normFirst === true ? ' norm-first' : ''}${o.batchFirst === true ? ' batch-first' : ''}`
 
 /** Gradient-check specs: both layers in eval mode, with respect to the inputs and every parameter. */
 export const transformerSpecs: Record<string, GradSpec> = {
@@ -224,7 +277,9 @@ export const transformerSpecs: Record<string, GradSpec> = {
       const [n, t, len] = [1, s.int(1, 2), s.int(1, 2)]
       const layer = transformerDecoderLayer(o)
       const shape = (l: number): number[] => (o.batchFirst ? [n, l, o.dModel] : [l, n, o.dModel])
-      const c = allParams(s, layer.init(0), [s.values(shape(t)), s.values(shape(len))], (p, [tgt, memory]) => layer.apply(p, { tgt, memory }, { tgtIsCausal: true }))
+      const c = allParams(s, layer.init(0), [s.values(shape(t)), s.values(shape(len))], (p, [tgt, memory]) =>
+        layer.apply(p, { tgt, memory }, { tgtIsCausal: true }),
+      )
       return { ...c, label: `${describe(o)} tgt ${fmtShape(shape(t))} memory ${fmtShape(shape(len))}` }
     },
   },

@@ -62,10 +62,27 @@ export function expectClose(c: NormCase, name: string, actual: Tensor, expected:
  * names, which the file must hold exactly) and its `inputs`, and checks every output, the
  * loss `sum(out * r_out)` and the gradient of every parameter and input.
  */
-export function checkCase(c: NormCase, template: Params, inputs: readonly string[], forward: (params: Params, x: Record<string, Tensor>) => Record<string, Tensor>): void {
+export function checkCase(
+  c: NormCase,
+  template: Params,
+  inputs: readonly string[],
+  forward: (params: Params, x: Record<string, Tensor>) => Record<string, Tensor>,
+): void {
   const { all, get } = tensorsOf(c)
   const paramNames = [...flattenParams(template).keys()]
-  const reserved = new Set([...inputs, 'loss', 'attn_mask', 'key_padding_mask', 'lengths', 'src_mask', 'src_key_padding_mask', 'tgt_mask', 'memory_mask', 'tgt_key_padding_mask', 'memory_key_padding_mask'])
+  const reserved = new Set([
+    ...inputs,
+    'loss',
+    'attn_mask',
+    'key_padding_mask',
+    'lengths',
+    'src_mask',
+    'src_key_padding_mask',
+    'tgt_mask',
+    'memory_mask',
+    'tgt_key_padding_mask',
+    'memory_key_padding_mask',
+  ])
   const fileParams = [...all.keys()].filter((k) => !reserved.has(k) && !k.startsWith('r_') && !k.startsWith('grad.') && !all.has(`r_${k}`))
   expect(fileParams.sort(), `${c.file}: PyTorch's parameter names`).toEqual([...paramNames].sort())
   const diff = OrderedMap([...paramNames, ...inputs].map((n) => [n, get(n)] as [string, Tensor]))
@@ -73,7 +90,9 @@ export function checkCase(c: NormCase, template: Params, inputs: readonly string
   const loss = (m: OrderedMap<string, Tensor>): Tensor => {
     const params = unflattenParams(m.filter((_, k) => paramNames.includes(k))) as Params
     outputs = forward(params, Object.fromEntries(inputs.map((n) => [n, m.get(n) as Tensor])))
-    return Object.entries(outputs).map(([n, y]) => sum(mul(y, get(`r_${n}`)))).reduce((a, b) => add(a, b))
+    return Object.entries(outputs)
+      .map(([n, y]) => sum(mul(y, get(`r_${n}`))))
+      .reduce((a, b) => add(a, b))
   }
   const [value, grads] = valueAndGrad(loss)(diff)
   expectClose(c, 'loss', value, astype(get('loss'), value.dtype))

@@ -23,7 +23,13 @@ describe('multiHeadAttention against nn.MultiheadAttention', () => {
     it(c.file, () => {
       const k = kw(c)
       const cfg = configOf<Config & { inputs: string[]; is_causal: boolean; need_weights: boolean; average_attn_weights: boolean }>(c)
-      const layer = multiHeadAttention({ embedDim: k.embed_dim as number, numHeads: k.num_heads as number, bias: k.bias as boolean, batchFirst: k.batch_first as boolean, dtype: dtypeOf(c) })
+      const layer = multiHeadAttention({
+        embedDim: k.embed_dim as number,
+        numHeads: k.num_heads as number,
+        bias: k.bias as boolean,
+        batchFirst: k.batch_first as boolean,
+        dtype: dtypeOf(c),
+      })
       checkCase(c, layer.init(0), cfg.inputs, (params, x) => {
         const input = cfg.inputs.length === 1 ? x.query : { query: x.query, key: x.key, value: x.value }
         const r = layer.apply(params, input, {
@@ -74,7 +80,11 @@ describe('transformer layers against nn.TransformerEncoderLayer / nn.Transformer
       const layer = transformerEncoderLayer(transformerOptions(c))
       const causal = c.config.is_causal === true
       checkCase(c, layer.init(0), ['src'], (params, x) => ({
-        output: layer.apply(params, x.src, { srcKeyPaddingMask: maybe(c, 'src_key_padding_mask'), isCausal: causal, srcMask: causal ? undefined : maybe(c, 'src_mask') }),
+        output: layer.apply(params, x.src, {
+          srcKeyPaddingMask: maybe(c, 'src_key_padding_mask'),
+          isCausal: causal,
+          srcMask: causal ? undefined : maybe(c, 'src_mask'),
+        }),
       }))
     })
   }
@@ -83,13 +93,17 @@ describe('transformer layers against nn.TransformerEncoderLayer / nn.Transformer
       const layer = transformerDecoderLayer(transformerOptions(c))
       const causal = c.config.is_causal === true
       checkCase(c, layer.init(0), ['tgt', 'memory'], (params, x) => ({
-        output: layer.apply(params, { tgt: x.tgt, memory: x.memory }, {
-          tgtIsCausal: causal,
-          tgtMask: causal ? undefined : maybe(c, 'tgt_mask'),
-          memoryMask: maybe(c, 'memory_mask'),
-          tgtKeyPaddingMask: maybe(c, 'tgt_key_padding_mask'),
-          memoryKeyPaddingMask: maybe(c, 'memory_key_padding_mask'),
-        }),
+        output: layer.apply(
+          params,
+          { tgt: x.tgt, memory: x.memory },
+          {
+            tgtIsCausal: causal,
+            tgtMask: causal ? undefined : maybe(c, 'tgt_mask'),
+            memoryMask: maybe(c, 'memory_mask'),
+            tgtKeyPaddingMask: maybe(c, 'tgt_key_padding_mask'),
+            memoryKeyPaddingMask: maybe(c, 'memory_key_padding_mask'),
+          },
+        ),
       }))
     })
   }
@@ -98,12 +112,27 @@ describe('transformer layers against nn.TransformerEncoderLayer / nn.Transformer
 describe('Luong and Bahdanau attention against small PyTorch modules', () => {
   for (const c of [...casesOf('luong'), ...casesOf('bahdanau')]) {
     it(c.file, () => {
-      const cfg = configOf<{ batch_first: boolean; query_size: number; key_size: number; inputs: string[]; method: 'dot' | 'general' | null; attention_size: number | null; bias: boolean }>(c)
+      const cfg = configOf<{
+        batch_first: boolean
+        query_size: number
+        key_size: number
+        inputs: string[]
+        method: 'dot' | 'general' | null
+        attention_size: number | null
+        bias: boolean
+      }>(c)
       const common = { querySize: cfg.query_size, keySize: cfg.key_size, batchFirst: cfg.batch_first, dtype: dtypeOf(c) }
-      const layer = c.kind === 'luong' ? luongAttention({ ...common, method: cfg.method ?? 'dot' }) : bahdanauAttention({ ...common, attentionSize: cfg.attention_size ?? undefined, bias: cfg.bias })
+      const layer =
+        c.kind === 'luong'
+          ? luongAttention({ ...common, method: cfg.method ?? 'dot' })
+          : bahdanauAttention({ ...common, attentionSize: cfg.attention_size ?? undefined, bias: cfg.bias })
       const lengths = maybe(c, 'lengths')
       checkCase(c, layer.init(0), cfg.inputs, (params, x) => {
-        const r = layer.apply(params, { query: x.query, key: x.key, value: x.value }, { lengths: lengths === undefined ? undefined : Array.from(lengths.data), keyPaddingMask: maybe(c, 'key_padding_mask') })
+        const r = layer.apply(
+          params,
+          { query: x.query, key: x.key, value: x.value },
+          { lengths: lengths === undefined ? undefined : Array.from(lengths.data), keyPaddingMask: maybe(c, 'key_padding_mask') },
+        )
         return { context: r.context, weights: r.weights }
       })
     })

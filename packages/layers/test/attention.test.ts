@@ -24,7 +24,12 @@ describe('multiHeadAttention: parameters as nn.MultiheadAttention', () => {
   it("has PyTorch's names, shapes and order, and its initialisation", () => {
     const e = 16
     const p = multiHeadAttention({ embedDim: e, numHeads: 4 }).init(3)
-    expect(shapes(p)).toEqual([['in_proj_weight', [48, 16]], ['in_proj_bias', [48]], ['out_proj.weight', [16, 16]], ['out_proj.bias', [16]]])
+    expect(shapes(p)).toEqual([
+      ['in_proj_weight', [48, 16]],
+      ['in_proj_bias', [48]],
+      ['out_proj.weight', [16, 16]],
+      ['out_proj.bias', [16]],
+    ])
     const flat = flattenParams(p)
     const absMax = (n: string): number => max(abs(flat.get(n) as Tensor)).item()
     const xavier = Math.sqrt(6 / (e + 3 * e)) // fans of the whole [3E, E] matrix
@@ -33,7 +38,10 @@ describe('multiHeadAttention: parameters as nn.MultiheadAttention', () => {
     expect(absMax('out_proj.weight')).toBeLessThanOrEqual(1 / Math.sqrt(e))
     expect(absMax('out_proj.weight')).toBeGreaterThan(0.9 / Math.sqrt(e))
     expect(absMax('in_proj_bias') + absMax('out_proj.bias')).toBe(0)
-    expect(shapes(multiHeadAttention({ embedDim: 4, numHeads: 2, bias: false }).init(0))).toEqual([['in_proj_weight', [12, 4]], ['out_proj.weight', [4, 4]]])
+    expect(shapes(multiHeadAttention({ embedDim: 4, numHeads: 2, bias: false }).init(0))).toEqual([
+      ['in_proj_weight', [12, 4]],
+      ['out_proj.weight', [4, 4]],
+    ])
   })
 
   it('the same seed gives the same parameters, another seed others', () => {
@@ -84,7 +92,10 @@ describe('multiHeadAttention: inputs, layouts and masks', () => {
   it('isCausal, an int32 mask and a float -Infinity mask agree; blocked keys get zero weight', () => {
     const blocked = Int32Array.from({ length: 25 }, (_, i) => (i % 5 > Math.floor(i / 5) ? 1 : 0))
     const intMask = tensor(blocked, { shape: [5, 5], dtype: 'int32' })
-    const floatMask = tensor(Float64Array.from(blocked, (b) => (b === 1 ? -Infinity : 0)), { shape: [5, 5] })
+    const floatMask = tensor(
+      Float64Array.from(blocked, (b) => (b === 1 ? -Infinity : 0)),
+      { shape: [5, 5] },
+    )
     const a = layer.apply(params, x, { isCausal: true })
     const b = layer.apply(params, x, { attnMask: intMask })
     const c = layer.apply(params, x, { attnMask: floatMask })
@@ -102,7 +113,15 @@ describe('multiHeadAttention: inputs, layouts and masks', () => {
   })
 
   it('a query whose keys are all blocked gives NaN, as PyTorch', () => {
-    const y = layer.apply(params, x, { keyPaddingMask: tensor([[1, 1, 1, 1, 1], [0, 0, 0, 0, 0]], { dtype: 'int32' }) })
+    const y = layer.apply(params, x, {
+      keyPaddingMask: tensor(
+        [
+          [1, 1, 1, 1, 1],
+          [0, 0, 0, 0, 0],
+        ],
+        { dtype: 'int32' },
+      ),
+    })
     expect(y.output.select(1, 0).data.every(Number.isNaN)).toBe(true)
     expect(y.output.select(1, 1).data.some(Number.isNaN)).toBe(false)
   })
@@ -124,16 +143,66 @@ describe('multiHeadAttention: errors name the layer and the shapes', () => {
   const params = layer.init(0)
   const x = zeros([5, 2, 4])
   it.each([
-    ['a query of the wrong size', () => layer.apply(params, zeros([5, 2, 3])), ShapeError, 'multiHeadAttention: query must be [L, N, E] (or [L, E] unbatched) with E = embedDim = 4, got shape [5,2,3]'],
-    ['a key of another batch', () => layer.apply(params, { query: x, key: zeros([3, 1, 4]) }), ShapeError, 'multiHeadAttention: key must be [S, N, E] like the query [5,2,4] (E = 4), got shape [3,1,4]'],
-    ['key and value of different lengths', () => layer.apply(params, { query: x, key: zeros([3, 2, 4]), value: zeros([2, 2, 4]) }), ShapeError, 'multiHeadAttention: key [3,2,4] and value [2,2,4] must have the same shape'],
-    ['an attnMask of the wrong shape', () => layer.apply(params, x, { attnMask: zeros([5, 4]) }), ShapeError, 'multiHeadAttention: attnMask must have shape [5,5] or [4,5,5] (N * numHeads, L, S), got [5,4]'],
-    ['a keyPaddingMask of the wrong shape', () => layer.apply(params, x, { keyPaddingMask: zeros([5, 2]) }), ShapeError, 'multiHeadAttention: keyPaddingMask must have shape [2,5] (N, S), got [5,2]'],
-    ['attnMask and isCausal', () => layer.apply(params, x, { attnMask: zeros([5, 5]), isCausal: true }), ArgumentError, 'multiHeadAttention: pass attnMask or isCausal, not both'],
-    ['an int32 query', () => layer.apply(params, zeros([5, 2, 4], { dtype: 'int32' })), DTypeError, 'multiHeadAttention: query must be a float tensor, got int32 of shape [5,2,4]'],
-    ['a wrong in_proj_weight', () => layer.apply(params.set('in_proj_weight', zeros([4, 4])), x), ShapeError, 'multiHeadAttention: in_proj_weight must have shape [12,4], got [4,4]'],
-    ['an array input', () => layer.apply(params, [[1]] as never), ArgumentError, 'multiHeadAttention: the input (the query Tensor, or { query, key?, value? }) must be a Tensor, found an array'],
-    ['embedDim not divisible by numHeads', () => multiHeadAttention({ embedDim: 5, numHeads: 2 }), ArgumentError, 'multiHeadAttention: embedDim=5 must be divisible by numHeads=2'],
+    [
+      'a query of the wrong size',
+      () => layer.apply(params, zeros([5, 2, 3])),
+      ShapeError,
+      'multiHeadAttention: query must be [L, N, E] (or [L, E] unbatched) with E = embedDim = 4, got shape [5,2,3]',
+    ],
+    [
+      'a key of another batch',
+      () => layer.apply(params, { query: x, key: zeros([3, 1, 4]) }),
+      ShapeError,
+      'multiHeadAttention: key must be [S, N, E] like the query [5,2,4] (E = 4), got shape [3,1,4]',
+    ],
+    [
+      'key and value of different lengths',
+      () => layer.apply(params, { query: x, key: zeros([3, 2, 4]), value: zeros([2, 2, 4]) }),
+      ShapeError,
+      'multiHeadAttention: key [3,2,4] and value [2,2,4] must have the same shape',
+    ],
+    [
+      'an attnMask of the wrong shape',
+      () => layer.apply(params, x, { attnMask: zeros([5, 4]) }),
+      ShapeError,
+      'multiHeadAttention: attnMask must have shape [5,5] or [4,5,5] (N * numHeads, L, S), got [5,4]',
+    ],
+    [
+      'a keyPaddingMask of the wrong shape',
+      () => layer.apply(params, x, { keyPaddingMask: zeros([5, 2]) }),
+      ShapeError,
+      'multiHeadAttention: keyPaddingMask must have shape [2,5] (N, S), got [5,2]',
+    ],
+    [
+      'attnMask and isCausal',
+      () => layer.apply(params, x, { attnMask: zeros([5, 5]), isCausal: true }),
+      ArgumentError,
+      'multiHeadAttention: pass attnMask or isCausal, not both',
+    ],
+    [
+      'an int32 query',
+      () => layer.apply(params, zeros([5, 2, 4], { dtype: 'int32' })),
+      DTypeError,
+      'multiHeadAttention: query must be a float tensor, got int32 of shape [5,2,4]',
+    ],
+    [
+      'a wrong in_proj_weight',
+      () => layer.apply(params.set('in_proj_weight', zeros([4, 4])), x),
+      ShapeError,
+      'multiHeadAttention: in_proj_weight must have shape [12,4], got [4,4]',
+    ],
+    [
+      'an array input',
+      () => layer.apply(params, [[1]] as never),
+      ArgumentError,
+      'multiHeadAttention: the input (the query Tensor, or { query, key?, value? }) must be a Tensor, found an array',
+    ],
+    [
+      'embedDim not divisible by numHeads',
+      () => multiHeadAttention({ embedDim: 5, numHeads: 2 }),
+      ArgumentError,
+      'multiHeadAttention: embedDim=5 must be divisible by numHeads=2',
+    ],
     ["PyTorch's snake_case option", () => multiHeadAttention({ embed_dim: 4, numHeads: 2 } as never), ArgumentError, "did you mean 'embedDim'"],
   ] as const)('%s', (_, fn, kind, message) => {
     const e = errorOf(fn)
@@ -155,22 +224,41 @@ describe('scaledDotProductAttention', () => {
 
   it('isCausal is the top-left lower triangle when L != S, as PyTorch', () => {
     const blocked = Int32Array.from({ length: 15 }, (_, i) => (i % 5 > Math.floor(i / 5) ? 1 : 0))
-    expect(maxDiff(scaledDotProductAttention(q, k, v, { isCausal: true }), scaledDotProductAttention(q, k, v, { attnMask: tensor(blocked, { shape: [3, 5], dtype: 'int32' }) }))).toBe(0)
+    expect(
+      maxDiff(
+        scaledDotProductAttention(q, k, v, { isCausal: true }),
+        scaledDotProductAttention(q, k, v, { attnMask: tensor(blocked, { shape: [3, 5], dtype: 'int32' }) }),
+      ),
+    ).toBe(0)
   })
 
   it('dropout whenever dropoutP > 0, from the key', () => {
     const a = scaledDotProductAttention(q, k, v, { dropoutP: 0.5, key: 1 })
     expect(maxDiff(a, scaledDotProductAttention(q, k, v, { dropoutP: 0.5, key: 1 }))).toBe(0)
     expect(maxDiff(a, scaledDotProductAttention(q, k, v))).toBeGreaterThan(0)
-    expect(errorOf(() => scaledDotProductAttention(q, k, v, { dropoutP: 0.5 })).message).toBe('scaledDotProductAttention: dropout on the attention weights (p = 0.5) needs a key')
+    expect(errorOf(() => scaledDotProductAttention(q, k, v, { dropoutP: 0.5 })).message).toBe(
+      'scaledDotProductAttention: dropout on the attention weights (p = 0.5) needs a key',
+    )
   })
 
   it.each([
-    ['different E', () => scaledDotProductAttention(q, randn([2, 5, 3], 0), v), 'scaledDotProductAttention: query [..., L, E] and key [..., S, E] must have the same E, got query [2,3,4], key [2,5,3], value [2,5,6]'],
+    [
+      'different E',
+      () => scaledDotProductAttention(q, randn([2, 5, 3], 0), v),
+      'scaledDotProductAttention: query [..., L, E] and key [..., S, E] must have the same E, got query [2,3,4], key [2,5,3], value [2,5,6]',
+    ],
     ['different S', () => scaledDotProductAttention(q, k, randn([2, 4, 6], 0)), 'must have the same S, got query [2,3,4], key [2,5,4], value [2,4,6]'],
-    ['batches that do not broadcast', () => scaledDotProductAttention(randn([3, 3, 4], 0), k, v), 'scaledDotProductAttention: the leading (batch) dimensions do not broadcast: query [3,3,4], key [2,5,4], value [2,5,6]'],
+    [
+      'batches that do not broadcast',
+      () => scaledDotProductAttention(randn([3, 3, 4], 0), k, v),
+      'scaledDotProductAttention: the leading (batch) dimensions do not broadcast: query [3,3,4], key [2,5,4], value [2,5,6]',
+    ],
     ['a vector query', () => scaledDotProductAttention(randn([4], 0), k, v), 'scaledDotProductAttention: query must be [..., L, E] (rank >= 2), got shape [4]'],
-    ['a mask that does not broadcast', () => scaledDotProductAttention(q, k, v, { attnMask: zeros([3, 4]) }), 'attnMask of shape [3,4] does not broadcast to the scores [..., L, S] = [2,3,5]'],
+    [
+      'a mask that does not broadcast',
+      () => scaledDotProductAttention(q, k, v, { attnMask: zeros([3, 4]) }),
+      'attnMask of shape [3,4] does not broadcast to the scores [..., L, S] = [2,3,5]',
+    ],
   ] as const)('refuses %s', (_, fn, message) => {
     expect(errorOf(fn).message).toContain(message)
   })
@@ -179,12 +267,32 @@ describe('scaledDotProductAttention', () => {
 describe('transformer layers', () => {
   it("encoder and decoder parameters: PyTorch's state_dict names, shapes and order", () => {
     const o = { dModel: 4, nhead: 2, dimFeedforward: 8 }
-    const mha = (p: string): [string, number[]][] => [[`${p}.in_proj_weight`, [12, 4]], [`${p}.in_proj_bias`, [12]], [`${p}.out_proj.weight`, [4, 4]], [`${p}.out_proj.bias`, [4]]]
-    const ff: [string, number[]][] = [['linear1.weight', [8, 4]], ['linear1.bias', [8]], ['linear2.weight', [4, 8]], ['linear2.bias', [4]]]
-    const norms = (n: number): [string, number[]][] => Array.from({ length: n }, (_, i) => [[`norm${i + 1}.weight`, [4]], [`norm${i + 1}.bias`, [4]]] as [string, number[]][]).flat()
+    const mha = (p: string): [string, number[]][] => [
+      [`${p}.in_proj_weight`, [12, 4]],
+      [`${p}.in_proj_bias`, [12]],
+      [`${p}.out_proj.weight`, [4, 4]],
+      [`${p}.out_proj.bias`, [4]],
+    ]
+    const ff: [string, number[]][] = [
+      ['linear1.weight', [8, 4]],
+      ['linear1.bias', [8]],
+      ['linear2.weight', [4, 8]],
+      ['linear2.bias', [4]],
+    ]
+    const norms = (n: number): [string, number[]][] =>
+      Array.from(
+        { length: n },
+        (_, i) =>
+          [
+            [`norm${i + 1}.weight`, [4]],
+            [`norm${i + 1}.bias`, [4]],
+          ] as [string, number[]][],
+      ).flat()
     expect(shapes(transformerEncoderLayer(o).init(0))).toEqual([...mha('self_attn'), ...ff, ...norms(2)])
     expect(shapes(transformerDecoderLayer(o).init(0))).toEqual([...mha('self_attn'), ...mha('multihead_attn'), ...ff, ...norms(3)])
-    expect((transformerEncoderLayer({ dModel: 4, nhead: 2 }).init(0).get('linear1') as never as { get(k: string): Tensor }).get('weight').shape).toEqual([2048, 4])
+    expect((transformerEncoderLayer({ dModel: 4, nhead: 2 }).init(0).get('linear1') as never as { get(k: string): Tensor }).get('weight').shape).toEqual([
+      2048, 4,
+    ])
   })
 
   const layer = transformerEncoderLayer({ dModel: 4, nhead: 2, dimFeedforward: 6, dtype: 'float64' })
@@ -197,7 +305,9 @@ describe('transformer layers', () => {
     expect(maxDiff(a, layer.apply(params, src, { train: true, key: key(1) }))).toBe(0)
     expect(maxDiff(a, layer.apply(params, src, { train: true, key: key(2) }))).toBeGreaterThan(0)
     expect(maxDiff(a, evalOut)).toBeGreaterThan(0)
-    expect(errorOf(() => layer.apply(params, src, { train: true })).message).toBe('transformerEncoderLayer: training mode with dropout=0.1 needs a key (pass { train: true, key })')
+    expect(errorOf(() => layer.apply(params, src, { train: true })).message).toBe(
+      'transformerEncoderLayer: training mode with dropout=0.1 needs a key (pass { train: true, key })',
+    )
   })
 
   it('a custom activation function', () => {
@@ -206,10 +316,26 @@ describe('transformer layers', () => {
   })
 
   it.each([
-    ['a src of the wrong size', () => layer.apply(params, zeros([3, 2, 5])), 'transformerEncoderLayer: src must be [S, N, E] (or [S, E] unbatched) with E = dModel = 4, got shape [3,2,5]'],
-    ['a wrong mask', () => layer.apply(params, src, { srcMask: zeros([2, 2]) }), 'transformerEncoderLayer self_attn: multiHeadAttention: attnMask must have shape [3,3] or [4,3,3]'],
-    ['a decoder given a tensor', () => transformerDecoderLayer({ dModel: 4, nhead: 2 }).apply(params, src as never), 'transformerDecoderLayer: the input must be { tgt, memory }, got a Tensor'],
-    ['a memory of another batch', () => transformerDecoderLayer({ dModel: 4, nhead: 2 }).apply(params, { tgt: src, memory: zeros([3, 1, 4]) }), 'transformerDecoderLayer: memory must be [S, N, E] (or [S, E] unbatched) with E = dModel = 4 and the batch of [3,2,4], got shape [3,1,4]'],
+    [
+      'a src of the wrong size',
+      () => layer.apply(params, zeros([3, 2, 5])),
+      'transformerEncoderLayer: src must be [S, N, E] (or [S, E] unbatched) with E = dModel = 4, got shape [3,2,5]',
+    ],
+    [
+      'a wrong mask',
+      () => layer.apply(params, src, { srcMask: zeros([2, 2]) }),
+      'transformerEncoderLayer self_attn: multiHeadAttention: attnMask must have shape [3,3] or [4,3,3]',
+    ],
+    [
+      'a decoder given a tensor',
+      () => transformerDecoderLayer({ dModel: 4, nhead: 2 }).apply(params, src as never),
+      'transformerDecoderLayer: the input must be { tgt, memory }, got a Tensor',
+    ],
+    [
+      'a memory of another batch',
+      () => transformerDecoderLayer({ dModel: 4, nhead: 2 }).apply(params, { tgt: src, memory: zeros([3, 1, 4]) }),
+      'transformerDecoderLayer: memory must be [S, N, E] (or [S, E] unbatched) with E = dModel = 4 and the batch of [3,2,4], got shape [3,1,4]',
+    ],
     ['nhead not dividing dModel', () => transformerEncoderLayer({ dModel: 6, nhead: 4 }), 'transformerEncoderLayer: dModel=6 must be divisible by nhead=4'],
   ] as const)('refuses %s', (_, fn, message) => {
     expect(errorOf(fn).message).toContain(message)
@@ -226,8 +352,19 @@ describe('Luong and Bahdanau attention', () => {
     expect(r.context.shape).toEqual([3, 4])
     expect(r.weights.shape).toEqual([3, 5])
     expect(maxDiff(sum(r.weights, -1), tensor(1, { dtype: 'float64' }))).toBeLessThan(1e-15)
-    expect(r.weights.toArray()).toMatchObject([[expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number)], [expect.any(Number), expect.any(Number), 0, 0, 0], [1, 0, 0, 0, 0]])
-    const mask = tensor([[0, 0, 0, 0, 0], [0, 0, 1, 1, 1], [0, 1, 1, 1, 1]], { dtype: 'int32' })
+    expect(r.weights.toArray()).toMatchObject([
+      [expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number)],
+      [expect.any(Number), expect.any(Number), 0, 0, 0],
+      [1, 0, 0, 0, 0],
+    ])
+    const mask = tensor(
+      [
+        [0, 0, 0, 0, 0],
+        [0, 0, 1, 1, 1],
+        [0, 1, 1, 1, 1],
+      ],
+      { dtype: 'int32' },
+    )
     expect(maxDiff(dot.apply(dot.init(0), { query: q, key: keys }, { keyPaddingMask: mask }).context, r.context)).toBe(0)
   })
 
@@ -235,7 +372,12 @@ describe('Luong and Bahdanau attention', () => {
     const bf = bahdanauAttention({ querySize: 4, batchFirst: true, dtype: 'float64' })
     const sf = bahdanauAttention({ querySize: 4, dtype: 'float64' })
     const p = sf.init(0)
-    expect(shapes(p)).toEqual([['query_proj.weight', [4, 4]], ['key_proj.weight', [4, 4]], ['key_proj.bias', [4]], ['v.weight', [1, 4]]])
+    expect(shapes(p)).toEqual([
+      ['query_proj.weight', [4, 4]],
+      ['key_proj.weight', [4, 4]],
+      ['key_proj.bias', [4]],
+      ['v.weight', [1, 4]],
+    ])
     expect(maxDiff(bf.apply(p, { query: q, key: keys.transpose(0, 1) }).context, sf.apply(p, { query: q, key: keys }).context)).toBeLessThan(1e-15)
   })
 
@@ -244,11 +386,31 @@ describe('Luong and Bahdanau attention', () => {
   })
 
   it.each([
-    ['a query of the wrong size', () => dot.apply(dot.init(0), { query: zeros([3, 2]), key: keys }), 'luongAttention: query must be [B, H] with H = querySize = 4, got shape [3,2]'],
-    ['keys of another batch', () => dot.apply(dot.init(0), { query: q, key: zeros([5, 2, 4]) }), 'luongAttention: key must be [T, B, H] with B = 3 (the query\'s batch) and H = keySize = 4, got shape [5,2,4] (query [3,4])'],
-    ['a length past T', () => dot.apply(dot.init(0), { query: q, key: keys }, { lengths: [5, 6, 1] }), 'luongAttention: lengths must be 3 integers in [1, 5] (one per sequence, at most T), got [5,6,1]'],
-    ['lengths and a mask', () => dot.apply(dot.init(0), { query: q, key: keys }, { lengths: [1, 1, 1], keyPaddingMask: zeros([3, 5]) }), 'luongAttention: pass lengths or keyPaddingMask, not both'],
-    ['dot with different sizes', () => luongAttention({ querySize: 4, keySize: 3 }), "luongAttention: 'dot' scores need keySize = querySize, got 3 and 4 (use method 'general')"],
+    [
+      'a query of the wrong size',
+      () => dot.apply(dot.init(0), { query: zeros([3, 2]), key: keys }),
+      'luongAttention: query must be [B, H] with H = querySize = 4, got shape [3,2]',
+    ],
+    [
+      'keys of another batch',
+      () => dot.apply(dot.init(0), { query: q, key: zeros([5, 2, 4]) }),
+      "luongAttention: key must be [T, B, H] with B = 3 (the query's batch) and H = keySize = 4, got shape [5,2,4] (query [3,4])",
+    ],
+    [
+      'a length past T',
+      () => dot.apply(dot.init(0), { query: q, key: keys }, { lengths: [5, 6, 1] }),
+      'luongAttention: lengths must be 3 integers in [1, 5] (one per sequence, at most T), got [5,6,1]',
+    ],
+    [
+      'lengths and a mask',
+      () => dot.apply(dot.init(0), { query: q, key: keys }, { lengths: [1, 1, 1], keyPaddingMask: zeros([3, 5]) }),
+      'luongAttention: pass lengths or keyPaddingMask, not both',
+    ],
+    [
+      'dot with different sizes',
+      () => luongAttention({ querySize: 4, keySize: 3 }),
+      "luongAttention: 'dot' scores need keySize = querySize, got 3 and 4 (use method 'general')",
+    ],
     ['a tensor input', () => dot.apply(dot.init(0), q as never), 'luongAttention: the input must be { query, key, value? }'],
   ] as const)('refuses %s', (_, fn, message) => {
     expect(errorOf(fn).message).toContain(message)
@@ -271,7 +433,11 @@ describe('positional encodings', () => {
     const bf = positionalEmbedding({ maxLength: 8, embeddingDim: 3, batchFirst: true, dtype: 'float64' })
     expect(maxDiff(bf.apply(p, x, { offset: 2 }).select(0, 1), w.slice([{ start: 2, stop: 6 }]))).toBe(0)
     expect(maxDiff(layer.apply(p, x.transpose(0, 1)).select(1, 0), w.slice([{ stop: 4 }]))).toBe(0)
-    expect(errorOf(() => layer.apply(p, zeros([6, 1, 3]), { offset: 3 })).message).toBe('positionalEmbedding: positions 3..8 of an input of shape [6,1,3] are past maxLength=8')
-    expect(errorOf(() => layer.apply(p, zeros([6, 1, 4]))).message).toContain('positionalEmbedding: expected an input [T, B, E] or [T, E] with E = embeddingDim = 3, got shape [6,1,4]')
+    expect(errorOf(() => layer.apply(p, zeros([6, 1, 3]), { offset: 3 })).message).toBe(
+      'positionalEmbedding: positions 3..8 of an input of shape [6,1,3] are past maxLength=8',
+    )
+    expect(errorOf(() => layer.apply(p, zeros([6, 1, 4]))).message).toContain(
+      'positionalEmbedding: expected an input [T, B, E] or [T, E] with E = embeddingDim = 3, got shape [6,1,4]',
+    )
   })
 })

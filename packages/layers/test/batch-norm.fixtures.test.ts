@@ -13,7 +13,12 @@ import { casesOf, checkCase, configOf, expectClose, tensorsOf, worst } from './a
 describe('batchNorm1d / batchNorm2d against nn.BatchNorm1d / nn.BatchNorm2d', () => {
   for (const c of casesOf('batch_norm')) {
     it(c.file, () => {
-      const cfg = configOf<{ module: string; kwargs: { eps?: number; momentum?: number | null; affine?: boolean; track_running_stats?: boolean }; shape: number[]; steps: number }>(c)
+      const cfg = configOf<{
+        module: string
+        kwargs: { eps?: number; momentum?: number | null; affine?: boolean; track_running_stats?: boolean }
+        shape: number[]
+        steps: number
+      }>(c)
       const { all, get, dtype } = tensorsOf(c)
       const k = cfg.kwargs
       const make = cfg.module === 'BatchNorm1d' ? batchNorm1d : batchNorm2d

@@ -24,7 +24,10 @@ describe('batch norm state', () => {
   const x = randn([4, 3], 1, { dtype: 'float64' })
 
   it("parameters and state have PyTorch's names, shapes and initial values", () => {
-    expect([...flattenParams(params)].map(([k, v]) => [k, v.shape, v.toArray()])).toEqual([['weight', [3], [1, 1, 1]], ['bias', [3], [0, 0, 0]]])
+    expect([...flattenParams(params)].map(([k, v]) => [k, v.shape, v.toArray()])).toEqual([
+      ['weight', [3], [1, 1, 1]],
+      ['bias', [3], [0, 0, 0]],
+    ])
     const s = bn.initState()
     expect([...flattenParams(s)].map(([k, v]) => [k, v.dtype, v.toArray()])).toEqual([
       ['running_mean', 'float64', [0, 0, 0]],
@@ -43,7 +46,7 @@ describe('batch norm state', () => {
     expect(maxDiff(s1.get('running_mean') as Tensor, x.mean(0).mul(0.1))).toBeLessThan(1e-15)
     const evalRun = bn.apply(params, x, { state: s1 })
     expect(evalRun.state).toBe(s1)
-    const expected = x.sub((s1.get('running_mean') as Tensor)).div((s1.get('running_var') as Tensor).add(1e-5).sqrt())
+    const expected = x.sub(s1.get('running_mean') as Tensor).div((s1.get('running_var') as Tensor).add(1e-5).sqrt())
     expect(maxDiff(evalRun.output, expected)).toBeLessThan(1e-14)
   })
 
@@ -55,7 +58,13 @@ describe('batch norm state', () => {
   it("loads a PyTorch state_dict: parameters into init's tree, buffers into initState's", () => {
     const c = casesOf('batch_norm')[0]
     const { get } = tensorsOf(c)
-    const sd = { weight: get('weight'), bias: get('bias'), running_mean: get('step3.running_mean'), running_var: get('step3.running_var'), num_batches_tracked: get('step3.num_batches_tracked') }
+    const sd = {
+      weight: get('weight'),
+      bias: get('bias'),
+      running_mean: get('step3.running_mean'),
+      running_var: get('step3.running_var'),
+      num_batches_tracked: get('step3.num_batches_tracked'),
+    }
     const layer = batchNorm1d({ numFeatures: 4, dtype: 'float64' })
     const p = loadStateDict(layer.init(0), sd, { strict: false })
     const s = loadStateDict(layer.initState(), sd, { strict: false })
@@ -70,17 +79,67 @@ describe('normalisation errors name the layer and the shapes', () => {
   const bn = batchNorm1d({ numFeatures: 3 })
   const p = bn.init(0)
   it.each([
-    ['a wrong channel count', () => bn.apply(p, zeros([4, 2]), { state: bn.initState() }), ShapeError, 'batchNorm1d: expected an input [N, C] or [N, C, L] with C = numFeatures = 3, got shape [4,2]'],
+    [
+      'a wrong channel count',
+      () => bn.apply(p, zeros([4, 2]), { state: bn.initState() }),
+      ShapeError,
+      'batchNorm1d: expected an input [N, C] or [N, C, L] with C = numFeatures = 3, got shape [4,2]',
+    ],
     ['a 4-d input to batchNorm1d', () => bn.apply(p, zeros([2, 3, 2, 2]), { state: bn.initState() }), ShapeError, 'got shape [2,3,2,2]'],
-    ['a 3-d input to batchNorm2d', () => batchNorm2d({ numFeatures: 3 }).apply(p, zeros([2, 3, 2]), { state: bn.initState() }), ShapeError, 'batchNorm2d: expected an input [N, C, H, W] with C = numFeatures = 3, got shape [2,3,2]'],
-    ['no state', () => bn.apply(p, zeros([4, 3])), ArgumentError, 'batchNorm1d: pass the running statistics as { state } (layer.initState() to start, then the state the previous call returned)'],
-    ['a state without tracking', () => batchNorm1d({ numFeatures: 3, trackRunningStats: false }).apply(p, zeros([4, 3]), { state: bn.initState() }), ArgumentError, 'batchNorm1d: trackRunningStats is false, so there is no state to pass'],
-    ['one value per channel in training', () => bn.apply(p, zeros([1, 3]), { train: true, state: bn.initState() }), ArgumentError, 'batchNorm1d: expected more than 1 value per channel when training, got input of shape [1,3]'],
-    ['a state of the wrong size', () => bn.apply(p, zeros([4, 3]), { state: batchNorm1d({ numFeatures: 2 }).initState() }), ShapeError, 'batchNorm1d state: running_mean must have shape [3], got [2]'],
-    ['a missing state entry', () => bn.apply(p, zeros([4, 3]), { state: bn.initState().delete('running_var') }), ArgumentError, "batchNorm1d state: parameter 'running_var' is missing"],
-    ['a bad momentum', () => batchNorm1d({ numFeatures: 3, momentum: 2 }), ArgumentError, 'batchNorm1d: momentum must be a number in [0, 1] or null (a cumulative average), got 2'],
-    ['groupNorm: groups not dividing channels', () => groupNorm({ numGroups: 4, numChannels: 6 }), ArgumentError, 'groupNorm: numChannels=6 must be divisible by numGroups=4'],
-    ['groupNorm: a wrong channel count', () => groupNorm({ numGroups: 2, numChannels: 4 }).apply(groupNorm({ numGroups: 2, numChannels: 4 }).init(0), zeros([2, 3, 5])), ShapeError, 'groupNorm: expected an input [N, C, *] with C = numChannels = 4, got shape [2,3,5]'],
+    [
+      'a 3-d input to batchNorm2d',
+      () => batchNorm2d({ numFeatures: 3 }).apply(p, zeros([2, 3, 2]), { state: bn.initState() }),
+      ShapeError,
+      'batchNorm2d: expected an input [N, C, H, W] with C = numFeatures = 3, got shape [2,3,2]',
+    ],
+    [
+      'no state',
+      () => bn.apply(p, zeros([4, 3])),
+      ArgumentError,
+      'batchNorm1d: pass the running statistics as { state } (layer.initState() to start, then the state the previous call returned)',
+    ],
+    [
+      'a state without tracking',
+      () => batchNorm1d({ numFeatures: 3, trackRunningStats: false }).apply(p, zeros([4, 3]), { state: bn.initState() }),
+      ArgumentError,
+      'batchNorm1d: trackRunningStats is false, so there is no state to pass',
+    ],
+    [
+      'one value per channel in training',
+      () => bn.apply(p, zeros([1, 3]), { train: true, state: bn.initState() }),
+      ArgumentError,
+      'batchNorm1d: expected more than 1 value per channel when training, got input of shape [1,3]',
+    ],
+    [
+      'a state of the wrong size',
+      () => bn.apply(p, zeros([4, 3]), { state: batchNorm1d({ numFeatures: 2 }).initState() }),
+      ShapeError,
+      'batchNorm1d state: running_mean must have shape [3], got [2]',
+    ],
+    [
+      'a missing state entry',
+      () => bn.apply(p, zeros([4, 3]), { state: bn.initState().delete('running_var') }),
+      ArgumentError,
+      "batchNorm1d state: parameter 'running_var' is missing",
+    ],
+    [
+      'a bad momentum',
+      () => batchNorm1d({ numFeatures: 3, momentum: 2 }),
+      ArgumentError,
+      'batchNorm1d: momentum must be a number in [0, 1] or null (a cumulative average), got 2',
+    ],
+    [
+      'groupNorm: groups not dividing channels',
+      () => groupNorm({ numGroups: 4, numChannels: 6 }),
+      ArgumentError,
+      'groupNorm: numChannels=6 must be divisible by numGroups=4',
+    ],
+    [
+      'groupNorm: a wrong channel count',
+      () => groupNorm({ numGroups: 2, numChannels: 4 }).apply(groupNorm({ numGroups: 2, numChannels: 4 }).init(0), zeros([2, 3, 5])),
+      ShapeError,
+      'groupNorm: expected an input [N, C, *] with C = numChannels = 4, got shape [2,3,5]',
+    ],
     ["PyTorch's snake_case option", () => batchNorm1d({ num_features: 3 } as never), ArgumentError, "did you mean 'numFeatures'"],
   ] as const)('%s', (_, fn, kind, message) => {
     const e = errorOf(fn)

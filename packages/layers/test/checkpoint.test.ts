@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import { OrderedMap } from 'immutable'
-import { ArgumentError, type Tensor, flattenParams, loadSafetensors, readSafetensorsMetadata, saveSafetensors, tensor, unflattenParams, zeros } from '@graphgrad/core'
+import {
+  ArgumentError,
+  type Tensor,
+  flattenParams,
+  loadSafetensors,
+  readSafetensorsMetadata,
+  saveSafetensors,
+  tensor,
+  unflattenParams,
+  zeros,
+} from '@graphgrad/core'
 import { referenceCases, referenceTensors } from '../../../testdata/fixtures.ts'
 import type { Params } from '../src/layer.ts'
 import { StateDictError, loadStateDict, loadStateDictFromSafetensors, saveStateDict, stateDict } from '../src/checkpoint.ts'
@@ -17,7 +27,10 @@ function template(): Params {
 }
 
 function fill(shape: number[], start: number): Tensor {
-  return tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => start + i), { shape })
+  return tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => start + i),
+    { shape },
+  )
 }
 
 describe('stateDict', () => {
@@ -32,7 +45,11 @@ describe('stateDict', () => {
 })
 
 describe('loadStateDict', () => {
-  const good = OrderedMap<string, Tensor>([['embed.weight', fill([5, 3], 0)], ['head.weight', fill([2, 3], 100)], ['head.bias', fill([2], 200)]])
+  const good = OrderedMap<string, Tensor>([
+    ['embed.weight', fill([5, 3], 0)],
+    ['head.weight', fill([2, 3], 100)],
+    ['head.bias', fill([2], 200)],
+  ])
 
   it('loads by name into the template structure and order', () => {
     const reordered = OrderedMap<string, Tensor>([...good.entries()].reverse())
@@ -41,7 +58,11 @@ describe('loadStateDict', () => {
     expect(stateDict(p).get('head.bias')?.toArray()).toEqual([200, 201])
     expect(stateDict(p).get('embed.weight')?.shape).toEqual([5, 3])
     // A plain JS Map works too.
-    expect(stateDict(loadStateDict(template(), new Map(good.entries()))).get('head.bias')?.toArray()).toEqual([200, 201])
+    expect(
+      stateDict(loadStateDict(template(), new Map(good.entries())))
+        .get('head.bias')
+        ?.toArray(),
+    ).toEqual([200, 201])
   })
 
   it('round-trips through a safetensors file', () => {
@@ -50,7 +71,10 @@ describe('loadStateDict', () => {
     expect(readSafetensorsMetadata(bytes)).toEqual({ format: 'pt' })
     expect([...loadSafetensors(bytes).keys()]).toEqual(['embed.weight', 'head.weight', 'head.bias'])
     const back = loadStateDictFromSafetensors(template(), bytes)
-    expect(stateDict(back).get('head.weight')?.toArray()).toEqual([[100, 101, 102], [103, 104, 105]])
+    expect(stateDict(back).get('head.weight')?.toArray()).toEqual([
+      [100, 101, 102],
+      [103, 104, 105],
+    ])
   })
 
   it('names a wrong shape with the expected and the found shape', () => {
@@ -67,7 +91,10 @@ describe('loadStateDict', () => {
   })
 
   it('lists missing and unexpected names (strict), and ignores them when not strict', () => {
-    const bad = good.delete('head.bias').set('head.bais', fill([2], 0)).set('extra', fill([1], 0))
+    const bad = good
+      .delete('head.bias')
+      .set('head.bais', fill([2], 0))
+      .set('extra', fill([1], 0))
     let err: StateDictError | undefined
     try {
       loadStateDict(template(), bad)
@@ -81,7 +108,10 @@ describe('loadStateDict', () => {
     expect(err?.message).toMatch(/unexpected key\(s\): 'head.bais' \(shape \[2\]\), 'extra' \(shape \[1\]\)/)
     const loose = loadStateDict(template(), bad, { strict: false })
     expect(stateDict(loose).get('head.bias')?.toArray()).toEqual([0, 0])
-    expect(stateDict(loose).get('head.weight')?.toArray()).toEqual([[100, 101, 102], [103, 104, 105]])
+    expect(stateDict(loose).get('head.weight')?.toArray()).toEqual([
+      [100, 101, 102],
+      [103, 104, 105],
+    ])
   })
 
   it("casts float64 checkpoints to the model's dtype and refuses int32 for a float parameter", () => {
@@ -107,7 +137,9 @@ describe('loadStateDict', () => {
 
 describe('flattenParams / unflattenParams', () => {
   it('round-trip composed parameters', () => {
-    const model = compose({ embed: embedding({ numEmbeddings: 4, embeddingDim: 2 }), norm: layerNorm({ normalizedShape: 2 }) }, (m, x: Tensor) => m.norm(m.embed(x)))
+    const model = compose({ embed: embedding({ numEmbeddings: 4, embeddingDim: 2 }), norm: layerNorm({ normalizedShape: 2 }) }, (m, x: Tensor) =>
+      m.norm(m.embed(x)),
+    )
     const p = model.init(3)
     const flat = flattenParams(p)
     expect([...flat.keys()]).toEqual(['embed.weight', 'norm.weight', 'norm.bias'])

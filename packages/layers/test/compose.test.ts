@@ -17,14 +17,23 @@ describe('sequential', () => {
     const model = sequential([a, lambda(relu), b])
     const p = model.init(0)
     expect([...stateDict(p).keys()]).toEqual(['0.weight', '0.bias', '2.weight', '2.bias'])
-    const x = tensor([[1, 2, 3], [-1, 0, 1]], { dtype: 'float64' })
+    const x = tensor(
+      [
+        [1, 2, 3],
+        [-1, 0, 1],
+      ],
+      { dtype: 'float64' },
+    )
     const byHand = b.apply(p.get('2') as Params, relu(a.apply(p.get('0') as Params, x)))
     expect(model.apply(p, x).toArray()).toEqual(byHand.toArray())
   })
 
   it('takes named layers and passes train/key (a key per sub-layer) down', () => {
     const model = sequential({ drop1: dropout({ p: 0.5 }), drop2: dropout({ p: 0.5 }) })
-    const x = tensor(Float64Array.from({ length: 200 }, () => 1), { shape: [200], dtype: 'float64' })
+    const x = tensor(
+      Float64Array.from({ length: 200 }, () => 1),
+      { shape: [200], dtype: 'float64' },
+    )
     expect(model.apply(model.init(0), x)).toBe(x)
     const y = model.apply(model.init(0), x, { train: true, key: key(3) })
     const vals = new Set(Array.from(y.data))
@@ -42,18 +51,19 @@ function structure(tree: unknown): unknown {
 }
 
 describe('compose', () => {
-  const build = () => compose(
-    {
-      embed: embedding({ numEmbeddings: 6, embeddingDim: 4, paddingIdx: 0, dtype: 'float64' }),
-      norm: layerNorm({ normalizedShape: 4, dtype: 'float64' }),
-      drop: dropout({ p: 0.2 }),
-      head: linear({ inFeatures: 4, outFeatures: 6, dtype: 'float64' }),
-    },
-    (m, ids: Tensor, options?: ApplyOptions) => {
-      const h = m.norm(m.embed(ids))
-      return m.head(add(h, m.drop(h)), { train: options?.train })
-    },
-  )
+  const build = () =>
+    compose(
+      {
+        embed: embedding({ numEmbeddings: 6, embeddingDim: 4, paddingIdx: 0, dtype: 'float64' }),
+        norm: layerNorm({ normalizedShape: 4, dtype: 'float64' }),
+        drop: dropout({ p: 0.2 }),
+        head: linear({ inFeatures: 4, outFeatures: 6, dtype: 'float64' }),
+      },
+      (m, ids: Tensor, options?: ApplyOptions) => {
+        const h = m.norm(m.embed(ids))
+        return m.head(add(h, m.drop(h)), { train: options?.train })
+      },
+    )
 
   it('nests parameters under the sub-layer names (PyTorch state_dict names)', () => {
     const model = build()
@@ -64,11 +74,23 @@ describe('compose', () => {
     expect(Array.from((p.getIn(['head', 'weight']) as Tensor).data)).not.toEqual(Array.from((model.init(2).getIn(['head', 'weight']) as Tensor).data))
   })
 
-  it('trains end to end: gradients in the parameters\' structure, equal to finite differences', () => {
+  it("trains end to end: gradients in the parameters' structure, equal to finite differences", () => {
     const model = build()
     const p = model.init(1)
-    const ids = tensor([[1, 2, 0], [3, 3, 5]], { dtype: 'int32' })
-    const targets = tensor([[2, 0, -100], [1, 5, 4]], { dtype: 'int32' })
+    const ids = tensor(
+      [
+        [1, 2, 0],
+        [3, 3, 5],
+      ],
+      { dtype: 'int32' },
+    )
+    const targets = tensor(
+      [
+        [2, 0, -100],
+        [1, 5, 4],
+      ],
+      { dtype: 'int32' },
+    )
     // A fixed key: the dropout mask is the same on every call, so the loss is a smooth function of the parameters.
     const loss = (params: Params): Tensor => crossEntropy(model.apply(params, ids, { train: true, key: key(0) }), targets, { classAxis: -1 })
     const [value, g] = valueAndGrad(loss)(p)
@@ -79,9 +101,21 @@ describe('compose', () => {
     expect(structure(gp)).toEqual(structure(p))
     expect(structure(p)).toEqual([
       ['embed', [['weight', [[6, 4], 'float64']]]],
-      ['norm', [['weight', [[4], 'float64']], ['bias', [[4], 'float64']]]],
+      [
+        'norm',
+        [
+          ['weight', [[4], 'float64']],
+          ['bias', [[4], 'float64']],
+        ],
+      ],
       ['drop', []],
-      ['head', [['weight', [[6, 4], 'float64']], ['bias', [[6], 'float64']]]],
+      [
+        'head',
+        [
+          ['weight', [[6, 4], 'float64']],
+          ['bias', [[6], 'float64']],
+        ],
+      ],
     ])
     const flatP = stateDict(p)
     const flatG = stateDict(gp)
@@ -134,9 +168,8 @@ describe('compose', () => {
 describe('compose with a recurrent layer', () => {
   it('gives PyTorch state_dict names like lstm.weight_ih_l0 and head.bias', async () => {
     const { lstm } = await import('../src/recurrent.ts')
-    const model = compose(
-      { lstm: lstm({ inputSize: 3, hiddenSize: 4, batchFirst: true }), head: linear({ inFeatures: 4, outFeatures: 2 }) },
-      (m, x: Tensor) => m.head(m.lstm(x).output),
+    const model = compose({ lstm: lstm({ inputSize: 3, hiddenSize: 4, batchFirst: true }), head: linear({ inFeatures: 4, outFeatures: 2 }) }, (m, x: Tensor) =>
+      m.head(m.lstm(x).output),
     )
     const p = model.init(0)
     expect([...stateDict(p).keys()]).toEqual(['lstm.weight_ih_l0', 'lstm.weight_hh_l0', 'lstm.bias_ih_l0', 'lstm.bias_hh_l0', 'head.weight', 'head.bias'])
@@ -149,7 +182,8 @@ describe('registeredLayers', () => {
     const { registeredLayers } = await import('../src/index.ts')
     const entries = registeredLayers()
     const names = entries.map((e) => e.name)
-    for (const n of ['linear', 'embedding', 'layerNorm', 'dropoutTrain', 'crossEntropy', 'nllLoss', 'mseLoss', 'l1Loss', 'binaryCrossEntropyWithLogits']) expect(names).toContain(n)
+    for (const n of ['linear', 'embedding', 'layerNorm', 'dropoutTrain', 'crossEntropy', 'nllLoss', 'mseLoss', 'l1Loss', 'binaryCrossEntropyWithLogits'])
+      expect(names).toContain(n)
     expect(new Set(names).size).toBe(names.length)
     expect(entries.find((e) => e.name === 'crossEntropy')?.kind).toBe('loss')
     expect(entries.some((e) => e.family === 'recurrent')).toBe(true)

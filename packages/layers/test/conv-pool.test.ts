@@ -7,7 +7,19 @@ import fc from 'fast-check'
 import { ArgumentError, CaseSampler, ShapeError, type Tensor, grad, mul, sum, tensor, vjp } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
 import {
-  type Layer, type Params, adaptiveAvgPool1d, adaptiveAvgPool2d, avgPool1d, avgPool2d, conv1d, conv2d, loadStateDict, maxPool1d, maxPool2d, registeredLayers, stateDict,
+  type Layer,
+  type Params,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  avgPool1d,
+  avgPool2d,
+  conv1d,
+  conv2d,
+  loadStateDict,
+  maxPool1d,
+  maxPool2d,
+  registeredLayers,
+  stateDict,
 } from '../src/index.ts'
 import { convSpecs } from '../src/conv.ts'
 import { poolSpecs } from '../src/pool.ts'
@@ -19,15 +31,24 @@ function layerOf(c: ConvPoolCase): Layer {
   const k = camelKwargs(c) as never
   const dtype = c.config.dtype === 'F32' ? 'float32' : 'float64'
   switch (c.config.module) {
-    case 'Conv1d': return conv1d({ ...(k as object), dtype } as never)
-    case 'Conv2d': return conv2d({ ...(k as object), dtype } as never)
-    case 'MaxPool1d': return maxPool1d(k)
-    case 'MaxPool2d': return maxPool2d(k)
-    case 'AvgPool1d': return avgPool1d(k)
-    case 'AvgPool2d': return avgPool2d(k)
-    case 'AdaptiveAvgPool1d': return adaptiveAvgPool1d(k)
-    case 'AdaptiveAvgPool2d': return adaptiveAvgPool2d(k)
-    default: throw new Error(`no layer for ${c.config.module}`)
+    case 'Conv1d':
+      return conv1d({ ...(k as object), dtype } as never)
+    case 'Conv2d':
+      return conv2d({ ...(k as object), dtype } as never)
+    case 'MaxPool1d':
+      return maxPool1d(k)
+    case 'MaxPool2d':
+      return maxPool2d(k)
+    case 'AvgPool1d':
+      return avgPool1d(k)
+    case 'AvgPool2d':
+      return avgPool2d(k)
+    case 'AdaptiveAvgPool1d':
+      return adaptiveAvgPool1d(k)
+    case 'AdaptiveAvgPool2d':
+      return adaptiveAvgPool2d(k)
+    default:
+      throw new Error(`no layer for ${c.config.module}`)
   }
 }
 
@@ -55,7 +76,7 @@ describe('conv and pool layers on the PyTorch fixtures', () => {
 })
 
 describe('conv layers: parameters as PyTorch', () => {
-  it('have PyTorch\'s names and shapes, and its default init U(-1/sqrt(fanIn), 1/sqrt(fanIn)) for weight and bias', () => {
+  it("have PyTorch's names and shapes, and its default init U(-1/sqrt(fanIn), 1/sqrt(fanIn)) for weight and bias", () => {
     const layer = conv2d({ inChannels: 6, outChannels: 8, kernelSize: [3, 2], groups: 2 })
     const p = layer.init(7)
     const [w, b] = [p.get('weight') as Tensor, p.get('bias') as Tensor]
@@ -78,8 +99,11 @@ describe('conv layers: parameters as PyTorch', () => {
   })
 
   it('pooling layers have no parameters', () => {
-    for (const layer of [maxPool2d({ kernelSize: 2 }), avgPool1d({ kernelSize: 3 }), adaptiveAvgPool2d({ outputSize: [2, null] })]) expect(layer.init(0).size).toBe(0)
-    expect(adaptiveAvgPool2d({ outputSize: [2, null] }).apply(OrderedMap() as Params, tensor(new Float64Array(30), { shape: [1, 5, 6] })).shape).toEqual([1, 2, 6])
+    for (const layer of [maxPool2d({ kernelSize: 2 }), avgPool1d({ kernelSize: 3 }), adaptiveAvgPool2d({ outputSize: [2, null] })])
+      expect(layer.init(0).size).toBe(0)
+    expect(adaptiveAvgPool2d({ outputSize: [2, null] }).apply(OrderedMap() as Params, tensor(new Float64Array(30), { shape: [1, 5, 6] })).shape).toEqual([
+      1, 2, 6,
+    ])
   })
 
   it('the layers are registered for the gradcheck command', () => {
@@ -91,27 +115,41 @@ describe('conv layers: parameters as PyTorch', () => {
 describe('conv and pool layers: gradients against central differences (float64)', () => {
   for (const [name, spec] of Object.entries({ ...convSpecs, ...poolSpecs })) {
     it(`${name}: first and second order`, () => {
-      fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
-        const c = spec.sample(new CaseSampler(seed))
-        expect(checkGradients(c)).toBeNull()
-        const out = c.fn(...c.inputs)
-        const r = tensor(Float64Array.from({ length: out.size }, (_, i) => Math.cos(0.9 * i) + 0.2), { shape: out.shape, dtype: 'float64' })
-        const first = (...xs: Tensor[]): Tensor => grad((...ys: Tensor[]) => sum(mul(c.fn(...ys), r)))(...xs) as Tensor
-        expect(checkGradients({ inputs: c.inputs, fn: first, label: c.label }, { atol: 1e-5, rtol: 1e-4 })).toBeNull()
-      }), { seed: 77, numRuns: 15 })
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
+          const c = spec.sample(new CaseSampler(seed))
+          expect(checkGradients(c)).toBeNull()
+          const out = c.fn(...c.inputs)
+          const r = tensor(
+            Float64Array.from({ length: out.size }, (_, i) => Math.cos(0.9 * i) + 0.2),
+            { shape: out.shape, dtype: 'float64' },
+          )
+          const first = (...xs: Tensor[]): Tensor => grad((...ys: Tensor[]) => sum(mul(c.fn(...ys), r)))(...xs) as Tensor
+          expect(checkGradients({ inputs: c.inputs, fn: first, label: c.label }, { atol: 1e-5, rtol: 1e-4 })).toBeNull()
+        }),
+        { seed: 77, numRuns: 15 },
+      )
     })
   }
 })
 
 describe('conv and pool layer errors', () => {
-  it('refuse bad constructor options, PyTorch\'s way, with the nearest name for a typo', () => {
+  it("refuse bad constructor options, PyTorch's way, with the nearest name for a typo", () => {
     expect(() => conv2d({ inChannels: 3, outChannels: 4, kernelSize: 3, groups: 2 })).toThrow(/conv2d: inChannels \(3\) must be divisible by groups \(2\)/)
     expect(() => conv2d({ inChannels: 4, outChannels: 3, kernelSize: 3, groups: 2 })).toThrow(/conv2d: outChannels \(3\) must be divisible by groups \(2\)/)
-    expect(() => conv2d({ inChannels: 4, outChannels: 4, kernelSize: 3, stride: 2, padding: 'same' })).toThrow(/conv2d: padding 'same' is not supported for strided convolutions \(as PyTorch\)/)
+    expect(() => conv2d({ inChannels: 4, outChannels: 4, kernelSize: 3, stride: 2, padding: 'same' })).toThrow(
+      /conv2d: padding 'same' is not supported for strided convolutions \(as PyTorch\)/,
+    )
     expect(() => conv1d({ inChannels: 4, outChannels: 4, kernelSize: 0 })).toThrow(/conv1d: kernelSize must be a positive integer, got 0/)
-    expect(() => conv2d({ inChannels: 4, outChannels: 4, kernelSize: [3, 3], dilation: [1, 0] })).toThrow(/conv2d: dilation must be a positive integer or a pair of them, got \[1,0\]/)
-    expect(() => conv2d({ inChannels: 4, outChannels: 4, kernelSize: 3, padding: 'full' as never })).toThrow(/conv2d: padding must be a size, 'same' or 'valid', got 'full'/)
-    expect(() => conv2d({ in_channels: 4, outChannels: 4, kernelSize: 3 } as never)).toThrow(/conv2d: unknown option 'in_channels' \(did you mean 'inChannels'\?\)/)
+    expect(() => conv2d({ inChannels: 4, outChannels: 4, kernelSize: [3, 3], dilation: [1, 0] })).toThrow(
+      /conv2d: dilation must be a positive integer or a pair of them, got \[1,0\]/,
+    )
+    expect(() => conv2d({ inChannels: 4, outChannels: 4, kernelSize: 3, padding: 'full' as never })).toThrow(
+      /conv2d: padding must be a size, 'same' or 'valid', got 'full'/,
+    )
+    expect(() => conv2d({ in_channels: 4, outChannels: 4, kernelSize: 3 } as never)).toThrow(
+      /conv2d: unknown option 'in_channels' \(did you mean 'inChannels'\?\)/,
+    )
     expect(() => conv2d({ inChannels: 0, outChannels: 4, kernelSize: 3 })).toThrow(ArgumentError)
     expect(() => maxPool2d({} as never)).toThrow(/maxPool2d: kernelSize is required, e.g. maxPool2d\(\{ kernelSize: 2 \}\)/)
     expect(() => avgPool2d({ kernel_size: 2 } as never)).toThrow(/avgPool2d: unknown option 'kernel_size' \(did you mean 'kernelSize'\?\)/)
@@ -122,10 +160,16 @@ describe('conv and pool layer errors', () => {
     const layer = conv2d({ inChannels: 3, outChannels: 2, kernelSize: 2, dtype: 'float64' })
     const p = layer.init(0)
     expect(() => layer.apply(p, tensor(new Float64Array(32), { shape: [2, 4, 2, 2] }))).toThrow(ShapeError)
-    expect(() => layer.apply(p, tensor(new Float64Array(32), { shape: [2, 4, 2, 2] }))).toThrow(/conv2d: expected an input \[N, inChannels=3, H, W\] \(or unbatched, without N\), got shape \[2,4,2,2\]/)
-    expect(() => layer.apply(p.set('weight', tensor(new Float64Array(12), { shape: [2, 3, 2] })), tensor(new Float64Array(12), { shape: [3, 2, 2] }))).toThrow(/conv2d: weight must have shape \[2,3,2,2\], got \[2,3,2\]/)
+    expect(() => layer.apply(p, tensor(new Float64Array(32), { shape: [2, 4, 2, 2] }))).toThrow(
+      /conv2d: expected an input \[N, inChannels=3, H, W\] \(or unbatched, without N\), got shape \[2,4,2,2\]/,
+    )
+    expect(() => layer.apply(p.set('weight', tensor(new Float64Array(12), { shape: [2, 3, 2] })), tensor(new Float64Array(12), { shape: [3, 2, 2] }))).toThrow(
+      /conv2d: weight must have shape \[2,3,2,2\], got \[2,3,2\]/,
+    )
     expect(() => layer.apply(p.delete('bias'), tensor(new Float64Array(12), { shape: [3, 2, 2] }))).toThrow(/conv2d: parameter 'bias' is missing/)
     expect(() => layer.apply(p, [[1]] as never)).toThrow(/conv2d: the input must be a Tensor/)
-    expect(() => maxPool1d({ kernelSize: 4 }).apply(OrderedMap() as Params, tensor([[[1, 2]]]))).toThrow(/maxPool1d: the input \[1,1,2\] padded by 0 is smaller than the window \(4\)/)
+    expect(() => maxPool1d({ kernelSize: 4 }).apply(OrderedMap() as Params, tensor([[[1, 2]]]))).toThrow(
+      /maxPool1d: the input \[1,1,2\] padded by 0 is smaller than the window \(4\)/,
+    )
   })
 })

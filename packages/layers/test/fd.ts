@@ -11,7 +11,10 @@ export function checkGradients(c: GradCase, options: { eps?: number; atol?: numb
   // A random-looking fixed cotangent makes a scalar out of any output.
   const cotangent = (shape: readonly number[]): Tensor => {
     const n = shape.reduce((a, b) => a * b, 1)
-    return tensor(Float64Array.from({ length: n }, (_, i) => Math.sin(1.7 * i + 0.3) + 0.5), { shape, dtype: 'float64' })
+    return tensor(
+      Float64Array.from({ length: n }, (_, i) => Math.sin(1.7 * i + 0.3) + 0.5),
+      { shape, dtype: 'float64' },
+    )
   }
   return checkVjp(c.fn, c.inputs, { cotangent, eps: options.eps ?? 1e-6, atol: options.atol ?? 1e-6, rtol: options.rtol ?? 1e-5, label: c.label })
 }

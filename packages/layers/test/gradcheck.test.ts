@@ -35,7 +35,10 @@ describe('second-order gradient checks (the gradient itself against finite diffe
         fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
           const c = spec.sample(new CaseSampler(seed))
           const out = c.fn(...c.inputs)
-          const r = tensor(Float64Array.from({ length: out.size }, (_, i) => Math.cos(0.9 * i) + 0.2), { shape: out.shape, dtype: 'float64' })
+          const r = tensor(
+            Float64Array.from({ length: out.size }, (_, i) => Math.cos(0.9 * i) + 0.2),
+            { shape: out.shape, dtype: 'float64' },
+          )
           const first = (...xs: Tensor[]): Tensor => grad((...ys: Tensor[]) => sum(mul(c.fn(...ys), r)))(...xs) as Tensor
           expect(checkGradients({ inputs: c.inputs, fn: first, label: c.label }, { atol: 1e-5, rtol: 1e-4 })).toBeNull()
         }),

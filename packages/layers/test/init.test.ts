@@ -47,7 +47,12 @@ describe('initialisers', () => {
   })
 
   it('orthogonal gives orthonormal rows or columns, reproducibly', () => {
-    for (const shape of [[5, 3], [3, 5], [4, 4], [2, 3, 2]]) {
+    for (const shape of [
+      [5, 3],
+      [3, 5],
+      [4, 4],
+      [2, 3, 2],
+    ]) {
       const q = orthogonal(shape, 3, { dtype: 'float64' })
       expect(q.shape).toEqual(shape)
       const m = q.rank === 2 ? q : q.reshape([shape[0], q.size / shape[0]])

@@ -44,7 +44,9 @@ describe("a layer's apply refuses an input that is not a Tensor, saying to wrap 
   it('names the value found, and the shape option for a typed array', () => {
     const layer = linear({ inFeatures: 3, outFeatures: 2 })
     expect(errorOf(() => layer.apply(layer.init(0), [[1, 2, 3]] as never)).message).toBe(`linear: the input must be a Tensor, found an array; ${wrap}`)
-    expect(errorOf(() => layer.apply(layer.init(0), new Float32Array(3) as never)).message).toContain('found a Float32Array; wrap it with tensor(data, { shape })')
+    expect(errorOf(() => layer.apply(layer.init(0), new Float32Array(3) as never)).message).toContain(
+      'found a Float32Array; wrap it with tensor(data, { shape })',
+    )
     expect(errorOf(() => layer.apply(layer.init(0), 3 as never)).message).toContain('found number 3')
     expect(errorOf(() => layer.apply(layer.init(0), undefined as never)).message).toContain('found nothing')
     expect(errorOf(() => applyDropout([1] as never, { p: 0.1, train: true, key: 0 })).message).toContain('dropout: the input must be a Tensor')
@@ -87,15 +89,31 @@ describe('a missing parameter names the keys that are there and the nearest', ()
   })
 })
 
-describe("layer constructors refuse unknown options, suggesting the camelCase one (as the optimizers do)", () => {
+describe('layer constructors refuse unknown options, suggesting the camelCase one (as the optimizers do)', () => {
   const cases: [string, () => unknown, string][] = [
     ['linear, snake_case', () => linear({ in_features: 3, out_features: 2 } as never), "linear: unknown option 'in_features' (did you mean 'inFeatures'?)"],
     ['linear, a typo', () => linear({ inFeatures: 3, outFeature: 2 } as never), "linear: unknown option 'outFeature' (did you mean 'outFeatures'?)"],
-    ['embedding', () => embedding({ num_embeddings: 4, embedding_dim: 2 } as never), "embedding: unknown option 'num_embeddings' (did you mean 'numEmbeddings'?)"],
-    ['embedding, padding_idx', () => embedding({ numEmbeddings: 4, embeddingDim: 2, padding_idx: 0 } as never), "embedding: unknown option 'padding_idx' (did you mean 'paddingIdx'?)"],
-    ['layerNorm', () => layerNorm({ normalizedShape: 3, elementwise_affine: false } as never), "layerNorm: unknown option 'elementwise_affine' (did you mean 'elementwiseAffine'?)"],
+    [
+      'embedding',
+      () => embedding({ num_embeddings: 4, embedding_dim: 2 } as never),
+      "embedding: unknown option 'num_embeddings' (did you mean 'numEmbeddings'?)",
+    ],
+    [
+      'embedding, padding_idx',
+      () => embedding({ numEmbeddings: 4, embeddingDim: 2, padding_idx: 0 } as never),
+      "embedding: unknown option 'padding_idx' (did you mean 'paddingIdx'?)",
+    ],
+    [
+      'layerNorm',
+      () => layerNorm({ normalizedShape: 3, elementwise_affine: false } as never),
+      "layerNorm: unknown option 'elementwise_affine' (did you mean 'elementwiseAffine'?)",
+    ],
     ['dropout, nothing close', () => dropout({ inplace: true } as never), "dropout: unknown option 'inplace' (known options: p)"],
-    ['linear, no options at all', () => linear(undefined as never), 'linear: options must be an object (known options: inFeatures, outFeatures, bias, dtype, weightInit, biasInit), found nothing'],
+    [
+      'linear, no options at all',
+      () => linear(undefined as never),
+      'linear: options must be an object (known options: inFeatures, outFeatures, bias, dtype, weightInit, biasInit), found nothing',
+    ],
   ]
   it.each(cases)('%s', (_, fn, message) => {
     const e = errorOf(fn)
@@ -106,14 +124,23 @@ describe("layer constructors refuse unknown options, suggesting the camelCase on
 
 describe('loadStateDict takes the forms a PyTorch porter has at hand', () => {
   const template = (): Params => OrderedMap({ head: OrderedMap({ weight: zeros([2, 3]), bias: zeros([2]) }) }) as Params
-  const w = tensor([[1, 2, 3], [4, 5, 6]])
+  const w = tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ])
   const b = tensor([7, 8])
 
   it('a plain object, a JS Map, a flat and a nested Immutable.js map', () => {
     const forms: [string, unknown][] = [
       ['plain object', { 'head.weight': w, 'head.bias': b }],
       ['null-prototype object', Object.assign(Object.create(null) as object, { 'head.weight': w, 'head.bias': b })],
-      ['JS Map', new Map([['head.weight', w], ['head.bias', b]])],
+      [
+        'JS Map',
+        new Map([
+          ['head.weight', w],
+          ['head.bias', b],
+        ]),
+      ],
       ['flat Immutable.js map', OrderedMap({ 'head.weight': w, 'head.bias': b })],
       ['nested Immutable.js map', OrderedMap({ head: OrderedMap({ bias: b, weight: w }) })],
     ]
@@ -138,11 +165,15 @@ describe('loadStateDict takes the forms a PyTorch porter has at hand', () => {
       expect(e).toBeInstanceOf(StateDictError)
       expect(e.message).toMatch(/^loadStateDict: the state_dict must be a Map, an Immutable.js Map or a plain object of tensors by name, found /)
     }
-    expect(errorOf(() => loadStateDict(template(), { 'head.weight': [[1, 2, 3]], 'head.bias': b } as never)).message).toBe("loadStateDict: 'head.weight' is an array, not a Tensor")
-    expect(errorOf(() => loadStateDict(template(), { 'head.weight': w, 'head.bias': b, extra: 3 } as never)).message).toContain("unexpected key(s): 'extra' (number 3)")
+    expect(errorOf(() => loadStateDict(template(), { 'head.weight': [[1, 2, 3]], 'head.bias': b } as never)).message).toBe(
+      "loadStateDict: 'head.weight' is an array, not a Tensor",
+    )
+    expect(errorOf(() => loadStateDict(template(), { 'head.weight': w, 'head.bias': b, extra: 3 } as never)).message).toContain(
+      "unexpected key(s): 'extra' (number 3)",
+    )
   })
 
-  it('loads a float16 and a bfloat16 PyTorch checkpoint into float32 linear layers, giving PyTorch\'s outputs', () => {
+  it("loads a float16 and a bfloat16 PyTorch checkpoint into float32 linear layers, giving PyTorch's outputs", () => {
     // Written by PyTorch 1.13 (packages/core/test/data/make_torch_dtypes.py).
     const read = (name: string) => loadSafetensors(new Uint8Array(readFileSync(new URL(`../../core/test/data/${name}`, import.meta.url))))
     const sd = read('torch-state-dict.safetensors')
@@ -182,12 +213,18 @@ describe('losses refuse a non-Tensor argument and an unknown option key, by name
   })
 
   it("PyTorch's snake_case options, which were ignored without a word", () => {
-    expect(errorOf(() => crossEntropy(logits, targets, { label_smoothing: 0.1 } as never)).message).toBe("crossEntropy: unknown option 'label_smoothing' (did you mean 'labelSmoothing'?)")
-    expect(errorOf(() => nllLoss(logits, targets, { ignore_index: 0 } as never)).message).toBe("nllLoss: unknown option 'ignore_index' (did you mean 'ignoreIndex'?)")
+    expect(errorOf(() => crossEntropy(logits, targets, { label_smoothing: 0.1 } as never)).message).toBe(
+      "crossEntropy: unknown option 'label_smoothing' (did you mean 'labelSmoothing'?)",
+    )
+    expect(errorOf(() => nllLoss(logits, targets, { ignore_index: 0 } as never)).message).toBe(
+      "nllLoss: unknown option 'ignore_index' (did you mean 'ignoreIndex'?)",
+    )
     expect(errorOf(() => binaryCrossEntropyWithLogits(tensor([1]), tensor([1]), { pos_weight: tensor([2]) } as never)).message).toBe(
       "binaryCrossEntropyWithLogits: unknown option 'pos_weight' (did you mean 'posWeight'?)",
     )
-    expect(errorOf(() => mseLoss(tensor([1]), tensor([1]), { size_average: true } as never)).message).toBe("mseLoss: unknown option 'size_average' (known options: reduction)")
+    expect(errorOf(() => mseLoss(tensor([1]), tensor([1]), { size_average: true } as never)).message).toBe(
+      "mseLoss: unknown option 'size_average' (known options: reduction)",
+    )
     expect(crossEntropy(logits, targets, { labelSmoothing: 0.1, reduction: 'sum' }).rank).toBe(0)
   })
 })
@@ -195,8 +232,12 @@ describe('losses refuse a non-Tensor argument and an unknown option key, by name
 describe("initialisers refuse PyTorch's spellings instead of misreading them", () => {
   it("kaimingUniform's mode 'fan_in' (taken as fanOut before) and unknown option keys", () => {
     // fanIn 25, fanOut 64 here: 'fan_in' gave the fanOut bound sqrt(3/64) * gain.
-    expect(errorOf(() => kaimingUniform([64, 25], 0, { mode: 'fan_in' } as never)).message).toBe("kaimingUniform: mode must be 'fanIn' or 'fanOut', got \"fan_in\" (did you mean 'fanIn'?)")
-    expect(errorOf(() => kaimingUniform([64, 25], 0, { negative_slope: 0.1 } as never)).message).toBe("kaimingUniform: unknown option 'negative_slope' (known options: dtype, a, mode, nonlinearity)")
+    expect(errorOf(() => kaimingUniform([64, 25], 0, { mode: 'fan_in' } as never)).message).toBe(
+      "kaimingUniform: mode must be 'fanIn' or 'fanOut', got \"fan_in\" (did you mean 'fanIn'?)",
+    )
+    expect(errorOf(() => kaimingUniform([64, 25], 0, { negative_slope: 0.1 } as never)).message).toBe(
+      "kaimingUniform: unknown option 'negative_slope' (known options: dtype, a, mode, nonlinearity)",
+    )
     expect(errorOf(() => xavierUniform([4, 4], 0, { Gain: 2 } as never)).message).toBe("xavierUniform: unknown option 'Gain' (did you mean 'gain'?)")
     expect(errorOf(() => orthogonal([4, 4], 0, { gian: 2 } as never)).message).toBe("orthogonal: unknown option 'gian' (did you mean 'gain'?)")
     expect(kaimingUniform([64, 25], 0, { mode: 'fanOut', a: 1, nonlinearity: 'leaky_relu', dtype: 'float64' }).dtype).toBe('float64')

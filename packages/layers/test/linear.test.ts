@@ -33,8 +33,28 @@ describe('linear', () => {
 
   it('computes x W^T + b over any leading dimensions', () => {
     const layer = linear({ inFeatures: 2, outFeatures: 3, dtype: 'float64' })
-    const p = OrderedMap({ weight: f64([[1, 2], [3, 4], [5, 6]]), bias: f64([0.5, -1, 0]) }) as Params
-    expect(layer.apply(p, f64([[1, 1], [2, 0]])).toArray()).toEqual([[3.5, 6, 11], [2.5, 5, 10]])
+    const p = OrderedMap({
+      weight: f64([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]),
+      bias: f64([0.5, -1, 0]),
+    }) as Params
+    expect(
+      layer
+        .apply(
+          p,
+          f64([
+            [1, 1],
+            [2, 0],
+          ]),
+        )
+        .toArray(),
+    ).toEqual([
+      [3.5, 6, 11],
+      [2.5, 5, 10],
+    ])
     expect(layer.apply(p, f64([[[1, 1]], [[2, 0]]])).shape).toEqual([2, 1, 3])
     expect(layer.apply(p, f64([1, 1])).toArray()).toEqual([3.5, 6, 11])
   })
@@ -59,7 +79,13 @@ describe('embedding', () => {
     const v = variance(w).item()
     expect(Math.abs(m)).toBeLessThan(0.1)
     expect(Math.abs(v - 1)).toBeLessThan(0.1)
-    const ids = tensor([[0, 3], [3, 49]], { dtype: 'int32' })
+    const ids = tensor(
+      [
+        [0, 3],
+        [3, 49],
+      ],
+      { dtype: 'int32' },
+    )
     const y = layer.apply(p, ids)
     expect(y.shape).toEqual([2, 2, 40])
     expect(Array.from(y.data.slice(40, 80))).toEqual(Array.from(w.data.slice(120, 160)))
@@ -69,12 +95,22 @@ describe('embedding', () => {
     const layer = embedding({ numEmbeddings: 4, embeddingDim: 2, paddingIdx: -1, dtype: 'float64' })
     expect((layer.init(0).get('weight') as Tensor).toArray()).toContainEqual([0, 0])
     expect(((layer.init(0).get('weight') as Tensor).toArray() as number[][])[3]).toEqual([0, 0])
-    const w = f64([[1, 2], [3, 4], [5, 6], [7, 8]])
+    const w = f64([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+    ])
     const ids = tensor([3, 1, 3, 1, 0], { dtype: 'int32' })
     const y = layer.apply(OrderedMap({ weight: w }) as Params, ids)
     expect((y.toArray() as number[][])[0]).toEqual([7, 8])
     const g = grad((wi: Tensor) => sum(layer.apply(OrderedMap({ weight: wi }) as Params, ids)))(w) as Tensor
-    expect(g.toArray()).toEqual([[1, 1], [2, 2], [0, 0], [0, 0]])
+    expect(g.toArray()).toEqual([
+      [1, 1],
+      [2, 2],
+      [0, 0],
+      [0, 0],
+    ])
   })
 
   const embeddingCase = referenceCases('ops').find((k) => String(k.file).includes('embedding'))
@@ -101,7 +137,10 @@ describe('embedding', () => {
 })
 
 describe('dropout', () => {
-  const x = tensor(Float64Array.from({ length: 1000 }, (_, i) => 1 + (i % 7)), { shape: [10, 100], dtype: 'float64' })
+  const x = tensor(
+    Float64Array.from({ length: 1000 }, (_, i) => 1 + (i % 7)),
+    { shape: [10, 100], dtype: 'float64' },
+  )
 
   it('is the identity in eval mode (the default)', () => {
     const layer = dropout({ p: 0.5 })
@@ -143,7 +182,10 @@ describe('layerNorm', () => {
   it('has weight ones and bias zeros, or none without elementwiseAffine, and checks the input shape', () => {
     const layer = layerNorm({ normalizedShape: [2, 3] })
     const p = layer.init(0)
-    expect((p.get('weight') as Tensor).toArray()).toEqual([[1, 1, 1], [1, 1, 1]])
+    expect((p.get('weight') as Tensor).toArray()).toEqual([
+      [1, 1, 1],
+      [1, 1, 1],
+    ])
     expect(layerNorm({ normalizedShape: 3, elementwiseAffine: false }).init(0).size).toBe(0)
     const y = layerNorm({ normalizedShape: 3, elementwiseAffine: false, dtype: 'float64' }).apply(OrderedMap() as Params, f64([[1, 2, 3]]))
     expect((y.toArray() as number[][])[0].map((v) => Number(v.toFixed(6)))).toEqual([-1.224736, 0, 1.224736])

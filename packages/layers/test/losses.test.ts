@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ArgumentError, DTypeError, ShapeError, type Tensor, logSoftmax, mul, permute, sum, tensor, valueAndGrad } from '@graphgrad/core'
 import { allcloseReport, referenceCases, referenceTensors } from '../../../testdata/fixtures.ts'
-import {
-  type CrossEntropyOptions, binaryCrossEntropyWithLogits, crossEntropy, l1Loss, mseLoss, nllLoss,
-} from '../src/losses.ts'
+import { type CrossEntropyOptions, binaryCrossEntropyWithLogits, crossEntropy, l1Loss, mseLoss, nllLoss } from '../src/losses.ts'
 
 function maxAbsDiff(a: Tensor, b: Tensor): number {
   let m = 0
@@ -22,7 +20,9 @@ describe('PyTorch reference fixtures', () => {
     const [loss, g] = valueAndGrad((x: Tensor) => crossEntropy(x, target, options))(logits)
     expect(allcloseReport('loss', loss, t.get('loss') as Tensor, c.tolerance)).toBeNull()
     expect(allcloseReport('grad.logits', g as Tensor, t.get('grad.logits') as Tensor, c.tolerance)).toBeNull()
-    console.log(`${c.file}: max |loss err| ${maxAbsDiff(loss, t.get('loss') as Tensor).toExponential(2)}, max |grad err| ${maxAbsDiff(g as Tensor, t.get('grad.logits') as Tensor).toExponential(2)}`)
+    console.log(
+      `${c.file}: max |loss err| ${maxAbsDiff(loss, t.get('loss') as Tensor).toExponential(2)}, max |grad err| ${maxAbsDiff(g as Tensor, t.get('grad.logits') as Tensor).toExponential(2)}`,
+    )
   })
 
   it.each(referenceCases('log_softmax').map((c) => [c.file, c] as const))('%s', (_file, c) => {
@@ -34,7 +34,9 @@ describe('PyTorch reference fixtures', () => {
     const [, g] = valueAndGrad((xi: Tensor) => sum(mul(logSoftmax(xi, dim), r)))(x)
     expect(allcloseReport('output', out, t.get('output') as Tensor, c.tolerance)).toBeNull()
     expect(allcloseReport('grad.x', g as Tensor, t.get('grad.x') as Tensor, c.tolerance)).toBeNull()
-    console.log(`${c.file}: max |output err| ${maxAbsDiff(out, t.get('output') as Tensor).toExponential(2)}, max |grad err| ${maxAbsDiff(g as Tensor, t.get('grad.x') as Tensor).toExponential(2)}`)
+    console.log(
+      `${c.file}: max |output err| ${maxAbsDiff(out, t.get('output') as Tensor).toExponential(2)}, max |grad err| ${maxAbsDiff(g as Tensor, t.get('grad.x') as Tensor).toExponential(2)}`,
+    )
   })
 })
 
@@ -49,25 +51,26 @@ function referenceCE(x: number[], shape: number[], target: number[], o: { reduct
   const nll: number[] = []
   const smooth: number[] = []
   let wsum = 0
-  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) {
-    const at = (j: number): number => x[(i * c + j) * d + k]
-    let m = -Infinity
-    for (let j = 0; j < c; j++) m = Math.max(m, at(j))
-    let s = 0
-    for (let j = 0; j < c; j++) s += Math.exp(at(j) - m)
-    const lse = m + Math.log(s)
-    const t = target[i * d + k]
-    if (t === o.ignore) {
-      nll.push(0)
-      smooth.push(0)
-      continue
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < d; k++) {
+      const at = (j: number): number => x[(i * c + j) * d + k]
+      let m = -Infinity
+      for (let j = 0; j < c; j++) m = Math.max(m, at(j))
+      let s = 0
+      for (let j = 0; j < c; j++) s += Math.exp(at(j) - m)
+      const lse = m + Math.log(s)
+      const t = target[i * d + k]
+      if (t === o.ignore) {
+        nll.push(0)
+        smooth.push(0)
+        continue
+      }
+      nll.push(-w[t] * (at(t) - lse))
+      let sm = 0
+      for (let j = 0; j < c; j++) sm -= w[j] * (at(j) - lse)
+      smooth.push(sm)
+      wsum += w[t]
     }
-    nll.push(-w[t] * (at(t) - lse))
-    let sm = 0
-    for (let j = 0; j < c; j++) sm -= w[j] * (at(j) - lse)
-    smooth.push(sm)
-    wsum += w[t]
-  }
   const red = (v: number[]): number[] => {
     if (o.reduction === 'none') return v
     const s = v.reduce((a, b) => a + b, 0)
@@ -85,7 +88,11 @@ describe('crossEntropy', () => {
       seed = (seed * 16807) % 2147483647
       return seed / 2147483647
     }
-    for (const shape of [[4, 3], [2, 4, 3], [3, 2, 2, 2]]) {
+    for (const shape of [
+      [4, 3],
+      [2, 4, 3],
+      [3, 2, 2, 2],
+    ]) {
       for (const reduction of ['mean', 'sum', 'none'] as const) {
         for (const eps of [0, 0.15]) {
           for (const ignore of [-100, 1]) {
@@ -97,7 +104,10 @@ describe('crossEntropy', () => {
               target[0] = 0
               const weight = weighted ? Array.from({ length: shape[1] }, () => 0.5 + rnd()) : undefined
               const got = crossEntropy(tensor(x, { shape, dtype: 'float64' }), tensor(target, { shape: tshape, dtype: 'int32' }), {
-                reduction, labelSmoothing: eps, ignoreIndex: ignore, weight: weight && tensor(weight, { dtype: 'float64' }),
+                reduction,
+                labelSmoothing: eps,
+                ignoreIndex: ignore,
+                weight: weight && tensor(weight, { dtype: 'float64' }),
               })
               const want = referenceCE(x, shape, target, { reduction, eps, ignore, weight })
               expect(got.shape).toEqual(reduction === 'none' ? tshape : [])
@@ -117,7 +127,13 @@ describe('crossEntropy', () => {
 
   it('never reads the logits of ignored targets: non-finite ignored rows leave loss and gradient finite', () => {
     // PyTorch skips ignored rows (0.4076 here); a 0/1 mask would give NaN * 0 = NaN.
-    const x = tensor([[1, 2, 3], [-Infinity, -Infinity, -Infinity]], { dtype: 'float64' })
+    const x = tensor(
+      [
+        [1, 2, 3],
+        [-Infinity, -Infinity, -Infinity],
+      ],
+      { dtype: 'float64' },
+    )
     const t = tensor([2, -100], { dtype: 'int32' })
     const row = tensor([[1, 2, 3]], { dtype: 'float64' })
     const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3))
@@ -135,42 +151,90 @@ describe('crossEntropy', () => {
         expect(ga[1]).toEqual([0, 0, 0])
       }
     }
-    const lp = tensor([[-1, -2, -3], [NaN, NaN, NaN]], { dtype: 'float64' })
+    const lp = tensor(
+      [
+        [-1, -2, -3],
+        [NaN, NaN, NaN],
+      ],
+      { dtype: 'float64' },
+    )
     const [nll, gl] = valueAndGrad((a: Tensor) => nllLoss(a, t))(lp)
     expect(nll.item()).toBe(3)
-    expect((gl as Tensor).toArray()).toEqual([[0, 0, -1], [0, 0, 0]])
+    expect((gl as Tensor).toArray()).toEqual([
+      [0, 0, -1],
+      [0, 0, 0],
+    ])
   })
 
   it('gives zero gradients (and a NaN mean, 0/0) when every target is ignored, as PyTorch', () => {
-    const x = tensor([[1, 2, 3], [0, 1, -1]], { dtype: 'float64' })
+    const x = tensor(
+      [
+        [1, 2, 3],
+        [0, 1, -1],
+      ],
+      { dtype: 'float64' },
+    )
     const t = tensor([-100, -100], { dtype: 'int32' })
     const w = tensor([2, 1, 0.5], { dtype: 'float64' })
     for (const labelSmoothing of [0, 0.2]) {
       for (const weight of [undefined, w]) {
         const [loss, g] = valueAndGrad((a: Tensor) => crossEntropy(a, t, { labelSmoothing, weight }))(x)
         expect(Number.isNaN(loss.item())).toBe(true)
-        expect((g as Tensor).toArray()).toEqual([[0, 0, 0], [0, 0, 0]])
+        expect((g as Tensor).toArray()).toEqual([
+          [0, 0, 0],
+          [0, 0, 0],
+        ])
         const [sumLoss, gs] = valueAndGrad((a: Tensor) => crossEntropy(a, t, { labelSmoothing, weight, reduction: 'sum' }))(x)
         expect(sumLoss.item()).toBe(0)
-        expect((gs as Tensor).toArray()).toEqual([[0, 0, 0], [0, 0, 0]])
+        expect((gs as Tensor).toArray()).toEqual([
+          [0, 0, 0],
+          [0, 0, 0],
+        ])
       }
     }
     const [nll, gl] = valueAndGrad((a: Tensor) => nllLoss(a, t, { weight: w }))(x)
     expect(Number.isNaN(nll.item())).toBe(true)
-    expect((gl as Tensor).toArray()).toEqual([[0, 0, 0], [0, 0, 0]])
+    expect((gl as Tensor).toArray()).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+    ])
   })
 
   it('rejects ignoreIndex >= 0 with probability targets, as PyTorch', () => {
-    const x = tensor([[1, 2, 0.5], [0.1, -1, 2]], { dtype: 'float64' })
-    const p = tensor([[0.2, 0.5, 0.3], [1, 0, 0]], { dtype: 'float64' })
+    const x = tensor(
+      [
+        [1, 2, 0.5],
+        [0.1, -1, 2],
+      ],
+      { dtype: 'float64' },
+    )
+    const p = tensor(
+      [
+        [0.2, 0.5, 0.3],
+        [1, 0, 0],
+      ],
+      { dtype: 'float64' },
+    )
     expect(() => crossEntropy(x, p, { ignoreIndex: 0 })).toThrow(ArgumentError)
     expect(() => crossEntropy(x, p, { ignoreIndex: 1 })).toThrow(/crossEntropy: ignoreIndex \(1\) is not supported for probability \(floating point\) targets/)
     expect(crossEntropy(x, p, { ignoreIndex: -100 }).item()).toBe(crossEntropy(x, p).item())
   })
 
   it('takes probability targets, with label smoothing and mean over samples', () => {
-    const x = tensor([[1, 2, 0.5], [0.1, -1, 2]], { dtype: 'float64' })
-    const p = tensor([[0.2, 0.5, 0.3], [1, 0, 0]], { dtype: 'float64' })
+    const x = tensor(
+      [
+        [1, 2, 0.5],
+        [0.1, -1, 2],
+      ],
+      { dtype: 'float64' },
+    )
+    const p = tensor(
+      [
+        [0.2, 0.5, 0.3],
+        [1, 0, 0],
+      ],
+      { dtype: 'float64' },
+    )
     const logp = logSoftmax(x, 1).toArray() as number[][]
     const eps = 0.1
     const per = logp.map((row, i) => -row.reduce((a, l, j) => a + l * ((p.toArray() as number[][])[i][j] * (1 - eps) + eps / 3), 0))
@@ -179,8 +243,26 @@ describe('crossEntropy', () => {
   })
 
   it('accepts [B, T, C] logits with classAxis -1, equal to PyTorch on the transposed [B, C, T]', () => {
-    const x = tensor([[[1, 2, 3], [0, 1, -1]], [[2, 2, 0], [1, -3, 0.5]]], { dtype: 'float64' })
-    const t = tensor([[0, 2], [1, -100]], { dtype: 'int32' })
+    const x = tensor(
+      [
+        [
+          [1, 2, 3],
+          [0, 1, -1],
+        ],
+        [
+          [2, 2, 0],
+          [1, -3, 0.5],
+        ],
+      ],
+      { dtype: 'float64' },
+    )
+    const t = tensor(
+      [
+        [0, 2],
+        [1, -100],
+      ],
+      { dtype: 'int32' },
+    )
     const a = crossEntropy(x, t, { classAxis: -1, labelSmoothing: 0.2 }).item()
     const b = crossEntropy(permute(x, [0, 2, 1]), t, { labelSmoothing: 0.2 }).item()
     expect(a).toBeCloseTo(b, 14)
@@ -192,7 +274,13 @@ describe('crossEntropy', () => {
   })
 
   it('names the out-of-range target value, and mismatched shapes', () => {
-    const x = tensor([[1, 2, 3], [0, 1, 2]], { dtype: 'float64' })
+    const x = tensor(
+      [
+        [1, 2, 3],
+        [0, 1, 2],
+      ],
+      { dtype: 'float64' },
+    )
     expect(() => crossEntropy(x, tensor([0, 7], { dtype: 'int32' }))).toThrow(ArgumentError)
     expect(() => crossEntropy(x, tensor([0, 7], { dtype: 'int32' }))).toThrow(/target 7 .*out of range for 3 classes/)
     expect(() => crossEntropy(x, tensor([-1, 0], { dtype: 'int32' }))).toThrow(/target -1/)
@@ -203,13 +291,22 @@ describe('crossEntropy', () => {
     expect(() => crossEntropy(x, tensor([0, 1], { dtype: 'int32' }), { weight: tensor([1, 2]) })).toThrow(/weight must have shape \[3\]/)
     expect(() => nllLoss(x, tensor([0.0, 1.0], { dtype: 'float64' }))).toThrow(DTypeError)
     expect(() => nllLoss(tensor([[-1, -2, -3]], { dtype: 'int32' }), tensor([0], { dtype: 'int32' }))).toThrow(DTypeError)
-    expect(() => nllLoss(tensor([[-1, -2, -3]], { dtype: 'int32' }), tensor([0], { dtype: 'int32' }))).toThrow(/nllLoss: input must be float32 or float64, got int32/)
+    expect(() => nllLoss(tensor([[-1, -2, -3]], { dtype: 'int32' }), tensor([0], { dtype: 'int32' }))).toThrow(
+      /nllLoss: input must be float32 or float64, got int32/,
+    )
   })
 })
 
 describe('nllLoss', () => {
   it('is the negative picked log-probability, weighted mean over non-ignored targets', () => {
-    const lp = tensor([[-1, -2, -3], [-0.5, -1.5, -2.5], [-0.1, -0.2, -0.3]], { dtype: 'float64' })
+    const lp = tensor(
+      [
+        [-1, -2, -3],
+        [-0.5, -1.5, -2.5],
+        [-0.1, -0.2, -0.3],
+      ],
+      { dtype: 'float64' },
+    )
     const t = tensor([2, -100, 0], { dtype: 'int32' })
     expect(nllLoss(lp, t).item()).toBeCloseTo((3 + 0.1) / 2, 14)
     const w = tensor([2, 1, 0.5], { dtype: 'float64' })
@@ -219,14 +316,29 @@ describe('nllLoss', () => {
 })
 
 describe('regression and binary losses', () => {
-  const a = tensor([[1, -2], [0.5, 3]], { dtype: 'float64' })
-  const b = tensor([[0, 1], [0.5, 1]], { dtype: 'float64' })
+  const a = tensor(
+    [
+      [1, -2],
+      [0.5, 3],
+    ],
+    { dtype: 'float64' },
+  )
+  const b = tensor(
+    [
+      [0, 1],
+      [0.5, 1],
+    ],
+    { dtype: 'float64' },
+  )
 
   it('mseLoss and l1Loss', () => {
     expect(mseLoss(a, b).item()).toBeCloseTo((1 + 9 + 0 + 4) / 4, 14)
     expect(mseLoss(a, b, { reduction: 'sum' }).item()).toBeCloseTo(14, 14)
     expect(l1Loss(a, b).item()).toBeCloseTo((1 + 3 + 0 + 2) / 4, 14)
-    expect(l1Loss(a, b, { reduction: 'none' }).toArray()).toEqual([[1, 3], [0, 2]])
+    expect(l1Loss(a, b, { reduction: 'none' }).toArray()).toEqual([
+      [1, 3],
+      [0, 2],
+    ])
     expect(() => mseLoss(a, tensor([1, 2], { dtype: 'float64' }))).toThrow(/input of shape \[2,2\] and target of shape \[2\]/)
     expect(() => l1Loss(a, b, { reduction: 'avg' as 'mean' })).toThrow(ArgumentError)
   })
@@ -242,7 +354,10 @@ describe('regression and binary losses', () => {
     got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 12))
     const pw = tensor([3], { dtype: 'float64' })
     const wantPw = xs.map((v, i) => (1 - ts[i]) * v + (1 + 2 * ts[i]) * sp(-v))
-    expect(binaryCrossEntropyWithLogits(x, t, { posWeight: pw, reduction: 'sum' }).item()).toBeCloseTo(wantPw.reduce((p, q) => p + q, 0), 10)
+    expect(binaryCrossEntropyWithLogits(x, t, { posWeight: pw, reduction: 'sum' }).item()).toBeCloseTo(
+      wantPw.reduce((p, q) => p + q, 0),
+      10,
+    )
     const w = tensor([1, 2, 1, 2, 1, 2, 1], { dtype: 'float64' })
     expect(binaryCrossEntropyWithLogits(x, t, { weight: w }).item()).toBeCloseTo(want.reduce((p, q, i) => p + q * w.data[i], 0) / 7, 10)
   })

@@ -15,7 +15,15 @@ export interface FixtureCase {
   file: string
   kind: string
   config: {
-    module_kwargs: { input_size: number; hidden_size: number; num_layers: number; bias: boolean; batch_first: boolean; bidirectional?: boolean; nonlinearity?: string }
+    module_kwargs: {
+      input_size: number
+      hidden_size: number
+      num_layers: number
+      bias: boolean
+      batch_first: boolean
+      bidirectional?: boolean
+      nonlinearity?: string
+    }
     initial_state: boolean
     lengths?: boolean
     dtype: 'F32' | 'F64'
@@ -60,6 +68,9 @@ export function compare(actual: Tensor, expected: Tensor, rtol: number): { exces
 export function fdCheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], eps = 1e-6, atol = 1e-6, rtol = 1e-5, label?: string): string | null {
   // No noGrad here: f may itself take gradients (second-order checks), which need recording.
   const cotangent = (shape: readonly number[]): Tensor =>
-    tensor(Float64Array.from({ length: sizeOf(shape) }, (_, i) => Math.sin(1.7 * i + 0.3)), { shape, dtype: 'float64' })
+    tensor(
+      Float64Array.from({ length: sizeOf(shape) }, (_, i) => Math.sin(1.7 * i + 0.3)),
+      { shape, dtype: 'float64' },
+    )
   return checkVjp(f, inputs, { cotangent, eps, atol, rtol, label })
 }

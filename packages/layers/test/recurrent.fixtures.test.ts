@@ -17,7 +17,15 @@ const worst = new Map<string, number>()
 
 function layerFor(c: FixtureCase, fused: boolean) {
   const k = c.config.module_kwargs
-  return recurrentLayer(c.kind as RecurrentKind, { inputSize: k.input_size, hiddenSize: k.hidden_size, numLayers: k.num_layers, bias: k.bias, batchFirst: k.batch_first, bidirectional: k.bidirectional === true, fused })
+  return recurrentLayer(c.kind as RecurrentKind, {
+    inputSize: k.input_size,
+    hiddenSize: k.hidden_size,
+    numLayers: k.num_layers,
+    bias: k.bias,
+    batchFirst: k.batch_first,
+    bidirectional: k.bidirectional === true,
+    fused,
+  })
 }
 
 function run(c: FixtureCase, fused: boolean, dtype: DTypeName): void {

@@ -43,8 +43,14 @@ describe('float32-accurate activations', () => {
 describe('scan copy kernels', () => {
   const src64 = Float64Array.from({ length: 40 }, (_, i) => Math.sin(i) * 3)
   const src32 = Float32Array.from(src64)
-  for (const [name, src] of [['float32', src32], ['float64', src64]] as const) {
-    for (const [dname, make] of [['float32', (n: number) => new Float32Array(n)], ['float64', (n: number) => new Float64Array(n)]] as const) {
+  for (const [name, src] of [
+    ['float32', src32],
+    ['float64', src64],
+  ] as const) {
+    for (const [dname, make] of [
+      ['float32', (n: number) => new Float32Array(n)],
+      ['float64', (n: number) => new Float64Array(n)],
+    ] as const) {
       it(`copy and add ${name} -> ${dname} as a plain loop does`, () => {
         const a = make(30)
         copier(src, a)(src, 5, a, 2, 20)
@@ -82,7 +88,11 @@ describe('float32 layers agree with float64 layers', () => {
           const c = recurrentSpecs[kind].sample(new CaseSampler(seed))
           const w = new CaseSampler(seed + 1).values(c.fn(...c.inputs).shape)
           const [y64, g64] = lossAndGrads(c.fn, c.inputs, w)
-          const [y32, g32] = lossAndGrads(c.fn, c.inputs.map((x) => astype(x, 'float32')), w)
+          const [y32, g32] = lossAndGrads(
+            c.fn,
+            c.inputs.map((x) => astype(x, 'float32')),
+            w,
+          )
           expect(y32.dtype).toBe('float32')
           expect(compare(y32, y64, 1e-4).excess, `${c.label}: outputs`).toBeLessThan(1e-5)
           g32.forEach((g, i) => {
@@ -101,7 +111,12 @@ describe('float32 layers agree with float64 layers', () => {
     const f = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(seed + 0.7 * i) * 0.5)
     const shape = { T, B, H, reverse: false, lengths: null }
     const out = { output: new Float32Array(T * B * H), h: new Float32Array(B * H), c: new Float32Array(B * H) }
-    const tape = scanForward(lstmKernel, shape, { gx: f(T * B * GH, 1), h0: f(B * H, 2), c0: f(B * H, 3), w: f(GH * H, 4), bhh: new Float64Array(0), bx: Float64Array.from(f(GH, 5)) }, out)
+    const tape = scanForward(
+      lstmKernel,
+      shape,
+      { gx: f(T * B * GH, 1), h0: f(B * H, 2), c0: f(B * H, 3), w: f(GH * H, 4), bhh: new Float64Array(0), bx: Float64Array.from(f(GH, 5)) },
+      out,
+    )
     expect([tape.hs, tape.cs, tape.cache].every((a) => a instanceof Float32Array)).toBe(true)
     const g = f((T + 2) * B * H, 6)
     const cotangents = { output: g.subarray(0, T * B * H), h: g.subarray(T * B * H, (T + 1) * B * H), c: g.subarray((T + 1) * B * H) }
@@ -149,12 +164,15 @@ describe('long sequences: the fused backward hands dgx over in chunks of steps',
       const params = fused.init(5) as OrderedMap<string, Tensor>
       const x = randn([300, 2, 2], 6, { dtype: 'float64' })
       const w = randn([300, 2, 6], 7, { dtype: 'float64' })
-      const run = (layer: typeof fused) => valueAndGrad((m: OrderedMap<string, Tensor>) =>
-        sum(mul(layer.apply(m.remove('x') as unknown as Params, m.get('x') as Tensor, { lengths: [300, 257] }).output, w)))(params.set('x', x))
+      const run = (layer: typeof fused) =>
+        valueAndGrad((m: OrderedMap<string, Tensor>) =>
+          sum(mul(layer.apply(m.remove('x') as unknown as Params, m.get('x') as Tensor, { lengths: [300, 257] }).output, w)),
+        )(params.set('x', x))
       const [va, ga] = run(fused)
       const [vb, gb] = run(composed)
       expect(Math.abs(va.item() - vb.item())).toBeLessThan(1e-10)
-      for (const [name, t] of ga as OrderedMap<string, Tensor>) expect(compare(t, (gb as OrderedMap<string, Tensor>).get(name) as Tensor, 0).maxAbs, name).toBeLessThan(1e-10)
+      for (const [name, t] of ga as OrderedMap<string, Tensor>)
+        expect(compare(t, (gb as OrderedMap<string, Tensor>).get(name) as Tensor, 0).maxAbs, name).toBeLessThan(1e-10)
     })
   }
 })

@@ -16,8 +16,14 @@ import { lstmKernel } from '../src/kernels/lstm.ts'
 import { gruKernel } from '../src/kernels/gru.ts'
 
 const PAIRS: [string, string][] = [
-  ['lstmCellFused', 'lstmCell'], ['gruCellFused', 'gruCell'], ['rnnCellFused', 'rnnCell'], ['rnnReluCellFused', 'rnnReluCell'],
-  ['lstm', 'lstm_composed'], ['gru', 'gru_composed'], ['rnn_tanh', 'rnn_tanh_composed'], ['rnn_relu', 'rnn_relu_composed'],
+  ['lstmCellFused', 'lstmCell'],
+  ['gruCellFused', 'gruCell'],
+  ['rnnCellFused', 'rnnCell'],
+  ['rnnReluCellFused', 'rnnReluCell'],
+  ['lstm', 'lstm_composed'],
+  ['gru', 'gru_composed'],
+  ['rnn_tanh', 'rnn_tanh_composed'],
+  ['rnn_relu', 'rnn_relu_composed'],
 ]
 
 function valueAndGrads(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], w: Tensor): [Tensor, Tensor[]] {
@@ -68,7 +74,13 @@ describe('fused and composed layers agree on a larger, odder configuration', () 
           const r = layer.apply(p, m.get('x') as Tensor, { h0: m.get('h0'), c0: kind === 'lstm' ? m.get('c0') : undefined, lengths })
           out = [r.output, r.hN, ...(r.cN === undefined ? [] : [r.cN])]
           return out.reduce((acc, t, i) => acc.add(sum(mul(t, randn(t.shape, 20 + i, { dtype: 'float64' })))), sum(mul(out[0], 0)))
-        })(OrderedMap<string, Tensor>([['x', x], ['h0', h0], ['c0', c0]]).merge(params as OrderedMap<string, Tensor>))
+        })(
+          OrderedMap<string, Tensor>([
+            ['x', x],
+            ['h0', h0],
+            ['c0', c0],
+          ]).merge(params as OrderedMap<string, Tensor>),
+        )
         return { out, g: g as OrderedMap<string, Tensor> }
       }
       const a = run(fused)
@@ -85,7 +97,10 @@ describe('the fused backward does only the work its cotangents need', () => {
   const H = 2
   const shape = { T, B, H, reverse: false, lengths: Int32Array.from([4, 2, 1]) }
   const draw = (n: number, seed: number): Float64Array => Float64Array.from({ length: n }, (_, i) => Math.sin(seed + 1.3 * i) * 0.7)
-  for (const [name, k] of [['lstm', lstmKernel], ['gru', gruKernel]] as const) {
+  for (const [name, k] of [
+    ['lstm', lstmKernel],
+    ['gru', gruKernel],
+  ] as const) {
     it(`${name}: skipped cotangents come back empty, the others unchanged`, () => {
       const GH = k.gates * H
       const S = k.hasCell ? 2 : 1
@@ -112,7 +127,13 @@ describe('the fused backward does only the work its cotangents need', () => {
   it('refuses an in-step b_hh for a cell that folds it into gx', () => {
     const GH = lstmKernel.gates * H
     const out = { output: new Float64Array(T * B * H), h: new Float64Array(B * H), c: new Float64Array(B * H) }
-    const run = (): unknown => scanForward(lstmKernel, shape, { gx: draw(T * B * GH, 3), h0: draw(B * H, 5), c0: draw(B * H, 4), w: draw(GH * H, 1), bhh: draw(GH, 2), bx: new Float64Array(0) }, out)
+    const run = (): unknown =>
+      scanForward(
+        lstmKernel,
+        shape,
+        { gx: draw(T * B * GH, 3), h0: draw(B * H, 5), c0: draw(B * H, 4), w: draw(GH * H, 1), bhh: draw(GH, 2), bx: new Float64Array(0) },
+        out,
+      )
     expect(run).toThrow('scanForward: this cell folds b_hh into gx and takes no in-step bias')
   })
 
@@ -121,7 +142,8 @@ describe('the fused backward does only the work its cotangents need', () => {
     const p = layer.init(3)
     const x = randn([4, 2, 2], 4, { dtype: 'float64' })
     const h0 = randn([1, 2, 3], 5, { dtype: 'float64' })
-    const loss = (xx: Tensor, hh: Tensor, q: Params): Tensor => sum(mul(layer.apply(q, xx, { h0: hh, lengths: [4, 2] }).output, randn([4, 2, 3], 6, { dtype: 'float64' })))
+    const loss = (xx: Tensor, hh: Tensor, q: Params): Tensor =>
+      sum(mul(layer.apply(q, xx, { h0: hh, lengths: [4, 2] }).output, randn([4, 2, 3], 6, { dtype: 'float64' })))
     const [, [gx, gh, gp]] = valueAndGrad((xs: [Tensor, Tensor, Params]) => loss(...xs))([x, h0, p]) as [Tensor, [Tensor, Tensor, Params]]
     const [, onlyX] = valueAndGrad((xx: Tensor) => loss(xx, h0, p))(x)
     const [, onlyH] = valueAndGrad((hh: Tensor) => loss(x, hh, p))(h0)

@@ -36,7 +36,10 @@ describe('recurrent gradient checks', () => {
           // The gradient of sum(f * f(x0)) as a function of the inputs: its own gradient is the Hessian-vector product.
           const g = (...xs: Tensor[]): Tensor => {
             const gs = grad((...ys: Tensor[]) => sum(mul(c.fn(...ys), w)), { argnums: xs.map((_, i) => i) })(...xs) as Tensor[]
-            return concat(gs.map((t) => reshape(t, [-1])), 0)
+            return concat(
+              gs.map((t) => reshape(t, [-1])),
+              0,
+            )
           }
           expect(fdCheck(g, c.inputs, 1e-5, 1e-5, 1e-4, c.label)).toBeNull()
         }),

@@ -3,7 +3,28 @@
  * defaults, layouts, variable lengths, inter-layer dropout, and clear errors on bad input.
  */
 import { describe, expect, it } from 'vitest'
-import { ArgumentError, DTypeError, ShapeError, type Tensor, abs, add, grad, jvp, liveGraphNodes, matmul, max, mul, randn, softmax, sub, sum, tensor, transpose, valueAndGrad, zeros } from '@graphgrad/core'
+import {
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  type Tensor,
+  abs,
+  add,
+  grad,
+  jvp,
+  liveGraphNodes,
+  matmul,
+  max,
+  mul,
+  randn,
+  softmax,
+  sub,
+  sum,
+  tensor,
+  transpose,
+  valueAndGrad,
+  zeros,
+} from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
 import { gru, lstm, recurrentLayer, rnn } from '../src/recurrent.ts'
 import { linear } from '../src/linear.ts'
@@ -16,7 +37,12 @@ describe('parameters', () => {
   it('uses PyTorch state_dict names and order (bidirectional, 2 layers, bias)', () => {
     const p = lstm({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true }).init(0)
     const names = ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']
-    const expected = [...names, ...names.map((n) => `${n}_reverse`), ...names.map((n) => n.replace('l0', 'l1')), ...names.map((n) => `${n.replace('l0', 'l1')}_reverse`)]
+    const expected = [
+      ...names,
+      ...names.map((n) => `${n}_reverse`),
+      ...names.map((n) => n.replace('l0', 'l1')),
+      ...names.map((n) => `${n.replace('l0', 'l1')}_reverse`),
+    ]
     expect([...p.keys()]).toEqual(expected)
     expect((p.get('weight_ih_l0') as Tensor).shape).toEqual([16, 3])
     expect((p.get('weight_ih_l1_reverse') as Tensor).shape).toEqual([16, 8])
@@ -100,7 +126,11 @@ describe('layouts and options', () => {
   it('never reads x past each length: NaN there gives the outputs and gradients of zeros there (fused and composed)', () => {
     const lengths = [4, 2, 1]
     const x = randn([3, 4, 2], 7, { dtype: 'float64' })
-    const padded = (fill: number): Tensor => tensor(Float64Array.from(x.data, (v, i) => (Math.floor(i / 2) % 4 >= lengths[Math.floor(i / 8)] ? fill : v)), { shape: [3, 4, 2], dtype: 'float64' })
+    const padded = (fill: number): Tensor =>
+      tensor(
+        Float64Array.from(x.data, (v, i) => (Math.floor(i / 2) % 4 >= lengths[Math.floor(i / 8)] ? fill : v)),
+        { shape: [3, 4, 2], dtype: 'float64' },
+      )
     for (const make of [lstm, gru, rnn]) {
       for (const fused of [true, false]) {
         const layer = make({ inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true, batchFirst: true, dtype: 'float64', fused })
@@ -120,7 +150,7 @@ describe('layouts and options', () => {
     }
   })
 
-  it('the essay\'s output layer o_t = g(V h_t) is a linear on top', () => {
+  it("the essay's output layer o_t = g(V h_t) is a linear on top", () => {
     const cell = rnn({ inputSize: 4, hiddenSize: 8 })
     const head = linear({ inFeatures: 8, outFeatures: 4 })
     const { output } = cell.apply(cell.init(0), randn([6, 2, 4], 1))
@@ -189,7 +219,12 @@ describe('bad input', () => {
     ['input of rank 2', () => layer.apply(p, zeros([5, 3])), ShapeError, /rank 3 \[batch, seq, inputSize\], got shape \[5,3\]/],
     ['wrong feature size', () => layer.apply(p, zeros([2, 5, 4])), ShapeError, /expected 3 input features/],
     ['int32 input', () => layer.apply(p, zeros([2, 5, 3], { dtype: 'int32' })), DTypeError, /int32/],
-    ['lengths longer than the sequence', () => layer.apply(p, x, { lengths: [5, 6] }), ArgumentError, /lengths\[1\] = 6 is longer than the sequence \(5 steps\)/],
+    [
+      'lengths longer than the sequence',
+      () => layer.apply(p, x, { lengths: [5, 6] }),
+      ArgumentError,
+      /lengths\[1\] = 6 is longer than the sequence \(5 steps\)/,
+    ],
     ['zero length', () => layer.apply(p, x, { lengths: [0, 5] }), ArgumentError, /lengths\[0\] = 0 must be a positive integer/],
     ['fractional length', () => layer.apply(p, x, { lengths: [2.5, 5] }), ArgumentError, /positive integer/],
     ['lengths for another batch size', () => layer.apply(p, x, { lengths: [5] }), ShapeError, /1 entries but the batch has 2/],
@@ -200,9 +235,28 @@ describe('bad input', () => {
     ['a parameter of the wrong shape', () => layer.apply(p.set('bias_ih_l0', zeros([4])), x), ShapeError, /'bias_ih_l0' must have shape \[16\], got \[4\]/],
     ['hiddenSize 0', () => lstm({ inputSize: 3, hiddenSize: 0 }), ArgumentError, /hiddenSize must be a positive integer/],
     ['dropout above 1', () => gru({ inputSize: 3, hiddenSize: 2, dropout: 1.5 }), ArgumentError, /dropout must be a probability/],
-    ['unknown nonlinearity', () => rnn({ inputSize: 3, hiddenSize: 2, nonlinearity: 'sigmoid' as 'tanh' }), ArgumentError, /nonlinearity must be 'tanh' or 'relu'/],
-    ['c0 for a GRU (no cell state)', () => recurrentLayer('gru', { inputSize: 3, hiddenSize: 4 }).apply(gru({ inputSize: 3, hiddenSize: 4 }).init(0), zeros([5, 2, 3]), { c0: zeros([1, 2, 4]) }), ArgumentError, /gru: c0 was given, but a gru layer has no cell state/],
-    ['c0 for an RNN (no cell state)', () => recurrentLayer('rnn_relu', { inputSize: 3, hiddenSize: 4 }).apply(rnn({ inputSize: 3, hiddenSize: 4 }).init(0), zeros([5, 2, 3]), { c0: zeros([1, 2, 4]) }), ArgumentError, /rnn: c0 was given/],
+    [
+      'unknown nonlinearity',
+      () => rnn({ inputSize: 3, hiddenSize: 2, nonlinearity: 'sigmoid' as 'tanh' }),
+      ArgumentError,
+      /nonlinearity must be 'tanh' or 'relu'/,
+    ],
+    [
+      'c0 for a GRU (no cell state)',
+      () =>
+        recurrentLayer('gru', { inputSize: 3, hiddenSize: 4 }).apply(gru({ inputSize: 3, hiddenSize: 4 }).init(0), zeros([5, 2, 3]), { c0: zeros([1, 2, 4]) }),
+      ArgumentError,
+      /gru: c0 was given, but a gru layer has no cell state/,
+    ],
+    [
+      'c0 for an RNN (no cell state)',
+      () =>
+        recurrentLayer('rnn_relu', { inputSize: 3, hiddenSize: 4 }).apply(rnn({ inputSize: 3, hiddenSize: 4 }).init(0), zeros([5, 2, 3]), {
+          c0: zeros([1, 2, 4]),
+        }),
+      ArgumentError,
+      /rnn: c0 was given/,
+    ],
   ]
   for (const [what, fn, type, message] of cases) {
     it(`refuses ${what}`, () => {

@@ -126,8 +126,15 @@ function familyRule<H extends AdamFamilyHyperparams>(spec: FamilySpec<H>): Updat
     const amsgrad = amsgradOf(h)
     const out = { p: alloc(n), m: alloc(n), v: alloc(n), vmax: alloc(amsgrad ? n : 0) }
     perClass(adaptiveMomentKernel<A>, p)(
-      p, g, requiredSlot<A>(slots, EXP_AVG), requiredSlot<A>(slots, spec.secondSlot), amsgrad ? requiredSlot<A>(slots, MAX_EXP_AVG_SQ) : out.vmax,
-      out.p, out.m, out.v, out.vmax,
+      p,
+      g,
+      requiredSlot<A>(slots, EXP_AVG),
+      requiredSlot<A>(slots, spec.secondSlot),
+      amsgrad ? requiredSlot<A>(slots, MAX_EXP_AVG_SQ) : out.vmax,
+      out.p,
+      out.m,
+      out.v,
+      out.vmax,
       { ...choice, sign: h.maximize ? -1 : 1, beta1: h.betas[0], beta2: h.betas[1], eps: h.eps, secondMoment: spec.secondMoment, amsgrad },
     )
     const newSlots: Record<string, A | Float64Array> = {}

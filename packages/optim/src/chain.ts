@@ -157,7 +157,10 @@ export function chain(...transforms: readonly Transform[]): Optimizer<OptimizerS
   transforms.forEach((t, i) => {
     for (const s of [...t.slots, ...(t.optionalSlots ?? [])]) {
       const j = owner.get(s)
-      if (j !== undefined) throw new ArgumentError(`${name}: transforms ${j} (${transforms[j].name}) and ${i} (${t.name}) both keep a slot '${s}'; chain them in separate optimizers`)
+      if (j !== undefined)
+        throw new ArgumentError(
+          `${name}: transforms ${j} (${transforms[j].name}) and ${i} (${t.name}) both keep a slot '${s}'; chain them in separate optimizers`,
+        )
       owner.set(s, i)
     }
   })
@@ -178,18 +181,23 @@ export function chain(...transforms: readonly Transform[]): Optimizer<OptimizerS
       throw new ArgumentError(`${where}: state must be an optimizer state from init() or a previous step(), got ${describeValue(state)}`)
     }
     if (state.optimizer !== name) throw new ArgumentError(`${where}: the state was made by ${String(state.optimizer)}, not ${name}`)
-    if (!Number.isSafeInteger(state.step) || state.step < 0) throw new ArgumentError(`${where}: state.step must be a non-negative integer, got ${String(state.step)}`)
+    if (!Number.isSafeInteger(state.step) || state.step < 0)
+      throw new ArgumentError(`${where}: state.step must be a non-negative integer, got ${String(state.step)}`)
     const known = new Set(names)
     for (const n of state.slots.keys()) if (!known.has(n)) throw new ArgumentError(`${where}: the state has an entry for '${n}', which is not a parameter`)
     names.forEach((n, j) => {
       const slots = state.slots.get(n)
-      if (slots === undefined) throw new ArgumentError(`${where}: the state has no entry for parameter '${n}' (make the state with init() for these parameters)`)
-      for (const t of transforms) for (const s of t.slots) if (!slots.has(s)) throw new ArgumentError(`${where}: the state of parameter '${n}' has no slot '${s}' (kept by ${t.name})`)
+      if (slots === undefined)
+        throw new ArgumentError(`${where}: the state has no entry for parameter '${n}' (make the state with init() for these parameters)`)
+      for (const t of transforms)
+        for (const s of t.slots) if (!slots.has(s)) throw new ArgumentError(`${where}: the state of parameter '${n}' has no slot '${s}' (kept by ${t.name})`)
       for (const [s, t] of slots) {
         if (!owner.has(s)) throw new ArgumentError(`${where}: the state of parameter '${n}' has an unexpected slot '${s}'`)
         const shape = leaves[j].shape
         if (!(t instanceof Tensor) || t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
-          throw new ShapeError(`${where}: state '${s}' of parameter '${n}' has shape ${t instanceof Tensor ? fmtShape(t.shape) : describeValue(t)}, expected ${fmtShape(shape)}`)
+          throw new ShapeError(
+            `${where}: state '${s}' of parameter '${n}' has shape ${t instanceof Tensor ? fmtShape(t.shape) : describeValue(t)}, expected ${fmtShape(shape)}`,
+          )
         }
       }
     })
@@ -221,7 +229,8 @@ export function chain(...transforms: readonly Transform[]): Optimizer<OptimizerS
       const mine = [...t.slots, ...(t.optionalSlots ?? [])]
       const slots = oldSlots.map((all) => Object.fromEntries(mine.filter((s) => all[s] !== undefined).map((s) => [s, all[s]])))
       const out = t.update({ names, updates, params: data, slots, step: state.step })
-      if (out.updates.length !== names.length || out.slots.length !== names.length) throw new ArgumentError(`${where}: transform ${t.name} returned ${out.updates.length} updates for ${names.length} parameters`)
+      if (out.updates.length !== names.length || out.slots.length !== names.length)
+        throw new ArgumentError(`${where}: transform ${t.name} returned ${out.updates.length} updates for ${names.length} parameters`)
       updates = out.updates
       out.slots.forEach((s, j) => Object.assign(newSlots[j], s))
     }

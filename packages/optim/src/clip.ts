@@ -64,12 +64,15 @@ export function clipCoefficient(maxNorm: number, totalNorm: number): number {
 export function clipGradNorm<T extends TensorTree>(grads: T, maxNorm: number, normType = 2, options: ClipGradNormOptions = {}): ClipGradNormResult<T> {
   const where = 'clipGradNorm'
   if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) throw new ArgumentError(`${where}: maxNorm must be a number >= 0, got ${String(maxNorm)}`)
-  if (typeof normType !== 'number' || !(normType > 0)) throw new ArgumentError(`${where}: normType must be a positive number or Infinity, got ${String(normType)}`)
+  if (typeof normType !== 'number' || !(normType > 0))
+    throw new ArgumentError(`${where}: normType must be a positive number or Infinity, got ${String(normType)}`)
   const flat = flattenTree(grads, where)
   const data = flat.leaves.map((t) => floatData(t, where))
   const totalNorm = globalNorm(data, normType)
   if (options.errorIfNonfinite === true && !Number.isFinite(totalNorm)) {
-    throw new ArgumentError(`${where}: the total norm of order ${normType} of the gradients is ${totalNorm}, so they cannot be clipped (errorIfNonfinite is set)`)
+    throw new ArgumentError(
+      `${where}: the total norm of order ${normType} of the gradients is ${totalNorm}, so they cannot be clipped (errorIfNonfinite is set)`,
+    )
   }
   const coef = clipCoefficient(maxNorm, totalNorm)
   const clipped = flat.leaves.map((t, i) => {

@@ -34,7 +34,6 @@ export function flattenNamed(tree: unknown, where: string, what: string): Named 
   return { names: paths, leaves }
 }
 
-
 /** The data of `t` as float64: the array itself for float64 (never to be written), else a widened copy. */
 export function asFloat64(t: Tensor): Float64Array {
   return t._data instanceof Float64Array ? t._data : new Float64Array(t._data)
@@ -42,7 +41,7 @@ export function asFloat64(t: Tensor): Float64Array {
 
 /** A tensor of `dtype` holding `data` (a fresh array, adopted without a copy when its class is the dtype's). */
 export function fromData(data: FloatArray, dtype: DType, shape: readonly number[]): Tensor {
-  if ((dtype === 'float64') === (data instanceof Float64Array)) return new Tensor(data, shape)
+  if ((dtype === 'float64') === data instanceof Float64Array) return new Tensor(data, shape)
   return new Tensor(dtype === 'float64' ? new Float64Array(data) : new Float32Array(data), shape)
 }
 

@@ -31,9 +31,7 @@ export type Floats = Float32Array | Float64Array
 // The kernels generic over Floats, each with its generated per-class copies (`pnpm gen:kernels`
 // writes kernels.generated.ts from this file's source). Keyed by the function itself, not its
 // name, which a minifier may change.
-const COPIES = new Map<unknown, { readonly float32: unknown; readonly float64: unknown }>([
-  [adaptiveMomentKernel, PER_CLASS.adaptiveMomentKernel],
-])
+const COPIES = new Map<unknown, { readonly float32: unknown; readonly float64: unknown }>([[adaptiveMomentKernel, PER_CLASS.adaptiveMomentKernel]])
 
 /**
  * The copy of `kernel` (one of this file's kernels generic over {@link Floats}) written for
@@ -44,7 +42,9 @@ const COPIES = new Map<unknown, { readonly float32: unknown; readonly float64: u
 export function perClass<F extends (...args: never[]) => void>(kernel: F, like: Floats): F {
   const copies = COPIES.get(kernel)
   if (copies === undefined) {
-    throw new Error(`perClass: no generated per-class copies of kernel '${kernel.name}': list it in COPIES (packages/optim/src/kernels.ts) and run \`pnpm gen:kernels\``)
+    throw new Error(
+      `perClass: no generated per-class copies of kernel '${kernel.name}': list it in COPIES (packages/optim/src/kernels.ts) and run \`pnpm gen:kernels\``,
+    )
   }
   return (kindOf(like) === 'float32' ? copies.float32 : kindOf(like) === 'float64' ? copies.float64 : kernel) as F
 }
@@ -70,10 +70,7 @@ export interface SgdCoefficients {
  * momentum (then the buffer starts as the gradient, undamped, as in torch). `outBuf` is
  * written only when `momentum !== 0`.
  */
-export function sgdKernel(
-  p: Float64Array, g: Float64Array, buf: Float64Array | null,
-  outP: Float64Array, outBuf: Float64Array, c: SgdCoefficients,
-): void {
+export function sgdKernel(p: Float64Array, g: Float64Array, buf: Float64Array | null, outP: Float64Array, outBuf: Float64Array, c: SgdCoefficients): void {
   const { sign, lr, weightDecay, momentum, dampening, nesterov } = c
   const useMomentum = momentum !== 0
   const first = buf === null
@@ -139,11 +136,7 @@ export interface AdaptiveCoefficients {
  * `p = decay p - gradCoef g' / denom - momentCoef m / denom`.
  * `vmax` / `outVmax` are used only when `amsgrad`.
  */
-export function adaptiveMomentKernel<A extends Floats>(
-  p: A, g: A, m: A, v: A, vmax: A,
-  outP: A, outM: A, outV: A, outVmax: A,
-  c: AdaptiveCoefficients,
-): void {
+export function adaptiveMomentKernel<A extends Floats>(p: A, g: A, m: A, v: A, vmax: A, outP: A, outM: A, outV: A, outVmax: A, c: AdaptiveCoefficients): void {
   const { sign, weightDecay, decay, beta1, beta2, eps, secondMoment, amsgrad, denominator, vScale, gradCoef, momentCoef } = c
   const squares = secondMoment === 'squares'
   const sqrtDenom = denominator === 'sqrt'
@@ -202,8 +195,15 @@ export interface RmspropCoefficients {
  * `ga`/`outGa` are used only when centered, `buf`/`outBuf` only when `momentum > 0`.
  */
 export function rmspropKernel(
-  p: Float64Array, g: Float64Array, sq: Float64Array, ga: Float64Array, buf: Float64Array,
-  outP: Float64Array, outSq: Float64Array, outGa: Float64Array, outBuf: Float64Array,
+  p: Float64Array,
+  g: Float64Array,
+  sq: Float64Array,
+  ga: Float64Array,
+  buf: Float64Array,
+  outP: Float64Array,
+  outSq: Float64Array,
+  outGa: Float64Array,
+  outBuf: Float64Array,
   c: RmspropCoefficients,
 ): void {
   const { sign, lr, alpha, eps, weightDecay, momentum, centered } = c
@@ -246,10 +246,7 @@ export interface AdagradCoefficients {
 }
 
 /** Adagrad: `sum += g²`, `p -= clr g / (sqrt(sum) + eps)`. */
-export function adagradKernel(
-  p: Float64Array, g: Float64Array, sum: Float64Array,
-  outP: Float64Array, outSum: Float64Array, c: AdagradCoefficients,
-): void {
+export function adagradKernel(p: Float64Array, g: Float64Array, sum: Float64Array, outP: Float64Array, outSum: Float64Array, c: AdagradCoefficients): void {
   const { sign, clr, weightDecay, eps } = c
   const n = p.length
   for (let i = 0; i < n; i++) {
@@ -280,10 +277,7 @@ export interface LionCoefficients {
  * Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"):
  * `p = p (1 - lr wd) - lr sign(β1 m + (1 - β1) g)`, then `m = β2 m + (1 - β2) g`.
  */
-export function lionKernel(
-  p: Float64Array, g: Float64Array, m: Float64Array,
-  outP: Float64Array, outM: Float64Array, c: LionCoefficients,
-): void {
+export function lionKernel(p: Float64Array, g: Float64Array, m: Float64Array, outP: Float64Array, outM: Float64Array, c: LionCoefficients): void {
   const { sign, lr, beta1, beta2, weightDecay } = c
   const decay = 1 - lr * weightDecay
   const n = p.length

@@ -41,7 +41,11 @@ const rule: UpdateRule<LionHyperparams> = {
     const n = p.length
     const out = { p: new Float64Array(n), m: new Float64Array(n) }
     lionKernel(p, g, requiredSlot(slots, EXP_AVG), out.p, out.m, {
-      sign: h.maximize ? -1 : 1, lr: h.lr, beta1: h.betas[0], beta2: h.betas[1], weightDecay: h.weightDecay,
+      sign: h.maximize ? -1 : 1,
+      lr: h.lr,
+      beta1: h.betas[0],
+      beta2: h.betas[1],
+      weightDecay: h.weightDecay,
     })
     return { p: out.p, slots: { [EXP_AVG]: out.m } }
   },

@@ -10,10 +10,7 @@
 import { type Map as IMap, OrderedMap } from 'immutable'
 import { ArgumentError, ShapeError, Tensor, type TensorTree, flattenTree, fmtShape } from '@graphgrad/core'
 import { checkOptionKeys, describeValue } from '@graphgrad/core/internal'
-import {
-  Check, type OptimizerOptions, type ParamGroup, type Resolved,
-  checkSelector, checkTypes, merge, resolve, selects,
-} from './options.ts'
+import { Check, type OptimizerOptions, type ParamGroup, type Resolved, checkSelector, checkTypes, merge, resolve, selects } from './options.ts'
 import type { Transform } from './chain.ts'
 import { type FloatArray, type Named, asFloat64, checkFloat, flattenNamed, fromData, gradientOf, slotIn, slotInput } from './helpers.ts'
 
@@ -162,7 +159,8 @@ export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: 
   const configs: { where: string; raw: Readonly<Required<H>> }[] = [{ where: name, raw: base }]
   groups.forEach((group, i) => {
     const where = `${name}: groups[${i}]`
-    if (typeof group !== 'object' || group === null) throw new ArgumentError(`${where} must be an object with params and option overrides, got ${describeValue(group)}`)
+    if (typeof group !== 'object' || group === null)
+      throw new ArgumentError(`${where} must be an object with params and option overrides, got ${describeValue(group)}`)
     checkOptionKeys(group, [...keys, 'params'], where)
     checkSelector(group.params, where)
     const { params: _selector, ...overrides } = group
@@ -185,7 +183,8 @@ export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: 
     groups.forEach((g, i) => {
       if (!Array.isArray(g.params)) return
       for (const n of g.params as readonly string[]) {
-        if (!known.has(n)) throw new ArgumentError(`${where}: groups[${i}].params names '${n}', which is not a parameter (parameters: ${named.names.join(', ')})`)
+        if (!known.has(n))
+          throw new ArgumentError(`${where}: groups[${i}].params names '${n}', which is not a parameter (parameters: ${named.names.join(', ')})`)
       }
     })
     return named.names.map((n, j) => {
@@ -217,25 +216,35 @@ export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: 
       throw new ArgumentError(`${where}: state must be an optimizer state from init() or a previous step(), got ${describeValue(state)}`)
     }
     if (state.optimizer !== name) throw new ArgumentError(`${where}: the state was made by ${String(state.optimizer)}, not ${name}`)
-    if (!Number.isSafeInteger(state.step) || state.step < 0) throw new ArgumentError(`${where}: state.step must be a non-negative integer, got ${String(state.step)}`)
+    if (!Number.isSafeInteger(state.step) || state.step < 0)
+      throw new ArgumentError(`${where}: state.step must be a non-negative integer, got ${String(state.step)}`)
     const known = new Set(named.names)
     for (const n of state.slots.keys()) {
       if (!known.has(n)) throw new ArgumentError(`${where}: the state has an entry for '${n}', which is not a parameter (was it made for other parameters?)`)
     }
     named.names.forEach((n, j) => {
       const slots = state.slots.get(n)
-      if (slots === undefined) throw new ArgumentError(`${where}: the state has no entry for parameter '${n}' (make the state with init() for these parameters)`)
+      if (slots === undefined)
+        throw new ArgumentError(`${where}: the state has no entry for parameter '${n}' (make the state with init() for these parameters)`)
       const p = named.leaves[j]
       const { required, optional = [] } = rule.slotNames(initial[assignment[j]])
       const kept = (): string => [...required, ...optional.map((o) => `${o} (optional)`)].join(', ') || 'no slots'
       for (const s of required) {
-        if (!slots.has(s)) throw new ArgumentError(`${where}: the state of parameter '${n}' has no slot '${s}' (${name} keeps ${kept()}); make the state with init() and step() of this optimizer`)
+        if (!slots.has(s))
+          throw new ArgumentError(
+            `${where}: the state of parameter '${n}' has no slot '${s}' (${name} keeps ${kept()}); make the state with init() and step() of this optimizer`,
+          )
       }
       for (const [s, t] of slots) {
-        if (!required.includes(s) && !optional.includes(s)) throw new ArgumentError(`${where}: the state of parameter '${n}' has an unexpected slot '${s}' (${name} keeps ${kept()}); was it made by other options?`)
+        if (!required.includes(s) && !optional.includes(s))
+          throw new ArgumentError(
+            `${where}: the state of parameter '${n}' has an unexpected slot '${s}' (${name} keeps ${kept()}); was it made by other options?`,
+          )
         const expected = isScalarSlot(s) ? [] : p.shape
         if (!(t instanceof Tensor) || t.shape.length !== expected.length || t.shape.some((d, k) => d !== expected[k])) {
-          throw new ShapeError(`${where}: state '${s}' of parameter '${n}' has shape ${t instanceof Tensor ? fmtShape(t.shape) : describeValue(t)}, expected ${fmtShape(expected)}`)
+          throw new ShapeError(
+            `${where}: state '${s}' of parameter '${n}' has shape ${t instanceof Tensor ? fmtShape(t.shape) : describeValue(t)}, expected ${fmtShape(expected)}`,
+          )
         }
       }
     })
@@ -270,7 +279,13 @@ export function createOptimizer<H extends object>(rule: UpdateRule<H>, options: 
         // The rule's float32 path: the data as it is, no widened copies (same results, see updateFloat32).
         const slotData: Record<string, FloatArray> = {}
         for (const [s, t] of old) slotData[s] = slotIn(t, slotDType(s, p))
-        out = rule.updateFloat32({ p: p._data as Float32Array, g: g._data as Float32Array, slots: slotData as Record<string, Float32Array | Float64Array>, h, t: k + 1 })
+        out = rule.updateFloat32({
+          p: p._data as Float32Array,
+          g: g._data as Float32Array,
+          slots: slotData as Record<string, Float32Array | Float64Array>,
+          h,
+          t: k + 1,
+        })
       } else {
         const slotData: Record<string, Float64Array> = {}
         for (const [s, t] of old) slotData[s] = slotInput(t, slotDType(s, p))

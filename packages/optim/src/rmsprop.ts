@@ -59,7 +59,12 @@ const rule: UpdateRule<RmspropHyperparams> = {
   transforms: (o) => {
     // scaleByRms fixes its slots when made; the rule keeps them by the momentum at each step.
     if (typeof o.momentum === 'function') return 'a scheduled momentum has no chain form (scaleByRms takes a fixed momentum)'
-    return [...maximizeIf(o.maximize), addWeightDecay(o.weightDecay), scaleByRms({ alpha: o.alpha, eps: o.eps, centered: o.centered, momentum: o.momentum }), scaleByLearningRate(o.lr)]
+    return [
+      ...maximizeIf(o.maximize),
+      addWeightDecay(o.weightDecay),
+      scaleByRms({ alpha: o.alpha, eps: o.eps, centered: o.centered, momentum: o.momentum }),
+      scaleByLearningRate(o.lr),
+    ]
   },
   update({ p, g, slots, h }) {
     const n = p.length
@@ -72,8 +77,15 @@ const rule: UpdateRule<RmspropHyperparams> = {
       buf: useMomentum ? new Float64Array(n) : NONE,
     }
     rmspropKernel(
-      p, g, requiredSlot(slots, SQUARE_AVG), h.centered ? requiredSlot(slots, GRAD_AVG) : NONE, useMomentum ? slots[MOMENTUM_BUFFER] ?? zeros() : NONE,
-      out.p, out.sq, out.ga, out.buf,
+      p,
+      g,
+      requiredSlot(slots, SQUARE_AVG),
+      h.centered ? requiredSlot(slots, GRAD_AVG) : NONE,
+      useMomentum ? (slots[MOMENTUM_BUFFER] ?? zeros()) : NONE,
+      out.p,
+      out.sq,
+      out.ga,
+      out.buf,
       { sign: h.maximize ? -1 : 1, lr: h.lr, alpha: h.alpha, eps: h.eps, weightDecay: h.weightDecay, momentum: h.momentum, centered: h.centered },
     )
     // Slots not used by this update (momentum scheduled to 0) are kept as they were.

@@ -35,7 +35,8 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): Transform {
   checkNow(hyperAt, name, { eps })
   const slots = ['exp_avg', 'exp_avg_sq', ...(amsgrad ? ['max_exp_avg_sq'] : [])]
   return {
-    name, slots,
+    name,
+    slots,
     init: (p: Tensor) => Object.fromEntries(slots.map((s) => [s, fullLike(p, 0)])),
     update(input) {
       const b1 = unitAt(betas[0], input.step, name, 'betas[0]')
@@ -93,7 +94,8 @@ export function scaleByAdamax(options: ScaleByAdamaxOptions = {}): Transform {
   checkNow(unitAt, name, { 'betas[0]': betas[0], 'betas[1]': betas[1] })
   checkNow(hyperAt, name, { eps })
   return {
-    name, slots: ['exp_avg', 'exp_inf'],
+    name,
+    slots: ['exp_avg', 'exp_inf'],
     init: (p: Tensor) => ({ exp_avg: fullLike(p, 0), exp_inf: fullLike(p, 0) }),
     update(input) {
       const b1 = unitAt(betas[0], input.step, name, 'betas[0]')
@@ -139,16 +141,20 @@ export function scaleByMomentum(options: ScaleByMomentumOptions): Transform {
   const { momentum, dampening = 0, nesterov = false } = options
   checkNow(hyperAt, name, { momentum })
   return {
-    name, slots: [], optionalSlots: ['momentum_buffer'], init: () => ({}),
+    name,
+    slots: [],
+    optionalSlots: ['momentum_buffer'],
+    init: () => ({}),
     update(input) {
       const mu = hyperAt(momentum, input.step, name, 'momentum')
       const tau = typeof dampening === 'function' ? dampening(input.step) : dampening
       if (!Number.isFinite(tau)) throw new ArgumentError(`${name}: invalid dampening ${String(tau)}: must be a finite number`)
-      if (nesterov && (mu <= 0 || tau !== 0)) throw new ArgumentError(`${name}: nesterov momentum requires momentum > 0 and dampening 0 (got momentum ${mu}, dampening ${tau})`)
+      if (nesterov && (mu <= 0 || tau !== 0))
+        throw new ArgumentError(`${name}: nesterov momentum requires momentum > 0 and dampening 0 (got momentum ${mu}, dampening ${tau})`)
       return perParam(input, (d, _p, s) => {
         const buf = s.momentum_buffer
         // Momentum 0 (perhaps scheduled there): the update passes through and a buffer is kept as it was.
-        if (mu === 0) return { d, slots: buf === undefined ? {} : { momentum_buffer: buf } as Record<string, Float64Array> }
+        if (mu === 0) return { d, slots: buf === undefined ? {} : ({ momentum_buffer: buf } as Record<string, Float64Array>) }
         const g = materialize(d)
         const b = new Float64Array(g.length)
         const u = nesterov ? new Float64Array(g.length) : b
@@ -187,7 +193,8 @@ export function scaleByRms(options: ScaleByRmsOptions = {}): Transform {
   if (!(momentum >= 0 && momentum < Infinity)) throw new ArgumentError(`${name}: invalid momentum ${String(momentum)}: must be a finite number >= 0`)
   const slots = ['square_avg', ...(momentum > 0 ? ['momentum_buffer'] : []), ...(centered ? ['grad_avg'] : [])]
   return {
-    name, slots,
+    name,
+    slots,
     init: (p: Tensor) => Object.fromEntries(slots.map((s) => [s, fullLike(p, 0)])),
     update(input) {
       const a = hyperAt(alpha, input.step, name, 'alpha')
@@ -240,9 +247,11 @@ export function scaleByRss(options: ScaleByRssOptions = {}): Transform {
   const name = 'scaleByRss'
   const { initialAccumulatorValue = 0, eps = 1e-10 } = options
   checkNow(hyperAt, name, { eps })
-  if (!(initialAccumulatorValue >= 0 && initialAccumulatorValue < Infinity)) throw new ArgumentError(`${name}: invalid initialAccumulatorValue ${String(initialAccumulatorValue)}: must be a finite number >= 0`)
+  if (!(initialAccumulatorValue >= 0 && initialAccumulatorValue < Infinity))
+    throw new ArgumentError(`${name}: invalid initialAccumulatorValue ${String(initialAccumulatorValue)}: must be a finite number >= 0`)
   return {
-    name, slots: ['sum'],
+    name,
+    slots: ['sum'],
     init: (p: Tensor) => ({ sum: fullLike(p, initialAccumulatorValue) }),
     update(input) {
       const e = hyperAt(eps, input.step, name, 'eps')
@@ -278,7 +287,8 @@ export function scaleByLion(options: ScaleByLionOptions = {}): Transform {
   const { betas = [0.9, 0.99] } = options
   checkNow(unitAt, name, { 'betas[0]': betas[0], 'betas[1]': betas[1] })
   return {
-    name, slots: ['exp_avg'],
+    name,
+    slots: ['exp_avg'],
     init: (p: Tensor) => ({ exp_avg: fullLike(p, 0) }),
     update(input) {
       const b1 = unitAt(betas[0], input.step, name, 'betas[0]')

@@ -229,7 +229,25 @@ interface Phase {
  */
 export function oneCycleLR(options: OneCycleLROptions): OneCycleSchedule {
   const where = 'oneCycleLR'
-  checkOptions(options, ['lr', 'maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum', 'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase'], where)
+  checkOptions(
+    options,
+    [
+      'lr',
+      'maxLr',
+      'totalSteps',
+      'epochs',
+      'stepsPerEpoch',
+      'pctStart',
+      'annealStrategy',
+      'cycleMomentum',
+      'baseMomentum',
+      'maxMomentum',
+      'divFactor',
+      'finalDivFactor',
+      'threePhase',
+    ],
+    where,
+  )
   const maxLr = nonNegative(where, 'maxLr', options.maxLr)
   let total: number
   if (options.totalSteps !== undefined) total = positiveInt(where, 'totalSteps', options.totalSteps)
@@ -244,19 +262,21 @@ export function oneCycleLR(options: OneCycleLROptions): OneCycleSchedule {
   const maxM = finite(where, 'maxMomentum', options.maxMomentum ?? 0.95)
   const initial = maxLr / finite(where, 'divFactor', options.divFactor ?? 25)
   const min = initial / finite(where, 'finalDivFactor', options.finalDivFactor ?? 1e4)
-  const phases: Phase[] = options.threePhase === true
-    ? [
-        { end: pct * total - 1, lr: [initial, maxLr], momentum: [maxM, baseM] },
-        { end: 2 * pct * total - 2, lr: [maxLr, initial], momentum: [baseM, maxM] },
-        { end: total - 1, lr: [initial, min], momentum: [maxM, maxM] },
-      ]
-    : [
-        { end: pct * total - 1, lr: [initial, maxLr], momentum: [maxM, baseM] },
-        { end: total - 1, lr: [maxLr, min], momentum: [baseM, maxM] },
-      ]
-  const anneal = strategy === 'cos'
-    ? (a: number, b: number, t: number): number => b + ((a - b) / 2) * (Math.cos(Math.PI * t) + 1)
-    : (a: number, b: number, t: number): number => (b - a) * t + a
+  const phases: Phase[] =
+    options.threePhase === true
+      ? [
+          { end: pct * total - 1, lr: [initial, maxLr], momentum: [maxM, baseM] },
+          { end: 2 * pct * total - 2, lr: [maxLr, initial], momentum: [baseM, maxM] },
+          { end: total - 1, lr: [initial, min], momentum: [maxM, maxM] },
+        ]
+      : [
+          { end: pct * total - 1, lr: [initial, maxLr], momentum: [maxM, baseM] },
+          { end: total - 1, lr: [maxLr, min], momentum: [baseM, maxM] },
+        ]
+  const anneal =
+    strategy === 'cos'
+      ? (a: number, b: number, t: number): number => b + ((a - b) / 2) * (Math.cos(Math.PI * t) + 1)
+      : (a: number, b: number, t: number): number => (b - a) * t + a
   const at = (k: number, which: 'lr' | 'momentum'): number => {
     if (k > total) fail(where, `step ${k} is past the end of the cycle (totalSteps ${total})`)
     let start = 0
@@ -292,10 +312,14 @@ export function sequentialLR(options: SequentialLROptions): Schedule {
   const { schedules, milestones } = options
   if (!Array.isArray(schedules) || !schedules.every((s) => typeof s === 'function')) fail(where, 'schedules must be an array of functions (step) => lr')
   if (!Array.isArray(milestones) || milestones.length !== schedules.length - 1) {
-    fail(where, `needs one milestone fewer than schedules, got ${schedules.length} schedules and ${Array.isArray(milestones) ? milestones.length : String(milestones)} milestones`)
+    fail(
+      where,
+      `needs one milestone fewer than schedules, got ${schedules.length} schedules and ${Array.isArray(milestones) ? milestones.length : String(milestones)} milestones`,
+    )
   }
   milestones.forEach((m, i) => {
-    if (!Number.isSafeInteger(m) || m <= 0 || (i > 0 && m <= milestones[i - 1])) fail(where, `milestones must be increasing positive integers, got [${milestones.join(', ')}]`)
+    if (!Number.isSafeInteger(m) || m <= 0 || (i > 0 && m <= milestones[i - 1]))
+      fail(where, `milestones must be increasing positive integers, got [${milestones.join(', ')}]`)
   })
   return schedule(where, (k) => {
     let i = 0

@@ -57,16 +57,22 @@ export function optimizerStateToTensors(state: OptimizerState): SerializedOptimi
  * a safetensors file). Throws an ArgumentError naming the problem for metadata of another
  * format, a bad step count, or a tensor that belongs to no listed parameter.
  */
-export function optimizerStateFromTensors(serialized: { readonly tensors: IMap<string, Tensor>; readonly metadata: Readonly<Record<string, string>> }): OptimizerState {
+export function optimizerStateFromTensors(serialized: {
+  readonly tensors: IMap<string, Tensor>
+  readonly metadata: Readonly<Record<string, string>>
+}): OptimizerState {
   const where = 'optimizerStateFromTensors'
   const { tensors, metadata } = serialized
   if (typeof metadata !== 'object' || metadata === null) throw new ArgumentError(`${where}: metadata is missing`)
   if (metadata.format !== OPTIMIZER_STATE_FORMAT) {
-    throw new ArgumentError(`${where}: metadata format is ${JSON.stringify(metadata.format)}, expected '${OPTIMIZER_STATE_FORMAT}' (was this file saved from optimizerStateToTensors?)`)
+    throw new ArgumentError(
+      `${where}: metadata format is ${JSON.stringify(metadata.format)}, expected '${OPTIMIZER_STATE_FORMAT}' (was this file saved from optimizerStateToTensors?)`,
+    )
   }
   if (typeof metadata.optimizer !== 'string' || metadata.optimizer === '') throw new ArgumentError(`${where}: metadata has no optimizer name`)
   const step = Number(metadata.step)
-  if (!/^\d+$/.test(metadata.step ?? '') || !Number.isSafeInteger(step)) throw new ArgumentError(`${where}: metadata step must be a non-negative integer, got ${JSON.stringify(metadata.step)}`)
+  if (!/^\d+$/.test(metadata.step ?? '') || !Number.isSafeInteger(step))
+    throw new ArgumentError(`${where}: metadata step must be a non-negative integer, got ${JSON.stringify(metadata.step)}`)
   let params: unknown
   try {
     params = JSON.parse(metadata.params ?? '')

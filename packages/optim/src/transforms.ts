@@ -22,7 +22,10 @@ export function plain(u: Float64Array, d: Direction, den: Float64Array | null = 
 }
 
 /** Maps each parameter's update and slots with `f`; the usual shape of a per-parameter transform. */
-export function perParam(input: TransformInput, f: (d: Direction, p: Float64Array, slots: Readonly<Record<string, Float64Array | undefined>>) => { d: Direction; slots: Record<string, Float64Array> }): TransformOutput {
+export function perParam(
+  input: TransformInput,
+  f: (d: Direction, p: Float64Array, slots: Readonly<Record<string, Float64Array | undefined>>) => { d: Direction; slots: Record<string, Float64Array> },
+): TransformOutput {
   const out = input.updates.map((d, j) => f(d, input.params[j], input.slots[j]))
   return { updates: out.map((o) => o.d), slots: out.map((o) => o.slots) }
 }
@@ -46,7 +49,11 @@ export function unitAt(value: Hyper, step: number, where: string, option: string
  * that a bad constant fails when the transform is made, as a named optimizer's options do;
  * schedules are checked at each update.
  */
-export function checkNow(check: (value: Hyper, step: number, where: string, option: string) => number, where: string, options: Readonly<Record<string, Hyper>>): void {
+export function checkNow(
+  check: (value: Hyper, step: number, where: string, option: string) => number,
+  where: string,
+  options: Readonly<Record<string, Hyper>>,
+): void {
   for (const [option, value] of Object.entries(options)) if (typeof value !== 'function') check(value, 0, where, option)
 }
 
@@ -58,7 +65,9 @@ export function checkNow(check: (value: Hyper, step: number, where: string, opti
 export function scale(factor: Hyper): Transform {
   const name = 'scale'
   return {
-    name, slots: [], init: () => ({}),
+    name,
+    slots: [],
+    init: () => ({}),
     update(input) {
       const f = typeof factor === 'function' ? factor(input.step) : factor
       if (typeof f !== 'number' || !Number.isFinite(f)) throw new ArgumentError(`${name}: invalid factor ${String(f)}: must be a finite number`)
@@ -77,7 +86,9 @@ export function scaleByLearningRate(lr: Hyper): Transform {
   const name = 'scaleByLearningRate'
   checkNow(hyperAt, name, { lr })
   return {
-    name, slots: [], init: () => ({}),
+    name,
+    slots: [],
+    init: () => ({}),
     update(input) {
       const r = hyperAt(lr, input.step, name, 'lr')
       return { updates: input.updates.map((d) => ({ ...d, scale: d.scale * r, decay: d.decay * r })), slots: input.updates.map(() => ({})) }
@@ -94,7 +105,9 @@ export function addWeightDecay(weightDecay: Hyper): Transform {
   const name = 'addWeightDecay'
   checkNow(hyperAt, name, { weightDecay })
   return {
-    name, slots: [], init: () => ({}),
+    name,
+    slots: [],
+    init: () => ({}),
     update: (input) => {
       const wd = hyperAt(weightDecay, input.step, name, 'weightDecay')
       return perParam(input, (d, p) => {
@@ -117,7 +130,9 @@ export function addDecayedWeights(weightDecay: Hyper): Transform {
   const name = 'addDecayedWeights'
   checkNow(hyperAt, name, { weightDecay })
   return {
-    name, slots: [], init: () => ({}),
+    name,
+    slots: [],
+    init: () => ({}),
     update(input) {
       const wd = hyperAt(weightDecay, input.step, name, 'weightDecay')
       return { updates: input.updates.map((d) => ({ ...d, decay: d.decay + wd })), slots: input.updates.map(() => ({})) }
@@ -132,9 +147,12 @@ export function addDecayedWeights(weightDecay: Hyper): Transform {
 export function clipByGlobalNorm(maxNorm: number, normType = 2): Transform {
   const name = 'clipByGlobalNorm'
   if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) throw new ArgumentError(`${name}: maxNorm must be a number >= 0, got ${String(maxNorm)}`)
-  if (typeof normType !== 'number' || !(normType > 0)) throw new ArgumentError(`${name}: normType must be a positive number or Infinity, got ${String(normType)}`)
+  if (typeof normType !== 'number' || !(normType > 0))
+    throw new ArgumentError(`${name}: normType must be a positive number or Infinity, got ${String(normType)}`)
   return {
-    name, slots: [], init: () => ({}),
+    name,
+    slots: [],
+    init: () => ({}),
     update(input) {
       const data = input.updates.map(materialize)
       const coef = clipCoefficient(maxNorm, globalNorm(data, normType))

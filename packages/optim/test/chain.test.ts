@@ -8,10 +8,36 @@ import { describe, expect, it } from 'vitest'
 import { OrderedMap } from 'immutable'
 import { ArgumentError, Tensor, type TensorTree } from '@graphgrad/core'
 import {
-  type Direction, type Optimizer, type OptimizerState, type ParamTree, type Transform,
-  adagrad, adam, adamax, adamw, nadam, radam, addDecayedWeights, addWeightDecay, chain, clipByGlobalNorm, clipGradNorm, cosineAnnealingLR,
-  lion, loadOptimizerState, rmsprop, saveOptimizerState, scale, scaleByAdam, scaleByAdamax, scaleByLearningRate, scaleByLion,
-  scaleByMomentum, scaleByRms, scaleByRss, sgd,
+  type Direction,
+  type Optimizer,
+  type OptimizerState,
+  type ParamTree,
+  type Transform,
+  adagrad,
+  adam,
+  adamax,
+  adamw,
+  nadam,
+  radam,
+  addDecayedWeights,
+  addWeightDecay,
+  chain,
+  clipByGlobalNorm,
+  clipGradNorm,
+  cosineAnnealingLR,
+  lion,
+  loadOptimizerState,
+  rmsprop,
+  saveOptimizerState,
+  scale,
+  scaleByAdam,
+  scaleByAdamax,
+  scaleByLearningRate,
+  scaleByLion,
+  scaleByMomentum,
+  scaleByRms,
+  scaleByRss,
+  sgd,
 } from '../src/index.ts'
 import { CONFIGS, make } from './configs.ts'
 import { rng, snapshot } from './helpers.ts'
@@ -59,24 +85,53 @@ const cosine = cosineAnnealingLR({ lr: 0.05, tMax: 4 })
 
 const pairs: [string, Optimizer, Optimizer][] = [
   ['adamw', adamw({ lr: 0.05, weightDecay: 0.1 }), chain(addDecayedWeights(0.1), scaleByAdam(), scaleByLearningRate(0.05))],
-  ['adamw with a cosine schedule, amsgrad, betas', adamw({ lr: cosine, amsgrad: true, betas: [0.8, 0.9] }),
-    chain(addDecayedWeights(1e-2), scaleByAdam({ amsgrad: true, betas: [0.8, 0.9] }), scaleByLearningRate(cosine))],
-  ['adam maximize, L2 decay, eps', adam({ lr: 0.05, weightDecay: 0.1, maximize: true, eps: 1e-3 }),
-    chain(scale(-1), addWeightDecay(0.1), scaleByAdam({ eps: 1e-3 }), scaleByLearningRate(0.05))],
-  ['adamax L2 decay', adamax({ lr: 0.05, weightDecay: 0.01, betas: [0.8, 0.95] }), chain(addWeightDecay(0.01), scaleByAdamax({ betas: [0.8, 0.95] }), scaleByLearningRate(0.05))],
+  [
+    'adamw with a cosine schedule, amsgrad, betas',
+    adamw({ lr: cosine, amsgrad: true, betas: [0.8, 0.9] }),
+    chain(addDecayedWeights(1e-2), scaleByAdam({ amsgrad: true, betas: [0.8, 0.9] }), scaleByLearningRate(cosine)),
+  ],
+  [
+    'adam maximize, L2 decay, eps',
+    adam({ lr: 0.05, weightDecay: 0.1, maximize: true, eps: 1e-3 }),
+    chain(scale(-1), addWeightDecay(0.1), scaleByAdam({ eps: 1e-3 }), scaleByLearningRate(0.05)),
+  ],
+  [
+    'adamax L2 decay',
+    adamax({ lr: 0.05, weightDecay: 0.01, betas: [0.8, 0.95] }),
+    chain(addWeightDecay(0.01), scaleByAdamax({ betas: [0.8, 0.95] }), scaleByLearningRate(0.05)),
+  ],
   ['sgd', sgd({ lr: 0.1 }), chain(scaleByLearningRate(0.1))],
   ['sgd maximize', sgd({ lr: 0.1, maximize: true }), chain(scale(-1), scaleByLearningRate(0.1))],
-  ['sgd momentum dampening L2 decay', sgd({ lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }),
-    chain(addWeightDecay(0.01), scaleByMomentum({ momentum: 0.9, dampening: 0.1 }), scaleByLearningRate(0.05))],
-  ['sgd nesterov maximize', sgd({ lr: 0.05, momentum: 0.9, nesterov: true, maximize: true }),
-    chain(scale(-1), scaleByMomentum({ momentum: 0.9, nesterov: true }), scaleByLearningRate(0.05))],
+  [
+    'sgd momentum dampening L2 decay',
+    sgd({ lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }),
+    chain(addWeightDecay(0.01), scaleByMomentum({ momentum: 0.9, dampening: 0.1 }), scaleByLearningRate(0.05)),
+  ],
+  [
+    'sgd nesterov maximize',
+    sgd({ lr: 0.05, momentum: 0.9, nesterov: true, maximize: true }),
+    chain(scale(-1), scaleByMomentum({ momentum: 0.9, nesterov: true }), scaleByLearningRate(0.05)),
+  ],
   ['rmsprop', rmsprop(), chain(scaleByRms(), scaleByLearningRate(1e-2))],
-  ['rmsprop centered momentum L2 decay', rmsprop({ lr: 0.01, centered: true, momentum: 0.5, weightDecay: 0.01, alpha: 0.9 }),
-    chain(addWeightDecay(0.01), scaleByRms({ centered: true, momentum: 0.5, alpha: 0.9 }), scaleByLearningRate(0.01))],
-  ['adagrad lrDecay accumulator L2 decay', adagrad({ lr: 0.1, lrDecay: 0.01, initialAccumulatorValue: 0.1, weightDecay: 0.01, eps: 1e-6 }),
-    chain(addWeightDecay(0.01), scaleByRss({ initialAccumulatorValue: 0.1, eps: 1e-6 }), scaleByLearningRate((k) => 0.1 / (1 + k * 0.01)))],
-  ['lion decoupled decay maximize', lion({ lr: 0.01, weightDecay: 0.1, betas: [0.95, 0.98], maximize: true }),
-    chain(scale(-1), addDecayedWeights(0.1), scaleByLion({ betas: [0.95, 0.98] }), scaleByLearningRate(0.01))],
+  [
+    'rmsprop centered momentum L2 decay',
+    rmsprop({ lr: 0.01, centered: true, momentum: 0.5, weightDecay: 0.01, alpha: 0.9 }),
+    chain(addWeightDecay(0.01), scaleByRms({ centered: true, momentum: 0.5, alpha: 0.9 }), scaleByLearningRate(0.01)),
+  ],
+  [
+    'adagrad lrDecay accumulator L2 decay',
+    adagrad({ lr: 0.1, lrDecay: 0.01, initialAccumulatorValue: 0.1, weightDecay: 0.01, eps: 1e-6 }),
+    chain(
+      addWeightDecay(0.01),
+      scaleByRss({ initialAccumulatorValue: 0.1, eps: 1e-6 }),
+      scaleByLearningRate((k) => 0.1 / (1 + k * 0.01)),
+    ),
+  ],
+  [
+    'lion decoupled decay maximize',
+    lion({ lr: 0.01, weightDecay: 0.1, betas: [0.95, 0.98], maximize: true }),
+    chain(scale(-1), addDecayedWeights(0.1), scaleByLion({ betas: [0.95, 0.98] }), scaleByLearningRate(0.01)),
+  ],
 ]
 
 describe('a chain equals the named optimizer to the last bit', () => {
@@ -106,7 +161,7 @@ describe('a chain equals the named optimizer to the last bit', () => {
     }
   })
 
-  it('names the state after its transforms and keeps torch\'s slot names', () => {
+  it("names the state after its transforms and keeps torch's slot names", () => {
     const opt = chain(addDecayedWeights(0.01), scaleByAdam({ amsgrad: true }), scaleByLearningRate(1e-3))
     const state = opt.init(tree(random(2)))
     expect(opt.name).toBe('chain(addDecayedWeights, scaleByAdam, scaleByLearningRate)')
@@ -137,7 +192,7 @@ describe('every named optimizer with a chain form is that chain (opt.transforms(
   })
 })
 
-describe('a chain\'s state', () => {
+describe("a chain's state", () => {
   const opt = chain(addWeightDecay(0.01), scaleByMomentum({ momentum: 0.9 }), scaleByLearningRate(0.1))
 
   it('is not changed by step, and an old one replays to the same numbers', () => {
@@ -205,25 +260,42 @@ describe('each transform is pure: init and update leave their inputs untouched',
       expect(snapshot(p)).toEqual(pBefore)
       for (const s of Object.values(init)) expect(s._data).not.toBe(p._data)
       // A second parameter with a pending scale, divisor and denominator (what an earlier transform leaves).
-      const slotsOf = (): Record<string, Float64Array> => Object.fromEntries([...t.slots, ...(t.optionalSlots ?? [])].map((s) => [s, Float64Array.from({ length: 4 }, () => Math.abs(rand()))]))
+      const slotsOf = (): Record<string, Float64Array> =>
+        Object.fromEntries([...t.slots, ...(t.optionalSlots ?? [])].map((s) => [s, Float64Array.from({ length: 4 }, () => Math.abs(rand()))]))
       const input = {
         names: ['a', 'b'],
         updates: [
           { u: Float64Array.from({ length: 4 }, rand), den: null, scale: 1, divisor: 1, decay: 0 },
-          { u: Float64Array.from({ length: 4 }, rand), den: Float64Array.from({ length: 4 }, () => 1 + Math.abs(rand())), scale: 0.5, divisor: 0.9, decay: 0.01 },
+          {
+            u: Float64Array.from({ length: 4 }, rand),
+            den: Float64Array.from({ length: 4 }, () => 1 + Math.abs(rand())),
+            scale: 0.5,
+            divisor: 0.9,
+            decay: 0.01,
+          },
         ],
         params: [Float64Array.from(p._data), Float64Array.from({ length: 4 }, rand)],
         slots: [slotsOf(), slotsOf()],
         step: 2,
       }
-      const before = JSON.stringify([input.updates.map(copyDirection), input.params.map((x) => Array.from(x)), input.slots.map((s) => Object.entries(s).map(([k, v]) => [k, Array.from(v)]))])
+      const before = JSON.stringify([
+        input.updates.map(copyDirection),
+        input.params.map((x) => Array.from(x)),
+        input.slots.map((s) => Object.entries(s).map(([k, v]) => [k, Array.from(v)])),
+      ])
       const first = t.update(input)
       const second = t.update(input)
-      const after = JSON.stringify([input.updates.map(copyDirection), input.params.map((x) => Array.from(x)), input.slots.map((s) => Object.entries(s).map(([k, v]) => [k, Array.from(v)]))])
+      const after = JSON.stringify([
+        input.updates.map(copyDirection),
+        input.params.map((x) => Array.from(x)),
+        input.slots.map((s) => Object.entries(s).map(([k, v]) => [k, Array.from(v)])),
+      ])
       expect(after).toBe(before)
       // Same inputs, same outputs: an old state replays.
       expect(second.updates.map(copyDirection)).toEqual(first.updates.map(copyDirection))
-      expect(second.slots.map((s) => Object.entries(s).map(([k, v]) => [k, Array.from(v)]))).toEqual(first.slots.map((s) => Object.entries(s).map(([k, v]) => [k, Array.from(v)])))
+      expect(second.slots.map((s) => Object.entries(s).map(([k, v]) => [k, Array.from(v)]))).toEqual(
+        first.slots.map((s) => Object.entries(s).map(([k, v]) => [k, Array.from(v)])),
+      )
       // Updated slots are fresh arrays, never the old ones written over.
       first.slots.forEach((s, j) => {
         for (const [k, v] of Object.entries(s)) if (t.slots.includes(k)) expect(v).not.toBe(input.slots[j][k])

@@ -10,7 +10,12 @@ const data = (t: unknown): number[] => Array.from((t as Tensor)._data)
 describe('clipGradNorm', () => {
   it('computes p-norms over all gradients together and scales by min(maxNorm / (norm + 1e-6), 1)', () => {
     const grads = OrderedMap({ a: f64([3, -4]), b: f64([12]) })
-    for (const [q, norm] of [[2, 13], [1, 19], [3, Math.cbrt(27 + 64 + 1728)], [Infinity, 12]] as const) {
+    for (const [q, norm] of [
+      [2, 13],
+      [1, 19],
+      [3, Math.cbrt(27 + 64 + 1728)],
+      [Infinity, 12],
+    ] as const) {
       const { grads: out, totalNorm } = clipGradNorm(grads, 1, q)
       expect(totalNorm).toBeCloseTo(norm, 12)
       const coef = 1 / (norm + 1e-6)

@@ -8,7 +8,15 @@ export interface Config {
 }
 
 const FACTORIES: Record<string, (options: any) => ConfiguredOptimizer<any>> = {
-  sgd, adam, adamw, adamax, nadam, radam, rmsprop, adagrad, lion,
+  sgd,
+  adam,
+  adamw,
+  adamax,
+  nadam,
+  radam,
+  rmsprop,
+  adagrad,
+  lion,
 }
 
 export const CONFIGS: readonly Config[] = [

@@ -29,13 +29,23 @@ describe('Adam family: float32 path = widened path, bit for bit', () => {
   for (const [label, make] of CASES) {
     it(label, () => {
       const opt = make()
-      const start: Tree = OrderedMap([['w', randn([7, 5], 1)], ['b', randn([5], 2)]])
+      const start: Tree = OrderedMap([
+        ['w', randn([7, 5], 1)],
+        ['b', randn([5], 2)],
+      ])
       let native = { params: start, state: opt.init(start) }
       let widened = { params: start, state: opt.init(start) }
       for (let step = 0; step < 12; step++) {
-        const grads: Tree = OrderedMap([['w', randn([7, 5], 10 + step)], ['b', randn([5], 30 + step)]])
+        const grads: Tree = OrderedMap([
+          ['w', randn([7, 5], 10 + step)],
+          ['b', randn([5], 30 + step)],
+        ])
         const next = opt.step(native.params, grads, native.state)
-        const wide = opt.step(widened.params, grads.map((g) => astype(g, 'float64')), widened.state)
+        const wide = opt.step(
+          widened.params,
+          grads.map((g) => astype(g, 'float64')),
+          widened.state,
+        )
         native = { params: next.params as Tree, state: next.state }
         widened = { params: wide.params as Tree, state: wide.state }
         expect((native.params.get('w') as Tensor).dtype).toBe('float32')

@@ -9,9 +9,23 @@ import { OrderedMap } from 'immutable'
 import { Tensor } from '@graphgrad/core'
 import { loadSafetensors } from '@graphgrad/core'
 import {
-  adagrad, adam, adamax, adamw, nadam, radam, rmsprop, sgd,
-  cosineAnnealingLR, exponentialLR, linearLR, multiStepLR, oneCycleLR, stepLR,
-  type ConfiguredOptimizer, type OneCycleSchedule, type Schedule,
+  adagrad,
+  adam,
+  adamax,
+  adamw,
+  nadam,
+  radam,
+  rmsprop,
+  sgd,
+  cosineAnnealingLR,
+  exponentialLR,
+  linearLR,
+  multiStepLR,
+  oneCycleLR,
+  stepLR,
+  type ConfiguredOptimizer,
+  type OneCycleSchedule,
+  type Schedule,
 } from '../src/index.ts'
 
 const DATA_DIR = new URL('../../../testdata/reference/', import.meta.url)
@@ -56,13 +70,24 @@ export function camelKwargs(kwargs: Record<string, unknown>): Record<string, unk
 
 type Factory = (options: any) => ConfiguredOptimizer<any>
 export const OPTIMIZERS: Record<string, Factory> = {
-  SGD: sgd, Adam: adam, AdamW: adamw, RMSprop: rmsprop, Adagrad: adagrad, Adamax: adamax, NAdam: nadam, RAdam: radam,
+  SGD: sgd,
+  Adam: adam,
+  AdamW: adamw,
+  RMSprop: rmsprop,
+  Adagrad: adagrad,
+  Adamax: adamax,
+  NAdam: nadam,
+  RAdam: radam,
 }
 
 type ScheduleFactory = (options: any) => Schedule | OneCycleSchedule
 export const SCHEDULERS: Record<string, ScheduleFactory> = {
-  StepLR: stepLR, MultiStepLR: multiStepLR, ExponentialLR: exponentialLR,
-  CosineAnnealingLR: cosineAnnealingLR, LinearLR: linearLR, OneCycleLR: oneCycleLR,
+  StepLR: stepLR,
+  MultiStepLR: multiStepLR,
+  ExponentialLR: exponentialLR,
+  CosineAnnealingLR: cosineAnnealingLR,
+  LinearLR: linearLR,
+  OneCycleLR: oneCycleLR,
 }
 
 /** Tracks the largest errors seen, per family of cases. */
@@ -76,7 +101,9 @@ export class ErrorLog {
     this.families.set(family, f)
   }
   report(): string {
-    return [...this.families].map(([k, v]) => `${k}: max |A-E| = ${v.maxAbs.toExponential(2)}, max |A-E|/(atol+rtol|E|) = ${v.maxRatio.toExponential(2)} over ${v.checks} comparisons`).join('\n')
+    return [...this.families]
+      .map(([k, v]) => `${k}: max |A-E| = ${v.maxAbs.toExponential(2)}, max |A-E|/(atol+rtol|E|) = ${v.maxRatio.toExponential(2)} over ${v.checks} comparisons`)
+      .join('\n')
   }
 }
 

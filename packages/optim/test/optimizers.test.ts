@@ -6,7 +6,6 @@ import { CONFIGS, make } from './configs.ts'
 import { compare, f32, f64, rng, snapshot } from './helpers.ts'
 import { REF_DEFAULTS, type RefState, refStep } from './torchref.ts'
 
-
 const data = (t: Tensor | undefined): number[] => Array.from((t as Tensor)._data)
 
 /** The objective of the fixtures, sum(a sin(p) + b p²): its gradient. */
@@ -94,7 +93,11 @@ describe('option validation names the option', () => {
     ['boolean of the wrong type', () => adam({ amsgrad: 1 } as never), /adam: amsgrad must be a boolean/],
     ['betas of the wrong length', () => adam({ betas: [0.9] } as never), /adam: betas must be an array of 2/],
     ['invalid group option', () => adam({ groups: [{ params: ['b'] }, { params: ['w'], weightDecay: -1 }] }), /adam: groups\[1\]: invalid weightDecay -1/],
-    ['bad group selector', () => adam({ groups: [{ params: 'bias' as never }] }), /adam: groups\[0\]\.params must be a list of parameter names, a RegExp or a function/],
+    [
+      'bad group selector',
+      () => adam({ groups: [{ params: 'bias' as never }] }),
+      /adam: groups\[0\]\.params must be a list of parameter names, a RegExp or a function/,
+    ],
     ['unknown group option', () => adam({ groups: [{ params: ['b'], learningRate: 1 } as never] }), /adam: groups\[0\]: unknown option 'learningRate'/],
     ['invalid schedule at step 0', () => adam({ lr: () => -1 }), /adam: invalid lr -1 \(returned by the lr schedule at step 0\)/],
   ]
@@ -154,33 +157,54 @@ describe('gradients and state must match the parameters', () => {
     expect(() => opt.step(params, grads({}), reshaped)).toThrow(/state 'exp_avg' of parameter 'b' has shape \[3\], expected \[2\]/)
   })
   it('state with a missing or an unexpected slot names the parameter and the slot', () => {
-    const edit = (st: OptimizerState, f: (slots: OrderedMap<string, Tensor>) => OrderedMap<string, Tensor>): OptimizerState => ({ ...st, slots: st.slots.update('b', (x) => f(x as OrderedMap<string, Tensor>)) })
-    const missing = (): unknown => opt.step(params, grads({}), edit(state, (x) => x.delete('exp_avg_sq')))
+    const edit = (st: OptimizerState, f: (slots: OrderedMap<string, Tensor>) => OrderedMap<string, Tensor>): OptimizerState => ({
+      ...st,
+      slots: st.slots.update('b', (x) => f(x as OrderedMap<string, Tensor>)),
+    })
+    const missing = (): unknown =>
+      opt.step(
+        params,
+        grads({}),
+        edit(state, (x) => x.delete('exp_avg_sq')),
+      )
     expect(missing).toThrow(ArgumentError)
     expect(missing).toThrow(/adam.step: the state of parameter 'b' has no slot 'exp_avg_sq' \(adam keeps exp_avg, exp_avg_sq\)/)
-    const extra = (): unknown => opt.step(params, grads({}), edit(state, (x) => x.set('momentum_buffer', f64([0, 0]))))
+    const extra = (): unknown =>
+      opt.step(
+        params,
+        grads({}),
+        edit(state, (x) => x.set('momentum_buffer', f64([0, 0]))),
+      )
     expect(extra).toThrow(ArgumentError)
     expect(extra).toThrow(/adam.step: the state of parameter 'b' has an unexpected slot 'momentum_buffer' \(adam keeps exp_avg, exp_avg_sq\)/)
     // Options decide the slots: AMSGrad's running maximum, RMSprop's momentum buffer, NAdam's scalar.
     expect(() => adam({ amsgrad: true }).step(params, grads({}), state)).toThrow(/parameter 'w' has no slot 'max_exp_avg_sq'/)
     expect(() => opt.step(params, grads({}), adam({ amsgrad: true }).init(params))).toThrow(/parameter 'w' has an unexpected slot 'max_exp_avg_sq'/)
-    expect(() => rmsprop({ momentum: 0.9 }).step(params, grads({}), { ...rmsprop().init(params), optimizer: 'rmsprop' })).toThrow(/rmsprop.step: the state of parameter 'w' has no slot 'momentum_buffer'/)
+    expect(() => rmsprop({ momentum: 0.9 }).step(params, grads({}), { ...rmsprop().init(params), optimizer: 'rmsprop' })).toThrow(
+      /rmsprop.step: the state of parameter 'w' has no slot 'momentum_buffer'/,
+    )
     expect(() => rmsprop({ centered: true }).step(params, grads({}), rmsprop().init(params))).toThrow(/has no slot 'grad_avg'/)
     const nadamState = nadam().init(params)
-    expect(() => nadam().step(params, grads({}), { ...nadamState, slots: nadamState.slots.update('w', (x) => (x as OrderedMap<string, Tensor>).delete('mu_product')) })).toThrow(/nadam.step: the state of parameter 'w' has no slot 'mu_product'/)
+    expect(() =>
+      nadam().step(params, grads({}), { ...nadamState, slots: nadamState.slots.update('w', (x) => (x as OrderedMap<string, Tensor>).delete('mu_product')) }),
+    ).toThrow(/nadam.step: the state of parameter 'w' has no slot 'mu_product'/)
     for (const o of [lion(), adagrad()]) {
       const st = o.init(params)
-      expect(() => o.step(params, grads({}), { ...st, slots: st.slots.set('w', OrderedMap()) })).toThrow(new RegExp(`${o.name}.step: the state of parameter 'w' has no slot`))
+      expect(() => o.step(params, grads({}), { ...st, slots: st.slots.set('w', OrderedMap()) })).toThrow(
+        new RegExp(`${o.name}.step: the state of parameter 'w' has no slot`),
+      )
     }
     // SGD's momentum buffer appears with the first update that uses momentum (as torch's): optional, but nothing else is.
     const momentum = sgd({ lr: 0.1, momentum: 0.9 })
     const once = momentum.step(params, grads({}), momentum.init(params)).state
     expect(() => momentum.step(params, grads({}), once)).not.toThrow()
     expect(() => momentum.step(params, grads({}), { ...once, slots: once.slots.set('w', OrderedMap()) })).not.toThrow()
-    expect(() => momentum.step(params, grads({}), { ...once, slots: once.slots.setIn(['w', 'exp_avg'], f64([0, 0, 0, 0], [2, 2])) })).toThrow(/sgd.step: the state of parameter 'w' has an unexpected slot 'exp_avg' \(sgd keeps momentum_buffer \(optional\)\)/)
+    expect(() => momentum.step(params, grads({}), { ...once, slots: once.slots.setIn(['w', 'exp_avg'], f64([0, 0, 0, 0], [2, 2])) })).toThrow(
+      /sgd.step: the state of parameter 'w' has an unexpected slot 'exp_avg' \(sgd keeps momentum_buffer \(optional\)\)/,
+    )
   })
 
-  it('state slots of another dtype are cast to the parameter\'s dtype, as torch\'s load_state_dict', () => {
+  it("state slots of another dtype are cast to the parameter's dtype, as torch's load_state_dict", () => {
     const p64 = OrderedMap({ w: f64([0.3, -1.7, 2.1]) })
     const p32 = OrderedMap({ w: f32([0.3, -1.7, 2.1]) })
     const g = OrderedMap({ w: f64([0.5, 0.25, -1]) })
@@ -188,10 +212,17 @@ describe('gradients and state must match the parameters', () => {
     const run = (p: ParamTree, st: OptimizerState): OptimizerState => o.step(p, p === p32 ? g.map((t) => f32(Array.from(t._data))) : g, st).state
     // Two updates in float64, then the state stored as float32 (and the reverse).
     const s64 = run(p64, run(p64, o.init(p64)))
-    const asDtype = (st: OptimizerState, f: (xs: number[]) => Tensor): OptimizerState => ({ ...st, slots: st.slots.map((m) => m.map((t) => f(Array.from(t._data)))) })
+    const asDtype = (st: OptimizerState, f: (xs: number[]) => Tensor): OptimizerState => ({
+      ...st,
+      slots: st.slots.map((m) => m.map((t) => f(Array.from(t._data)))),
+    })
     const s32 = asDtype(s64, (xs) => f32(xs))
     const fromCast = o.step(p64, g, s32)
-    const fromExact = o.step(p64, g, asDtype(s64, (xs) => f64(Array.from(Float32Array.from(xs)))))
+    const fromExact = o.step(
+      p64,
+      g,
+      asDtype(s64, (xs) => f64(Array.from(Float32Array.from(xs)))),
+    )
     expect(snapshot(fromCast.params)).toEqual(snapshot(fromExact.params))
     expect(snapshot(fromCast.state.slots)).toEqual(snapshot(fromExact.state.slots))
     expect((fromCast.state.slots.getIn(['w', 'exp_avg']) as Tensor).dtype).toBe('float64')

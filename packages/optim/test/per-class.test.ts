@@ -4,8 +4,18 @@ import { describe, expect, it } from 'vitest'
 import { type AdaptiveCoefficients, adaptiveMomentKernel, perClass } from '../src/kernels.ts'
 
 const c: AdaptiveCoefficients = {
-  sign: 1, weightDecay: 0.01, decay: 1, beta1: 0.9, beta2: 0.999, eps: 1e-8, secondMoment: 'squares',
-  amsgrad: true, denominator: 'sqrt', vScale: 0.5, gradCoef: 0, momentCoef: 1e-3,
+  sign: 1,
+  weightDecay: 0.01,
+  decay: 1,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  secondMoment: 'squares',
+  amsgrad: true,
+  denominator: 'sqrt',
+  vScale: 0.5,
+  gradCoef: 0,
+  momentCoef: 1e-3,
 }
 
 function run<A extends Float32Array | Float64Array>(kernel: typeof adaptiveMomentKernel<A>, make: (xs: number[]) => A): number[][] {
@@ -17,7 +27,7 @@ function run<A extends Float32Array | Float64Array>(kernel: typeof adaptiveMomen
 }
 
 describe('perClass', () => {
-  it('gives one distinct generated copy per array class, with the kernel\'s own results', () => {
+  it("gives one distinct generated copy per array class, with the kernel's own results", () => {
     const f32 = perClass(adaptiveMomentKernel<Float32Array>, new Float32Array(1))
     const f64 = perClass(adaptiveMomentKernel<Float64Array>, new Float64Array(1))
     expect(f32).not.toBe(f64)

@@ -20,7 +20,10 @@ const quadratic = fc.integer({ min: 1, max: 6 }).chain((n) => {
   return fc.record({
     a: vec(0.5, 2),
     c: vec(-2, 2),
-    offset: fc.array(fc.tuple(fc.double({ min: 0.2, max: 3, noNaN: true }), fc.boolean()).map(([m, neg]) => (neg ? -m : m)), { minLength: n, maxLength: n }),
+    offset: fc.array(
+      fc.tuple(fc.double({ min: 0.2, max: 3, noNaN: true }), fc.boolean()).map(([m, neg]) => (neg ? -m : m)),
+      { minLength: n, maxLength: n },
+    ),
   })
 })
 
@@ -34,7 +37,14 @@ const problem = fc.record({ w: values(6), b: values(2), s: values(1), gw: values
 })
 
 const negate = (tree: ParamTree): ParamTree =>
-  tree.map((v) => (v instanceof Tensor ? new Tensor(v._data.map((x) => -x), v.shape) : negate(v as ParamTree))) as ParamTree
+  tree.map((v) =>
+    v instanceof Tensor
+      ? new Tensor(
+          v._data.map((x) => -x),
+          v.shape,
+        )
+      : negate(v as ParamTree),
+  ) as ParamTree
 
 /** Weight decay that the optimizer adds to the gradient (so it minimizes loss + wd/2 |x|²), or null when decoupled. */
 function coupledDecay(name: string, options: Record<string, unknown>): number | null {
@@ -42,7 +52,7 @@ function coupledDecay(name: string, options: Record<string, unknown>): number | 
   return (options.weightDecay as number | undefined) ?? 0
 }
 
-describe('on random convex quadratics, each optimizer takes torch.optim\'s steps and lowers the loss', () => {
+describe("on random convex quadratics, each optimizer takes torch.optim's steps and lowers the loss", () => {
   for (const config of CONFIGS) {
     // A coupled L2 penalty is part of the objective the optimizer descends; a decoupled decay is not, so it is switched off.
     const wd = coupledDecay(config.name, config.options)

@@ -105,7 +105,10 @@ describe('optimizer fixtures run in float32', () => {
         for (const n of names) {
           const p = params.get(n) as Tensor
           expect(p.dtype).toBe('float32')
-          expectClose(`optimizer ${c.config.optimizer} (float32 run vs float64 reference)`, `step${k}.${n}`, p._data, tensorOf(tensors, `step${k}.${n}`), { ...c, tolerance: F32_TOLERANCE })
+          expectClose(`optimizer ${c.config.optimizer} (float32 run vs float64 reference)`, `step${k}.${n}`, p._data, tensorOf(tensors, `step${k}.${n}`), {
+            ...c,
+            tolerance: F32_TOLERANCE,
+          })
         }
       }
     })

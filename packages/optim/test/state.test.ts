@@ -6,9 +6,17 @@ import { describe, expect, it } from 'vitest'
 import { OrderedMap } from 'immutable'
 import { Tensor, type TensorTree } from '@graphgrad/core'
 import {
-  OPTIMIZER_STATE_FORMAT, adam, cosineAnnealingLR, loadOptimizerState, optimizerStateFromTensors, optimizerStateToTensors,
-  saveOptimizerState, sgd,
-  type ConfiguredOptimizer, type OptimizerState, type ParamTree,
+  OPTIMIZER_STATE_FORMAT,
+  adam,
+  cosineAnnealingLR,
+  loadOptimizerState,
+  optimizerStateFromTensors,
+  optimizerStateToTensors,
+  saveOptimizerState,
+  sgd,
+  type ConfiguredOptimizer,
+  type OptimizerState,
+  type ParamTree,
 } from '../src/index.ts'
 import { CONFIGS, make } from './configs.ts'
 import { f32, f64, snapshot } from './helpers.ts'
@@ -21,7 +29,11 @@ const initial = (): ParamTree =>
   })
 
 function gradients(params: ParamTree): ParamTree {
-  const g = (t: Tensor): Tensor => new Tensor(t._data.map((x, i) => Math.sin(3 * x + i) + 0.5 * x), t.shape)
+  const g = (t: Tensor): Tensor =>
+    new Tensor(
+      t._data.map((x, i) => Math.sin(3 * x + i) + 0.5 * x),
+      t.shape,
+    )
   return params.map((v) => (v instanceof Tensor ? g(v) : gradients(v as ParamTree))) as ParamTree
 }
 
@@ -93,7 +105,9 @@ describe('serialized layout', () => {
     expect(() => load({ ...metadata, step: '1.5' })).toThrow(/step must be a non-negative integer/)
     expect(() => load({ ...metadata, params: 'nope' })).toThrow(/metadata params must be a JSON array/)
     expect(() => load({ ...metadata, params: '["a","a"]' })).toThrow(/distinct parameter names/)
-    expect(() => load(metadata, tensors.set('state.other.exp_avg', f64([1])))).toThrow(/tensor 'state.other.exp_avg' is not named state.<parameter>.<slot> for a parameter listed/)
+    expect(() => load(metadata, tensors.set('state.other.exp_avg', f64([1])))).toThrow(
+      /tensor 'state.other.exp_avg' is not named state.<parameter>.<slot> for a parameter listed/,
+    )
     expect(() => load(metadata, tensors.set('weights', f64([1])))).toThrow(/tensor 'weights'/)
     const { optimizer: _o, ...noName } = metadata
     expect(() => load(noName)).toThrow(/metadata has no optimizer name/)
@@ -102,7 +116,9 @@ describe('serialized layout', () => {
   it('a restored state is checked against the parameters', () => {
     const opt = adam()
     const saved = roundTrip(opt.init(OrderedMap({ w: f64([1, 2]) })))
-    expect(() => opt.step(OrderedMap({ w: f64([1, 2, 3]) }), OrderedMap({ w: f64([1, 1, 1]) }), saved)).toThrow(/state 'exp_avg' of parameter 'w' has shape \[2\], expected \[3\]/)
+    expect(() => opt.step(OrderedMap({ w: f64([1, 2, 3]) }), OrderedMap({ w: f64([1, 1, 1]) }), saved)).toThrow(
+      /state 'exp_avg' of parameter 'w' has shape \[2\], expected \[3\]/,
+    )
     expect(() => sgd({ lr: 1 }).step(OrderedMap({ w: f64([1, 2]) }), OrderedMap({ w: f64([1, 1]) }), saved)).toThrow(/made by adam, not sgd/)
   })
 })

@@ -77,8 +77,8 @@ export function refStep(name: string, h: RefHyper, p: number[], grad: number[], 
       const muProductNext = muProduct * muNext
       const { m, v } = moments(st, g, b1, b2)
       const denom = v.map((x) => Math.sqrt(x / bc2) + h.eps)
-      const p1 = q.map((x, i) => x + (-h.lr * (1 - mu) / (1 - muProduct)) * g[i] / denom[i])
-      return p1.map((x, i) => x + ((-h.lr * muNext) / (1 - muProductNext)) * m[i] / denom[i])
+      const p1 = q.map((x, i) => x + (((-h.lr * (1 - mu)) / (1 - muProduct)) * g[i]) / denom[i])
+      return p1.map((x, i) => x + (((-h.lr * muNext) / (1 - muProductNext)) * m[i]) / denom[i])
     }
     case 'radam': {
       const [b1, b2] = h.betas

@@ -12,14 +12,15 @@ export function contourPath(values: Float64Array, n: number, level: number, px: 
   const cross = (ia: number, ja: number, ib: number, jb: number): [number, number] | null => {
     const va = at(ia, ja)
     const vb = at(ib, jb)
-    if ((va < 0) === (vb < 0)) return null
+    if (va < 0 === vb < 0) return null
     const t = va / (va - vb)
     return [ia + (ib - ia) * t, ja + (jb - ja) * t]
   }
   for (let j = 0; j + 1 < n; j++) {
     for (let i = 0; i + 1 < n; i++) {
-      const hits = [cross(i, j, i + 1, j), cross(i + 1, j, i + 1, j + 1), cross(i + 1, j + 1, i, j + 1), cross(i, j + 1, i, j)]
-        .filter((p): p is [number, number] => p !== null)
+      const hits = [cross(i, j, i + 1, j), cross(i + 1, j, i + 1, j + 1), cross(i + 1, j + 1, i, j + 1), cross(i, j + 1, i, j)].filter(
+        (p): p is [number, number] => p !== null,
+      )
       // 2 hits: one segment; 4 (a saddle): pair them around the cell, which is one of its two readings.
       for (let k = 0; k + 1 < hits.length; k += 2) {
         const [a, b] = [hits[k], hits[k + 1]]

@@ -24,10 +24,7 @@ const H = 4
 
 /** `sum(tanh(x W + b))`: one layer and a reduction, the smallest graph with a matmul in it. */
 function traceSmall(): Traced {
-  const graph = traceGraph(
-    (x: Tensor, w: Tensor, b: Tensor) => sum(tanh(add(matmul(x, w), b))),
-    randn([B, IN], 1), randn([IN, H], 2), randn([H], 3),
-  )
+  const graph = traceGraph((x: Tensor, w: Tensor, b: Tensor) => sum(tanh(add(matmul(x, w), b))), randn([B, IN], 1), randn([IN, H], 2), randn([H], 3))
   return { dot: graph.toDot(), inputNames: ['x', 'W', 'b'], rankdir: 'LR' }
 }
 
@@ -46,7 +43,10 @@ function traceUnrolledRnn(): Traced {
       for (let t = 0; t < UNROLLED_STEPS; t++) h = tanh(add(add(matmul(select(x, 0, t), transpose(U)), matmul(h, transpose(W))), b))
       return sum(h)
     },
-    randn([UNROLLED_STEPS, B, IN], 1), randn([H, IN], 2), randn([H, H], 3), randn([H], 4),
+    randn([UNROLLED_STEPS, B, IN], 1),
+    randn([H, IN], 2),
+    randn([H, H], 3),
+    randn([H], 4),
   )
   return { dot: graph.toDot(), inputNames: ['x', 'U', 'W', 'b'], rankdir: 'TB' }
 }
@@ -58,21 +58,23 @@ function traceUnrolledRnn(): Traced {
  */
 function traceLstmCell(): Traced {
   const graph = traceGraph(
-    (x: Tensor, wih: Tensor, bias: Tensor, h: Tensor, c: Tensor, whh: Tensor) =>
-      lstmCell(add(matmul(x, transpose(wih)), bias), h, c, whh).h,
-    randn([B, IN], 1), randn([4 * H, IN], 2), randn([4 * H], 3), randn([B, H], 4), randn([B, H], 5), randn([4 * H, H], 6),
+    (x: Tensor, wih: Tensor, bias: Tensor, h: Tensor, c: Tensor, whh: Tensor) => lstmCell(add(matmul(x, transpose(wih)), bias), h, c, whh).h,
+    randn([B, IN], 1),
+    randn([4 * H, IN], 2),
+    randn([4 * H], 3),
+    randn([B, H], 4),
+    randn([B, H], 5),
+    randn([4 * H, H], 6),
   )
   return { dot: graph.toDot(), inputNames: ['x', 'W_ih', 'b', 'h', 'c', 'W_hh'], rankdir: 'TB' }
 }
 
 /** The DOT with `input k` in node labels replaced by the argument's name, laid out in `rankdir`. */
 function present({ dot, inputNames, rankdir }: Traced): string {
-  return dot
-    .replace(/rankdir=\w+;/, `rankdir=${rankdir};`)
-    .replace(/label="input (\d+)\\n/g, (whole, k: string) => {
-      const name = inputNames[Number(k)]
-      return name === undefined ? whole : `label="${name}\\n`
-    })
+  return dot.replace(/rankdir=\w+;/, `rankdir=${rankdir};`).replace(/label="input (\d+)\\n/g, (whole, k: string) => {
+    const name = inputNames[Number(k)]
+    return name === undefined ? whole : `label="${name}\\n`
+  })
 }
 
 /** The Graphviz DOT source of a named expression: `traceGraph(...).toDot()`, with the inputs named and the layout direction set. */

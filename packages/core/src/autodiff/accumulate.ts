@@ -77,7 +77,10 @@ export class CotangentSum {
   /** A buffer this sum may write into, holding everything added so far. */
   private owned(dtype: Tensor['dtype']): TensorData {
     if (this.buffer === null) {
-      this.buffer = allocate(this.dense?.dtype ?? dtype, this.shape.reduce((a, b) => a * b, 1))
+      this.buffer = allocate(
+        this.dense?.dtype ?? dtype,
+        this.shape.reduce((a, b) => a * b, 1),
+      )
       if (this.dense !== null) this.buffer.set(this.dense._data)
       this.dense = null
     }

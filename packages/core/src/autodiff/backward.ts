@@ -89,13 +89,15 @@ export function backward(output: Tensor, cotangent: Tensor, targets: readonly Te
     }
     if (free) releaseNode(node)
   }
-  withRecording(nested, () => withLastUse(free, () => {
-    for (let at = 0; at < order.length; at++) {
-      const node = order[at] as GraphNode
-      if (free) order[at] = undefined
-      pull(node)
-    }
-  }))
+  withRecording(nested, () =>
+    withLastUse(free, () => {
+      for (let at = 0; at < order.length; at++) {
+        const node = order[at] as GraphNode
+        if (free) order[at] = undefined
+        pull(node)
+      }
+    }),
+  )
   if (free) releaseReachable(output)
   return targets.map((t) => cotangents.get(t)?.value() ?? null)
 }

@@ -43,16 +43,22 @@ export function customOp(definition: CustomOpDefinition): (...inputs: Tensor[]) 
     const y: Tensor = makeOutput(name, inputs, out._data, out.shape, (g, needs) => {
       const parts = vjp(g, inputs, y, needs)
       if (!Array.isArray(parts) || parts.length !== inputs.length) {
-        throw new GradientError(`${name}: vjp must return one cotangent (or null) per input: expected ${inputs.length}, got ${Array.isArray(parts) ? parts.length : typeof parts}`)
+        throw new GradientError(
+          `${name}: vjp must return one cotangent (or null) per input: expected ${inputs.length}, got ${Array.isArray(parts) ? parts.length : typeof parts}`,
+        )
       }
       parts.forEach((p, i) => {
         if (p !== null && (!(p instanceof Tensor) || !shapesEqual(p.shape, inputs[i].shape))) {
-          throw new GradientError(`${name}: vjp returned a cotangent of shape ${p instanceof Tensor ? fmtShape(p.shape) : typeof p} for input ${i} of shape ${fmtShape(inputs[i].shape)}`)
+          throw new GradientError(
+            `${name}: vjp returned a cotangent of shape ${p instanceof Tensor ? fmtShape(p.shape) : typeof p} for input ${i} of shape ${fmtShape(inputs[i].shape)}`,
+          )
         }
         // A cotangent in another dtype would be accumulated into the input's silently (a float32
         // one into a float64 gradient loses precision the gradient check then blames on the op).
         if (p !== null && p.dtype !== inputs[i].dtype) {
-          throw new GradientError(`${name}: vjp returned a ${p.dtype} cotangent for input ${i} of dtype ${inputs[i].dtype} (shape ${fmtShape(inputs[i].shape)}); return it in the input's dtype`)
+          throw new GradientError(
+            `${name}: vjp returned a ${p.dtype} cotangent for input ${i} of dtype ${inputs[i].dtype} (shape ${fmtShape(inputs[i].shape)}); return it in the input's dtype`,
+          )
         }
       })
       return parts

@@ -56,7 +56,8 @@ function traceArgs(args: readonly unknown[], argnums: readonly number[], where: 
 function checkScalar(out: unknown, where: string): Tensor {
   refuseAsync(out, where)
   if (!(out instanceof Tensor)) throw new GradientError(`${where}: the function must return a Tensor, got ${typeof out}`)
-  if (out.size !== 1) throw new GradientError(`${where}: the function must return a scalar (one element), got shape ${fmtShape(out.shape)}; reduce it (sum, mean) or use vjp`)
+  if (out.size !== 1)
+    throw new GradientError(`${where}: the function must return a scalar (one element), got shape ${fmtShape(out.shape)}; reduce it (sum, mean) or use vjp`)
   if (out.dtype === 'int32') {
     // Name the op that cut the graph, when one did: usually the comparison or argmax that made the int32.
     const cut = lastNoGradientOp()
@@ -90,10 +91,7 @@ function release(t: Tensor): Tensor {
  */
 export function valueAndGrad<A extends [TensorTree, ...unknown[]]>(f: (...args: A) => Tensor): (...args: A) => [Tensor, A[0]]
 export function valueAndGrad<A extends unknown[]>(f: (...args: A) => Tensor, options?: GradOptions): (...args: A) => [Tensor, Gradients]
-export function valueAndGrad<A extends unknown[]>(
-  f: (...args: A) => Tensor,
-  options: GradOptions = {},
-): (...args: A) => [Tensor, Gradients] {
+export function valueAndGrad<A extends unknown[]>(f: (...args: A) => Tensor, options: GradOptions = {}): (...args: A) => [Tensor, Gradients] {
   const nums = options.argnums ?? 0
   const list = typeof nums === 'number' ? [nums] : [...nums]
   return (...args: A) =>
@@ -136,7 +134,9 @@ export function vjp<A extends unknown[]>(f: (...args: A) => Tensor, ...primals: 
   const t = traced as Traced
   const pullback = (cotangent: Tensor): TensorTree[] => {
     if (!(cotangent instanceof Tensor) || !shapesEqual(cotangent.shape, out.shape)) {
-      throw new GradientError(`vjp: the cotangent must have the output's shape ${fmtShape(out.shape)}, got ${cotangent instanceof Tensor ? fmtShape(cotangent.shape) : typeof cotangent}`)
+      throw new GradientError(
+        `vjp: the cotangent must have the output's shape ${fmtShape(out.shape)}, got ${cotangent instanceof Tensor ? fmtShape(cotangent.shape) : typeof cotangent}`,
+      )
     }
     return inTransform(() => gradientsOf(out, astype(cotangent, out.dtype), t, true))
   }

@@ -6,9 +6,7 @@
  * @module
  */
 import type { DType, TensorData } from '../dtype.ts'
-import {
-  BINARY, BINARY_GENERIC, STRIDED, STRIDED_GENERIC, UNARY, UNARY_GENERIC, WHERE, WHERE_GENERIC,
-} from './generated/elementwise.ts'
+import { BINARY, BINARY_GENERIC, STRIDED, STRIDED_GENERIC, UNARY, UNARY_GENERIC, WHERE, WHERE_GENERIC } from './generated/elementwise.ts'
 import type { ScalarFn } from './signatures.ts'
 import { dtypeKey, genericKernel } from './specialize.ts'
 
@@ -28,8 +26,13 @@ export function unaryMap(expr: string, x: TensorData, out: TensorData, p = 0, q 
  * strides over the output's shape, 0 along broadcast dimensions.
  */
 export function binaryMap(
-  expr: string, a: TensorData, sa: readonly number[], b: TensorData, sb: readonly number[],
-  out: TensorData, shape: readonly number[],
+  expr: string,
+  a: TensorData,
+  sa: readonly number[],
+  b: TensorData,
+  sb: readonly number[],
+  out: TensorData,
+  shape: readonly number[],
 ): void {
   const kernel = BINARY.get(dtypeKey(expr, kindOf(a), kindOf(b), kindOf(out))) ?? genericKernel(BINARY_GENERIC, 'binary', expr)
   kernel(a, b, out, shape, sa, sb)
@@ -37,8 +40,14 @@ export function binaryMap(
 
 /** Three-operand select: `out = c != 0 ? a : b`, broadcasting all three. */
 export function whereMap(
-  c: TensorData, sc: readonly number[], a: TensorData, sa: readonly number[], b: TensorData, sb: readonly number[],
-  out: TensorData, shape: readonly number[],
+  c: TensorData,
+  sc: readonly number[],
+  a: TensorData,
+  sa: readonly number[],
+  b: TensorData,
+  sb: readonly number[],
+  out: TensorData,
+  shape: readonly number[],
 ): void {
   const kernel = WHERE.get(dtypeKey('where', kindOf(c), kindOf(a), kindOf(b), kindOf(out))) ?? genericKernel(WHERE_GENERIC, 'select', 'where')
   kernel(c, a, b, out, shape, sc, sa, sb)

@@ -38,8 +38,14 @@ export const AXIS_BODIES = {
  * operand's strides, both laid over `shape`.
  */
 export function axisIndex(
-  op: keyof typeof AXIS_BODIES, x: TensorData, index: Int32Array, out: TensorData, shape: readonly number[],
-  baseStrides: readonly number[], posStrides: readonly number[], axisStride: number,
+  op: keyof typeof AXIS_BODIES,
+  x: TensorData,
+  index: Int32Array,
+  out: TensorData,
+  shape: readonly number[],
+  baseStrides: readonly number[],
+  posStrides: readonly number[],
+  axisStride: number,
 ): void {
   const kernel = AXIS.get(dtypeKey(`axisIndex(${op})`, kindOf(x), kindOf(out))) ?? genericKernel(AXIS_GENERIC, 'indexing', `axisIndex(${op})`)
   kernel(x, index, out, shape, baseStrides, posStrides, axisStride)

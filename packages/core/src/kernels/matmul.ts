@@ -55,10 +55,17 @@ export const DEFAULT_BLOCKING: GemmBlocking = { mr: 4, nr: 3, kc: 256, mc: 64, n
  * when A, B and the output are all float32: then in float32, as PyTorch does.
  */
 export type Gemm = (
-  a: TensorData, aOffset: number, transA: boolean,
-  b: TensorData, bOffset: number, transB: boolean,
-  out: TensorData, outOffset: number,
-  M: number, N: number, K: number,
+  a: TensorData,
+  aOffset: number,
+  transA: boolean,
+  b: TensorData,
+  bOffset: number,
+  transB: boolean,
+  out: TensorData,
+  outOffset: number,
+  M: number,
+  N: number,
+  K: number,
 ) => void
 
 /**
@@ -99,7 +106,9 @@ function microKernel(mr: number, nr: number): MicroKernel {
   if (kernel !== undefined) return kernel
   const tiles = [...GEMM_MICRO.keys()].map((k) => k.slice(k.indexOf(':') + 1)).join(', ')
   return () => {
-    throw new ArgumentError(`createGemm: no generated micro-kernel for ${mr}x${nr} tiles (there are ${tiles}); add the tile to GEMM_TILES in scripts/kernel-gen/gemm.ts and run \`pnpm gen:kernels\``)
+    throw new ArgumentError(
+      `createGemm: no generated micro-kernel for ${mr}x${nr} tiles (there are ${tiles}); add the tile to GEMM_TILES in scripts/kernel-gen/gemm.ts and run \`pnpm gen:kernels\``,
+    )
   }
 }
 
@@ -198,7 +207,9 @@ function choose(backend: string, who: string): { gemm: Gemm; name: GemmBackend }
   const support = backend === 'js' ? 'ok' : wasmSupport()
   if (backend === 'wasm' && support === 'missing') throw new ArgumentError(`${who}: 'wasm' needs WebAssembly with 128-bit SIMD, which this engine lacks`)
   if (backend === 'wasm' && support === 'refused') {
-    throw new ArgumentError(`${who}: 'wasm' cannot compile here: the page's Content-Security-Policy refuses WebAssembly (allow it with 'wasm-unsafe-eval', or use 'js')`)
+    throw new ArgumentError(
+      `${who}: 'wasm' cannot compile here: the page's Content-Security-Policy refuses WebAssembly (allow it with 'wasm-unsafe-eval', or use 'js')`,
+    )
   }
   if (backend === 'js' || support !== 'ok') return { gemm: jsGemm, name: 'js' }
   wasmGemm ??= createWasmGemm({ fallback: jsGemm })

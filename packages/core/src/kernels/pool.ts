@@ -32,7 +32,16 @@ function outputs(a: PoolAxis): number {
  * input (PyTorch's `count_include_pad=True`; the padded input ends `padAfter` past the last
  * element) rather than by the taps inside the input.
  */
-export function slidingAxis(size: number, count: number, kernel: number, stride: number, padBefore: number, padAfter: number, dilation: number, countPadding: boolean): PoolAxis {
+export function slidingAxis(
+  size: number,
+  count: number,
+  kernel: number,
+  stride: number,
+  padBefore: number,
+  padAfter: number,
+  dilation: number,
+  countPadding: boolean,
+): PoolAxis {
   const lo = new Int32Array(count)
   const hi = new Int32Array(count)
   const divisor = new Int32Array(count)

@@ -53,6 +53,18 @@ export type PackKernel = {
 
 /** @internal The GEMM micro-kernel of one `mr` x `nr` register tile (see `matmul.ts`). */
 export type MicroKernel = {
-  k(kc: number, A: Float64Array, pa: number, B: Float64Array, pb: number, C: Float64Array, pc: number, ldc: number,
-    mr: number, nr: number, first: boolean, tile: Float64Array): void
+  k(
+    kc: number,
+    A: Float64Array,
+    pa: number,
+    B: Float64Array,
+    pb: number,
+    C: Float64Array,
+    pc: number,
+    ldc: number,
+    mr: number,
+    nr: number,
+    first: boolean,
+    tile: Float64Array,
+  ): void
 }['k']

@@ -29,7 +29,9 @@ export function dtypeKey(name: string, a: DType, b?: DType, c?: DType, d?: DType
 export function genericKernel<F>(generic: ReadonlyMap<string, F>, family: string, name: string): F {
   const kernel = generic.get(name)
   if (kernel === undefined) {
-    throw new GraphgradError(`no generated ${family} kernel for '${name}': the kernels are generated from the rule tables; run \`pnpm gen:kernels\` after editing one`)
+    throw new GraphgradError(
+      `no generated ${family} kernel for '${name}': the kernels are generated from the rule tables; run \`pnpm gen:kernels\` after editing one`,
+    )
   }
   return kernel
 }

@@ -50,8 +50,18 @@ function alongAxis(fn: (x: Tensor, axis: number) => Tensor) {
 }
 
 registerOps('composite', 'composite', {
-  gelu: { sample: (s) => { const x = s.values(s.shape()); return { inputs: [x], fn: (t: Tensor) => gelu(t), label: shapesLabel(x) } } },
-  geluTanh: { sample: (s) => { const x = s.values(s.shape()); return { inputs: [x], fn: (t: Tensor) => gelu(t, { approximate: 'tanh' }), label: shapesLabel(x) } } },
+  gelu: {
+    sample: (s) => {
+      const x = s.values(s.shape())
+      return { inputs: [x], fn: (t: Tensor) => gelu(t), label: shapesLabel(x) }
+    },
+  },
+  geluTanh: {
+    sample: (s) => {
+      const x = s.values(s.shape())
+      return { inputs: [x], fn: (t: Tensor) => gelu(t, { approximate: 'tanh' }), label: shapesLabel(x) }
+    },
+  },
   softmax: alongAxis(softmax),
   logSoftmax: alongAxis(logSoftmax),
 })

@@ -58,7 +58,8 @@ function paddingOf(op: string, padding: unknown, dims: 1 | 2, stride: number[], 
     const before = total.map((t) => Math.floor(t / 2))
     return [before, total.map((t, i) => t - before[i])]
   }
-  if (typeof padding === 'string') throw new ArgumentError(`${op}: padding must be a non-negative integer${dims === 2 ? ' or a pair of them' : ''}, 'same' or 'valid', got '${padding}'`)
+  if (typeof padding === 'string')
+    throw new ArgumentError(`${op}: padding must be a non-negative integer${dims === 2 ? ' or a pair of them' : ''}, 'same' or 'valid', got '${padding}'`)
   const p = sizesOf(op, 'padding', padding, dims, 0, new Array<number>(dims).fill(0))
   return [p, p]
 }
@@ -74,13 +75,16 @@ function resolve(op: string, x: Tensor, w: Tensor, options: ConvOptions<1 | 2>, 
   if (w.rank !== dims + 2) throw new ShapeError(`${op}: weight must be ${dims + 2}-d ${layout}, got shape ${fmtShape(w.shape)}`)
   checkOptionKeys(options, OPTION_KEYS, op)
   const groups = options.groups ?? 1
-  if (typeof groups !== 'number' || !Number.isInteger(groups) || groups < 1) throw new ArgumentError(`${op}: groups must be a positive integer, got ${String(groups)}`)
+  if (typeof groups !== 'number' || !Number.isInteger(groups) || groups < 1)
+    throw new ArgumentError(`${op}: groups must be a positive integer, got ${String(groups)}`)
   const [outC, cg] = w.shape
   const kernel = w.shape.slice(2)
   const spatial = x.shape.slice(2)
   if (outC % groups !== 0) throw new ShapeError(`${op}: weight ${fmtShape(w.shape)} has ${outC} output channels, which groups=${groups} does not divide`)
   if (x.shape[1] !== cg * groups) {
-    throw new ShapeError(`${op}: weight ${fmtShape(w.shape)} with groups=${groups} expects an input with ${cg * groups} channels, got input ${fmtShape(x.shape)} with ${x.shape[1]} channels`)
+    throw new ShapeError(
+      `${op}: weight ${fmtShape(w.shape)} with groups=${groups} expects an input with ${cg * groups} channels, got input ${fmtShape(x.shape)} with ${x.shape[1]} channels`,
+    )
   }
   if (kernel.some((k) => k === 0)) throw new ShapeError(`${op}: weight ${fmtShape(w.shape)} has an empty kernel (${fmtSizes(kernel)})`)
   const stride = sizesOf(op, 'stride', options.stride, dims, 1, new Array<number>(dims).fill(1))
@@ -97,7 +101,8 @@ function resolve(op: string, x: Tensor, w: Tensor, options: ConvOptions<1 | 2>, 
   }
   checkShape([x.shape[0], outC, ...out], op)
   // The kernel's scratch: one sample and group's columns (and their map), allocated only when there is work.
-  if (x.shape[0] > 0 && outC > 0) checkShape([Math.max(cg, 1), ...kernel, ...out], `${op}: the im2col columns of one sample (channels per group, kernel, output)`)
+  if (x.shape[0] > 0 && outC > 0)
+    checkShape([Math.max(cg, 1), ...kernel, ...out], `${op}: the im2col columns of one sample (channels per group, kernel, output)`)
   // 2-d from here on: a 1-d convolution is one of height 1.
   const two = (v: number[], one: number): [number, number] => (dims === 1 ? [one, v[0]] : [v[0], v[1]])
   const [height, width] = two(spatial, 1)
@@ -106,7 +111,24 @@ function resolve(op: string, x: Tensor, w: Tensor, options: ConvOptions<1 | 2>, 
   const [dilationH, dilationW] = two(dilation, 1)
   const [padTop, padLeft] = two(before, 0)
   const [outH, outW] = two(out, 1)
-  return { batch: x.shape[0], inChannels: x.shape[1], height, width, outChannels: outC, kernelH, kernelW, groups, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW }
+  return {
+    batch: x.shape[0],
+    inChannels: x.shape[1],
+    height,
+    width,
+    outChannels: outC,
+    kernelH,
+    kernelW,
+    groups,
+    strideH,
+    strideW,
+    dilationH,
+    dilationW,
+    padTop,
+    padLeft,
+    outH,
+    outW,
+  }
 }
 
 const inputShape = (g: ConvGeometry): number[] => [g.batch, g.inChannels, g.height, g.width]
@@ -142,10 +164,7 @@ function convolveInputGrad(gradOut: Tensor, weight: Tensor, g: ConvGeometry): Te
   const shape = inputShape(g)
   const dx = allocate(gy.dtype, sizeOf(shape)) as Float
   convInputGrad(gy._data as Float, w._data as Float, dx, g)
-  return makeOutput('conv2dInputGrad', [gy, w], dx, shape, (c, needs) => [
-    needs[0] ? convolve(c, w, g) : null,
-    needs[1] ? convolveWeightGrad(c, gy, g) : null,
-  ])
+  return makeOutput('conv2dInputGrad', [gy, w], dx, shape, (c, needs) => [needs[0] ? convolve(c, w, g) : null, needs[1] ? convolveWeightGrad(c, gy, g) : null])
 }
 
 /**
@@ -157,10 +176,7 @@ function convolveWeightGrad(input: Tensor, gradOut: Tensor, g: ConvGeometry): Te
   const shape = weightShape(g)
   const dw = allocate(x.dtype, sizeOf(shape)) as Float
   convWeightGrad(x._data as Float, gy._data as Float, dw, g)
-  return makeOutput('conv2dWeightGrad', [x, gy], dw, shape, (c, needs) => [
-    needs[0] ? convolveInputGrad(gy, c, g) : null,
-    needs[1] ? convolve(x, c, g) : null,
-  ])
+  return makeOutput('conv2dWeightGrad', [x, gy], dw, shape, (c, needs) => [needs[0] ? convolveInputGrad(gy, c, g) : null, needs[1] ? convolve(x, c, g) : null])
 }
 
 /** The convolution of `x` with `dims` spatial dimensions, in any layout PyTorch accepts. */
@@ -174,7 +190,9 @@ function convNd(op: string, input: Tensor, weight: Tensor, bias: Tensor | null |
     checkTensor(bias, op, 'bias')
     requireFloat(op, 'bias', bias)
     if (bias.rank !== 1 || bias.shape[0] !== g.outChannels) {
-      throw new ShapeError(`${op}: bias must have shape [${g.outChannels}] (one value per output channel of weight ${fmtShape(weight.shape)}), got ${fmtShape(bias.shape)}`)
+      throw new ShapeError(
+        `${op}: bias must have shape [${g.outChannels}] (one value per output channel of weight ${fmtShape(weight.shape)}), got ${fmtShape(bias.shape)}`,
+      )
     }
     y = add(y, reshape(bias, [g.outChannels, 1, 1]))
   }
@@ -225,7 +243,12 @@ function sampleConv(s: CaseSampler, dims: 1 | 2) {
   const x = s.values([batch, cg * groups, ...spatial])
   const w = s.values([og * groups, cg, ...kernel])
   const withBias = s.coin()
-  const options = { stride: dims === 1 ? stride[0] : stride, padding: same ? 'same' : dims === 1 ? pad[0] : pad, dilation: dims === 1 ? dilation[0] : dilation, groups } as ConvOptions<1 | 2>
+  const options = {
+    stride: dims === 1 ? stride[0] : stride,
+    padding: same ? 'same' : dims === 1 ? pad[0] : pad,
+    dilation: dims === 1 ? dilation[0] : dilation,
+    groups,
+  } as ConvOptions<1 | 2>
   const op = (a: Tensor, w2: Tensor, b: Tensor | null, o: ConvOptions<1 | 2>): Tensor => convNd(`conv${dims}d`, a, w2, b, o, dims)
   const label = `${shapesLabel(x, w)} ${JSON.stringify(options)}${withBias ? ' bias' : ''}`
   if (!withBias) return { inputs: [x, w], fn: (a: Tensor, b: Tensor) => op(a, b, null, options), label }

@@ -12,7 +12,28 @@ import { sumToShape } from './broadcast.ts'
 export type { TensorLike } from './util.ts'
 // Explicit for the families that also export internals (kernel rule tables, sumToShape):
 // the main entry exports ops, not the pieces the kernel generator and the VJPs share.
-export { neg, abs, sign, exp, log, log1p, expm1, sqrt, rsqrt, square, reciprocal, sin, cos, tanh, sigmoid, relu, leakyRelu, erf, softplus, clamp } from './unary.ts'
+export {
+  neg,
+  abs,
+  sign,
+  exp,
+  log,
+  log1p,
+  expm1,
+  sqrt,
+  rsqrt,
+  square,
+  reciprocal,
+  sin,
+  cos,
+  tanh,
+  sigmoid,
+  relu,
+  leakyRelu,
+  erf,
+  softplus,
+  clamp,
+} from './unary.ts'
 export type { SoftplusOptions } from './unary.ts'
 export { add, sub, mul, div, pow, maximum, minimum, equal, notEqual, less, lessEqual, greater, greaterEqual, where } from './binary.ts'
 export * from './cast.ts'

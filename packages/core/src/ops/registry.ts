@@ -56,11 +56,7 @@ const registry: Map<string, OpEntry> = ((globalThis as Record<symbol, Map<string
  * @internal Registers a family's specs. A family that registers again (its module re-evaluated)
  * replaces its own entries; a name already taken by another family is an error.
  */
-export function registerOps<N extends string>(
-  family: string,
-  kind: OpEntry['kind'],
-  specs: { readonly [K in N]: GradSpec | NoGradient },
-): void {
+export function registerOps<N extends string>(family: string, kind: OpEntry['kind'], specs: { readonly [K in N]: GradSpec | NoGradient }): void {
   for (const name of Object.keys(specs) as N[]) {
     const taken = registry.get(name)
     if (taken !== undefined && taken.family !== family) throw new Error(`op '${name}' is registered by both the '${taken.family}' and the '${family}' family`)

@@ -31,4 +31,3 @@ export function toTensor(x: TensorLike, like: TensorLike, op: string, arg: strin
   const dtype = other === 'int32' && !fitsInt32 ? (Number.isInteger(x) ? 'float64' : 'float32') : other
   return scalar(x, dtype)
 }
-

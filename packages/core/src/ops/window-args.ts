@@ -34,7 +34,9 @@ export function batchedInput(op: string, x: unknown, dims: 1 | 2): { x: Tensor; 
   const t = checkTensor(x, op)
   const layout = dims === 1 ? ['C, L', 'N, C, L'] : ['C, H, W', 'N, C, H, W']
   if (t.rank !== dims + 1 && t.rank !== dims + 2) {
-    throw new ShapeError(`${op}: expected a ${dims + 1}-d (unbatched [${layout[0]}]) or ${dims + 2}-d (batched [${layout[1]}]) input, got shape ${fmtShape(t.shape)}`)
+    throw new ShapeError(
+      `${op}: expected a ${dims + 1}-d (unbatched [${layout[0]}]) or ${dims + 2}-d (batched [${layout[1]}]) input, got shape ${fmtShape(t.shape)}`,
+    )
   }
   requireFloat(op, 'input', t)
   return t.rank === dims + 2 ? { x: t, batched: true } : { x: t, batched: false }

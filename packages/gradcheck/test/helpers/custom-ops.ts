@@ -15,7 +15,10 @@ function f64(data: number[], shape: number[]): Tensor {
 /** Deterministic values in [-1, 1), spread out, for test inputs. */
 export function values(shape: number[], offset = 0): Tensor {
   const n = shape.reduce((a, b) => a * b, 1)
-  return f64(Array.from({ length: n }, (_, i) => Math.sin(1.3 * (i + offset) + 0.7) * 0.9), shape)
+  return f64(
+    Array.from({ length: n }, (_, i) => Math.sin(1.3 * (i + offset) + 0.7) * 0.9),
+    shape,
+  )
 }
 
 /** `a * b` (same shapes) whose gradient for b is multiplied by `factor`. */
@@ -47,10 +50,11 @@ export function makeMatmul(transposedGradB: boolean): (a: Tensor, b: Tensor) => 
     const m = b.shape[1]
     if (b.shape[0] !== k) throw new Error(`matmul: cannot multiply [${a.shape}] by [${b.shape}]`)
     const data = new Float64Array(n * m)
-    for (let i = 0; i < n; i++) for (let p = 0; p < k; p++) {
-      const av = a._data[i * k + p]
-      for (let j = 0; j < m; j++) data[i * m + j] += av * b._data[p * m + j]
-    }
+    for (let i = 0; i < n; i++)
+      for (let p = 0; p < k; p++) {
+        const av = a._data[i * k + p]
+        for (let j = 0; j < m; j++) data[i * m + j] += av * b._data[p * m + j]
+      }
     return makeOutput(transposedGradB ? 'matmulTransposedGrad' : 'matmul', [a, b], data, [n, m], (g, needs) => [
       needs[0] ? mm(g, transpose(b)) : null,
       needs[1] ? (transposedGradB ? mm(transpose(g), a) : mm(transpose(a), g)) : null,

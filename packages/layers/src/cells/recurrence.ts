@@ -16,7 +16,24 @@
  * activations (defined at `ScanTape` in `kernels/scan.ts`). Both give the same outputs.
  * @module
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, add, fmtShape, matmul, mul, reshape, select, stack, sum, tensor, transpose, vjp, where } from '@graphgrad/core'
+import {
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  Tensor,
+  add,
+  fmtShape,
+  matmul,
+  mul,
+  reshape,
+  select,
+  stack,
+  sum,
+  tensor,
+  transpose,
+  vjp,
+  where,
+} from '@graphgrad/core'
 import type { CellKernel } from '../kernels/cell.ts'
 import { type DgxSink, EMPTY, type GxSource, type ScanOutputs, type ScanShape } from '../kernels/scan.ts'
 import { scanForward } from '../kernels/scan-forward.ts'
@@ -116,15 +133,24 @@ function fusedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor | null
   const out: ScanOutputs = { output: allocLike(model, T * B * H), h: allocLike(model, B * H), c: k.hasCell ? allocLike(model, B * H) : EMPTY }
   // Without a recorded graph (noGrad, or no input needs a gradient) backward never runs: keep no tape.
   const keepTape = isRecording() && inputs.some((x) => x.requiresGrad)
-  const tape = scanForward(k, shape, {
-    gx: wih === null ? model : projector(gx, wih),
-    h0: floats(h0),
-    c0: c0 === null ? EMPTY : floats(c0),
-    w: floats(whh),
-    bhh: bhh === null ? EMPTY : f64(bhh),
-    bx: bx === null ? EMPTY : f64(bx),
-  }, out, keepTape)
-  const results: OutputData[] = [{ data: out.output, shape: batchFirst ? [B, T, H] : [T, B, H] }, { data: out.h, shape: [B, H] }]
+  const tape = scanForward(
+    k,
+    shape,
+    {
+      gx: wih === null ? model : projector(gx, wih),
+      h0: floats(h0),
+      c0: c0 === null ? EMPTY : floats(c0),
+      w: floats(whh),
+      bhh: bhh === null ? EMPTY : f64(bhh),
+      bx: bx === null ? EMPTY : f64(bx),
+    },
+    out,
+    keepTape,
+  )
+  const results: OutputData[] = [
+    { data: out.output, shape: batchFirst ? [B, T, H] : [T, B, H] },
+    { data: out.h, shape: [B, H] },
+  ]
   if (k.hasCell) results.push({ data: out.c, shape: [B, H] })
   const op = `${family.name}Scan`
   const [output, h, c] = makeOutputs(op, inputs, results, (gs, needs) => {
@@ -132,10 +158,24 @@ function fusedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor | null
     const need = (n: InputName): boolean => needs[names.indexOf(n)] === true
     const back = wih === null ? null : projectionBackward(gx, wih, need('gx'), need('wih'))
     const data = (g: Tensor | null | undefined): Floats | null => (g === null || g === undefined ? null : floats(g))
-    const d = scanBackward(k, shape, tape, { output: data(gs[0]), h: data(gs[1]), c: data(gs[2]) }, floats(whh),
-      { dh0: need('h0'), dw: need('whh'), dbhh: need('bhh'), dbx: need('bx') }, back === null ? null : back.sink, vjpIsLastUse())
+    const d = scanBackward(
+      k,
+      shape,
+      tape,
+      { output: data(gs[0]), h: data(gs[1]), c: data(gs[2]) },
+      floats(whh),
+      { dh0: need('h0'), dw: need('whh'), dbhh: need('bhh'), dbx: need('bx') },
+      back === null ? null : back.sink,
+      vjpIsLastUse(),
+    )
     const grads: Record<InputName, Floats | Tensor | null> = {
-      gx: back === null ? d.dgx : back.dx, h0: d.dh0, whh: d.dw, c0: d.dc0, bhh: d.dbhh, bx: d.dbx, wih: back === null ? null : back.dw,
+      gx: back === null ? d.dgx : back.dx,
+      h0: d.dh0,
+      whh: d.dw,
+      c0: d.dc0,
+      bhh: d.dbhh,
+      bx: d.dbx,
+      wih: back === null ? null : back.dw,
     }
     return names.map((n) => {
       const g = grads[n]
@@ -152,21 +192,34 @@ function fusedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor | null
  * back through that. Slower than the fused backward, but every order of derivative (and jvp,
  * which differentiates a backward) sees the same function the fused forward computed.
  */
-function recomputedVjp(family: CellFamily, named: FusedInputs, names: readonly InputName[], options: ScanOptions, gs: readonly (Tensor | null)[]): (Tensor | null)[] {
+function recomputedVjp(
+  family: CellFamily,
+  named: FusedInputs,
+  names: readonly InputName[],
+  options: ScanOptions,
+  gs: readonly (Tensor | null)[],
+): (Tensor | null)[] {
   const inputs = names.map((n) => named[n] as Tensor)
-  const [, pullback] = vjp((...xs: Tensor[]) => {
-    const at = (n: InputName): Tensor | null => (names.includes(n) ? xs[names.indexOf(n)] : null)
-    const r = composedScan(family, at('gx') as Tensor, at('h0') as Tensor, at('c0'), at('whh') as Tensor, at('bhh'), { ...options, inputBias: at('bx'), inputWeight: at('wih') })
-    // The scalar whose gradient is the VJP: each used result against its cotangent.
-    let total: Tensor | null = null
-    for (const [k, y] of [r.output, r.h, r.c].entries()) {
-      const g = gs[k]
-      if (g === null || g === undefined || y === null) continue
-      const term = sum(mul(y, g))
-      total = total === null ? term : add(total, term)
-    }
-    return total ?? sum(mul(r.h, 0))
-  }, ...inputs)
+  const [, pullback] = vjp(
+    (...xs: Tensor[]) => {
+      const at = (n: InputName): Tensor | null => (names.includes(n) ? xs[names.indexOf(n)] : null)
+      const r = composedScan(family, at('gx') as Tensor, at('h0') as Tensor, at('c0'), at('whh') as Tensor, at('bhh'), {
+        ...options,
+        inputBias: at('bx'),
+        inputWeight: at('wih'),
+      })
+      // The scalar whose gradient is the VJP: each used result against its cotangent.
+      let total: Tensor | null = null
+      for (const [k, y] of [r.output, r.h, r.c].entries()) {
+        const g = gs[k]
+        if (g === null || g === undefined || y === null) continue
+        const term = sum(mul(y, g))
+        total = total === null ? term : add(total, term)
+      }
+      return total ?? sum(mul(r.h, 0))
+    },
+    ...inputs,
+  )
   return pullback(tensor(1, { dtype: named.gx.dtype })) as Tensor[]
 }
 
@@ -208,7 +261,10 @@ function projectionBackward(x: Tensor, w: Tensor, needX: boolean, needW: boolean
 /** Rows still inside their sequence at step t, as an int32 [B,1] mask; null when all are. */
 function activeMask(lengths: readonly number[] | null | undefined, t: number): Tensor | null {
   if (lengths === null || lengths === undefined || lengths.every((n) => t < n)) return null
-  return tensor(Int32Array.from(lengths, (n) => (t < n ? 1 : 0)), { shape: [lengths.length, 1], dtype: 'int32' })
+  return tensor(
+    Int32Array.from(lengths, (n) => (t < n ? 1 : 0)),
+    { shape: [lengths.length, 1], dtype: 'int32' },
+  )
 }
 
 /**
@@ -241,7 +297,16 @@ function composedScan(family: CellFamily, gxIn: Tensor, h0: Tensor, c0: Tensor |
 }
 
 /** Runs one direction with the fused op or the composed cells. */
-export function scan(family: CellFamily, fused: boolean, gx: Tensor, h0: Tensor, c0: Tensor | null, whh: Tensor, bhh: Tensor | null, options: ScanOptions = {}): ScanResult {
+export function scan(
+  family: CellFamily,
+  fused: boolean,
+  gx: Tensor,
+  h0: Tensor,
+  c0: Tensor | null,
+  whh: Tensor,
+  bhh: Tensor | null,
+  options: ScanOptions = {},
+): ScanResult {
   return fused ? fusedScan(family, gx, h0, c0, whh, bhh, options) : composedScan(family, gx, h0, c0, whh, bhh, options)
 }
 
@@ -250,13 +315,20 @@ export function scan(family: CellFamily, fused: boolean, gx: Tensor, h0: Tensor,
  * [G*H,H], `bhh` [G*H]): shapes, and one float dtype for all.
  */
 export function checkCellArgs(op: string, gates: number, gx: Tensor, h: Tensor, c: Tensor | null, whh: Tensor, bhh: Tensor | null): void {
-  for (const [name, x] of [['gx', gx], ['h', h], ['c', c], ['whh', whh], ['bhh', bhh]] as const) {
+  for (const [name, x] of [
+    ['gx', gx],
+    ['h', h],
+    ['c', c],
+    ['whh', whh],
+    ['bhh', bhh],
+  ] as const) {
     if (x !== null && !(x instanceof Tensor)) throw new ArgumentError(`${op}: ${name} must be a Tensor`)
   }
   if (h.rank !== 2) throw new ShapeError(`${op}: h must have shape [batch, hidden], got ${fmtShape(h.shape)}`)
   const [B, H] = h.shape
   const want = (name: string, x: Tensor | null, shape: number[]): void => {
-    if (x !== null && !shapesEqual(x.shape, shape)) throw new ShapeError(`${op}: ${name} must have shape ${fmtShape(shape)} for h of shape ${fmtShape(h.shape)}, got ${fmtShape(x.shape)}`)
+    if (x !== null && !shapesEqual(x.shape, shape))
+      throw new ShapeError(`${op}: ${name} must have shape ${fmtShape(shape)} for h of shape ${fmtShape(h.shape)}, got ${fmtShape(x.shape)}`)
   }
   want('gx', gx, [B, gates * H])
   want('c', c, [B, H])

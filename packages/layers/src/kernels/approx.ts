@@ -18,8 +18,12 @@ const CLAMP = 7.90531110763549805
 export function tanhApprox(x: number): number {
   const c = x > CLAMP ? CLAMP : x < -CLAMP ? -CLAMP : x
   const x2 = c * c
-  const p = c * (4.89352455891786e-3 + x2 * (6.37261928875436e-4 + x2 * (1.48572235717979e-5 + x2 * (5.12229709037114e-8
-    + x2 * (-8.60467152213735e-11 + x2 * (2.00018790482477e-13 + x2 * -2.76076847742355e-16))))))
+  const p =
+    c *
+    (4.89352455891786e-3 +
+      x2 *
+        (6.37261928875436e-4 +
+          x2 * (1.48572235717979e-5 + x2 * (5.12229709037114e-8 + x2 * (-8.60467152213735e-11 + x2 * (2.00018790482477e-13 + x2 * -2.76076847742355e-16))))))
   const q = 4.89352518554385e-3 + x2 * (2.268434632439e-3 + x2 * (1.18534705686654e-4 + x2 * 1.19825839466702e-6))
   // NaN passes through: the clamp comparisons are false for it, and p/q stays NaN.
   return p / q

@@ -38,12 +38,24 @@ function backwardWith(relu: boolean): CellKernel['backward'] {
 
 /** The Elman cell kernel with tanh, for the fused scan. */
 export const rnnTanhKernel: CellKernel = {
-  gates: 1, hasCell: false, cacheWidth: 0, backwardReadsH: true, dpreIsDgx: true, stepBias: false,
-  forward: forwardWith(false), backward: backwardWith(false),
+  gates: 1,
+  hasCell: false,
+  cacheWidth: 0,
+  backwardReadsH: true,
+  dpreIsDgx: true,
+  stepBias: false,
+  forward: forwardWith(false),
+  backward: backwardWith(false),
 }
 
 /** The Elman cell kernel with relu, for the fused scan. */
 export const rnnReluKernel: CellKernel = {
-  gates: 1, hasCell: false, cacheWidth: 0, backwardReadsH: true, dpreIsDgx: true, stepBias: false,
-  forward: forwardWith(true), backward: backwardWith(true),
+  gates: 1,
+  hasCell: false,
+  cacheWidth: 0,
+  backwardReadsH: true,
+  dpreIsDgx: true,
+  stepBias: false,
+  forward: forwardWith(true),
+  backward: backwardWith(true),
 }

@@ -8,7 +8,18 @@
 import type { BackwardRows, CellKernel } from './cell.ts'
 import { gemm, packGemmB, probeInside } from './core.ts'
 import { type Floats, adder, allocLike, copier } from './copy.ts'
-import { EMPTY, type DgxSink, type ScanCotangents, type ScanGrads, type ScanNeeds, type ScanShape, type ScanTape, chunkSteps, finishedRows, outAt } from './scan.ts'
+import {
+  EMPTY,
+  type DgxSink,
+  type ScanCotangents,
+  type ScanGrads,
+  type ScanNeeds,
+  type ScanShape,
+  type ScanTape,
+  chunkSteps,
+  finishedRows,
+  outAt,
+} from './scan.ts'
 
 const ALL: ScanNeeds = { dw: true, dbhh: true, dh0: true, dbx: true }
 
@@ -19,8 +30,16 @@ const ALL: ScanNeeds = { dw: true, dbhh: true, dh0: true, dbx: true }
  * `consumeTape`: the tape is not used again (the graph is released after this backward), so
  * its consumed stretches may hold the walk's buffers (see {@link chunkBuffers}).
  */
-export function scanBackward(k: CellKernel, shape: ScanShape, tape: ScanTape, cotangents: ScanCotangents, w: Floats,
-  needs: ScanNeeds = ALL, sink: DgxSink | null = null, consumeTape = false): ScanGrads {
+export function scanBackward(
+  k: CellKernel,
+  shape: ScanShape,
+  tape: ScanTape,
+  cotangents: ScanCotangents,
+  w: Floats,
+  needs: ScanNeeds = ALL,
+  sink: DgxSink | null = null,
+  consumeTape = false,
+): ScanGrads {
   const { T, B, H, reverse } = shape
   const GH = k.gates * H
   const BH = B * H
@@ -61,7 +80,14 @@ export function scanBackward(k: CellKernel, shape: ScanShape, tape: ScanTape, co
   } finally {
     hidden.release()
   }
-  return { dgx: chunks.whole, dh0: needs.dh0 ? like(tape.hs, rows.dh) : EMPTY, dc0: like(tape.hs, rows.dc), dw: chunks.dw, dbhh: like(tape.hs, dbhh), dbx: like(tape.hs, dbx) }
+  return {
+    dgx: chunks.whole,
+    dh0: needs.dh0 ? like(tape.hs, rows.dh) : EMPTY,
+    dc0: like(tape.hs, rows.dc),
+    dw: chunks.dw,
+    dbhh: like(tape.hs, dbhh),
+    dbx: like(tape.hs, dbx),
+  }
 }
 
 /** {@link BackwardRows} with the state rows as halves of one buffer, and the step-to-step swap. */
@@ -128,7 +154,14 @@ function outputCotangent(shape: ScanShape, g: Floats | null): (t: number, finish
  * `dhPrev += dpre W_hh`, with the product in the model's dtype as in the forward (a float64
  * model's straight from the float64 rows). W_hh is packed once for the walk.
  */
-function hiddenTranspose(w: Floats, GH: number, H: number, B: number, like: Floats, rows: BackwardRows): { addInto(dhPrev: Float64Array): void; release(): void } {
+function hiddenTranspose(
+  w: Floats,
+  GH: number,
+  H: number,
+  B: number,
+  like: Floats,
+  rows: BackwardRows,
+): { addInto(dhPrev: Float64Array): void; release(): void } {
   const packed = packGemmB(w, 0, false, GH, H)
   const wide = like instanceof Float64Array
   const dpreT = wide ? EMPTY : allocLike(like, B * GH)

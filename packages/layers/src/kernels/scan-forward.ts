@@ -112,7 +112,14 @@ function forwardRows(k: CellKernel, B: number, H: number, bhh: Float64Array): Fo
  * kernels for a float32 model, as PyTorch's) and then read into the row; a float64 model's
  * lands there directly. W_hh is packed once for all T steps.
  */
-function hiddenProjection(w: Floats, GH: number, H: number, B: number, like: Floats, pre: Float64Array): { project(hs: Floats, at: number): void; release(): void } {
+function hiddenProjection(
+  w: Floats,
+  GH: number,
+  H: number,
+  B: number,
+  like: Floats,
+  pre: Float64Array,
+): { project(hs: Floats, at: number): void; release(): void } {
   const packed = packGemmB(w, 0, true, H, GH)
   const preT = like instanceof Float64Array ? pre : allocLike(like, B * GH)
   const load = preT === pre ? null : copier(preT, pre)

@@ -63,7 +63,11 @@ export function gemmModuleBytes(precision: Precision, blocking: WasmBlocking): U
 /** Emits a copy of `bytes` bytes from the address in `from` to the one in `to`, widest loads first. */
 function copyBytes(f: FunctionBuilder, from: Local<'i32'>, to: Local<'i32'>, bytes: number): void {
   let at = 0
-  for (const [type, width] of [['v128', 16], ['i64', 8], ['i32', 4]] as const) {
+  for (const [type, width] of [
+    ['v128', 16],
+    ['i64', 8],
+    ['i32', 4],
+  ] as const) {
     for (; at + width <= bytes; at += width) f.get(to).get(from).load(type, at).store(type, at)
   }
 }
@@ -78,7 +82,17 @@ function shuffleLanes(lanes: readonly number[], width: number): number[] {
  * count): loads one vector per line from `q + line * ls`, stores one vector per depth step at
  * `p + step * r * E + groupOffset`.
  */
-function emitTransposeBlock(f: FunctionBuilder, precision: Precision, q: Local<'i32'>, ls: Local<'i32'>, p: Local<'i32'>, rowBytes: number, groupOffset: number, tmp: Local<'v128'>[], addr: Local<'i32'>): void {
+function emitTransposeBlock(
+  f: FunctionBuilder,
+  precision: Precision,
+  q: Local<'i32'>,
+  ls: Local<'i32'>,
+  p: Local<'i32'>,
+  rowBytes: number,
+  groupOffset: number,
+  tmp: Local<'v128'>[],
+  addr: Local<'i32'>,
+): void {
   const L = LANES[precision]
   const shuffle = (x: Local<'v128'>, y: Local<'v128'>, lanes: number[], width: number): void => {
     f.get(x).get(y).simdShuffle(shuffleLanes(lanes, width))
@@ -100,10 +114,14 @@ function emitTransposeBlock(f: FunctionBuilder, precision: Precision, q: Local<'
   }
   // 4x4 f32: interleave line pairs, then pairs of pairs.
   const [r0, r1, r2, r3, t0, t1, t2, t3] = tmp
-  shuffle(r0, r1, [0, 4, 1, 5], 4); f.set(t0)
-  shuffle(r0, r1, [2, 6, 3, 7], 4); f.set(t1)
-  shuffle(r2, r3, [0, 4, 1, 5], 4); f.set(t2)
-  shuffle(r2, r3, [2, 6, 3, 7], 4); f.set(t3)
+  shuffle(r0, r1, [0, 4, 1, 5], 4)
+  f.set(t0)
+  shuffle(r0, r1, [2, 6, 3, 7], 4)
+  f.set(t1)
+  shuffle(r2, r3, [0, 4, 1, 5], 4)
+  f.set(t2)
+  shuffle(r2, r3, [2, 6, 3, 7], 4)
+  f.set(t3)
   store(0, () => shuffle(t0, t2, [0, 1, 4, 5], 4))
   store(1, () => shuffle(t0, t2, [2, 3, 6, 7], 4))
   store(2, () => shuffle(t1, t3, [0, 1, 4, 5], 4))
@@ -116,59 +134,84 @@ function emitPack(f: FunctionBuilder, precision: Precision, r: number): void {
   const L = LANES[precision]
   const [p, line, q, k, j, full, addr] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')]
   const tmp = Array.from({ length: 8 }, () => f.local('v128'))
-  const zero = (): void => { f.float(precision, 0) }
+  const zero = (): void => {
+    f.float(precision, 0)
+  }
   f.get(dst).set(p)
   f.get(src).set(line)
-  f.block((done) => f.loop((sliver) => {
-    f.get(n).i32(0).op('i32.le_s').brIf(done)
-    // full = min(r, n)
-    f.i32(r).get(n).get(n).i32(r).op('i32.ge_s').op('select').set(full)
-    f.get(line).set(q)
-    f.get(kc).set(k)
-    f.get(full).i32(r).op('i32.eq').get(ls).i32(E).op('i32.eq').op('i32.and')
-    f.if(() => {
-      // Contiguous lines: each depth step of the sliver is r consecutive elements.
-      f.loop((step) => {
-        copyBytes(f, q, p, r * E)
-        f.increment(p, r * E).increment(q, ds)
-        f.increment(k, -1).get(k).brIf(step)
-      })
-    }, () => {
-      if (r % L === 0) {
-        // Contiguous depth (and a whole sliver): L x L blocks transposed in registers.
-        f.get(full).i32(r).op('i32.eq').get(ds).i32(E).op('i32.eq').op('i32.and')
-        f.if(() => {
-          f.block((tail) => f.loop((quad) => {
-            f.get(k).i32(L).op('i32.lt_s').brIf(tail)
-            for (let g = 0; g < r / L; g++) {
-              f.get(q).i32(g * L).get(ls).op('i32.mul').op('i32.add').set(j)
-              emitTransposeBlock(f, precision, j, ls, p, r * E, g * L * E, tmp, addr)
-            }
-            f.increment(p, L * r * E).increment(q, L * E).increment(k, -L).br(quad)
-          }))
-        })
-      }
-      // The general case (and the tail of the transposing path): element by element.
-      f.block((end) => f.loop((step) => {
-        f.get(k).i32(0).op('i32.le_s').brIf(end)
-        f.get(q).set(addr)
-        f.i32(0).set(j)
-        f.block((padded) => f.loop((copy) => {
-          f.get(j).get(full).op('i32.ge_s').brIf(padded)
-          f.get(p).get(addr).load(precision).store(precision)
-          f.increment(p, E).increment(addr, ls).increment(j, 1).br(copy)
-        }))
-        f.block((filled) => f.loop((pad) => {
-          f.get(j).i32(r).op('i32.ge_s').brIf(filled)
-          f.get(p); zero(); f.store(precision)
-          f.increment(p, E).increment(j, 1).br(pad)
-        }))
-        f.increment(q, ds).increment(k, -1).br(step)
-      }))
-    })
-    f.get(line).i32(r).get(ls).op('i32.mul').op('i32.add').set(line)
-    f.increment(n, -r).br(sliver)
-  }))
+  f.block((done) =>
+    f.loop((sliver) => {
+      f.get(n).i32(0).op('i32.le_s').brIf(done)
+      // full = min(r, n)
+      f.i32(r).get(n).get(n).i32(r).op('i32.ge_s').op('select').set(full)
+      f.get(line).set(q)
+      f.get(kc).set(k)
+      f.get(full).i32(r).op('i32.eq').get(ls).i32(E).op('i32.eq').op('i32.and')
+      f.if(
+        () => {
+          // Contiguous lines: each depth step of the sliver is r consecutive elements.
+          f.loop((step) => {
+            copyBytes(f, q, p, r * E)
+            f.increment(p, r * E).increment(q, ds)
+            f.increment(k, -1).get(k).brIf(step)
+          })
+        },
+        () => {
+          if (r % L === 0) {
+            // Contiguous depth (and a whole sliver): L x L blocks transposed in registers.
+            f.get(full).i32(r).op('i32.eq').get(ds).i32(E).op('i32.eq').op('i32.and')
+            f.if(() => {
+              f.block((tail) =>
+                f.loop((quad) => {
+                  f.get(k).i32(L).op('i32.lt_s').brIf(tail)
+                  for (let g = 0; g < r / L; g++) {
+                    f.get(q)
+                      .i32(g * L)
+                      .get(ls)
+                      .op('i32.mul')
+                      .op('i32.add')
+                      .set(j)
+                    emitTransposeBlock(f, precision, j, ls, p, r * E, g * L * E, tmp, addr)
+                  }
+                  f.increment(p, L * r * E)
+                    .increment(q, L * E)
+                    .increment(k, -L)
+                    .br(quad)
+                }),
+              )
+            })
+          }
+          // The general case (and the tail of the transposing path): element by element.
+          f.block((end) =>
+            f.loop((step) => {
+              f.get(k).i32(0).op('i32.le_s').brIf(end)
+              f.get(q).set(addr)
+              f.i32(0).set(j)
+              f.block((padded) =>
+                f.loop((copy) => {
+                  f.get(j).get(full).op('i32.ge_s').brIf(padded)
+                  f.get(p).get(addr).load(precision).store(precision)
+                  f.increment(p, E).increment(addr, ls).increment(j, 1).br(copy)
+                }),
+              )
+              f.block((filled) =>
+                f.loop((pad) => {
+                  f.get(j).i32(r).op('i32.ge_s').brIf(filled)
+                  f.get(p)
+                  zero()
+                  f.store(precision)
+                  f.increment(p, E).increment(j, 1).br(pad)
+                }),
+              )
+              f.increment(q, ds).increment(k, -1).br(step)
+            }),
+          )
+        },
+      )
+      f.get(line).i32(r).get(ls).op('i32.mul').op('i32.add').set(line)
+      f.increment(n, -r).br(sliver)
+    }),
+  )
 }
 
 function emitMicro(f: FunctionBuilder, precision: Precision, mr: number, nr: number): void {
@@ -181,9 +224,14 @@ function emitMicro(f: FunctionBuilder, precision: Precision, mr: number, nr: num
   const bv = Array.from({ length: nv }, () => f.local('v128'))
   const av = f.local('v128')
   f.loop((top) => {
-    for (let v = 0; v < nv; v++) f.get(b).load('v128', v * 16).set(bv[v])
+    for (let v = 0; v < nv; v++)
+      f.get(b)
+        .load('v128', v * 16)
+        .set(bv[v])
     for (let i = 0; i < mr; i++) {
-      f.get(a).loadSplat(E === 4 ? 32 : 64, i * E).set(av)
+      f.get(a)
+        .loadSplat(E === 4 ? 32 : 64, i * E)
+        .set(av)
       for (let v = 0; v < nv; v++) f.get(acc[i][v]).get(av).get(bv[v]).op(mul).op(add).set(acc[i][v])
     }
     f.increment(a, mr * E).increment(b, ldb)
@@ -195,37 +243,54 @@ function emitMicro(f: FunctionBuilder, precision: Precision, mr: number, nr: num
     for (let i = 0; i < mr; i++) {
       for (let v = 0; v < nv; v++) {
         f.get(row)
-        if (accumulate) f.get(row).load('v128', v * 16).get(acc[i][v]).op(add)
+        if (accumulate)
+          f.get(row)
+            .load('v128', v * 16)
+            .get(acc[i][v])
+            .op(add)
         else f.get(acc[i][v])
         f.store('v128', v * 16)
       }
       if (i < mr - 1) f.increment(row, ldc)
     }
   }
-  f.get(first).if(() => writeTile(false), () => writeTile(true))
+  f.get(first).if(
+    () => writeTile(false),
+    () => writeTile(true),
+  )
 }
 
 function emitMacro(f: FunctionBuilder, micro: number, precision: Precision, mr: number, nr: number): void {
   const [mc, nc, kc, a, b, bStep, ldb, c, ldc, first] = f.params as Local<'i32'>[]
   const E = BYTES[precision]
   const [jr, ir, ap, cp, bp, ccol, aStep, cStep] = Array.from({ length: 8 }, () => f.local('i32'))
-  f.get(kc).i32(mr * E).op('i32.mul').set(aStep)
+  f.get(kc)
+    .i32(mr * E)
+    .op('i32.mul')
+    .set(aStep)
   f.get(ldc).i32(mr).op('i32.mul').set(cStep)
   f.get(b).set(bp)
   f.get(c).set(ccol)
   f.i32(0).set(jr)
-  f.block((doneCols) => f.loop((cols) => {
-    f.get(jr).get(nc).op('i32.ge_s').brIf(doneCols)
-    f.get(a).set(ap)
-    f.get(ccol).set(cp)
-    f.i32(0).set(ir)
-    f.block((doneRows) => f.loop((rows) => {
-      f.get(ir).get(mc).op('i32.ge_s').brIf(doneRows)
-      f.get(kc).get(ap).get(bp).get(ldb).get(cp).get(ldc).get(first).call(micro)
-      f.increment(ap, aStep).increment(cp, cStep).increment(ir, mr).br(rows)
-    }))
-    f.increment(bp, bStep).increment(ccol, nr * E).increment(jr, nr).br(cols)
-  }))
+  f.block((doneCols) =>
+    f.loop((cols) => {
+      f.get(jr).get(nc).op('i32.ge_s').brIf(doneCols)
+      f.get(a).set(ap)
+      f.get(ccol).set(cp)
+      f.i32(0).set(ir)
+      f.block((doneRows) =>
+        f.loop((rows) => {
+          f.get(ir).get(mc).op('i32.ge_s').brIf(doneRows)
+          f.get(kc).get(ap).get(bp).get(ldb).get(cp).get(ldc).get(first).call(micro)
+          f.increment(ap, aStep).increment(cp, cStep).increment(ir, mr).br(rows)
+        }),
+      )
+      f.increment(bp, bStep)
+        .increment(ccol, nr * E)
+        .increment(jr, nr)
+        .br(cols)
+    }),
+  )
 }
 
 function emitCompact(f: FunctionBuilder): void {
@@ -233,12 +298,14 @@ function emitCompact(f: FunctionBuilder): void {
   const [dst, src] = [f.local('i32'), f.local('i32')]
   f.get(c).set(dst)
   f.get(c).set(src)
-  f.block((done) => f.loop((row) => {
-    f.increment(rows, -1).get(rows).i32(0).op('i32.le_s').brIf(done)
-    f.increment(dst, rowBytes).increment(src, ldc)
-    f.get(dst).get(src).get(rowBytes).memoryCopy()
-    f.br(row)
-  }))
+  f.block((done) =>
+    f.loop((row) => {
+      f.increment(rows, -1).get(rows).i32(0).op('i32.le_s').brIf(done)
+      f.increment(dst, rowBytes).increment(src, ldc)
+      f.get(dst).get(src).get(rowBytes).memoryCopy()
+      f.br(row)
+    }),
+  )
 }
 
 function emitTranspose(f: FunctionBuilder, precision: Precision): void {
@@ -246,15 +313,17 @@ function emitTranspose(f: FunctionBuilder, precision: Precision): void {
   const E = BYTES[precision]
   const [col, q, j] = [f.local('i32'), f.local('i32'), f.local('i32')]
   f.get(src).set(col)
-  f.block((done) => f.loop((outer) => {
-    f.get(cols).i32(0).op('i32.le_s').brIf(done)
-    f.get(col).set(q)
-    f.get(rows).set(j)
-    f.loop((inner) => {
-      f.get(dst).get(q).load(precision).store(precision)
-      f.increment(dst, E).increment(q, lds)
-      f.increment(j, -1).get(j).brIf(inner)
-    })
-    f.increment(col, E).increment(cols, -1).br(outer)
-  }))
+  f.block((done) =>
+    f.loop((outer) => {
+      f.get(cols).i32(0).op('i32.le_s').brIf(done)
+      f.get(col).set(q)
+      f.get(rows).set(j)
+      f.loop((inner) => {
+        f.get(dst).get(q).load(precision).store(precision)
+        f.increment(dst, E).increment(q, lds)
+        f.increment(j, -1).get(j).brIf(inner)
+      })
+      f.increment(col, E).increment(cols, -1).br(outer)
+    }),
+  )
 }

@@ -122,7 +122,8 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
   const maxBytes = Math.min(options.maxBytes ?? WASM_GEMM_MAX_BYTES, WASM_GEMM_MAX_BYTES)
   for (const p of ['f32', 'f64'] as const) {
     const { mr, nr, mc, nc } = blocking[p]
-    if (mc % mr !== 0 || nc % nr !== 0) throw new RangeError(`wasm gemm: ${p} blocking needs mc a multiple of mr and nc of nr, got ${JSON.stringify(blocking[p])}`)
+    if (mc % mr !== 0 || nc % nr !== 0)
+      throw new RangeError(`wasm gemm: ${p} blocking needs mc a multiple of mr and nc of nr, got ${JSON.stringify(blocking[p])}`)
   }
   const memory = new WebAssembly.Memory({ initial: 1 })
   const kernels = new Map<Precision, Kernel>()
@@ -165,8 +166,19 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
    * place at `L.aRaw`: B is packed per panel from `L.bRaw`, or read from its resident panels
    * at `bResident` (bytes; -1 for none).
    */
-  const product = (precision: Precision, L: Layout, m: number, n: number, K: number, ta: boolean, tb: boolean, bResident: number, swap: boolean,
-    out: TensorData, outOffset: number): void => {
+  const product = (
+    precision: Precision,
+    L: Layout,
+    m: number,
+    n: number,
+    K: number,
+    ta: boolean,
+    tb: boolean,
+    bResident: number,
+    swap: boolean,
+    out: TensorData,
+    outOffset: number,
+  ): void => {
     const { exports: x, blocking: blk } = kernel(precision)
     const E = precision === 'f32' ? 4 : 8
     // op'(A')(i,k) = A'[i*rsA + k*csA]; op'(B')(k,j) = B'[k*rsB + j*csB] (element strides).
@@ -214,7 +226,8 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
     const [m, n] = swap ? [N, M] : [M, N]
     const L = layout(E, blk, m, n, K, swap, resident, false)
     if (!reserve(L.end)) {
-      if (options.fallback === undefined) throw new RangeError(`wasm gemm: the product [${M},${K}]x[${K},${N}] needs ${L.end} bytes of linear memory, over the ${maxBytes}-byte limit`)
+      if (options.fallback === undefined)
+        throw new RangeError(`wasm gemm: the product [${M},${K}]x[${K},${N}] needs ${L.end} bytes of linear memory, over the ${maxBytes}-byte limit`)
       options.fallback(a, aOffset, transA, b, bOffset, transB, out, outOffset, M, N, K)
       return
     }

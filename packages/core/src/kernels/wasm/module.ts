@@ -40,13 +40,29 @@ const MEMORY_OPS = {
 
 /** Plain instructions without immediates, by name (SIMD ones carry the 0xfd prefix). */
 const SIMPLE_OPS = {
-  'i32.eqz': [0x45], 'i32.eq': [0x46], 'i32.ne': [0x47], 'i32.lt_s': [0x48], 'i32.lt_u': [0x49],
-  'i32.gt_s': [0x4a], 'i32.le_s': [0x4c], 'i32.ge_s': [0x4e],
-  'i32.and': [0x71], 'i32.add': [0x6a], 'i32.sub': [0x6b], 'i32.mul': [0x6c], 'i32.shl': [0x74], 'i32.shr_u': [0x76],
-  'f32x4.splat': [0xfd, 0x13], 'f64x2.splat': [0xfd, 0x14],
-  'f32x4.add': [0xfd, 0xe4, 0x01], 'f32x4.mul': [0xfd, 0xe6, 0x01],
-  'f64x2.add': [0xfd, 0xf0, 0x01], 'f64x2.mul': [0xfd, 0xf2, 0x01],
-  drop: [0x1a], select: [0x1b], return: [0x0f],
+  'i32.eqz': [0x45],
+  'i32.eq': [0x46],
+  'i32.ne': [0x47],
+  'i32.lt_s': [0x48],
+  'i32.lt_u': [0x49],
+  'i32.gt_s': [0x4a],
+  'i32.le_s': [0x4c],
+  'i32.ge_s': [0x4e],
+  'i32.and': [0x71],
+  'i32.add': [0x6a],
+  'i32.sub': [0x6b],
+  'i32.mul': [0x6c],
+  'i32.shl': [0x74],
+  'i32.shr_u': [0x76],
+  'f32x4.splat': [0xfd, 0x13],
+  'f64x2.splat': [0xfd, 0x14],
+  'f32x4.add': [0xfd, 0xe4, 0x01],
+  'f32x4.mul': [0xfd, 0xe6, 0x01],
+  'f64x2.add': [0xfd, 0xf0, 0x01],
+  'f64x2.mul': [0xfd, 0xf2, 0x01],
+  drop: [0x1a],
+  select: [0x1b],
+  return: [0x0f],
 } as const
 
 /** The name of an instruction without immediates that {@link FunctionBuilder.op} emits. */
@@ -60,7 +76,10 @@ export class FunctionBuilder {
   private readonly code = new Bytes()
   private depth = 0
 
-  constructor(readonly paramTypes: readonly ValType[], readonly resultTypes: readonly ValType[]) {
+  constructor(
+    readonly paramTypes: readonly ValType[],
+    readonly resultTypes: readonly ValType[],
+  ) {
     this.params = paramTypes.map((type, index) => ({ index, type }))
   }
 
@@ -110,20 +129,29 @@ export class FunctionBuilder {
   /** A load of `type` from the address on the stack plus a constant byte `offset`. */
   load(type: keyof typeof MEMORY_OPS, offset = 0): this {
     const m = MEMORY_OPS[type]
-    this.code.push(...m.load).u32(m.align).u32(offset)
+    this.code
+      .push(...m.load)
+      .u32(m.align)
+      .u32(offset)
     return this
   }
 
   /** A store of `type` (address, then value on the stack) at a constant byte `offset`. */
   store(type: keyof typeof MEMORY_OPS, offset = 0): this {
     const m = MEMORY_OPS[type]
-    this.code.push(...m.store).u32(m.align).u32(offset)
+    this.code
+      .push(...m.store)
+      .u32(m.align)
+      .u32(offset)
     return this
   }
 
   /** `v128.load32_splat` / `v128.load64_splat`: one lane loaded and broadcast to all lanes. */
   loadSplat(bits: 32 | 64, offset = 0): this {
-    this.code.push(0xfd, bits === 32 ? 0x09 : 0x0a).u32(bits === 32 ? 2 : 3).u32(offset)
+    this.code
+      .push(0xfd, bits === 32 ? 0x09 : 0x0a)
+      .u32(bits === 32 ? 2 : 3)
+      .u32(offset)
     return this
   }
 
@@ -239,7 +267,12 @@ export class ModuleBuilder {
     })
     const typeEntries = types.map((key) => {
       const [params, results] = key.split('>').map((s) => (s === '' ? [] : (s.split(',') as ValType[])))
-      return new Bytes().push(0x60).u32(params.length).push(...params.map((t) => VALTYPE[t])).u32(results.length).push(...results.map((t) => VALTYPE[t]))
+      return new Bytes()
+        .push(0x60)
+        .u32(params.length)
+        .push(...params.map((t) => VALTYPE[t]))
+        .u32(results.length)
+        .push(...results.map((t) => VALTYPE[t]))
     })
     const memoryImport = new Bytes().name('env').name('memory').push(0x02, 0x00).u32(1)
     const exports = this.functions.map(({ name }, i) => new Bytes().name(name).push(0x00).u32(i))
