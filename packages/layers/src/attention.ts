@@ -6,11 +6,34 @@
  * blocks). A query row whose keys are all blocked gives NaN, as in PyTorch.
  * @module
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, add, astype, concat, div, fmtShape, foldIn, matmul, mean, mul, permute, reshape, softmax, split, squeeze, tensor, transpose, unsqueeze, zeros } from '@graphgrad/core'
+import {
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  Tensor,
+  add,
+  concat,
+  div,
+  fmtShape,
+  foldIn,
+  matmul,
+  mean,
+  mul,
+  permute,
+  reshape,
+  softmax,
+  split,
+  squeeze,
+  tensor,
+  transpose,
+  unsqueeze,
+  zeros,
+} from '@graphgrad/core'
 import type { CaseSampler, DType, GradSpec, Seed } from '@graphgrad/core'
 import { OrderedMap, isMap } from 'immutable'
 import { checkInput, checkOptions, checkSize, param } from './compose.ts'
 import { dropoutMask } from './dropout.ts'
+import { additiveMask, attentionMask, causalMask } from './attention-masks.ts'
 import { kaimingUniform, xavierUniform } from './init.ts'
 import type { ApplyOptions, Layer, Params } from './layer.ts'
 
@@ -59,26 +82,6 @@ function broadcast(shapes: readonly (readonly number[])[]): number[] | null {
   return out
 }
 
-/**
- * @internal A mask as scores to add: int32 non-zero becomes `-Infinity` and zero becomes 0;
- * a float mask is cast to `dtype` (and stays differentiable).
- */
-export function additiveMask(mask: unknown, dtype: DType, where: string, name: string): Tensor {
-  checkInput(mask, where, name)
-  if (mask.dtype !== 'int32') return astype(mask, dtype)
-  const src = mask.data
-  const out = new Float64Array(src.length)
-  for (let i = 0; i < src.length; i++) out[i] = src[i] !== 0 ? -Infinity : 0
-  return tensor(out, { shape: mask.shape, dtype })
-}
-
-/** The causal mask `[L, S]` as scores to add: `-Infinity` where j > i. */
-function causalMask(l: number, s: number, dtype: DType): Tensor {
-  const out = new Float64Array(l * s)
-  for (let i = 0; i < l; i++) for (let j = i + 1; j < s; j++) out[i * s + j] = -Infinity
-  return tensor(out, { shape: [l, s], dtype })
-}
-
 /** The dropout of the attention weights: probability and key. */
 interface AttentionDropout {
   readonly p: number
@@ -89,7 +92,14 @@ interface AttentionDropout {
  * `softmax(q k^T * scale + mask) v` with the weights; `scale` undefined divides `q` by
  * `sqrt(E)` first, as PyTorch does.
  */
-function attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | undefined, scale: number | undefined, drop: AttentionDropout | undefined): { output: Tensor; weights: Tensor } {
+function attend(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  mask: Tensor | undefined,
+  scale: number | undefined,
+  drop: AttentionDropout | undefined,
+): { output: Tensor; weights: Tensor } {
   const qs = scale === undefined ? div(q, Math.sqrt(q.shape[q.rank - 1])) : mul(q, scale)
   const scores = matmul(qs, transpose(k))
   let weights = softmax(mask === undefined ? scores : add(scores, mask), -1)
@@ -111,15 +121,21 @@ function dropoutOf(p: number, key: Seed | undefined, where: string): AttentionDr
 export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, options: ScaledDotProductAttentionOptions = {}): Tensor {
   const W = 'scaledDotProductAttention'
   checkOptions(options, { attnMask: true, isCausal: true, dropoutP: true, key: true, scale: true }, W)
-  const named: [Tensor, string, string][] = [[query, 'query', '[..., L, E]'], [key, 'key', '[..., S, E]'], [value, 'value', '[..., S, Ev]']]
+  const named: [Tensor, string, string][] = [
+    [query, 'query', '[..., L, E]'],
+    [key, 'key', '[..., S, E]'],
+    [value, 'value', '[..., S, Ev]'],
+  ]
   for (const [t, name, want] of named) {
     checkInput(t, W, name)
     checkFloat(t, W, name)
     if (t.rank < 2) throw new ShapeError(`${W}: ${name} must be ${want} (rank >= 2), got shape ${fmtShape(t.shape)}`)
   }
   const shapes = `query ${fmtShape(query.shape)}, key ${fmtShape(key.shape)}, value ${fmtShape(value.shape)}`
-  if (query.shape[query.rank - 1] !== key.shape[key.rank - 1]) throw new ShapeError(`${W}: query [..., L, E] and key [..., S, E] must have the same E, got ${shapes}`)
-  if (key.shape[key.rank - 2] !== value.shape[value.rank - 2]) throw new ShapeError(`${W}: key [..., S, E] and value [..., S, Ev] must have the same S, got ${shapes}`)
+  if (query.shape[query.rank - 1] !== key.shape[key.rank - 1])
+    throw new ShapeError(`${W}: query [..., L, E] and key [..., S, E] must have the same E, got ${shapes}`)
+  if (key.shape[key.rank - 2] !== value.shape[value.rank - 2])
+    throw new ShapeError(`${W}: key [..., S, E] and value [..., S, Ev] must have the same S, got ${shapes}`)
   const lead = broadcast([query.shape.slice(0, -2), key.shape.slice(0, -2), value.shape.slice(0, -2)])
   if (lead === null) throw new ShapeError(`${W}: the leading (batch) dimensions do not broadcast: ${shapes}`)
   const l = query.shape[query.rank - 2]
@@ -132,7 +148,9 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
   } else if (options.attnMask !== undefined) {
     mask = additiveMask(options.attnMask, dtype, W, 'attnMask')
     if (broadcast([mask.shape, [...lead, l, s]])?.join() !== [...lead, l, s].join()) {
-      throw new ShapeError(`${W}: attnMask of shape ${fmtShape(mask.shape)} does not broadcast to the scores [..., L, S] = ${fmtShape([...lead, l, s])} (${shapes})`)
+      throw new ShapeError(
+        `${W}: attnMask of shape ${fmtShape(mask.shape)} does not broadcast to the scores [..., L, S] = ${fmtShape([...lead, l, s])} (${shapes})`,
+      )
     }
   }
   if (options.scale !== undefined && (typeof options.scale !== 'number' || !Number.isFinite(options.scale))) {
@@ -241,7 +259,11 @@ export function multiHeadAttention(options: MultiheadAttentionOptions): Multihea
       const inW = xavierUniform([3 * E, E], foldIn(seed, 0), { dtype })
       const outW = kaimingUniform([E, E], foldIn(seed, 1), { dtype, a: Math.sqrt(5) })
       if (!hasBias) return OrderedMap({ in_proj_weight: inW, out_proj: OrderedMap({ weight: outW }) }) as Params
-      return OrderedMap({ in_proj_weight: inW, in_proj_bias: zeros([3 * E], { dtype }), out_proj: OrderedMap({ weight: outW, bias: zeros([E], { dtype }) }) }) as Params
+      return OrderedMap({
+        in_proj_weight: inW,
+        in_proj_bias: zeros([3 * E], { dtype }),
+        out_proj: OrderedMap({ weight: outW, bias: zeros([E], { dtype }) }),
+      }) as Params
     },
     apply(params, input, call = {}) {
       const { query, key, value } = inputsOf(input, W)
@@ -251,16 +273,24 @@ export function multiHeadAttention(options: MultiheadAttentionOptions): Multihea
         throw new ShapeError(`${W}: query must be ${layout('L')} (or [L, E] unbatched) with E = embedDim = ${E}, got shape ${fmtShape(query.shape)}`)
       }
       const batchAxis = batchFirst ? 0 : 1
-      for (const [t, name] of [[key, 'key'], [value, 'value']] as const) {
+      for (const [t, name] of [
+        [key, 'key'],
+        [value, 'value'],
+      ] as const) {
         const ok = t.rank === query.rank && t.shape[t.rank - 1] === E && (!batched || t.shape[batchAxis] === query.shape[batchAxis])
-        if (!ok) throw new ShapeError(`${W}: ${name} must be ${batched ? layout('S') : '[S, E]'} like the query ${fmtShape(query.shape)} (E = ${E}), got shape ${fmtShape(t.shape)}`)
+        if (!ok)
+          throw new ShapeError(
+            `${W}: ${name} must be ${batched ? layout('S') : '[S, E]'} like the query ${fmtShape(query.shape)} (E = ${E}), got shape ${fmtShape(t.shape)}`,
+          )
       }
-      if (key.shape.join() !== value.shape.join()) throw new ShapeError(`${W}: key ${fmtShape(key.shape)} and value ${fmtShape(value.shape)} must have the same shape`)
+      if (key.shape.join() !== value.shape.join())
+        throw new ShapeError(`${W}: key ${fmtShape(key.shape)} and value ${fmtShape(value.shape)} must have the same shape`)
       const toBatchFirst = (t: Tensor): Tensor => (!batched ? unsqueeze(t, 0) : batchFirst ? t : transpose(t, 0, 1))
       const [q0, k0, v0] = [toBatchFirst(query), toBatchFirst(key), toBatchFirst(value)]
       const [N, L, S] = [q0.shape[0], q0.shape[1], k0.shape[1]]
       const inW = param(params, 'in_proj_weight', W)
-      if (inW.shape.join() !== [3 * E, E].join()) throw new ShapeError(`${W}: in_proj_weight must have shape ${fmtShape([3 * E, E])}, got ${fmtShape(inW.shape)}`)
+      if (inW.shape.join() !== [3 * E, E].join())
+        throw new ShapeError(`${W}: in_proj_weight must have shape ${fmtShape([3 * E, E])}, got ${fmtShape(inW.shape)}`)
       const inB = hasBias ? param(params, 'in_proj_bias', W) : undefined
       const out = subParams(params, 'out_proj', W)
       const outW = param(out, 'weight', `${W} out_proj`)
@@ -284,41 +314,6 @@ export function multiHeadAttention(options: MultiheadAttentionOptions): Multihea
   }
 }
 
-/** The sizes the masks of one multi-head attention call must fit. */
-interface MaskSizes {
-  readonly N: number
-  readonly H: number
-  readonly L: number
-  readonly S: number
-  readonly batched: boolean
-  readonly dtype: DType
-}
-
-/** The call's masks combined into scores to add, `[N | 1, H | 1, L | 1, S]`, or undefined. */
-function attentionMask(call: MultiheadAttentionCallOptions, z: MaskSizes): Tensor | undefined {
-  const W = 'multiHeadAttention'
-  const { N, H, L, S } = z
-  let mask: Tensor | undefined
-  if (call.isCausal === true) {
-    if (call.attnMask !== undefined) throw new ArgumentError(`${W}: pass attnMask or isCausal, not both`)
-    mask = causalMask(L, S, z.dtype)
-  } else if (call.attnMask !== undefined) {
-    const m = additiveMask(call.attnMask, z.dtype, W, 'attnMask')
-    const three = z.batched ? [N * H, L, S] : [H, L, S]
-    if (m.shape.join() === [L, S].join()) mask = m
-    else if (m.shape.join() === three.join()) mask = reshape(m, [N, H, L, S])
-    else throw new ShapeError(`${W}: attnMask must have shape ${fmtShape([L, S])} or ${fmtShape(three)} (${z.batched ? 'N * numHeads' : 'numHeads'}, L, S), got ${fmtShape(m.shape)}`)
-  }
-  if (call.keyPaddingMask !== undefined) {
-    const m = additiveMask(call.keyPaddingMask, z.dtype, W, 'keyPaddingMask')
-    const want = z.batched ? [N, S] : [S]
-    if (m.shape.join() !== want.join()) throw new ShapeError(`${W}: keyPaddingMask must have shape ${fmtShape(want)} (${z.batched ? 'N, S' : 'S'}), got ${fmtShape(m.shape)}`)
-    const kpm = reshape(m, [N, 1, 1, S])
-    mask = mask === undefined ? kpm : add(mask, kpm)
-  }
-  return mask
-}
-
 /** A random int32 mask `[rows, cols]`, non-zero (blocked) with probability 0.4 but never in column 0, so no row is fully blocked. */
 function randomBlocks(s: CaseSampler, rows: number, cols: number): Tensor {
   const out = new Int32Array(rows * cols)
@@ -338,7 +333,13 @@ export const attentionSpecs: Record<string, GradSpec> = {
       const [q, k, v] = [s.values([...lead, l, e]), s.values([...lead, n, e]), s.values([...lead, n, ev])]
       const kind = s.pick(['none', 'causal', 'float', 'int32'] as const)
       const options: ScaledDotProductAttentionOptions =
-        kind === 'causal' ? { isCausal: true } : kind === 'float' ? { attnMask: s.values([l, n], { min: -1, max: 1 }) } : kind === 'int32' ? { attnMask: randomBlocks(s, l, n) } : {}
+        kind === 'causal'
+          ? { isCausal: true }
+          : kind === 'float'
+            ? { attnMask: s.values([l, n], { min: -1, max: 1 }) }
+            : kind === 'int32'
+              ? { attnMask: randomBlocks(s, l, n) }
+              : {}
       const fn = (qi: Tensor, ki: Tensor, vi: Tensor): Tensor => scaledDotProductAttention(qi, ki, vi, options)
       return { inputs: [q, k, v], fn, label: `q ${fmtShape(q.shape)}, k ${fmtShape(k.shape)}, v ${fmtShape(v.shape)}, mask ${kind}` }
     },
@@ -354,7 +355,8 @@ export const attentionSpecs: Record<string, GradSpec> = {
       const shape = (t: number): number[] => (batchFirst ? [n, t, e] : [t, n, e])
       const call: MultiheadAttentionCallOptions = s.coin() ? { keyPaddingMask: randomBlocks(s, n, len) } : { isCausal: true }
       const params = [s.values([3 * e, e]), s.values([3 * e]), s.values([e, e]), s.values([e])]
-      const tree = (w: Tensor[]): Params => OrderedMap({ in_proj_weight: w[0], in_proj_bias: w[1], out_proj: OrderedMap({ weight: w[2], bias: w[3] }) }) as Params
+      const tree = (w: Tensor[]): Params =>
+        OrderedMap({ in_proj_weight: w[0], in_proj_bias: w[1], out_proj: OrderedMap({ weight: w[2], bias: w[3] }) }) as Params
       const inputs = cross ? [s.values(shape(l)), s.values(shape(len)), s.values(shape(len))] : [s.values(shape(l))]
       const fn = (...xs: Tensor[]): Tensor => {
         const io = xs.slice(0, inputs.length)
@@ -362,7 +364,11 @@ export const attentionSpecs: Record<string, GradSpec> = {
         return both(layer.apply(tree(xs.slice(inputs.length)), x, call))
       }
       const masks = call.isCausal === true ? 'causal' : 'key padding'
-      return { inputs: [...inputs, ...params], fn, label: `${cross ? 'cross' : 'self'} E=${e} heads=${h} N=${n} L=${l} S=${len}${batchFirst ? ' batch-first' : ''}, ${masks}` }
+      return {
+        inputs: [...inputs, ...params],
+        fn,
+        label: `${cross ? 'cross' : 'self'} E=${e} heads=${h} N=${n} L=${l} S=${len}${batchFirst ? ' batch-first' : ''}, ${masks}`,
+      }
     },
   },
 }

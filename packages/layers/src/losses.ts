@@ -4,12 +4,10 @@
  * probabilities (float), and `reduction` is `'mean'` (default), `'sum'` or `'none'`.
  * @module
  */
-import {
-  ArgumentError, DTypeError, ShapeError, abs, add, astype, div, fmtShape, gather, indexSelect, logSoftmax, mul,
-  neg, reshape, softplus, square, squeeze, sub, sum, tensor, unsqueeze, where,
-} from '@graphgrad/core'
+import { ArgumentError, DTypeError, ShapeError, abs, add, div, fmtShape, logSoftmax, mul, neg, softplus, square, sub, sum, tensor, unsqueeze, where } from '@graphgrad/core'
 import type { CaseSampler, GradSpec, Tensor } from '@graphgrad/core'
 import { checkInput, checkOptions } from './compose.ts'
+import { classAxisOf, classWeight, indexTerms, keepValid, reduceWeighted, targetMask } from './class-targets.ts'
 
 /** How per-element losses are combined: PyTorch's `reduction`. */
 export type Reduction = 'none' | 'mean' | 'sum'
@@ -44,7 +42,13 @@ export interface CrossEntropyOptions extends NllLossOptions {
  * and an option key the loss does not know (PyTorch's `label_smoothing`, which would otherwise
  * be ignored without a word), naming the loss.
  */
-function checkArgs<T extends object>(op: string, args: readonly [unknown, unknown], names: readonly [string, string], options: T, known: Readonly<Record<keyof T, true>>): void {
+function checkArgs<T extends object>(
+  op: string,
+  args: readonly [unknown, unknown],
+  names: readonly [string, string],
+  options: T,
+  known: Readonly<Record<keyof T, true>>,
+): void {
   checkInput(args[0], op, names[0])
   checkInput(args[1], op, names[1])
   checkOptions(options, known, op)
@@ -61,90 +65,6 @@ function reductionOf(options: ReductionOptions, op: string): Reduction {
 function reduce(x: Tensor, reduction: Reduction): Tensor {
   if (reduction === 'none') return x
   return reduction === 'sum' ? sum(x) : div(sum(x), x.size)
-}
-
-function classAxisOf(input: Tensor, options: NllLossOptions, op: string): number {
-  if (input.rank === 0) throw new ShapeError(`${op}: input must have a class dimension, got a scalar`)
-  const a = options.classAxis
-  if (a === undefined) return input.rank === 1 ? 0 : 1
-  if (!Number.isInteger(a) || a < -input.rank || a >= input.rank) {
-    throw new ArgumentError(`${op}: classAxis ${a} is out of range for an input of rank ${input.rank} (shape ${fmtShape(input.shape)})`)
-  }
-  return a < 0 ? a + input.rank : a
-}
-
-/** `weight` shaped to broadcast along the class axis of `input`. */
-function classWeight(weight: Tensor, input: Tensor, c: number, op: string): Tensor {
-  if (weight.rank !== 1 || weight.shape[0] !== input.shape[c]) {
-    throw new ShapeError(`${op}: weight must have shape [${input.shape[c]}] (one per class), got ${fmtShape(weight.shape)}`)
-  }
-  return reshape(weight, input.shape.map((d, i) => (i === c ? d : 1)))
-}
-
-/** Which targets count: int32 1 where the target counts, 0 where it equals ignoreIndex. */
-interface TargetMask {
-  /** The targets with ignored ones replaced by class 0, so gathers stay in range. */
-  safe: Tensor
-  /** int32 0/1 of the target's shape, for `where`. */
-  valid: Tensor
-  /** Whether some target is ignored. */
-  anyIgnored: boolean
-}
-
-function targetMask(input: Tensor, target: Tensor, c: number, options: NllLossOptions, op: string): TargetMask {
-  const numClasses = input.shape[c]
-  const expected = input.shape.filter((_, i) => i !== c)
-  if (target.rank !== expected.length || target.shape.some((d, i) => d !== expected[i])) {
-    throw new ShapeError(`${op}: target of shape ${fmtShape(target.shape)} does not match input ${fmtShape(input.shape)} with class dimension ${c}: expected a target of shape ${fmtShape(expected)}`)
-  }
-  const ignore = options.ignoreIndex ?? -100
-  const data = target.data
-  const safe = new Int32Array(data.length)
-  const valid = new Int32Array(data.length)
-  let anyIgnored = false
-  for (let i = 0; i < data.length; i++) {
-    const t = data[i]
-    if (t === ignore) {
-      anyIgnored = true
-      continue
-    }
-    if (t < 0 || t >= numClasses) {
-      throw new ArgumentError(`${op}: target ${t} (at flat position ${i}) is out of range for ${numClasses} classes; targets must be in [0, ${numClasses}) or equal ignoreIndex (${ignore})`)
-    }
-    safe[i] = t
-    valid[i] = 1
-  }
-  return { safe: tensor(safe, { shape: target.shape }), valid: tensor(valid, { shape: target.shape }), anyIgnored }
-}
-
-/**
- * `value` where the target counts and 0 where it is ignored. A `where`, not a product with a
- * 0/1 mask: an ignored entry is never read, so a non-finite value there (NaN * 0 = NaN) or an
- * infinite cotangent (the 0/0 mean of all-ignored targets) cannot leak into loss or gradient.
- */
-function keepValid(value: Tensor, m: TargetMask): Tensor {
-  return m.anyIgnored ? where(m.valid, value, 0) : value
-}
-
-interface IndexTerms {
-  /** negative log-probability of each target (+0 where ignored, as PyTorch), shape of the target. */
-  nll: Tensor
-  /** each target's weight: its class weight, or 1; 0 where ignored. */
-  wt: Tensor
-}
-
-/** `weight` ([C]) was already checked against `logp` by {@link classWeight}. */
-function indexTerms(logp: Tensor, m: TargetMask, c: number, weight: Tensor | undefined): IndexTerms {
-  // Ignored entries pick class 0, and keepValid then drops them (their gradient is 0).
-  const nll = keepValid(neg(squeeze(gather(logp, c, unsqueeze(m.safe, c)), c)), m)
-  const wt = weight === undefined ? astype(m.valid, logp.dtype) : keepValid(indexSelect(weight, 0, m.safe), m)
-  return { nll, wt }
-}
-
-/** Reduces per-target losses; the mean divides by the summed target weights (the count of non-ignored targets without weights), as PyTorch. */
-function reduceWeighted(losses: Tensor, wt: Tensor, reduction: Reduction): Tensor {
-  if (reduction === 'none') return losses
-  return reduction === 'sum' ? sum(losses) : div(sum(losses), sum(wt))
 }
 
 function checkTarget(target: Tensor, op: string): void {
@@ -200,7 +120,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   if (targets.dtype !== 'int32') {
     const ignore = options.ignoreIndex
     if (ignore !== undefined && ignore >= 0) {
-      throw new ArgumentError(`${op}: ignoreIndex (${ignore}) is not supported for probability (floating point) targets, as PyTorch's "ignore_index is not supported for floating point target"; pass int32 class indices to ignore some`)
+      throw new ArgumentError(
+        `${op}: ignoreIndex (${ignore}) is not supported for probability (floating point) targets, as PyTorch's "ignore_index is not supported for floating point target"; pass int32 class indices to ignore some`,
+      )
     }
     return probabilityCrossEntropy(logSoftmax(logits, c), targets, c, eps, w, reduction, op)
   }
@@ -217,7 +139,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
 
 function probabilityCrossEntropy(logp: Tensor, target: Tensor, c: number, eps: number, w: Tensor | undefined, reduction: Reduction, op: string): Tensor {
   if (target.rank !== logp.rank || target.shape.some((d, i) => d !== logp.shape[i])) {
-    throw new ShapeError(`${op}: probability targets must have the logits' shape ${fmtShape(logp.shape)}, got ${fmtShape(target.shape)} (class indices must be int32)`)
+    throw new ShapeError(
+      `${op}: probability targets must have the logits' shape ${fmtShape(logp.shape)}, got ${fmtShape(target.shape)} (class indices must be int32)`,
+    )
   }
   const numClasses = logp.shape[c]
   const p = eps === 0 ? target : add(mul(target, 1 - eps), eps / numClasses)
@@ -310,7 +234,11 @@ export const lossSpecs: Record<string, GradSpec> = {
       const { logits, targets, numClasses } = classCase(s, ignoreIndex)
       const weight = s.coin(0.3) ? s.values([numClasses], { min: 0.5, max: 2 }) : undefined
       const options: CrossEntropyOptions = { reduction, labelSmoothing, ignoreIndex, weight }
-      return { inputs: [logits], fn: (x: Tensor) => crossEntropy(x, targets, options), label: `${fmtShape(logits.shape)} ${reduction} ls=${labelSmoothing} ignore=${ignoreIndex ?? 'none'}${weight ? ' weighted' : ''}` }
+      return {
+        inputs: [logits],
+        fn: (x: Tensor) => crossEntropy(x, targets, options),
+        label: `${fmtShape(logits.shape)} ${reduction} ls=${labelSmoothing} ignore=${ignoreIndex ?? 'none'}${weight ? ' weighted' : ''}`,
+      }
     },
   },
   crossEntropyProbabilities: {
@@ -320,7 +248,11 @@ export const lossSpecs: Record<string, GradSpec> = {
       const shape = s.coin(0.5) ? [s.int(1, 3), s.int(1, 4)] : [s.int(1, 3), s.int(1, 4), s.int(1, 3)]
       const logits = s.values(shape, { min: -3, max: 3 })
       const target = probabilities(s, shape, 1)
-      return { inputs: [logits, target], fn: (x: Tensor, t: Tensor) => crossEntropy(x, t, { reduction, labelSmoothing }), label: `${fmtShape(shape)} probabilities ${reduction} ls=${labelSmoothing}` }
+      return {
+        inputs: [logits, target],
+        fn: (x: Tensor, t: Tensor) => crossEntropy(x, t, { reduction, labelSmoothing }),
+        label: `${fmtShape(shape)} probabilities ${reduction} ls=${labelSmoothing}`,
+      }
     },
   },
   crossEntropyClassLast: {
@@ -337,7 +269,11 @@ export const lossSpecs: Record<string, GradSpec> = {
       const ignoreIndex = s.pick([undefined, -100, 1])
       const { logits, targets, numClasses } = classCase(s, ignoreIndex)
       const weight = s.coin(0.3) ? s.values([numClasses], { min: 0.5, max: 2 }) : undefined
-      return { inputs: [logits], fn: (x: Tensor) => nllLoss(x, targets, { reduction, ignoreIndex, weight }), label: `${fmtShape(logits.shape)} ${reduction} ignore=${ignoreIndex ?? 'none'}` }
+      return {
+        inputs: [logits],
+        fn: (x: Tensor) => nllLoss(x, targets, { reduction, ignoreIndex, weight }),
+        label: `${fmtShape(logits.shape)} ${reduction} ignore=${ignoreIndex ?? 'none'}`,
+      }
     },
   },
   mseLoss: {

@@ -8,10 +8,26 @@
  * `batchFirst`, so an `lstm`'s `output` is the keys as it is.
  * @module
  */
-import { ArgumentError, ShapeError, add, concat, fmtShape, foldIn, matmul, reshape, softmax, squeeze, tanh, tensor, transpose, unsqueeze } from '@graphgrad/core'
+import {
+  ArgumentError,
+  ShapeError,
+  add,
+  concat,
+  fmtShape,
+  foldIn,
+  matmul,
+  reshape,
+  softmax,
+  squeeze,
+  tanh,
+  tensor,
+  transpose,
+  unsqueeze,
+} from '@graphgrad/core'
 import type { CaseSampler, DType, GradSpec, Tensor } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
-import { additiveMask, subParams } from './attention.ts'
+import { subParams } from './attention.ts'
+import { additiveMask } from './attention-masks.ts'
 import { checkInput, checkOptions, checkSize, param } from './compose.ts'
 import type { ApplyOptions, Layer, Params } from './layer.ts'
 import { linear } from './linear.ts'
@@ -62,11 +78,14 @@ function attention(
     checkInput(key, where, 'key')
     const value = input.value ?? key
     checkInput(value, where, 'value')
-    if (query.rank !== 2 || query.shape[1] !== sizes.query) throw new ShapeError(`${where}: query must be [B, H] with H = querySize = ${sizes.query}, got shape ${fmtShape(query.shape)}`)
+    if (query.rank !== 2 || query.shape[1] !== sizes.query)
+      throw new ShapeError(`${where}: query must be [B, H] with H = querySize = ${sizes.query}, got shape ${fmtShape(query.shape)}`)
     const b = query.shape[0]
     const toBatchFirst = (t: Tensor): Tensor => (sizes.batchFirst ? t : transpose(t, 0, 1))
     if (key.rank !== 3 || key.shape[2] !== sizes.key || key.shape[sizes.batchFirst ? 0 : 1] !== b) {
-      throw new ShapeError(`${where}: key must be ${layout} with B = ${b} (the query's batch) and H = keySize = ${sizes.key}, got shape ${fmtShape(key.shape)} (query ${fmtShape(query.shape)})`)
+      throw new ShapeError(
+        `${where}: key must be ${layout} with B = ${b} (the query's batch) and H = keySize = ${sizes.key}, got shape ${fmtShape(key.shape)} (query ${fmtShape(query.shape)})`,
+      )
     }
     if (value.rank !== 3 || value.shape[0] !== key.shape[0] || value.shape[1] !== key.shape[1]) {
       throw new ShapeError(`${where}: value must be ${layout} with the key's T and B, got shape ${fmtShape(value.shape)} (key ${fmtShape(key.shape)})`)
@@ -214,7 +233,11 @@ export const recurrentAttentionSpecs: Record<string, GradSpec> = {
       const lengths = Array.from({ length: b }, () => s.int(1, t))
       const inputs = [s.values([b, hq]), s.values([t, b, hk]), s.values([a, hq]), s.values([a, hk]), s.values([a]), s.values([1, a])]
       const fn = (q: Tensor, k: Tensor, wq: Tensor, wk: Tensor, bk: Tensor, v: Tensor): Tensor => {
-        const params = OrderedMap({ query_proj: OrderedMap({ weight: wq }), key_proj: OrderedMap({ weight: wk, bias: bk }), v: OrderedMap({ weight: v }) }) as Params
+        const params = OrderedMap({
+          query_proj: OrderedMap({ weight: wq }),
+          key_proj: OrderedMap({ weight: wk, bias: bk }),
+          v: OrderedMap({ weight: v }),
+        }) as Params
         return both(layer.apply(params, { query: q, key: k }, { lengths }))
       }
       return { inputs, fn, label: `B=${b} T=${t} query ${hq} key ${hk} attention ${a}, lengths ${lengths.join(',')}` }

@@ -6,11 +6,7 @@
 import type { AdaptiveCoefficients } from './kernels.ts'
 
 /** `adaptiveMomentKernel` for Float32Array only. */
-function adaptiveMomentKernel_float32(
-  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array,
-  outP: Float32Array, outM: Float32Array, outV: Float32Array, outVmax: Float32Array,
-  c: AdaptiveCoefficients,
-): void {
+function adaptiveMomentKernel_float32(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, vmax: Float32Array, outP: Float32Array, outM: Float32Array, outV: Float32Array, outVmax: Float32Array, c: AdaptiveCoefficients): void {
   const { sign, weightDecay, decay, beta1, beta2, eps, secondMoment, amsgrad, denominator, vScale, gradCoef, momentCoef } = c
   const squares = secondMoment === 'squares'
   const sqrtDenom = denominator === 'sqrt'
@@ -45,11 +41,7 @@ function adaptiveMomentKernel_float32(
 }
 
 /** `adaptiveMomentKernel` for Float64Array only. */
-function adaptiveMomentKernel_float64(
-  p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, vmax: Float64Array,
-  outP: Float64Array, outM: Float64Array, outV: Float64Array, outVmax: Float64Array,
-  c: AdaptiveCoefficients,
-): void {
+function adaptiveMomentKernel_float64(p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, vmax: Float64Array, outP: Float64Array, outM: Float64Array, outV: Float64Array, outVmax: Float64Array, c: AdaptiveCoefficients): void {
   const { sign, weightDecay, decay, beta1, beta2, eps, secondMoment, amsgrad, denominator, vScale, gradCoef, momentCoef } = c
   const squares = secondMoment === 'squares'
   const sqrtDenom = denominator === 'sqrt'
