@@ -153,36 +153,42 @@ function fusedScan(family: CellFamily, gx: Tensor, h0: Tensor, c0: Tensor | null
   ]
   if (k.hasCell) results.push({ data: out.c, shape: [B, H] })
   const op = `${family.name}Scan`
-  const [output, h, c] = makeOutputs(op, inputs, results, (gs, needs) => {
-    if (isRecording()) return recomputedVjp(family, named, names, options, gs)
-    const need = (n: InputName): boolean => needs[names.indexOf(n)] === true
-    const back = wih === null ? null : projectionBackward(gx, wih, need('gx'), need('wih'))
-    const data = (g: Tensor | null | undefined): Floats | null => (g === null || g === undefined ? null : floats(g))
-    const d = scanBackward(
-      k,
-      shape,
-      tape,
-      { output: data(gs[0]), h: data(gs[1]), c: data(gs[2]) },
-      floats(whh),
-      { dh0: need('h0'), dw: need('whh'), dbhh: need('bhh'), dbx: need('bx') },
-      back === null ? null : back.sink,
-      vjpIsLastUse(),
-    )
-    const grads: Record<InputName, Floats | Tensor | null> = {
-      gx: back === null ? d.dgx : back.dx,
-      h0: d.dh0,
-      whh: d.dw,
-      c0: d.dc0,
-      bhh: d.dbhh,
-      bx: d.dbx,
-      wih: back === null ? null : back.dw,
-    }
-    return names.map((n) => {
-      const g = grads[n]
-      if (!need(n) || g === null) return null
-      return g instanceof Tensor ? g : new Tensor(g, (named[n] as Tensor).shape)
-    })
-  })
+  const [output, h, c] = makeOutputs(
+    op,
+    inputs,
+    results,
+    (gs, needs) => {
+      if (isRecording()) return recomputedVjp(family, named, names, options, gs)
+      const need = (n: InputName): boolean => needs[names.indexOf(n)] === true
+      const back = wih === null ? null : projectionBackward(gx, wih, need('gx'), need('wih'))
+      const data = (g: Tensor | null | undefined): Floats | null => (g === null || g === undefined ? null : floats(g))
+      const d = scanBackward(
+        k,
+        shape,
+        tape,
+        { output: data(gs[0]), h: data(gs[1]), c: data(gs[2]) },
+        floats(whh),
+        { dh0: need('h0'), dw: need('whh'), dbhh: need('bhh'), dbx: need('bx') },
+        back === null ? null : back.sink,
+        vjpIsLastUse(),
+      )
+      const grads: Record<InputName, Floats | Tensor | null> = {
+        gx: back === null ? d.dgx : back.dx,
+        h0: d.dh0,
+        whh: d.dw,
+        c0: d.dc0,
+        bhh: d.dbhh,
+        bx: d.dbx,
+        wih: back === null ? null : back.dw,
+      }
+      return names.map((n) => {
+        const g = grads[n]
+        if (!need(n) || g === null) return null
+        return g instanceof Tensor ? g : new Tensor(g, (named[n] as Tensor).shape)
+      })
+    },
+    { inputs: names, reverse: shape.reverse, batchFirst, lengths },
+  )
   return { output, h, c: k.hasCell ? c : null }
 }
 
