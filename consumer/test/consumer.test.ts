@@ -54,7 +54,7 @@ describe('the packed tarballs', () => {
       for (const f of ['LICENSE', 'README.md', 'dist/index.js', 'dist/index.d.ts'])
         expect(existsSync(join(dir(), 'node_modules', '@graphgrad', name, f)), `${name}/${f}`).toBe(true)
     }
-    expect(Object.keys(project?.tarballs ?? {}).sort()).toEqual(['core', 'gradcheck', 'layers', 'optim'])
+    expect(Object.keys(project?.tarballs ?? {}).sort()).toEqual(['core', 'gradcheck', 'layers', 'onnx', 'optim'])
   })
 
   it('pass publint (strict, not even a suggestion) and attw (--profile esm-only)', async () => {
@@ -99,6 +99,7 @@ describe('plain JavaScript in Node', () => {
     layers: /^\[ 2, 5, 4 \] \[ 1, 2, 4 \] \[ 1, 2, 4 \]$/m,
     optim: /^2\.99\d*$/m,
     gradcheck: /^gradients match \(4 entries/m,
+    onnx: /^true true$/m,
   }
   for (const [name, printed] of Object.entries(packageExamples)) {
     it(`runs @graphgrad/${name}'s README example as written`, async () => {

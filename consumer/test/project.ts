@@ -16,7 +16,7 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 /** The consumer test's fixtures: the files a user would write, copied into the temp project. */
 const fixturesDir = join(repoRoot, 'consumer', 'fixtures')
 /** The packages, in the stages they are packed in: each stage's builds read the declarations of the earlier ones. */
-const PACK_STAGES = [['core'], ['layers', 'optim'], ['gradcheck']] as const
+const PACK_STAGES = [['core'], ['layers', 'optim', 'onnx'], ['gradcheck']] as const
 /** Packages installed next to the tarballs: the peer dependency, and Node's types for the node16 typecheck. */
 const EXTRA_DEPENDENCIES = ['immutable@5.2.1', '@types/node@20.19.43']
 

@@ -18,6 +18,7 @@ export const guide: DefaultTheme.SidebarItem[] = [
   { text: 'Layers, losses, optimizers, schedules', link: '/guide/layers-and-optimizers' },
   { text: 'Gradient checking', link: '/guide/gradient-checking' },
   { text: 'PyTorch interop', link: '/guide/pytorch-interop' },
+  { text: 'Export to ONNX', link: '/guide/onnx' },
   { text: 'Performance', link: '/guide/performance' },
 ]
 

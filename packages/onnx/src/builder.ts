@@ -133,7 +133,15 @@ export class GraphBuilder {
    */
   shape(dims: readonly Dim[], inferOne = false): string {
     const dynamic = dims.filter(isDynamic).length
-    if (dynamic === 0 || (inferOne && dynamic === 1)) return this.int64s(dims.map((d) => (isDynamic(d) ? -1 : d.scale)), 'shape')
-    return this.op('Concat', dims.map((d) => this.dimValue(d)), { axis: { int: 0 } })
+    if (dynamic === 0 || (inferOne && dynamic === 1))
+      return this.int64s(
+        dims.map((d) => (isDynamic(d) ? -1 : d.scale)),
+        'shape',
+      )
+    return this.op(
+      'Concat',
+      dims.map((d) => this.dimValue(d)),
+      { axis: { int: 0 } },
+    )
   }
 }

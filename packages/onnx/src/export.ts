@@ -62,8 +62,10 @@ function fitDim(sizes: readonly number[], symbols: readonly string[], base: Read
   }
   const product = moved.reduce((a, s) => a * (base.get(s) as number), 1)
   const scale = sizes[0] / product
-  const fits = Number.isInteger(scale) && moved.every((s) => sizes[symbols.indexOf(s) + 1] === (scale * product * ((base.get(s) as number) + 1)) / (base.get(s) as number))
-  if (!fits) throw new Error(`exportOnnx: ${what()} depends on the dynamic axes ${moved.join(', ')} in a way the exporter cannot express (sizes ${sizes.join(', ')})`)
+  const fits =
+    Number.isInteger(scale) && moved.every((s) => sizes[symbols.indexOf(s) + 1] === (scale * product * ((base.get(s) as number) + 1)) / (base.get(s) as number))
+  if (!fits)
+    throw new Error(`exportOnnx: ${what()} depends on the dynamic axes ${moved.join(', ')} in a way the exporter cannot express (sizes ${sizes.join(', ')})`)
   return { scale, symbols: moved, offset: 0 }
 }
 
@@ -82,10 +84,16 @@ function dimName(d: Dim): DimMessage {
  * @example
  * const bytes = exportOnnx((p, x) => model.apply(p, x), params, [x], { inputNames: ['x'], dynamicAxes: { x: { 0: 'batch' } } })
  */
-export function exportOnnx<P, I extends readonly Tensor[]>(f: (params: P, ...inputs: I) => ExportOutput, params: P, exampleInputs: I, options: ExportOptions = {}): Uint8Array {
+export function exportOnnx<P, I extends readonly Tensor[]>(
+  f: (params: P, ...inputs: I) => ExportOutput,
+  params: P,
+  exampleInputs: I,
+  options: ExportOptions = {},
+): Uint8Array {
   const opset = options.opset ?? OPSET
   if (opset !== OPSET) throw new Error(`exportOnnx: opset ${opset} is not written; only opset ${OPSET} is (ONNX Runtime supports it widely)`)
-  if (!Array.isArray(exampleInputs) || !exampleInputs.every((x) => x instanceof Tensor)) throw new Error('exportOnnx: exampleInputs must be an array of Tensors')
+  if (!Array.isArray(exampleInputs) || !exampleInputs.every((x) => x instanceof Tensor))
+    throw new Error('exportOnnx: exampleInputs must be an array of Tensors')
   const inputNames = exampleInputs.map((_, i) => options.inputNames?.[i] ?? `input_${i}`)
   const dynamic = options.dynamicAxes ?? {}
   // Each symbol's size in the example, and the graph input that carries it.
@@ -96,15 +104,28 @@ export function exportOnnx<P, I extends readonly Tensor[]>(f: (params: P, ...inp
     for (const [axisText, symbol] of Object.entries(dynamic[name] ?? {})) {
       const axis = Number(axisText)
       const size = exampleInputs[i].shape[axis]
-      if (size === undefined) throw new Error(`exportOnnx: dynamicAxes names axis ${axis} of input '${name}', which has shape [${exampleInputs[i].shape.join(', ')}]`)
-      if (base.has(symbol) && base.get(symbol) !== size) throw new Error(`exportOnnx: the dynamic axis '${symbol}' has size ${base.get(symbol)} in one input and ${size} in '${name}'`)
+      if (size === undefined)
+        throw new Error(`exportOnnx: dynamicAxes names axis ${axis} of input '${name}', which has shape [${exampleInputs[i].shape.join(', ')}]`)
+      if (base.has(symbol) && base.get(symbol) !== size)
+        throw new Error(`exportOnnx: the dynamic axis '${symbol}' has size ${base.get(symbol)} in one input and ${size} in '${name}'`)
       base.set(symbol, size)
       if (!sources.has(symbol)) sources.set(symbol, { value: name, axis })
     }
   })
   const symbols = [...base.keys()]
   for (const s of symbols) {
-    grows.push(new Map(inputNames.map((name) => [name, new Set(Object.entries(dynamic[name] ?? {}).filter(([, v]) => v === s).map(([a]) => Number(a)))])))
+    grows.push(
+      new Map(
+        inputNames.map((name) => [
+          name,
+          new Set(
+            Object.entries(dynamic[name] ?? {})
+              .filter(([, v]) => v === s)
+              .map(([a]) => Number(a)),
+          ),
+        ]),
+      ),
+    )
   }
   const call = (...args: unknown[]): unknown => f(...(args as [P, ...I]))
   const variants: Signature[] = grows.map((grow, k) => {
@@ -121,7 +142,10 @@ export function exportOnnx<P, I extends readonly Tensor[]>(f: (params: P, ...inp
     const sig = signature(w)
     for (const v of variants) {
       const same = v.nodes.length === sig.nodes.length && v.nodes.every((n, i) => n.op === sig.nodes[i].op)
-      if (!same) throw new Error('exportOnnx: the traced graph changes with the size of a dynamic axis (a loop over it, or a branch on it); export without dynamicAxes, or make the loop an op')
+      if (!same)
+        throw new Error(
+          'exportOnnx: the traced graph changes with the size of a dynamic axis (a loop over it, or a branch on it); export without dynamicAxes, or make the loop an op',
+        )
     }
     const outputNames = out.names.map((n, i) => options.outputNames?.[i] ?? n)
     return build(w, trace.paths[0], exampleInputs, inputNames, outputNames, out.tensors, { symbols, base, sources, variants, dynamic, opset })
@@ -137,13 +161,28 @@ interface Context {
   readonly opset: number
 }
 
-function build(w: Walk, paramPaths: readonly string[], examples: readonly Tensor[], inputNames: readonly string[], outputNames: readonly string[], outputs: readonly Tensor[], cx: Context): Uint8Array {
+function build(
+  w: Walk,
+  paramPaths: readonly string[],
+  examples: readonly Tensor[],
+  inputNames: readonly string[],
+  outputNames: readonly string[],
+  outputs: readonly Tensor[],
+  cx: Context,
+): Uint8Array {
   const g = new GraphBuilder(cx.sources)
   for (const n of [...inputNames, ...outputNames]) if (!g.claim(n)) throw new Error(`exportOnnx: the name '${n}' is used twice among the inputs and outputs`)
   const values = new Map<Tensor, string>()
   const key = (t: Tensor): string => w.keys.get(t) as string
   const dims = (t: Tensor): Dim[] =>
-    t.shape.map((d, axis) => fitDim([d, ...cx.variants.map((v) => (v.shapes.get(key(t)) as readonly number[])[axis])], cx.symbols, cx.base, () => `dimension ${axis} of a tensor of shape [${t.shape.join(', ')}]`))
+    t.shape.map((d, axis) =>
+      fitDim(
+        [d, ...cx.variants.map((v) => (v.shapes.get(key(t)) as readonly number[])[axis])],
+        cx.symbols,
+        cx.base,
+        () => `dimension ${axis} of a tensor of shape [${t.shape.join(', ')}]`,
+      ),
+    )
   const graphInputs: ValueInfoMessage[] = examples.map((x, i) => {
     const named = cx.dynamic[inputNames[i]] ?? {}
     return { name: inputNames[i], elemType: x.dtype === 'int32' ? ONNX_TYPE.INT64 : onnxType(x.dtype), dims: x.shape.map((d, a) => named[a] ?? d) }
@@ -159,7 +198,10 @@ function build(w: Walk, paramPaths: readonly string[], examples: readonly Tensor
     const d = dims(t)
     if (!d.some(isDynamic)) return g.fromTensor('const', t)
     const first = t._data[0]
-    if (!t._data.every((v) => v === first)) throw new Error(`exportOnnx: a constant of shape [${t.shape.join(', ')}] (a tensor the function created) changes size with a dynamic axis and is not uniform; compute it from the inputs instead`)
+    if (!t._data.every((v) => v === first))
+      throw new Error(
+        `exportOnnx: a constant of shape [${t.shape.join(', ')}] (a tensor the function created) changes size with a dynamic axis and is not uniform; compute it from the inputs instead`,
+      )
     return g.op('Expand', [g.scalar(first, t.dtype), g.shape(d)])
   }
   const valueOf = (t: Tensor): string => {
@@ -183,7 +225,9 @@ function build(w: Walk, paramPaths: readonly string[], examples: readonly Tensor
     const shapes = node.inputs.map((x) => `[${x.shape.join(', ')}]`).join(', ')
     if (mapping === undefined) {
       const reason = UNSUPPORTED[node.op]
-      throw new Error(`exportOnnx: the op '${node.op}' (node ${nodeIndex} of the traced graph, inputs of shapes ${shapes}) ${reason === undefined ? 'has no ONNX mapping' : `is not exported: ${reason}`}`)
+      throw new Error(
+        `exportOnnx: the op '${node.op}' (node ${nodeIndex} of the traced graph, inputs of shapes ${shapes}) ${reason === undefined ? 'has no ONNX mapping' : `is not exported: ${reason}`}`,
+      )
     }
     const results = w.results.get(node) as readonly (Tensor | undefined)[]
     const first = results.find((t) => t !== undefined) as Tensor
@@ -194,7 +238,10 @@ function build(w: Walk, paramPaths: readonly string[], examples: readonly Tensor
       inputTensors: node.inputs,
       outputs: outputsOf,
       attributes: node.attributes ?? {},
-      across: [{ attributes: node.attributes ?? {}, inputShape: node.inputs[0]?.shape ?? [] }, ...cx.variants.map((v) => ({ attributes: v.nodes[nodeIndex].attributes, inputShape: v.shapes.get(inputKey(w, node)) ?? [] }))],
+      across: [
+        { attributes: node.attributes ?? {}, inputShape: node.inputs[0]?.shape ?? [] },
+        ...cx.variants.map((v) => ({ attributes: v.nodes[nodeIndex].attributes, inputShape: v.shapes.get(inputKey(w, node)) ?? [] })),
+      ],
       value: valueOf,
       dims,
       isZeroConstant,
@@ -213,10 +260,19 @@ function build(w: Walk, paramPaths: readonly string[], examples: readonly Tensor
     const named = cx.dynamic[outputNames[i]] ?? {}
     return { name: outputNames[i], elemType: onnxType(t.dtype), dims: dims(t).map((d, a) => (isDynamic(d) ? (named[a] ?? dimName(d)) : d.scale)) }
   })
-  return encodeModel({ irVersion: IR_VERSION, opset: cx.opset, producerName: 'graphgrad', producerVersion: '0.2.0', graphName: 'graphgrad', nodes: g.nodes, initializers: g.initializers, inputs: graphInputs, outputs: graphOutputs })
+  return encodeModel({
+    irVersion: IR_VERSION,
+    opset: cx.opset,
+    producerName: 'graphgrad',
+    producerVersion: '0.2.0',
+    graphName: 'graphgrad',
+    nodes: g.nodes,
+    initializers: g.initializers,
+    inputs: graphInputs,
+    outputs: graphOutputs,
+  })
 }
 
 function inputKey(w: Walk, node: { inputs: readonly Tensor[] }): string {
   return node.inputs.length === 0 ? '' : (w.keys.get(node.inputs[0]) as string)
 }
-

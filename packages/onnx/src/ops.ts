@@ -43,31 +43,39 @@ function attr<T extends OpAttribute>(c: OpCall, name: string): T {
   return v as T
 }
 
-const one = (opType: string): OpMapping => (g, c) => [g.op(opType, c.inputs)]
-const compare = (opType: string, negate = false): OpMapping => (g, c) => {
-  const b = g.op(opType, c.inputs)
-  return [g.op('Cast', [negate ? g.op('Not', [b]) : b], { to: { int: ONNX_TYPE.INT32 } })]
-}
+const one =
+  (opType: string): OpMapping =>
+  (g, c) => [g.op(opType, c.inputs)]
+const compare =
+  (opType: string, negate = false): OpMapping =>
+  (g, c) => {
+    const b = g.op(opType, c.inputs)
+    return [g.op('Cast', [negate ? g.op('Not', [b]) : b], { to: { int: ONNX_TYPE.INT32 } })]
+  }
 const dtypeOf = (c: OpCall): Tensor['dtype'] => c.outputs[0].dtype
 
 /** `ReduceSum` takes its axes as an input in opset 13+, the other reductions as an attribute until opset 18. */
-const reduction = (opType: string): OpMapping => (g, c) => {
-  const axes = attr<readonly number[]>(c, 'axes')
-  const keepdims = attr<boolean>(c, 'keepdims') ? 1 : 0
-  if (axes.length === 0) return [g.op('Identity', c.inputs)]
-  if (opType === 'ReduceSum') return [g.op(opType, [c.inputs[0], g.int64s(axes)], { keepdims: { int: keepdims } })]
-  return [g.op(opType, c.inputs, { axes: { ints: axes }, keepdims: { int: keepdims } })]
-}
+const reduction =
+  (opType: string): OpMapping =>
+  (g, c) => {
+    const axes = attr<readonly number[]>(c, 'axes')
+    const keepdims = attr<boolean>(c, 'keepdims') ? 1 : 0
+    if (axes.length === 0) return [g.op('Identity', c.inputs)]
+    if (opType === 'ReduceSum') return [g.op(opType, [c.inputs[0], g.int64s(axes)], { keepdims: { int: keepdims } })]
+    return [g.op(opType, c.inputs, { axes: { ints: axes }, keepdims: { int: keepdims } })]
+  }
 
-const argReduction = (opType: string): OpMapping => (g, c) => {
-  const axis = attr<number | null>(c, 'axis')
-  const keepdims = attr<boolean>(c, 'keepdims')
-  let x = c.inputs[0]
-  if (axis === null) x = g.op('Reshape', [x, g.int64s([-1])])
-  let y = g.op(opType, [x], { axis: { int: axis ?? 0 }, keepdims: { int: keepdims && axis !== null ? 1 : 0 } })
-  if (axis === null && keepdims) y = g.op('Reshape', [y, g.int64s(c.inputTensors[0].shape.map(() => 1))])
-  return [g.op('Cast', [y], { to: { int: ONNX_TYPE.INT32 } })]
-}
+const argReduction =
+  (opType: string): OpMapping =>
+  (g, c) => {
+    const axis = attr<number | null>(c, 'axis')
+    const keepdims = attr<boolean>(c, 'keepdims')
+    let x = c.inputs[0]
+    if (axis === null) x = g.op('Reshape', [x, g.int64s([-1])])
+    let y = g.op(opType, [x], { axis: { int: axis ?? 0 }, keepdims: { int: keepdims && axis !== null ? 1 : 0 } })
+    if (axis === null && keepdims) y = g.op('Reshape', [y, g.int64s(c.inputTensors[0].shape.map(() => 1))])
+    return [g.op('Cast', [y], { to: { int: ONNX_TYPE.INT32 } })]
+  }
 
 /** The ONNX start/end of one axis of a slice across the traces: fixed, or counted from the axis' end when it moves with its size. */
 function fitBound(values: readonly number[], sizes: readonly number[], op: string, what: string): number {
@@ -100,8 +108,22 @@ const sliceMapping: OpMapping = (g, c) => {
       ends.push(e < 0 ? INT64_MIN : e)
     } else {
       if (effStep < 0) throw new Error(`${c.op}: a negative step along the dynamic axis ${axis} is not exported`)
-      starts.push(fitBound(per.map(([s]) => s), sizes, c.op, 'start'))
-      ends.push(fitBound(per.map(([s, st, n]) => end(s, st, n)), sizes, c.op, 'end'))
+      starts.push(
+        fitBound(
+          per.map(([s]) => s),
+          sizes,
+          c.op,
+          'start',
+        ),
+      )
+      ends.push(
+        fitBound(
+          per.map(([s, st, n]) => end(s, st, n)),
+          sizes,
+          c.op,
+          'end',
+        ),
+      )
     }
     axes.push(axis)
     steps.push(effStep)
@@ -135,18 +157,39 @@ const unaryParams = (c: OpCall): [number, number] => [attr<number>(c, 'p'), attr
 
 /** Mapped ops: graphgrad op name to its ONNX nodes. */
 export const MAPPINGS: Readonly<Record<string, OpMapping>> = {
-  input: one('Identity'), stopGradient: one('Identity'),
-  add: one('Add'), sub: one('Sub'), mul: one('Mul'), div: one('Div'), pow: one('Pow'),
-  maximum: one('Max'), minimum: one('Min'),
-  equal: compare('Equal'), notEqual: compare('Equal', true), less: compare('Less'), lessEqual: compare('LessOrEqual'),
-  greater: compare('Greater'), greaterEqual: compare('GreaterOrEqual'),
+  input: one('Identity'),
+  stopGradient: one('Identity'),
+  add: one('Add'),
+  sub: one('Sub'),
+  mul: one('Mul'),
+  div: one('Div'),
+  pow: one('Pow'),
+  maximum: one('Max'),
+  minimum: one('Min'),
+  equal: compare('Equal'),
+  notEqual: compare('Equal', true),
+  less: compare('Less'),
+  lessEqual: compare('LessOrEqual'),
+  greater: compare('Greater'),
+  greaterEqual: compare('GreaterOrEqual'),
   where: (g, c) => [g.op('Where', [g.op('Cast', [c.value(attr<Tensor>(c, 'condition'))], { to: { int: ONNX_TYPE.BOOL } }), ...c.inputs])],
-  neg: one('Neg'), abs: one('Abs'), sign: one('Sign'), exp: one('Exp'), log: one('Log'),
+  neg: one('Neg'),
+  abs: one('Abs'),
+  sign: one('Sign'),
+  exp: one('Exp'),
+  log: one('Log'),
   log1p: (g, c) => [g.op('Log', [g.op('Add', [c.inputs[0], g.scalar(1, dtypeOf(c))])])],
   expm1: (g, c) => [g.op('Sub', [g.op('Exp', c.inputs), g.scalar(1, dtypeOf(c))])],
-  sqrt: one('Sqrt'), rsqrt: (g, c) => [g.op('Reciprocal', [g.op('Sqrt', c.inputs)])],
-  square: (g, c) => [g.op('Mul', [c.inputs[0], c.inputs[0]])], reciprocal: one('Reciprocal'),
-  sin: one('Sin'), cos: one('Cos'), tanh: one('Tanh'), sigmoid: one('Sigmoid'), relu: one('Relu'), erf: one('Erf'),
+  sqrt: one('Sqrt'),
+  rsqrt: (g, c) => [g.op('Reciprocal', [g.op('Sqrt', c.inputs)])],
+  square: (g, c) => [g.op('Mul', [c.inputs[0], c.inputs[0]])],
+  reciprocal: one('Reciprocal'),
+  sin: one('Sin'),
+  cos: one('Cos'),
+  tanh: one('Tanh'),
+  sigmoid: one('Sigmoid'),
+  relu: one('Relu'),
+  erf: one('Erf'),
   leakyRelu: (g, c) => [g.op('LeakyRelu', c.inputs, { alpha: { float: unaryParams(c)[0] } })],
   softplus: (g, c) => {
     const [beta, threshold] = unaryParams(c)
@@ -168,9 +211,14 @@ export const MAPPINGS: Readonly<Record<string, OpMapping>> = {
   reshape: reshapeMapping,
   permute: (g, c) => [g.op('Transpose', c.inputs, { perm: { ints: attr<readonly number[]>(c, 'perm') } })],
   broadcastTo: (g, c) => [g.op('Expand', [c.inputs[0], g.shape(c.dims(c.outputs[0]))])],
-  sum: reduction('ReduceSum'), prod: reduction('ReduceProd'), max: reduction('ReduceMax'), min: reduction('ReduceMin'),
-  argmax: argReduction('ArgMax'), argmin: argReduction('ArgMin'),
-  slice: sliceMapping, select: sliceMapping,
+  sum: reduction('ReduceSum'),
+  prod: reduction('ReduceProd'),
+  max: reduction('ReduceMax'),
+  min: reduction('ReduceMin'),
+  argmax: argReduction('ArgMax'),
+  argmin: argReduction('ArgMin'),
+  slice: sliceMapping,
+  select: sliceMapping,
   pad: (g, c) => {
     const widths = attr<readonly number[]>(c, 'widths')
     const rank = c.inputTensors[0].rank
@@ -191,7 +239,9 @@ export const MAPPINGS: Readonly<Record<string, OpMapping>> = {
     const src = c.inputTensors[1]
     // graphgrad lets src be larger than the index (its front corner is used); ONNX wants them alike.
     const same = src.shape.every((d, i) => d === index.shape[i])
-    const part = same ? c.inputs[1] : g.op('Slice', [c.inputs[1], g.int64s(index.shape.map(() => 0)), g.int64s(index.shape), g.int64s(index.shape.map((_, i) => i))])
+    const part = same
+      ? c.inputs[1]
+      : g.op('Slice', [c.inputs[1], g.int64s(index.shape.map(() => 0)), g.int64s(index.shape), g.int64s(index.shape.map((_, i) => i))])
     return [g.op('ScatterElements', [c.inputs[0], c.value(index), part], { axis: { int: attr<number>(c, 'axis') }, reduction: { string: 'add' } })]
   },
   oneHot: (g, c) => {
@@ -205,7 +255,7 @@ export const MAPPINGS: Readonly<Record<string, OpMapping>> = {
 
 /** Ops refused by name, with the reason the error gives. */
 export const UNSUPPORTED: Readonly<Record<string, string>> = {
-  indexAdd: 'the embedding gradient (indexSelect\'s VJP): a backward op, not part of a forward model; ONNX has no index_add',
+  indexAdd: "the embedding gradient (indexSelect's VJP): a backward op, not part of a forward model; ONNX has no index_add",
   conv2d: 'convolution is not mapped yet (issue 16 follow-up)',
   conv1d: 'built on conv2d, which is not mapped yet (issue 16 follow-up)',
   conv2dInputGrad: 'a backward op of conv2d, not part of a forward model',

@@ -224,12 +224,14 @@ function writeNode(w: Writer, n: NodeMessage): void {
 // TensorShapeProto: dim 1; Dimension: dim_value 1, dim_param 2.
 function writeValueInfo(w: Writer, v: ValueInfoMessage): void {
   w.str(1, v.name)
-  w.message(2, (type) => type.message(1, (tensor) => {
-    tensor.int(1, v.elemType)
-    tensor.message(2, (shape) => {
-      for (const d of v.dims) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.str(2, d)))
-    })
-  }))
+  w.message(2, (type) =>
+    type.message(1, (tensor) => {
+      tensor.int(1, v.elemType)
+      tensor.message(2, (shape) => {
+        for (const d of v.dims) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.str(2, d)))
+      })
+    }),
+  )
 }
 
 /**

@@ -63,7 +63,10 @@ function scanMapping(family: ScanFamily): OpMapping {
     const zeros = (): string => floats(g, dtype, [gh], () => 0)
     const bias = bx === null && bhh === null ? '' : stacked(g.op('Concat', [reorder(bx ?? zeros()), reorder(bhh ?? zeros())], { axis: { int: 0 } }))
     const lengths = c.attributes.lengths as readonly number[] | null | undefined
-    const seqLens = lengths === null || lengths === undefined ? '' : g.tensor('sequence_lens', ONNX_TYPE.INT32, [lengths.length], new Uint8Array(Int32Array.from(lengths).buffer))
+    const seqLens =
+      lengths === null || lengths === undefined
+        ? ''
+        : g.tensor('sequence_lens', ONNX_TYPE.INT32, [lengths.length], new Uint8Array(Int32Array.from(lengths).buffer))
     const initial = (n: string): string => {
       const t = tensorOf(n)
       if (t === null || c.isZeroConstant(t)) return ''
@@ -73,7 +76,12 @@ function scanMapping(family: ScanFamily): OpMapping {
     if (family.opType === 'LSTM') inputs.push(initial('c0'))
     while (inputs[inputs.length - 1] === '') inputs.pop()
     const direction = c.attributes.reverse === true ? 'reverse' : 'forward'
-    const outs = g.node(family.opType, inputs, { hidden_size: { int: hidden }, direction: { string: direction }, ...family.attributes }, family.opType === 'LSTM' ? 3 : 2)
+    const outs = g.node(
+      family.opType,
+      inputs,
+      { hidden_size: { int: hidden }, direction: { string: direction }, ...family.attributes },
+      family.opType === 'LSTM' ? 3 : 2,
+    )
     let output = g.op('Squeeze', [outs[0], g.int64s([1])])
     if (c.attributes.batchFirst === true) output = g.op('Transpose', [output], { perm: { ints: [1, 0, 2] } })
     const final = outs.slice(1).map((v) => g.op('Squeeze', [v, g.int64s([0])]))
@@ -83,4 +91,3 @@ function scanMapping(family: ScanFamily): OpMapping {
 
 /** The recurrent scans' mappings, by graphgrad op name. */
 export const SCAN_MAPPINGS: Readonly<Record<string, OpMapping>> = Object.fromEntries(Object.entries(FAMILIES).map(([op, f]) => [op, scanMapping(f)]))
-

@@ -97,7 +97,10 @@ export function walk(trace: ExportTrace<unknown>, outputs: readonly Tensor[]): W
     }
   }
   ordered.forEach((n, i) => constants(dependencies(n), `k${i}`))
-  constants(outputs.map((tensor, i) => ({ slot: String(i), tensor })), 'out')
+  constants(
+    outputs.map((tensor, i) => ({ slot: String(i), tensor })),
+    'out',
+  )
   return { nodes: ordered, keys, origins, results }
 }
 

@@ -1,7 +1,24 @@
 // Every registered core op is mapped to ONNX, recorded as mapped primitives (a composite), or
 // refused with a reason; and every op with a gradient-check spec, in a small graph of its own
 // over the spec's random shapes (in float32), runs in onnxruntime-node with graphgrad's numbers.
-import { CaseSampler, type Tensor, argmax, argmin, astype, equal, greater, greaterEqual, hasGradient, less, lessEqual, notEqual, oneHot, randn, registeredOps, sign } from '@graphgrad/core'
+import {
+  CaseSampler,
+  type Tensor,
+  argmax,
+  argmin,
+  astype,
+  equal,
+  greater,
+  greaterEqual,
+  hasGradient,
+  less,
+  lessEqual,
+  notEqual,
+  oneHot,
+  randn,
+  registeredOps,
+  sign,
+} from '@graphgrad/core'
 import { describe, expect, it } from 'vitest'
 import { MAPPED_OPS, UNSUPPORTED_OPS, exportOnnx } from '../src/index.ts'
 import { maxRelDiff, runOrt } from './helpers.ts'
@@ -11,7 +28,9 @@ const CASES_PER_OP = 3
 
 describe('op coverage', () => {
   it('every registered core op is mapped, a composite of mapped ops, or refused with a reason', () => {
-    const missing = registeredOps().filter((e) => e.kind === 'primitive' && !MAPPED_OPS.includes(e.name) && UNSUPPORTED_OPS[e.name] === undefined).map((e) => e.name)
+    const missing = registeredOps()
+      .filter((e) => e.kind === 'primitive' && !MAPPED_OPS.includes(e.name) && UNSUPPORTED_OPS[e.name] === undefined)
+      .map((e) => e.name)
     expect(missing).toEqual([])
     for (const [name, reason] of Object.entries(UNSUPPORTED_OPS)) expect(reason.length, name).toBeGreaterThan(10)
   })
@@ -27,7 +46,7 @@ describe('op coverage', () => {
   for (const e of entries) {
     const spec = e.spec
     if (!hasGradient(spec)) continue
-    it(`${e.name} (${e.kind}): ${UNSUPPORTED_OPS[e.name] === undefined ? 'runs in onnxruntime-node with graphgrad\'s numbers' : 'is refused by name'}`, async () => {
+    it(`${e.name} (${e.kind}): ${UNSUPPORTED_OPS[e.name] === undefined ? "runs in onnxruntime-node with graphgrad's numbers" : 'is refused by name'}`, async () => {
       for (let k = 0; k < CASES_PER_OP; k++) {
         const c = spec.sample(new CaseSampler(1000 + k))
         const inputs = c.inputs.map((x) => astype(x, 'float32'))

@@ -1,6 +1,32 @@
 // Models exported with exportOnnx, loaded in onnxruntime-node, and compared with graphgrad's
 // outputs (1e-5 relative, float32); plus the refusals, each a clear error.
-import { type Tensor, add, concat, customOp, gelu, logSoftmax, matmul, mean, randn, slice, sum, tanh, tensor, where, greater, maximum, argmax, oneHot, clamp, leakyRelu, softplus, pad, split, permute, gather } from '@graphgrad/core'
+import {
+  type Tensor,
+  add,
+  concat,
+  customOp,
+  gelu,
+  logSoftmax,
+  matmul,
+  mean,
+  randn,
+  slice,
+  sum,
+  tanh,
+  tensor,
+  where,
+  greater,
+  maximum,
+  argmax,
+  oneHot,
+  clamp,
+  leakyRelu,
+  softplus,
+  pad,
+  split,
+  permute,
+  gather,
+} from '@graphgrad/core'
 import { layerNorm, linear } from '@graphgrad/layers'
 import { OrderedMap } from 'immutable'
 import { describe, expect, it } from 'vitest'
@@ -13,7 +39,14 @@ const TOL = 1e-5
 const get = <T>(p: { get(k: string): T | undefined }, k: string): T => p.get(k) as T
 
 /** Exports `f` at `inputs`, runs the model in ORT on `feeds` (default the same inputs), and returns the largest relative difference per output. */
-async function compare<P>(name: string, f: (p: P, ...xs: Tensor[]) => Tensor | Record<string, Tensor>, params: P, inputs: Tensor[], options: Parameters<typeof exportOnnx>[3] = {}, feeds: Tensor[] = inputs): Promise<number> {
+async function compare<P>(
+  name: string,
+  f: (p: P, ...xs: Tensor[]) => Tensor | Record<string, Tensor>,
+  params: P,
+  inputs: Tensor[],
+  options: Parameters<typeof exportOnnx>[3] = {},
+  feeds: Tensor[] = inputs,
+): Promise<number> {
   const bytes = exportOnnx(f, params, inputs, options)
   const names = inputs.map((_, i) => options.inputNames?.[i] ?? `input_${i}`)
   const got = await runOrt(bytes, Object.fromEntries(names.map((n, i) => [n, feeds[i]])))
@@ -25,7 +58,7 @@ async function compare<P>(name: string, f: (p: P, ...xs: Tensor[]) => Tensor | R
   return worst
 }
 
-describe('exported models run in onnxruntime-node with graphgrad\'s numbers', () => {
+describe("exported models run in onnxruntime-node with graphgrad's numbers", () => {
   it('an MLP (linear, tanh, linear, logSoftmax)', async () => {
     const l1 = linear({ inFeatures: 6, outFeatures: 16 })
     const l2 = linear({ inFeatures: 16, outFeatures: 4 })
@@ -43,16 +76,30 @@ describe('exported models run in onnxruntime-node with graphgrad\'s numbers', ()
 
   it('a model mixing broadcasting, reductions, slicing, concat, split, pad, where, gather and the unary ops', async () => {
     const params = OrderedMap({ w: randn([4, 3], 7), b: randn([3], 8) })
-    const index = tensor([[0, 2, 1], [3, 0, 0]], { dtype: 'int32' })
+    const index = tensor(
+      [
+        [0, 2, 1],
+        [3, 0, 0],
+      ],
+      { dtype: 'int32' },
+    )
     const f = (p: typeof params, x: Tensor): Tensor => {
-      const h = add(matmul(x, get(p, 'w')), get(p, 'b'))                    // [2,5,3] (batch-broadcast matmul)
-      const centred = h.sub(mean(h, [1], true))                             // broadcasting a reduction
+      const h = add(matmul(x, get(p, 'w')), get(p, 'b')) // [2,5,3] (batch-broadcast matmul)
+      const centred = h.sub(mean(h, [1], true)) // broadcasting a reduction
       const edges = concat([slice(centred, [null, { start: 0, stop: 2 }]), slice(centred, [null, -1]).reshape([2, 1, 3])], 1)
       const [a, b] = split(edges, [1, 2], 1)
       const mixed = where(greater(a, 0), leakyRelu(a, 0.1), softplus(a, { beta: 2 })).add(clamp(sum(b, 1, true), -0.5, 0.5))
-      const wide = pad(permute(mixed, [0, 2, 1]), [[0, 0], [1, 0], [0, 2]], 0.25)  // [2,4,3]
-      const picked = gather(wide.reshape([2, 12]), 1, index)                  // [2,3]
-      const hot = oneHot(argmax(picked, 1), 3)                                // [2,3]
+      const wide = pad(
+        permute(mixed, [0, 2, 1]),
+        [
+          [0, 0],
+          [1, 0],
+          [0, 2],
+        ],
+        0.25,
+      ) // [2,4,3]
+      const picked = gather(wide.reshape([2, 12]), 1, index) // [2,3]
+      const hot = oneHot(argmax(picked, 1), 3) // [2,3]
       return maximum(picked, hot.mul(0.1)).add(sum(x, [1, 2]).reshape([2, 1]))
     }
     expect(await compare('mixed', f, params, [randn([2, 5, 4], 9)])).toBeLessThan(TOL)
@@ -92,6 +139,8 @@ describe('refusals', () => {
       for (let t = 1; t < x.shape[1]; t++) acc = acc.add(x.select(1, t).mul(w))
       return acc
     }
-    expect(() => exportOnnx(f, randn([3], 1), [randn([2, 4, 3], 2)], { dynamicAxes: { input_0: { 1: 'seq' } } })).toThrow(/changes with the size of a dynamic axis/)
+    expect(() => exportOnnx(f, randn([3], 1), [randn([2, 4, 3], 2)], { dynamicAxes: { input_0: { 1: 'seq' } } })).toThrow(
+      /changes with the size of a dynamic axis/,
+    )
   })
 })

@@ -7,7 +7,12 @@ import * as ort from 'onnxruntime-node'
 
 /** A graphgrad tensor as an ORT tensor (int32 as int64, as the exported graph declares). */
 function toOrt(t: Tensor): ort.Tensor {
-  if (t.dtype === 'int32') return new ort.Tensor('int64', BigInt64Array.from(t._data, (v) => BigInt(v)), t.shape.slice())
+  if (t.dtype === 'int32')
+    return new ort.Tensor(
+      'int64',
+      BigInt64Array.from(t._data, (v) => BigInt(v)),
+      t.shape.slice(),
+    )
   if (t.dtype === 'float64') return new ort.Tensor('float64', Float64Array.from(t._data), t.shape.slice())
   return new ort.Tensor('float32', Float32Array.from(t._data), t.shape.slice())
 }

@@ -15,7 +15,14 @@ const TOL = 1e-5
 const get = <T>(p: { get(k: string): T | undefined }, k: string): T => p.get(k) as T
 
 /** Exports at `inputs`, runs ORT on `feeds` (default the same), returns the largest relative difference over the outputs. */
-async function compare<P>(name: string, f: (p: P, ...xs: Tensor[]) => Record<string, Tensor>, params: P, inputs: Tensor[], options: ExportOptions, feeds: Tensor[] = inputs): Promise<number> {
+async function compare<P>(
+  name: string,
+  f: (p: P, ...xs: Tensor[]) => Record<string, Tensor>,
+  params: P,
+  inputs: Tensor[],
+  options: ExportOptions,
+  feeds: Tensor[] = inputs,
+): Promise<number> {
   const bytes = exportOnnx(f, params, inputs, options)
   const names = options.inputNames ?? inputs.map((_, i) => `input_${i}`)
   const got = await runOrt(bytes, Object.fromEntries(names.map((n, i) => [n, feeds[i]])))
@@ -41,7 +48,7 @@ function scansRecordAttributes(): boolean {
   }
 }
 const recorded = scansRecordAttributes()
-const skipReason = '@graphgrad/layers does not record the fused scans\' attributes yet (packages/layers/src/cells/recurrence.ts)'
+const skipReason = "@graphgrad/layers does not record the fused scans' attributes yet (packages/layers/src/cells/recurrence.ts)"
 if (!recorded) console.warn(`packages/onnx/test/recurrent.test.ts: skipped: ${skipReason}`)
 
 describe.skipIf(!recorded)(`recurrent layers as ONNX LSTM, GRU and RNN nodes${recorded ? '' : ` (skipped: ${skipReason})`}`, () => {
@@ -56,7 +63,14 @@ describe.skipIf(!recorded)(`recurrent layers as ONNX LSTM, GRU and RNN nodes${re
   }
   const lmOptions: ExportOptions = {
     inputNames: ['tokens', 'h0', 'c0'],
-    dynamicAxes: { tokens: { 0: 'batch', 1: 'seq' }, h0: { 1: 'batch' }, c0: { 1: 'batch' }, logits: { 0: 'batch', 1: 'seq' }, hN: { 1: 'batch' }, cN: { 1: 'batch' } },
+    dynamicAxes: {
+      tokens: { 0: 'batch', 1: 'seq' },
+      h0: { 1: 'batch' },
+      c0: { 1: 'batch' },
+      logits: { 0: 'batch', 1: 'seq' },
+      hN: { 1: 'batch' },
+      cN: { 1: 'batch' },
+    },
   }
   const lmInputs = (B: number, T: number, seed: number): Tensor[] => [randint(0, V, [B, T], seed), randn([2, B, 16], seed + 1), randn([2, B, 16], seed + 2)]
 
