@@ -4,11 +4,11 @@
 // score), on scripted models whose probabilities are known and on the real models.
 import { describe, expect, it } from 'vitest'
 import { randint } from '@graphgrad/core'
-import type { Params } from '@graphgrad/layers'
+import { type Params, parameterCount } from '@graphgrad/layers'
 import { DATE_COUNT, FORMAT_NAMES, allDates, daysInMonth, example, isoDate, makeSplit, ordinalDigits, ordinalWords, yearWords } from '../src/seq2seq/dates.ts'
 import { type Hypothesis, beamSearch, better, greedyDecode } from '../src/seq2seq/decode.ts'
 import { lstmAttentionModel } from '../src/seq2seq/lstm-model.ts'
-import { type Seq2SeqModel, makeBatch, parameterCount } from '../src/seq2seq/model.ts'
+import { type Seq2SeqModel, makeBatch } from '../src/seq2seq/model.ts'
 import { lstmConfig, lstmParameterCount, transformerForBudget, transformerParameterCount } from '../src/seq2seq/sizes.ts'
 import { transformerModel } from '../src/seq2seq/transformer-model.ts'
 import { BOS, EOS, PAD, SOURCE_VOCABULARY, TARGET_VOCABULARY, decodeTarget, encodeSource, encodeTarget, tokenize } from '../src/seq2seq/vocab.ts'

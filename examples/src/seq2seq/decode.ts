@@ -53,7 +53,7 @@ function argmax(values: Float32Array | Float64Array, from: number, count: number
 }
 
 /** Greedy decoding of a batch of inputs `[B, S]`, with each step's attention. */
-export function greedyDecode<M, S>(model: Seq2SeqModel<M, S>, params: Params, source: Tensor, lengths: readonly number[], options: DecodeOptions): AttendedHypothesis[] {
+export function greedyDecode<M, S, P extends Params>(model: Seq2SeqModel<M, S, P>, params: P, source: Tensor, lengths: readonly number[], options: DecodeOptions): AttendedHypothesis[] {
   return noGrad(() => {
     const memory = model.encode(params, source, lengths)
     const rows = lengths.length
@@ -110,8 +110,8 @@ export interface BeamOptions extends DecodeOptions {
 }
 
 /** Beam search of width `width` over a batch of inputs `[B, S]`; see the module comment. */
-export function beamSearch<M, S>(
-  model: Seq2SeqModel<M, S>, params: Params, source: Tensor, lengths: readonly number[], options: BeamOptions,
+export function beamSearch<M, S, P extends Params>(
+  model: Seq2SeqModel<M, S, P>, params: P, source: Tensor, lengths: readonly number[], options: BeamOptions,
 ): { hypotheses: Hypothesis[]; greedyKept: number } {
   const k = options.width
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`beamSearch: width must be a positive integer, got ${k}`)
@@ -129,7 +129,7 @@ export function beamSearch<M, S>(
   return { hypotheses, greedyKept }
 }
 
-function search<M, S>(model: Seq2SeqModel<M, S>, params: Params, source: Tensor, lengths: readonly number[], maxLength: number, k: number): Hypothesis[] {
+function search<M, S, P extends Params>(model: Seq2SeqModel<M, S, P>, params: P, source: Tensor, lengths: readonly number[], maxLength: number, k: number): Hypothesis[] {
   const examples = lengths.length
   const repeat = Int32Array.from({ length: examples * k }, (_, i) => Math.floor(i / k))
   const memory = model.selectMemory(model.encode(params, source, lengths), repeat)

@@ -32,7 +32,7 @@ export interface Evaluation {
 }
 
 /** Decodes `examples` in chunks of `chunk` with both decoders and scores them. */
-export function evaluate<M, S>(model: Seq2SeqModel<M, S>, params: Params, examples: readonly Example[], width: number, chunk = 250): Evaluation {
+export function evaluate<M, S, P extends Params>(model: Seq2SeqModel<M, S, P>, params: P, examples: readonly Example[], width: number, chunk = 250): Evaluation {
   const started = performance.now()
   let [greedyRight, beamRight, greedyKept, changed] = [0, 0, 0, 0]
   const mistakes: { source: string; target: string; greedy: string; beam: string }[] = []

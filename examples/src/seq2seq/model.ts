@@ -4,7 +4,7 @@
  * and the transformer are trained, decoded and scored by the same code.
  * @module
  */
-import { type Seed, Tensor, padSequences, tensor } from '@graphgrad/core'
+import { type Seed, type Tensor, padSequences, tensor } from '@graphgrad/core'
 import type { Params } from '@graphgrad/layers'
 import { BOS, PAD } from './vocab.ts'
 
@@ -29,7 +29,7 @@ export function makeBatch(sources: readonly (readonly number[])[], targets: read
 }
 
 /** Per-call options of a model's loss: training mode and where dropout draws from. */
-export interface LossOptions {
+interface LossOptions {
   /** Training mode (dropout on, where a model has it). */
   readonly train?: boolean
   /** The key of this step's dropout masks. */
@@ -37,7 +37,7 @@ export interface LossOptions {
 }
 
 /** What one decoder step gives for each row. */
-interface StepResult<S> {
+export interface StepResult<S> {
   /** Log-probabilities of the next token, row-major `[rows, targetVocabulary]`. */
   readonly logProbs: Float32Array | Float64Array
   /** The state after the step's input tokens. */
@@ -47,35 +47,28 @@ interface StepResult<S> {
 }
 
 /**
- * An encoder-decoder, as pure functions of its parameters. `M` is what the encoder leaves for
- * the decoder (the memory), `S` the decoder's state between steps.
+ * An encoder-decoder, as pure functions of its parameters `P`. `M` is what the encoder leaves
+ * for the decoder (the memory), `S` the decoder's state between steps.
  */
-export interface Seq2SeqModel<M = unknown, S = unknown> {
+export interface Seq2SeqModel<M = unknown, S = unknown, P extends Params = Params> {
   /** A short name: `lstm`, `transformer`. */
   readonly name: string
   /** A one-line description of the architecture and its sizes. */
   readonly describe: string
   /** Fresh parameters, every draw from `seed`. */
-  init(seed: Seed): Params
+  init(seed: Seed): P
   /** The mean cross-entropy of the batch's targets with teacher forcing (padding left out). */
-  loss(params: Params, batch: Batch, options?: LossOptions): Tensor
+  loss(params: P, batch: Batch, options?: LossOptions): Tensor
   /** Encodes inputs `[B, S]` of the given lengths. */
-  encode(params: Params, source: Tensor, lengths: readonly number[]): M
+  encode(params: P, source: Tensor, lengths: readonly number[]): M
   /** The memory of the given rows, in that order (a row may repeat: beams). */
   selectMemory(memory: M, rows: Int32Array): M
   /** The decoder's state before its first input, one row per memory row. */
-  start(params: Params, memory: M): S
+  start(params: P, memory: M): S
   /** One decoder step: feed one token per row, get the next token's log-probabilities. */
-  step(params: Params, memory: M, state: S, tokens: Int32Array): StepResult<S>
+  step(params: P, memory: M, state: S, tokens: Int32Array): StepResult<S>
   /** The state of the given rows, in that order (a row may repeat: beams). */
   selectState(state: S, rows: Int32Array): S
-}
-
-/** Number of trainable scalars of a parameter tree. */
-export function parameterCount(params: Params): number {
-  let n = 0
-  for (const v of params.values()) n += v instanceof Tensor ? v.size : parameterCount(v)
-  return n
 }
 
 /** Row indices as an int32 tensor (for `indexSelect`). */

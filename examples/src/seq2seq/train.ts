@@ -35,9 +35,9 @@ export interface EncodedExamples {
 }
 
 /** A trained model. */
-export interface Trained {
+export interface Trained<P extends Params = Params> {
   /** The parameters after the last step. */
-  readonly params: Params
+  readonly params: P
   /** Steps taken. */
   readonly steps: number
   /** The mean training loss of each epoch. */
@@ -55,7 +55,7 @@ function trainKey(seed: number, modelIndex: number, purpose: keyof typeof STREAM
 }
 
 /** Trains `model` on `data`; progress to `sink`, labelled `label`. */
-export function train<M, S>(model: Seq2SeqModel<M, S>, modelIndex: number, data: EncodedExamples, settings: TrainSettings, sink: ProgressSink, label: string): Trained {
+export function train<M, S, P extends Params>(model: Seq2SeqModel<M, S, P>, modelIndex: number, data: EncodedExamples, settings: TrainSettings, sink: ProgressSink, label: string): Trained<P> {
   const started = performance.now()
   const perEpoch = Math.ceil(data.sources.length / settings.batchSize)
   const total = perEpoch * settings.epochs
@@ -72,7 +72,7 @@ export function train<M, S>(model: Seq2SeqModel<M, S>, modelIndex: number, data:
     for (const { sources, targets } of batches({ sources: data.sources, targets: data.targets }, { batchSize: settings.batchSize, shuffle: order })) {
       const batch = makeBatch(sources, targets)
       const dropoutKey = foldIn(trainKey(settings.seed, modelIndex, 'dropout'), step)
-      const [value, grads] = valueAndGrad((p: Params): Tensor => model.loss(p, batch, { train: true, key: dropoutKey }))(params)
+      const [value, grads] = valueAndGrad((p: P): Tensor => model.loss(p, batch, { train: true, key: dropoutKey }))(params)
       const loss = value.item()
       const clipped = clipGradNorm(grads, settings.clip)
       if (!Number.isFinite(loss) || !Number.isFinite(clipped.totalNorm)) {

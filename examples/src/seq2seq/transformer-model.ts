@@ -7,10 +7,9 @@
  * key-value cache would save little).
  * @module
  */
-import { OrderedMap } from 'immutable'
-import { type Seed, type Tensor, add, foldIn, indexSelect, logSoftmax, reshape, select, tensor } from '@graphgrad/core'
-import { type Params, crossEntropy, embedding, linear, sinusoidalPositionalEncoding, transformerDecoderLayer, transformerEncoderLayer } from '@graphgrad/layers'
-import { type Batch, type LossOptions, type Seq2SeqModel, rowIndex } from './model.ts'
+import { type Tensor, add, indexSelect, logSoftmax, reshape, select, tensor } from '@graphgrad/core'
+import { type ModelParams, type TransformerDecoderInputs, crossEntropy, embedding, linear, model, sinusoidalPositionalEncoding, transformerDecoderLayer, transformerEncoderLayer } from '@graphgrad/layers'
+import { type Batch, type Seq2SeqModel, rowIndex } from './model.ts'
 import { PAD } from './vocab.ts'
 
 /** The sizes of the transformer. */
@@ -54,57 +53,57 @@ function paddingMask(lengths: readonly number[], width: number): Tensor {
   return tensor(mask, { shape: [lengths.length, width], dtype: 'int32' })
 }
 
-/** Builds the transformer encoder-decoder. */
-export function transformerModel(config: TransformerConfig): Seq2SeqModel<TransformerMemory, TransformerState> {
-  const { dModel: D, targetVocabulary: V } = config
+/** The sub-layers of the transformer: the encoder and the decoder are models of their numbered layers. */
+function transformerLayers(config: TransformerConfig) {
+  const D = config.dModel
   const layerOptions = { dModel: D, nhead: config.heads, dimFeedforward: config.feedforward, dropout: config.dropout, batchFirst: true }
-  const encoders = Array.from({ length: config.layers }, () => transformerEncoderLayer(layerOptions))
-  const decoders = Array.from({ length: config.layers }, () => transformerDecoderLayer(layerOptions))
-  const srcEmbed = embedding({ numEmbeddings: config.sourceVocabulary, embeddingDim: D, paddingIdx: PAD })
-  const tgtEmbed = embedding({ numEmbeddings: V, embeddingDim: D, paddingIdx: PAD })
-  const head = linear({ inFeatures: D, outFeatures: V })
-  const p = (params: Params, ...path: string[]): Params => path.reduce((q, name) => q.get(name) as Params, params)
-  /** Embeddings plus positions, `[B, L, D]`. */
-  const embed = (params: Params, name: 'src_embed' | 'tgt_embed', ids: Tensor): Tensor => {
-    const layer = name === 'src_embed' ? srcEmbed : tgtEmbed
-    return add(layer.apply(p(params, name), ids), sinusoidalPositionalEncoding(ids.shape[1], D))
+  const numbered = <L>(make: () => L): Record<string, L> => Object.fromEntries(Array.from({ length: config.layers }, (_, i) => [String(i), make()]))
+  // Each layer gets the stack's train flag and its own dropout key, derived from its position.
+  const encoder = model(numbered(() => transformerEncoderLayer(layerOptions)), (m) => ({
+    apply: (x: Tensor, options: { srcKeyPaddingMask: Tensor }): Tensor => Object.values(m).reduce((y, layer) => layer(y, { srcKeyPaddingMask: options.srcKeyPaddingMask }), x),
+  }))
+  const decoder = model(numbered(() => transformerDecoderLayer(layerOptions)), (m) => ({
+    apply: (input: TransformerDecoderInputs, options: { memoryKeyPaddingMask: Tensor }): Tensor =>
+      Object.values(m).reduce((y, layer) => layer({ tgt: y, memory: input.memory }, { tgtIsCausal: true, memoryKeyPaddingMask: options.memoryKeyPaddingMask }), input.tgt),
+  }))
+  return {
+    src_embed: embedding({ numEmbeddings: config.sourceVocabulary, embeddingDim: D, paddingIdx: PAD }),
+    tgt_embed: embedding({ numEmbeddings: config.targetVocabulary, embeddingDim: D, paddingIdx: PAD }),
+    encoder,
+    decoder,
+    head: linear({ inFeatures: D, outFeatures: config.targetVocabulary }),
   }
-  const dropoutKey = (options: LossOptions, site: number): LossOptions =>
-    options.train === true && options.key !== undefined ? { train: true, key: foldIn(options.key, site) } : {}
-  const encode = (params: Params, source: Tensor, lengths: readonly number[], options: LossOptions = {}): TransformerMemory => {
-    const padding = paddingMask(lengths, source.shape[1])
-    let x = embed(params, 'src_embed', source)
-    encoders.forEach((layer, i) => {
-      x = layer.apply(p(params, 'encoder', String(i)), x, { srcKeyPaddingMask: padding, ...dropoutKey(options, i) })
-    })
-    return { memory: x, padding }
-  }
-  /** Logits `[B, T, V]` of every position of the target prefix `ids` `[B, T]`. */
-  const decode = (params: Params, memory: TransformerMemory, ids: Tensor, options: LossOptions = {}): Tensor => {
-    let y = embed(params, 'tgt_embed', ids)
-    decoders.forEach((layer, i) => {
-      y = layer.apply(p(params, 'decoder', String(i)), { tgt: y, memory: memory.memory }, { tgtIsCausal: true, memoryKeyPaddingMask: memory.padding, ...dropoutKey(options, 100 + i) })
-    })
-    return head.apply(p(params, 'head'), y)
-  }
-  const stackParams = (layers: readonly { init(seed: Seed): Params }[], seed: Seed): Params =>
-    OrderedMap(layers.map((l, i) => [String(i), l.init(foldIn(seed, i))] as [string, Params])) as Params
+}
 
+/** The parameters of the transformer: `get('encoder')` is the encoder stack's, and so on. */
+export type TransformerParams = ModelParams<ReturnType<typeof transformerLayers>>
+
+/** Builds the transformer encoder-decoder, a `model` of the layers above with its methods. */
+export function transformerModel(config: TransformerConfig): Seq2SeqModel<TransformerMemory, TransformerState, TransformerParams> {
+  const { dModel: D, targetVocabulary: V } = config
+  const net = model(transformerLayers(config), (m) => {
+    const positions = (ids: Tensor): Tensor => sinusoidalPositionalEncoding(ids.shape[1], D)
+    const encode = (source: Tensor, lengths: readonly number[]): TransformerMemory => {
+      const padding = paddingMask(lengths, source.shape[1])
+      return { memory: m.encoder(add(m.src_embed(source), positions(source)), { srcKeyPaddingMask: padding }), padding }
+    }
+    /** Logits `[B, T, V]` of every position of the target prefix `ids` `[B, T]`. */
+    const decode = (memory: TransformerMemory, ids: Tensor): Tensor =>
+      m.head(m.decoder({ tgt: add(m.tgt_embed(ids), positions(ids)), memory: memory.memory }, { memoryKeyPaddingMask: memory.padding }))
+    return {
+      encode,
+      decode,
+      loss: (batch: Batch): Tensor =>
+        crossEntropy(reshape(decode(encode(batch.source, batch.lengths), batch.targetIn), [-1, V]), reshape(batch.targetOut, [-1]), { ignoreIndex: PAD }),
+    }
+  })
   return {
     name: 'transformer',
     describe: `transformer, ${config.layers} encoder + ${config.layers} decoder layers, d_model ${D}, ${config.heads} heads, feed-forward ${config.feedforward}, dropout ${config.dropout}`,
-    init: (seed) => OrderedMap({
-      src_embed: srcEmbed.init(foldIn(seed, 0)),
-      tgt_embed: tgtEmbed.init(foldIn(seed, 1)),
-      encoder: stackParams(encoders, foldIn(seed, 2)),
-      decoder: stackParams(decoders, foldIn(seed, 3)),
-      head: head.init(foldIn(seed, 4)),
-    }) as Params,
-    loss(params, batch: Batch, options = {}) {
-      const logits = decode(params, encode(params, batch.source, batch.lengths, options), batch.targetIn, options)
-      return crossEntropy(reshape(logits, [-1, V]), reshape(batch.targetOut, [-1]), { ignoreIndex: PAD })
-    },
-    encode: (params, source, lengths) => encode(params, source, lengths),
+    init: (seed) => net.init(seed),
+    // Training binds the model with { train, key }: every dropout site draws from the step's key.
+    loss: (params, batch, options = {}) => net.bind(params, options).loss(batch),
+    encode: (params, source, lengths) => net.encode(params, source, lengths),
     selectMemory(memory, rows) {
       const index = rowIndex(rows)
       return { memory: indexSelect(memory.memory, 0, index), padding: indexSelect(memory.padding, 0, index) }
@@ -118,7 +117,7 @@ export function transformerModel(config: TransformerConfig): Seq2SeqModel<Transf
         ids.set(state.tokens.subarray(r * state.steps, (r + 1) * state.steps), r * steps)
         ids[r * steps + state.steps] = tokens[r]
       }
-      const logits = decode(params, memory, tensor(ids, { shape: [rows, steps], dtype: 'int32' }))
+      const logits = net.decode(params, memory, tensor(ids, { shape: [rows, steps], dtype: 'int32' }))
       const logProbs = logSoftmax(select(logits, 1, steps - 1), -1).data as Float32Array
       return { logProbs, state: { tokens: ids, steps } }
     },
