@@ -147,3 +147,10 @@ describe('the graph a transform recorded is released when it returns', () => {
     Array.from(g._data).forEach((v, i) => expect(v).toBeCloseTo(want[i], 14))
   })
 })
+
+describe('concat', () => {
+  it('refuses a result past the element cap by name, even of zero size', async () => {
+    const { concat, zeros, MAX_ELEMENTS } = await import('@graphgrad/core')
+    expect(() => concat([zeros([MAX_ELEMENTS, 0]), zeros([MAX_ELEMENTS, 0])])).toThrow(/concat: shape \[4294967294,0\] has a dimension of 4294967294/)
+  })
+})

@@ -8,7 +8,7 @@ import { type DType, allocate, promote } from '../dtype.ts'
 import { makeOutput, makeOutputs } from '../autodiff/recording.ts'
 import { stridedCopy, stridedWriteInto } from '../kernels/elementwise.ts'
 import { ArgumentError, ShapeError, fmtShape } from '../errors.ts'
-import { normAxis, shapesEqual, sizeOf, stridesOf } from '../shape.ts'
+import { checkShape, normAxis, shapesEqual, sizeOf, stridesOf } from '../shape.ts'
 import { type Tensor, zerosOf } from '../tensor.ts'
 import { add, mul } from './binary.ts'
 import { astype } from './cast.ts'
@@ -47,11 +47,15 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   const a = normAxis('concat', axis, first.rank)
   xs.forEach((x, i) => {
     if (x.rank !== first.rank) {
-      throw new ShapeError(`concat: tensor ${i} has shape ${fmtShape(x.shape)} of rank ${x.rank}, but tensor 0 has shape ${fmtShape(first.shape)} of rank ${first.rank}`)
+      throw new ShapeError(
+        `concat: tensor ${i} has shape ${fmtShape(x.shape)} of rank ${x.rank}, but tensor 0 has shape ${fmtShape(first.shape)} of rank ${first.rank}`,
+      )
     }
     const d = x.shape.findIndex((n, j) => j !== a && n !== first.shape[j])
     if (d >= 0) {
-      throw new ShapeError(`concat: cannot join tensor ${i} of shape ${fmtShape(x.shape)} to tensor 0 of shape ${fmtShape(first.shape)} along axis ${a}: dimension ${d} is ${x.shape[d]} vs ${first.shape[d]}`)
+      throw new ShapeError(
+        `concat: cannot join tensor ${i} of shape ${fmtShape(x.shape)} to tensor 0 of shape ${fmtShape(first.shape)} along axis ${a}: dimension ${d} is ${x.shape[d]} vs ${first.shape[d]}`,
+      )
     }
   })
   const dtype = xs.reduce<DType>((acc, x) => promote(acc, x.dtype), first.dtype)
@@ -65,11 +69,16 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   }
   const shape = first.shape.slice()
   shape[a] = total
+  checkShape(shape, 'concat')
   const strides = stridesOf(shape)
   const out = allocate(dtype, sizeOf(shape))
   parts.forEach((p, k) => stridedWriteInto(p._data, out, starts[k] * strides[a], strides, p.shape))
-  return makeOutput('concat', parts, out, shape, (g, needs) =>
-    parts.map((p, k) => (needs[k] ? slice(g, rangeAlong(a, starts[k], starts[k] + p.shape[a])) : null)),
+  return makeOutput(
+    'concat',
+    parts,
+    out,
+    shape,
+    (g, needs) => parts.map((p, k) => (needs[k] ? slice(g, rangeAlong(a, starts[k], starts[k] + p.shape[a])) : null)),
     { axis: a },
   )
 }
@@ -88,7 +97,10 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
     }
   })
   const a = normAxis('stack', axis, first.rank + 1)
-  return concat(xs.map((x) => unsqueeze(x, a)), a)
+  return concat(
+    xs.map((x) => unsqueeze(x, a)),
+    a,
+  )
 }
 
 /**
@@ -129,7 +141,18 @@ export function split(x: Tensor, sizes: number | readonly number[], axis = 0): T
     return { data, shape }
   })
   // One node for all pieces: the backward joins their cotangents, zeros for a piece not used.
-  return makeOutputs('split', [x], outputs, (gs) => [concat(gs.map((g, k) => g ?? zerosOf(x.dtype, outputs[k].shape)), a)], { axis: a })
+  return makeOutputs(
+    'split',
+    [x],
+    outputs,
+    (gs) => [
+      concat(
+        gs.map((g, k) => g ?? zerosOf(x.dtype, outputs[k].shape)),
+        a,
+      ),
+    ],
+    { axis: a },
+  )
 }
 
 function sampleParts(s: CaseSampler): { xs: Tensor[]; axis: number } {
