@@ -51,7 +51,11 @@ export interface CliOptions extends Settings {
   readonly quick: boolean
 }
 
-/** The default run: both models at about 60k parameters, under 5 minutes on two cores. */
+/**
+ * The default run: both models at about 60k parameters. On two cores (AMD EPYC, Node 20) it
+ * took 1m45s with the machine otherwise quiet and 2m29s to 5m13s when shared with other work
+ * (about 2 minutes of CPU time); the LSTM reached 99.8-100% held-out exact match over seeds 1-3.
+ */
 export const DEFAULTS: Omit<CliOptions, 'help' | 'quick'> = {
   models: MODEL_NAMES,
   train: 6000,
