@@ -71,7 +71,11 @@ describe('reproducibility', () => {
   it('the same seed gives the same numbers', () => {
     const settings = { ...DEFAULTS, train: 64, heldOut: 8, epochs: 1, batchSize: 16, hidden: 8, beam: 2 }
     const sink = { write: (): boolean => true }
-    const strip = (r: Results): unknown => ({ ...r, seconds: 0, runs: r.runs.map((run) => ({ ...run, seconds: 0, trainSeconds: 0, heldOut: { ...run.heldOut, seconds: 0 } })) })
+    const strip = (r: Results): unknown => ({
+      ...r,
+      seconds: 0,
+      runs: r.runs.map((run) => ({ ...run, seconds: 0, trainSeconds: 0, heldOut: { ...run.heldOut, seconds: 0 } })),
+    })
     const first = runExperiment(settings, sink)
     expect(strip(runExperiment(settings, sink).results)).toEqual(strip(first.results))
     expect(runExperiment(settings, sink).heatMap).toEqual(first.heatMap)
@@ -88,10 +92,28 @@ describe('the command line', () => {
   it('--help explains every option', () => {
     const { status, stdout } = run('--help')
     expect(status).toBe(0)
-    for (const o of ['--models', '--train', '--held-out', '--epochs', '--batch', '--hidden', '--lr', '--clip', '--beam', '--seed', '--out', '--quick', '--help']) expect(stdout).toContain(o)
+    for (const o of [
+      '--models',
+      '--train',
+      '--held-out',
+      '--epochs',
+      '--batch',
+      '--hidden',
+      '--lr',
+      '--clip',
+      '--beam',
+      '--seed',
+      '--out',
+      '--quick',
+      '--help',
+    ])
+      expect(stdout).toContain(o)
   })
   it('refuses a bad option with one line and exit code 2', () => {
-    const cases: [string[], string][] = [[['--beam', '0'], "--beam must be a whole number >= 1 and <= 16, got '0'"], [['--width', '3'], 'unknown option --width (see pnpm seq2seq --help)']]
+    const cases: [string[], string][] = [
+      [['--beam', '0'], "--beam must be a whole number >= 1 and <= 16, got '0'"],
+      [['--width', '3'], 'unknown option --width (see pnpm seq2seq --help)'],
+    ]
     for (const [args, message] of cases) {
       const r = run(...args)
       expect(r.stderr, args.join(' ')).toBe(`pnpm seq2seq: ${message}\n`)
@@ -117,7 +139,7 @@ describe('the command line', () => {
     ]
     for (const [args, message] of cases) expect(() => parseOptions(args), args.join(' ')).toThrow(new UsageError(message))
   })
-  it('bounds --train and --held-out by the task\'s dates, kept as a number so the command line loads no graphgrad', () => {
+  it("bounds --train and --held-out by the task's dates, kept as a number so the command line loads no graphgrad", () => {
     expect(TASK_DATES).toBe(DATE_COUNT)
   })
   it('--quick takes its own defaults, and what is typed wins', () => {

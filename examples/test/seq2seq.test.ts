@@ -31,9 +31,28 @@ describe('the date generator', () => {
   })
 
   it('spells numbers, ordinals and years', () => {
-    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31].map(ordinalDigits)).toEqual(['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '23rd', '31st'])
+    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 31].map(ordinalDigits)).toEqual([
+      '1st',
+      '2nd',
+      '3rd',
+      '4th',
+      '11th',
+      '12th',
+      '13th',
+      '21st',
+      '22nd',
+      '23rd',
+      '31st',
+    ])
     expect([1, 12, 20, 21, 30, 31].map(ordinalWords)).toEqual(['first', 'twelfth', 'twentieth', 'twenty-first', 'thirtieth', 'thirty-first'])
-    expect([1900, 1905, 1999, 2000, 2005, 2026].map((y) => yearWords(y))).toEqual(['nineteen hundred', 'nineteen oh five', 'nineteen ninety-nine', 'two thousand', 'two thousand five', 'two thousand twenty-six'])
+    expect([1900, 1905, 1999, 2000, 2005, 2026].map((y) => yearWords(y))).toEqual([
+      'nineteen hundred',
+      'nineteen oh five',
+      'nineteen ninety-nine',
+      'two thousand',
+      'two thousand five',
+      'two thousand twenty-six',
+    ])
     expect([1905, 2000, 2005, 2026].map((y) => yearWords(y, 1))).toEqual(['nineteen oh five', 'two thousand', 'two thousand and five', 'twenty twenty-six'])
   })
 
@@ -48,13 +67,16 @@ describe('the date generator', () => {
     expect(daysInMonth(2023, 2)).toBe(28)
   })
 
-  it('gives the ISO date of the example\'s date, checked against the JavaScript calendar', () => {
+  it("gives the ISO date of the example's date, checked against the JavaScript calendar", () => {
     const { train, heldOut } = makeSplit(3, { train: 2000, heldOut: 500 })
     for (const e of [...train, ...heldOut]) {
       const js = new Date(Date.UTC(e.date.year, e.date.month - 1, e.date.day))
       expect(js.getUTCDate(), `${e.source}: a real date`).toBe(e.date.day)
       expect(e.target).toBe(js.toISOString().slice(0, 10))
-      expect([0, 1].some((style) => example(e.date, e.format, style as 0 | 1).source === e.source), e.source).toBe(true)
+      expect(
+        [0, 1].some((style) => example(e.date, e.format, style as 0 | 1).source === e.source),
+        e.source,
+      ).toBe(true)
     }
   })
 
@@ -121,12 +143,15 @@ describe('parameter budgets', () => {
       const c = lstmConfig(vocabularies, hidden)
       expect(lstmParameterCount(c)).toBe(parameterCount(lstmAttentionModel(c).init(0)))
     }
-    for (const [dModel, layers] of [[8, 1], [12, 2]]) {
+    for (const [dModel, layers] of [
+      [8, 1],
+      [12, 2],
+    ]) {
       const c = { sourceVocabulary: 30, targetVocabulary: 14, dModel, heads: 4, feedforward: 2 * dModel, layers, dropout: 0 }
       expect(transformerParameterCount(c)).toBe(parameterCount(transformerModel(c).init(0)))
     }
   })
-  it('size the transformer to the LSTM\'s budget', () => {
+  it("size the transformer to the LSTM's budget", () => {
     const budget = lstmParameterCount(lstmConfig(vocabularies, 64))
     const t = transformerForBudget(vocabularies, budget)
     const gap = (d: number): number => Math.abs(transformerParameterCount({ ...t, dModel: d, feedforward: 2 * d }) - budget)
@@ -169,7 +194,10 @@ function scripted(script: Record<string, Record<number, number>>, V = 8): Seq2Se
 }
 
 const none = {} as Params
-const input = (rows: number): { source: ReturnType<typeof randint>; lengths: number[] } => ({ source: randint(3, 4, [rows, 1], 0), lengths: Array.from({ length: rows }, () => 1) })
+const input = (rows: number): { source: ReturnType<typeof randint>; lengths: number[] } => ({
+  source: randint(3, 4, [rows, 1], 0),
+  lengths: Array.from({ length: rows }, () => 1),
+})
 
 describe('decoding', () => {
   it('greedy decoding stops at the end token, and scores the end token too', () => {
@@ -203,7 +231,10 @@ describe('decoding', () => {
     const { source, lengths } = input(1)
     const [g] = greedyDecode(model, none, source, lengths, { maxLength: 5 })
     expect(g.tokens).toEqual([4])
-    const { hypotheses: [b], greedyKept } = beamSearch(model, none, source, lengths, { maxLength: 5, width: 2 })
+    const {
+      hypotheses: [b],
+      greedyKept,
+    } = beamSearch(model, none, source, lengths, { maxLength: 5, width: 2 })
     expect(b).toEqual({ tokens: [5], score: Math.log(0.4) + Math.log(0.9), finished: true })
     expect(b.score).toBeGreaterThan(g.score)
     expect(greedyKept).toBe(0)
@@ -216,7 +247,10 @@ describe('decoding', () => {
     const { source, lengths } = input(1)
     const [g] = greedyDecode(model, none, source, lengths, { maxLength: 6 })
     expect(g).toMatchObject({ tokens: [4], finished: true })
-    const { hypotheses: [b], greedyKept } = beamSearch(model, none, source, lengths, { maxLength: 6, width: 2 })
+    const {
+      hypotheses: [b],
+      greedyKept,
+    } = beamSearch(model, none, source, lengths, { maxLength: 6, width: 2 })
     expect(greedyKept).toBe(1)
     expect(b).toEqual({ tokens: g.tokens, score: g.score, finished: true })
   })
@@ -224,7 +258,18 @@ describe('decoding', () => {
   const vocabularies = { source: SOURCE_VOCABULARY.tokens.length, target: TARGET_VOCABULARY.tokens.length }
   const models: [string, Seq2SeqModel][] = [
     ['lstm', lstmAttentionModel(lstmConfig(vocabularies, 8)) as Seq2SeqModel],
-    ['transformer', transformerModel({ sourceVocabulary: vocabularies.source, targetVocabulary: vocabularies.target, dModel: 8, heads: 4, feedforward: 16, layers: 1, dropout: 0 }) as Seq2SeqModel],
+    [
+      'transformer',
+      transformerModel({
+        sourceVocabulary: vocabularies.source,
+        targetVocabulary: vocabularies.target,
+        dModel: 8,
+        heads: 4,
+        feedforward: 16,
+        layers: 1,
+        dropout: 0,
+      }) as Seq2SeqModel,
+    ],
   ]
   for (const [name, model] of models) {
     it(`${name}: beam search of width 1 is greedy decoding, and wider beams never score worse`, () => {
@@ -241,10 +286,11 @@ describe('decoding', () => {
       }
       // The attention of each greedy step is a distribution over the valid input positions.
       if (name === 'lstm') {
-        for (const [i, h] of greedy.entries()) for (const w of h.attention) {
-          expect(w.slice(0, lengths[i]).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5)
-          expect(w.slice(lengths[i]).every((x) => x === 0)).toBe(true)
-        }
+        for (const [i, h] of greedy.entries())
+          for (const w of h.attention) {
+            expect(w.slice(0, lengths[i]).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5)
+            expect(w.slice(lengths[i]).every((x) => x === 0)).toBe(true)
+          }
       }
     })
   }

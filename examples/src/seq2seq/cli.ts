@@ -20,7 +20,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   // The models load only once the options are parsed: help and typos are answered at once.
   const [{ runExperiment }, { formatTable, summaryLines }, { heatMapSvg }, { writeFileAtomic }] = await Promise.all([
-    import('./experiment.ts'), import('./report.ts'), import('./heatmap.ts'), import('@graphgrad/core/node'),
+    import('./experiment.ts'),
+    import('./report.ts'),
+    import('./heatmap.ts'),
+    import('@graphgrad/core/node'),
   ])
   const { out, help: _help, quick, ...settings } = options
   // Fail now, not after minutes of training, if the output folder cannot be created.
@@ -29,8 +32,12 @@ async function main(argv: readonly string[]): Promise<number> {
   })
   const log = (line = ''): boolean => process.stdout.write(`${line}\n`)
   log(`graphgrad seq2seq${quick ? ' (--quick)' : ''}: written-out dates to ISO dates ("third of december 2026" -> 2026-12-03)`)
-  log(`  ${settings.train} training and ${settings.heldOut} held-out examples (disjoint dates, seed ${settings.seed}); models ${settings.models.join(', ')} at the LSTM's budget (hidden ${settings.hidden})`)
-  log(`  ${settings.epochs} epochs of batches of ${settings.batchSize}, Adam (lr ${settings.lr}, cosine to a tenth), gradient norm clipped at ${settings.clip}; beam width ${settings.beam}`)
+  log(
+    `  ${settings.train} training and ${settings.heldOut} held-out examples (disjoint dates, seed ${settings.seed}); models ${settings.models.join(', ')} at the LSTM's budget (hidden ${settings.hidden})`,
+  )
+  log(
+    `  ${settings.epochs} epochs of batches of ${settings.batchSize}, Adam (lr ${settings.lr}, cosine to a tenth), gradient norm clipped at ${settings.clip}; beam width ${settings.beam}`,
+  )
   log()
   const { results, heatMap } = runExperiment(settings, process.stdout)
   log()

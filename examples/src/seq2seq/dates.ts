@@ -39,11 +39,53 @@ export const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', '
 export const MONTH_ABBREVIATIONS = MONTHS.map((m) => m.slice(0, 3))
 
 /** Number words below twenty. */
-export const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'] as const
+export const ONES = [
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+  'thirteen',
+  'fourteen',
+  'fifteen',
+  'sixteen',
+  'seventeen',
+  'eighteen',
+  'nineteen',
+] as const
 /** Tens words (index = tens digit). */
 export const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'] as const
 /** Ordinal words below twenty (index 0 unused). */
-export const ORDINALS = ['', 'first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth', 'ninth', 'tenth', 'eleventh', 'twelfth', 'thirteenth', 'fourteenth', 'fifteenth', 'sixteenth', 'seventeenth', 'eighteenth', 'nineteenth'] as const
+export const ORDINALS = [
+  '',
+  'first',
+  'second',
+  'third',
+  'fourth',
+  'fifth',
+  'sixth',
+  'seventh',
+  'eighth',
+  'ninth',
+  'tenth',
+  'eleventh',
+  'twelfth',
+  'thirteenth',
+  'fourteenth',
+  'fifteenth',
+  'sixteenth',
+  'seventeenth',
+  'eighteenth',
+  'nineteenth',
+] as const
 /** The other words a date may be written with. */
 export const FILLER_WORDS = ['the', 'of', 'oh', 'and', 'hundred', 'thousand', 'twentieth', 'thirtieth', 'st', 'nd', 'rd', 'th'] as const
 
@@ -63,7 +105,7 @@ export function ordinalWords(day: number): string {
 /** A day of the month as a number with its suffix: `1st`, `3rd`, `11th`, `22nd`. */
 export function ordinalDigits(day: number): string {
   const teen = day % 100 >= 11 && day % 100 <= 13
-  const suffix = teen ? 'th' : ['th', 'st', 'nd', 'rd'][day % 10] ?? 'th'
+  const suffix = teen ? 'th' : (['th', 'st', 'nd', 'rd'][day % 10] ?? 'th')
   return `${day}${suffix}`
 }
 
@@ -158,7 +200,8 @@ export const DATE_COUNT = allDates().length
  * each example gets a surface form and a variant drawn from the seed too.
  */
 export function makeSplit(seed: Seed, sizes: { readonly train: number; readonly heldOut: number }): DateSplit {
-  if (sizes.train + sizes.heldOut > DATE_COUNT) throw new RangeError(`makeSplit: ${sizes.train} + ${sizes.heldOut} examples, but there are only ${DATE_COUNT} dates`)
+  if (sizes.train + sizes.heldOut > DATE_COUNT)
+    throw new RangeError(`makeSplit: ${sizes.train} + ${sizes.heldOut} examples, but there are only ${DATE_COUNT} dates`)
   const dates = allDates()
   const order = randperm(DATE_COUNT, foldIn(seed, 0)).data as Int32Array
   const forms = new RandomStream(foldIn(seed, 1), 'makeSplit')

@@ -53,7 +53,13 @@ function argmax(values: Float32Array | Float64Array, from: number, count: number
 }
 
 /** Greedy decoding of a batch of inputs `[B, S]`, with each step's attention. */
-export function greedyDecode<M, S, P extends Params>(model: Seq2SeqModel<M, S, P>, params: P, source: Tensor, lengths: readonly number[], options: DecodeOptions): AttendedHypothesis[] {
+export function greedyDecode<M, S, P extends Params>(
+  model: Seq2SeqModel<M, S, P>,
+  params: P,
+  source: Tensor,
+  lengths: readonly number[],
+  options: DecodeOptions,
+): AttendedHypothesis[] {
   return noGrad(() => {
     const memory = model.encode(params, source, lengths)
     const rows = lengths.length
@@ -98,7 +104,11 @@ interface Candidate {
 
 /** The `width` best candidates, best first; ties keep the order they were listed in. */
 function topCandidates(candidates: Candidate[], width: number): Candidate[] {
-  return candidates.map((c, i) => ({ c, i })).sort((a, b) => b.c.score - a.c.score || a.i - b.i).slice(0, width).map(({ c }) => c)
+  return candidates
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => b.c.score - a.c.score || a.i - b.i)
+    .slice(0, width)
+    .map(({ c }) => c)
 }
 
 /** Options of {@link beamSearch}. */
@@ -111,7 +121,11 @@ export interface BeamOptions extends DecodeOptions {
 
 /** Beam search of width `width` over a batch of inputs `[B, S]`; see the module comment. */
 export function beamSearch<M, S, P extends Params>(
-  model: Seq2SeqModel<M, S, P>, params: P, source: Tensor, lengths: readonly number[], options: BeamOptions,
+  model: Seq2SeqModel<M, S, P>,
+  params: P,
+  source: Tensor,
+  lengths: readonly number[],
+  options: BeamOptions,
 ): { hypotheses: Hypothesis[]; greedyKept: number } {
   const k = options.width
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`beamSearch: width must be a positive integer, got ${k}`)
@@ -129,13 +143,22 @@ export function beamSearch<M, S, P extends Params>(
   return { hypotheses, greedyKept }
 }
 
-function search<M, S, P extends Params>(model: Seq2SeqModel<M, S, P>, params: P, source: Tensor, lengths: readonly number[], maxLength: number, k: number): Hypothesis[] {
+function search<M, S, P extends Params>(
+  model: Seq2SeqModel<M, S, P>,
+  params: P,
+  source: Tensor,
+  lengths: readonly number[],
+  maxLength: number,
+  k: number,
+): Hypothesis[] {
   const examples = lengths.length
   const repeat = Int32Array.from({ length: examples * k }, (_, i) => Math.floor(i / k))
   const memory = model.selectMemory(model.encode(params, source, lengths), repeat)
   let state = model.start(params, memory)
   // Slot j of example b is row b * k + j; at first only slot 0 is alive (score -Infinity: empty).
-  let beams: Slot[][] = Array.from({ length: examples }, () => Array.from({ length: k }, (_, j) => ({ tokens: [], score: j === 0 ? 0 : -Infinity, finished: false })))
+  let beams: Slot[][] = Array.from({ length: examples }, () =>
+    Array.from({ length: k }, (_, j) => ({ tokens: [], score: j === 0 ? 0 : -Infinity, finished: false })),
+  )
   const tokens = new Int32Array(examples * k).fill(BOS)
   const live = (s: Slot): boolean => s.score > -Infinity && !s.finished
   for (let t = 0; t < maxLength && beams.some((beam) => beam.some(live)); t++) {

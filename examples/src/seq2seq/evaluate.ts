@@ -32,13 +32,22 @@ export interface Evaluation {
 }
 
 /** Decodes `examples` in chunks of `chunk` with both decoders and scores them. */
-export function evaluate<M, S, P extends Params>(model: Seq2SeqModel<M, S, P>, params: P, examples: readonly Example[], width: number, chunk = 250): Evaluation {
+export function evaluate<M, S, P extends Params>(
+  model: Seq2SeqModel<M, S, P>,
+  params: P,
+  examples: readonly Example[],
+  width: number,
+  chunk = 250,
+): Evaluation {
   const started = performance.now()
   let [greedyRight, beamRight, greedyKept, changed] = [0, 0, 0, 0]
   const mistakes: { source: string; target: string; greedy: string; beam: string }[] = []
   for (let from = 0; from < examples.length; from += chunk) {
     const part = examples.slice(from, from + chunk)
-    const { padded, lengths } = padSequences(part.map((e) => encodeSource(e.source)), { padValue: PAD })
+    const { padded, lengths } = padSequences(
+      part.map((e) => encodeSource(e.source)),
+      { padValue: PAD },
+    )
     const text = (h: Hypothesis): string => (h.finished ? decodeTarget(h.tokens) : `${decodeTarget(h.tokens)}...`)
     const greedyHypotheses = greedyDecode(model, params, padded, lengths, { maxLength: MAX_OUTPUT })
     const greedy = greedyHypotheses.map(text)

@@ -90,7 +90,8 @@ export function runExperiment(settings: Settings, sink: ProgressSink): RunOutput
   const data = { sources: split.train.map((e) => encodeSource(e.source)), targets: split.train.map((e) => encodeTarget(e.target)) }
   const vocabularies = { source: SOURCE_VOCABULARY.tokens.length, target: TARGET_VOCABULARY.tokens.length }
   const lstmSizes = lstmConfig(vocabularies, settings.hidden)
-  const build = (name: ModelName): Seq2SeqModel => (name === 'lstm' ? lstmAttentionModel(lstmSizes) : transformerModel(transformerForBudget(vocabularies, lstmParameterCount(lstmSizes)))) as Seq2SeqModel
+  const build = (name: ModelName): Seq2SeqModel =>
+    (name === 'lstm' ? lstmAttentionModel(lstmSizes) : transformerModel(transformerForBudget(vocabularies, lstmParameterCount(lstmSizes)))) as Seq2SeqModel
   const runs: ModelRun[] = []
   let heatMap: HeatMap | undefined
   let attention: Results['attention']
@@ -100,8 +101,16 @@ export function runExperiment(settings: Settings, sink: ProgressSink): RunOutput
     const trained = train(model, MODEL_INDEX[name], data, settings, sink, label)
     const heldOut = evaluate(model, trained.params, split.heldOut, settings.beam)
     runs.push({
-      model: name, describe: model.describe, parameters: parameterCount(trained.params), trainingSequences: data.sources.length, epochs: settings.epochs,
-      steps: trained.steps, epochLosses: trained.epochLosses, heldOut, trainSeconds: trained.seconds, seconds: trained.seconds + heldOut.seconds,
+      model: name,
+      describe: model.describe,
+      parameters: parameterCount(trained.params),
+      trainingSequences: data.sources.length,
+      epochs: settings.epochs,
+      steps: trained.steps,
+      epochLosses: trained.epochLosses,
+      heldOut,
+      trainSeconds: trained.seconds,
+      seconds: trained.seconds + heldOut.seconds,
     })
     if (name === 'lstm') {
       const e = heatMapExample(split.heldOut)

@@ -51,7 +51,9 @@ export function heatMapSvg(map: HeatMap): string {
     map.columns.forEach((column, j) => {
       const w = map.weights[i]?.[j] ?? 0
       const tip = `${label} / ${column}: ${w.toFixed(3)}`
-      parts.push(`<rect x="${LEFT + j * CELL}" y="${y}" width="${CELL}" height="${CELL}" fill="${colour(w)}" stroke="#eee"><title>${escapeXml(tip)}</title></rect>`)
+      parts.push(
+        `<rect x="${LEFT + j * CELL}" y="${y}" width="${CELL}" height="${CELL}" fill="${colour(w)}" stroke="#eee"><title>${escapeXml(tip)}</title></rect>`,
+      )
     })
   })
   const bottom = TOP + map.rows.length * CELL

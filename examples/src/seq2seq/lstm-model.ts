@@ -83,7 +83,10 @@ export function lstmAttentionModel(config: LstmConfig): Seq2SeqModel<LstmMemory,
       loss(batch: Batch): Tensor {
         const memory = encode(batch.source, batch.lengths)
         const { output } = m.decoder(m.tgt_embed(batch.targetIn), { h0: memory.h0, c0: memory.c0 })
-        const contexts = stack(Array.from({ length: output.shape[1] }, (_, t) => attend(memory, select(output, 1, t)).context), 1)
+        const contexts = stack(
+          Array.from({ length: output.shape[1] }, (_, t) => attend(memory, select(output, 1, t)).context),
+          1,
+        )
         return crossEntropy(reshape(readout(contexts, output), [-1, V]), reshape(batch.targetOut, [-1]), { ignoreIndex: PAD })
       },
       step(memory: LstmMemory, state: LstmState, tokens: Int32Array): StepResult<LstmState> {
@@ -103,7 +106,12 @@ export function lstmAttentionModel(config: LstmConfig): Seq2SeqModel<LstmMemory,
     encode: (params, source, lengths) => net.encode(params, source, lengths),
     selectMemory(memory, rows) {
       const index = rowIndex(rows)
-      return { keys: indexSelect(memory.keys, 0, index), lengths: Array.from(rows, (r) => memory.lengths[r]), h0: indexSelect(memory.h0, 1, index), c0: indexSelect(memory.c0, 1, index) }
+      return {
+        keys: indexSelect(memory.keys, 0, index),
+        lengths: Array.from(rows, (r) => memory.lengths[r]),
+        h0: indexSelect(memory.h0, 1, index),
+        c0: indexSelect(memory.c0, 1, index),
+      }
     },
     start: (_params, memory) => ({ h: memory.h0, c: memory.c0 }),
     step: (params, memory, state, tokens) => net.step(params, memory, state, tokens),

@@ -23,7 +23,10 @@ export interface Batch {
 /** Pads token sequences into a {@link Batch}: sources with `padSequences`, whose lengths go to the encoder. */
 export function makeBatch(sources: readonly (readonly number[])[], targets: readonly (readonly number[])[]): Batch {
   const { padded: source, lengths } = padSequences(sources, { padValue: PAD })
-  const targetIn = padSequences(targets.map((t) => [BOS, ...t.slice(0, -1)]), { padValue: PAD }).padded
+  const targetIn = padSequences(
+    targets.map((t) => [BOS, ...t.slice(0, -1)]),
+    { padValue: PAD },
+  ).padded
   const targetOut = padSequences(targets, { padValue: PAD }).padded
   return { source, lengths, targetIn, targetOut }
 }

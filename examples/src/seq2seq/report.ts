@@ -11,9 +11,21 @@ const percent = (x: number): string => `${(100 * x).toFixed(1)}%`
 export function formatTable(runs: readonly ModelRun[]): string[] {
   const width = runs[0]?.heldOut.width ?? 1
   const header = ['model', 'params', 'train seqs', 'epochs', 'greedy', `beam ${width}`, 'seconds']
-  const rows = runs.map((r) => [r.model, String(r.parameters), String(r.trainingSequences), String(r.epochs), percent(r.heldOut.greedy), percent(r.heldOut.beam), r.seconds.toFixed(1)])
+  const rows = runs.map((r) => [
+    r.model,
+    String(r.parameters),
+    String(r.trainingSequences),
+    String(r.epochs),
+    percent(r.heldOut.greedy),
+    percent(r.heldOut.beam),
+    r.seconds.toFixed(1),
+  ])
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)))
-  const line = (cells: readonly string[]): string => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+      .join('  ')
+      .trimEnd()
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)]
 }
 

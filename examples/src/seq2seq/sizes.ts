@@ -42,7 +42,13 @@ const HEADS = 4
 /** The transformer whose parameter count is closest to `budget` (the smaller width on a tie). */
 export function transformerForBudget(vocabularies: { source: number; target: number }, budget: number): TransformerConfig {
   const config = (dModel: number): TransformerConfig => ({
-    sourceVocabulary: vocabularies.source, targetVocabulary: vocabularies.target, dModel, heads: HEADS, feedforward: 2 * dModel, layers: 1, dropout: 0,
+    sourceVocabulary: vocabularies.source,
+    targetVocabulary: vocabularies.target,
+    dModel,
+    heads: HEADS,
+    feedforward: 2 * dModel,
+    layers: 1,
+    dropout: 0,
   })
   let best = config(HEADS)
   for (let d = 2 * HEADS; transformerParameterCount(config(d - HEADS)) < budget; d += HEADS) {

@@ -55,7 +55,14 @@ function trainKey(seed: number, modelIndex: number, purpose: keyof typeof STREAM
 }
 
 /** Trains `model` on `data`; progress to `sink`, labelled `label`. */
-export function train<M, S, P extends Params>(model: Seq2SeqModel<M, S, P>, modelIndex: number, data: EncodedExamples, settings: TrainSettings, sink: ProgressSink, label: string): Trained<P> {
+export function train<M, S, P extends Params>(
+  model: Seq2SeqModel<M, S, P>,
+  modelIndex: number,
+  data: EncodedExamples,
+  settings: TrainSettings,
+  sink: ProgressSink,
+  label: string,
+): Trained<P> {
   const started = performance.now()
   const perEpoch = Math.ceil(data.sources.length / settings.batchSize)
   const total = perEpoch * settings.epochs
@@ -77,7 +84,9 @@ export function train<M, S, P extends Params>(model: Seq2SeqModel<M, S, P>, mode
       const clipped = clipGradNorm(grads, settings.clip)
       if (!Number.isFinite(loss) || !Number.isFinite(clipped.totalNorm)) {
         bar.finish()
-        throw new InputError(`${model.name}: the training loss or gradient norm became ${Number.isFinite(loss) ? clipped.totalNorm : loss} at step ${step + 1}; try a smaller --lr`)
+        throw new InputError(
+          `${model.name}: the training loss or gradient norm became ${Number.isFinite(loss) ? clipped.totalNorm : loss} at step ${step + 1}; try a smaller --lr`,
+        )
       }
       ;({ params, state } = opt.step(params, clipped.grads, state))
       step++

@@ -8,7 +8,17 @@
  * @module
  */
 import { type Tensor, add, indexSelect, logSoftmax, reshape, select, tensor } from '@graphgrad/core'
-import { type ModelParams, type TransformerDecoderInputs, crossEntropy, embedding, linear, model, sinusoidalPositionalEncoding, transformerDecoderLayer, transformerEncoderLayer } from '@graphgrad/layers'
+import {
+  type ModelParams,
+  type TransformerDecoderInputs,
+  crossEntropy,
+  embedding,
+  linear,
+  model,
+  sinusoidalPositionalEncoding,
+  transformerDecoderLayer,
+  transformerEncoderLayer,
+} from '@graphgrad/layers'
 import { type Batch, type Seq2SeqModel, rowIndex } from './model.ts'
 import { PAD } from './vocab.ts'
 
@@ -59,13 +69,23 @@ function transformerLayers(config: TransformerConfig) {
   const layerOptions = { dModel: D, nhead: config.heads, dimFeedforward: config.feedforward, dropout: config.dropout, batchFirst: true }
   const numbered = <L>(make: () => L): Record<string, L> => Object.fromEntries(Array.from({ length: config.layers }, (_, i) => [String(i), make()]))
   // Each layer gets the stack's train flag and its own dropout key, derived from its position.
-  const encoder = model(numbered(() => transformerEncoderLayer(layerOptions)), (m) => ({
-    apply: (x: Tensor, options: { srcKeyPaddingMask: Tensor }): Tensor => Object.values(m).reduce((y, layer) => layer(y, { srcKeyPaddingMask: options.srcKeyPaddingMask }), x),
-  }))
-  const decoder = model(numbered(() => transformerDecoderLayer(layerOptions)), (m) => ({
-    apply: (input: TransformerDecoderInputs, options: { memoryKeyPaddingMask: Tensor }): Tensor =>
-      Object.values(m).reduce((y, layer) => layer({ tgt: y, memory: input.memory }, { tgtIsCausal: true, memoryKeyPaddingMask: options.memoryKeyPaddingMask }), input.tgt),
-  }))
+  const encoder = model(
+    numbered(() => transformerEncoderLayer(layerOptions)),
+    (m) => ({
+      apply: (x: Tensor, options: { srcKeyPaddingMask: Tensor }): Tensor =>
+        Object.values(m).reduce((y, layer) => layer(y, { srcKeyPaddingMask: options.srcKeyPaddingMask }), x),
+    }),
+  )
+  const decoder = model(
+    numbered(() => transformerDecoderLayer(layerOptions)),
+    (m) => ({
+      apply: (input: TransformerDecoderInputs, options: { memoryKeyPaddingMask: Tensor }): Tensor =>
+        Object.values(m).reduce(
+          (y, layer) => layer({ tgt: y, memory: input.memory }, { tgtIsCausal: true, memoryKeyPaddingMask: options.memoryKeyPaddingMask }),
+          input.tgt,
+        ),
+    }),
+  )
   return {
     src_embed: embedding({ numEmbeddings: config.sourceVocabulary, embeddingDim: D, paddingIdx: PAD }),
     tgt_embed: embedding({ numEmbeddings: config.targetVocabulary, embeddingDim: D, paddingIdx: PAD }),

@@ -51,11 +51,13 @@ export function encodeSource(text: string): number[] {
 
 /** The output ids of an ISO date, ending with {@link EOS}. */
 export function encodeTarget(iso: string): number[] {
-  return [...iso].map((ch) => {
-    const id = TARGET_VOCABULARY.ids.get(ch)
-    if (id === undefined || id <= EOS) throw new Error(`encodeTarget: '${ch}' (in '${iso}') is not an output character`)
-    return id
-  }).concat(EOS)
+  return [...iso]
+    .map((ch) => {
+      const id = TARGET_VOCABULARY.ids.get(ch)
+      if (id === undefined || id <= EOS) throw new Error(`encodeTarget: '${ch}' (in '${iso}') is not an output character`)
+      return id
+    })
+    .concat(EOS)
 }
 
 /** The text of output ids (up to the first {@link EOS}; padding and start left out). */
