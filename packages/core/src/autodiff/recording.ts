@@ -4,7 +4,7 @@
  */
 import type { TensorData } from '../dtype.ts'
 import { AnomalyError, GradientError, fmtShape } from '../errors.ts'
-import { type GraphNode, type OpAttributes, Tensor, createNode, releaseNode } from '../tensor.ts'
+import { type GraphNode, type OpAttributes, Tensor, beginGraphGeneration, createNode, endGraphGeneration } from '../tensor.ts'
 import { type NoGradient, isNoGradient, noGradient } from './no-gradient.ts'
 
 /**
@@ -26,16 +26,11 @@ interface RecordingContext {
   lastUse: boolean
   /** The last op without a gradient that a tensor needing one went through. */
   lastCut: { readonly op: string; readonly reason: string } | null
-  /**
-   * The nodes recorded since the outermost transform that releases its graph began (grad,
-   * valueAndGrad, jvp), released when it returns; null outside one (see {@link inTransform}).
-   */
-  recorded: GraphNode[] | null
   /** Whether an exporter traces now: ops without a gradient are recorded too (see {@link withExportRecording}). */
   exporting: boolean
 }
 
-const ctx: RecordingContext = { noGradDepth: 0, transformDepth: 0, anomalyDepth: 0, backwardOf: null, lastUse: false, lastCut: null, recorded: null, exporting: false }
+const ctx: RecordingContext = { noGradDepth: 0, transformDepth: 0, anomalyDepth: 0, backwardOf: null, lastUse: false, lastCut: null, exporting: false }
 
 /**
  * @internal Throws when a function given to a transform returned a Promise: the transforms
@@ -112,16 +107,16 @@ export function activeTransforms(): number {
  *
  * `releasesGraph`: the transform has finished with its graph when it returns (grad,
  * valueAndGrad and jvp have run their backward; only vjp hands out a pullback that needs it).
- * When such a transform is the outermost, every node recorded inside it is released at the
- * end: the branches its backward never reached (a layer's final state nobody used) included,
- * which no later pass can use since its traced inputs are gone. So a training step leaves
- * `liveGraphNodes()` where it found it, and a count that grows means a real leak.
+ * When such a transform is the outermost, every node recorded inside it stops counting in
+ * `liveGraphNodes()` at the end: the branches its backward never reached (a layer's final state
+ * nobody used) included, which no later pass can use since its traced inputs are gone. So a
+ * training step leaves the count where it found it, and a count that grows means a real leak.
  */
 export function inTransform<T>(fn: () => T, releasesGraph = false): T {
   const outermost = ctx.transformDepth === 0
   if (outermost) ctx.lastCut = null // a cut from an earlier, unrelated computation says nothing about this one
   const collects = outermost && releasesGraph
-  if (collects) ctx.recorded = []
+  if (collects) beginGraphGeneration()
   ctx.transformDepth++
   const savedNoGrad = ctx.noGradDepth
   ctx.noGradDepth = 0
@@ -130,11 +125,7 @@ export function inTransform<T>(fn: () => T, releasesGraph = false): T {
   } finally {
     ctx.noGradDepth = savedNoGrad
     ctx.transformDepth--
-    if (collects) {
-      const recorded = ctx.recorded as GraphNode[]
-      ctx.recorded = null
-      for (const node of recorded) releaseNode(node)
-    }
+    if (collects) endGraphGeneration()
   }
 }
 
@@ -177,7 +168,6 @@ export function detectAnomaly<T>(fn: () => T): T {
     ctx.anomalyDepth--
   }
 }
-
 
 /** @internal Runs fn while the backward of `op` executes, so anomaly errors can say so. */
 export function duringBackwardOf<T>(op: string, fn: () => T): T {
@@ -230,19 +220,17 @@ export function lastNoGradientOp(): { readonly op: string; readonly reason: stri
  * through it are symbolic zeros) and the reason is kept for {@link lastNoGradientOp}.
  * `attributes`: the op's non-tensor arguments, kept on the node for exporters.
  */
-export function makeOutput(
-  op: string,
-  inputs: Tensor[],
-  data: TensorData,
-  shape: readonly number[],
-  vjp: Vjp | NoGradient,
-  attributes?: OpAttributes,
-): Tensor {
+export function makeOutput(op: string, inputs: Tensor[], data: TensorData, shape: readonly number[], vjp: Vjp | NoGradient, attributes?: OpAttributes): Tensor {
   if (ctx.anomalyDepth > 0) checkFinite(op, inputs, data)
   if (recordsNode(op, inputs, vjp)) {
     const pull = isNoGradient(vjp) ? zeroVjp(inputs) : vjp
     // A single result's cotangent is never a symbolic zero: backward only runs a node it reached.
-    return new Tensor(data, shape, true, recordedNode(op, inputs, (gs, needs) => pull(gs[0] as Tensor, needs), 1, attributes))
+    return new Tensor(
+      data,
+      shape,
+      true,
+      recordedNode(op, inputs, (gs, needs) => pull(gs[0] as Tensor, needs), 1, attributes),
+    )
   }
   return new Tensor(data, shape)
 }
@@ -273,7 +261,6 @@ export function makeOutputs(op: string, inputs: Tensor[], outputs: readonly Outp
 /** A new graph node, remembered for release by the enclosing transform when it has one. */
 function recordedNode(op: string, inputs: Tensor[], vjp: MultiVjp, outputs: number, attributes: OpAttributes | undefined): GraphNode {
   const node = createNode(op, inputs, vjp, outputs, attributes)
-  if (ctx.recorded !== null) ctx.recorded.push(node)
   return node
 }
 
