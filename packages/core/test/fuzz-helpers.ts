@@ -63,11 +63,16 @@ export function inputShape(d: Draw, minRank = 0, maxRank = 3): number[] {
 /** A size given as an argument (a shape to make, a width, a class count): anything at all. */
 export function argDim(d: Draw): number {
   switch (int(d, 0, 9)) {
-    case 0: return pick(d, [MAX_ELEMENTS + 1, 2 ** 32, 2 ** 53, 1e20]) // past the cap
-    case 1: return pick(d, [-1, 1.5, NaN, Infinity]) // not a size
-    case 2: return pick(d, [2 ** 16, 2 ** 20 + 1, 2 ** 30, MAX_ELEMENTS]) // large but allowed
-    case 3: return 0
-    default: return int(d, 1, 5)
+    case 0:
+      return pick(d, [MAX_ELEMENTS + 1, 2 ** 32, 2 ** 53, 1e20]) // past the cap
+    case 1:
+      return pick(d, [-1, 1.5, NaN, Infinity]) // not a size
+    case 2:
+      return pick(d, [2 ** 16, 2 ** 20 + 1, 2 ** 30, MAX_ELEMENTS]) // large but allowed
+    case 3:
+      return 0
+    default:
+      return int(d, 1, 5)
   }
 }
 
@@ -176,7 +181,8 @@ function describeInputs(c: Case): string {
 /** Throws unless `t` is a well-formed tensor that prints quickly and briefly. */
 function wellFormed(t: unknown, where: string): Tensor {
   if (!(t instanceof Tensor)) throw new Error(`${where}: returned ${typeof t}, not a Tensor`)
-  for (const n of t.shape) if (!Number.isInteger(n) || n < 0 || n > MAX_ELEMENTS) throw new Error(`${where}: result shape [${t.shape.join(',')}] has an invalid size`)
+  for (const n of t.shape)
+    if (!Number.isInteger(n) || n < 0 || n > MAX_ELEMENTS) throw new Error(`${where}: result shape [${t.shape.join(',')}] has an invalid size`)
   expect(t.size, `${where}: size`).toBe(elements(t.shape))
   expect(t._data.length, `${where}: data length`).toBe(t.size)
   expect(['float32', 'float64', 'int32']).toContain(t.dtype)

@@ -9,8 +9,26 @@ import fc from 'fast-check'
 import * as core from '@graphgrad/core'
 import { type DType, DTypeError, GraphgradError, type Tensor, hasGradient, registeredOps } from '@graphgrad/core'
 import {
-  type Case, type Draw, allTame, argDim, argShape, axesOf, axisOf, broadcast, coin, drawFrom, dtypeOf, elements, fate, indices, inputShape, int,
-  partnerShape, pick, runCase, values,
+  type Case,
+  type Draw,
+  allTame,
+  argDim,
+  argShape,
+  axesOf,
+  axisOf,
+  broadcast,
+  coin,
+  drawFrom,
+  dtypeOf,
+  elements,
+  fate,
+  indices,
+  inputShape,
+  int,
+  partnerShape,
+  pick,
+  runCase,
+  values,
 } from './fuzz-helpers.ts'
 
 // Fixed so CI is reproducible; FUZZ_SEED and FUZZ_RUNS explore further locally.
@@ -24,7 +42,28 @@ const call = (name: string, ...args: unknown[]): Tensor => (ops[name] as (...a: 
 
 const numberArg = (d: Draw): number => pick(d, [0, 1, -1, 0.5, 2, 20, NaN, Infinity, -Infinity, 3e9])
 
-const UNARY = ['neg', 'abs', 'sign', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'rsqrt', 'square', 'reciprocal', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'leakyRelu', 'softplus', 'clamp', 'erf']
+const UNARY = [
+  'neg',
+  'abs',
+  'sign',
+  'exp',
+  'log',
+  'log1p',
+  'expm1',
+  'sqrt',
+  'rsqrt',
+  'square',
+  'reciprocal',
+  'sin',
+  'cos',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'leakyRelu',
+  'softplus',
+  'clamp',
+  'erf',
+]
 /** Unary ops whose result is finite for any input in [-3, 3]. */
 const UNARY_FINITE = new Set(['neg', 'abs', 'sign', 'exp', 'expm1', 'square', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'erf'])
 const BINARY = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'equal', 'notEqual', 'less', 'lessEqual', 'greater', 'greaterEqual']
@@ -33,9 +72,16 @@ const BINARY_FINITE = new Set(['add', 'sub', 'mul', 'maximum', 'minimum', 'equal
 function unaryCase(name: string, d: Draw): Case {
   const x = values(d, inputShape(d))
   const params = name === 'leakyRelu' || name === 'clamp' ? [numberArg(d), numberArg(d)] : []
-  const run = name === 'softplus' ? (t: Tensor) => call(name, t, { beta: pick(d, [1, 2, 0.5]), threshold: pick(d, [20, 1]) }) : (t: Tensor) => call(name, t, ...params)
+  const run =
+    name === 'softplus' ? (t: Tensor) => call(name, t, { beta: pick(d, [1, 2, 0.5]), threshold: pick(d, [20, 1]) }) : (t: Tensor) => call(name, t, ...params)
   const tameParams = params.every(Number.isFinite)
-  return { inputs: [x], run, shape: x.shape, finite: allTame(x) && tameParams && (UNARY_FINITE.has(name) || name === 'leakyRelu' || name === 'clamp' || name === 'softplus'), label: `params ${JSON.stringify(params)}` }
+  return {
+    inputs: [x],
+    run,
+    shape: x.shape,
+    finite: allTame(x) && tameParams && (UNARY_FINITE.has(name) || name === 'leakyRelu' || name === 'clamp' || name === 'softplus'),
+    label: `params ${JSON.stringify(params)}`,
+  }
 }
 
 function binaryCase(name: string, d: Draw): Case {
@@ -48,7 +94,14 @@ function binaryCase(name: string, d: Draw): Case {
     const n = numberArg(d)
     return { inputs: [a], run: (t: Tensor) => call(name, t, n), shape: a.shape, label: `with ${n}` }
   }
-  return { inputs: [a, b], run: (s: Tensor, t: Tensor) => call(name, s, t), expect: expected, shape: shape ?? undefined, finite: allTame(a, b) && BINARY_FINITE.has(name), label: '' }
+  return {
+    inputs: [a, b],
+    run: (s: Tensor, t: Tensor) => call(name, s, t),
+    expect: expected,
+    shape: shape ?? undefined,
+    finite: allTame(a, b) && BINARY_FINITE.has(name),
+    label: '',
+  }
 }
 
 /** The shape a reduction over `axes` gives, or null when the axes are invalid. */
@@ -71,23 +124,27 @@ function groupSize(shape: readonly number[], axes: number | number[] | undefined
 }
 
 /** Checks an int32 sum or product against float64: equal, or refused because it does not fit. */
-const intReductionCheck = (name: string, x: Tensor, axes: number | number[] | undefined, keep: boolean) => (out: Tensor | Tensor[] | GraphgradError): void => {
-  // Only the int32 range is checked here; refused axes are the case's `expect`.
-  if (x.dtype !== 'int32' || Array.isArray(out) || (out instanceof GraphgradError && !(out instanceof DTypeError))) return
-  const wide = call(name, core.astype(x, 'float64'), axes, keep)
-  const fits = Array.from(wide._data).every((v) => v >= -(2 ** 31) && v < 2 ** 31)
-  if (out instanceof GraphgradError) expect(out instanceof DTypeError && !fits, `${name} refused ${out.message}`).toBe(true)
-  else expect(Array.from(out._data)).toEqual(Array.from(wide._data, (v) => v + 0)) // + 0: an int has no -0
-}
+const intReductionCheck =
+  (name: string, x: Tensor, axes: number | number[] | undefined, keep: boolean) =>
+  (out: Tensor | Tensor[] | GraphgradError): void => {
+    // Only the int32 range is checked here; refused axes are the case's `expect`.
+    if (x.dtype !== 'int32' || Array.isArray(out) || (out instanceof GraphgradError && !(out instanceof DTypeError))) return
+    const wide = call(name, core.astype(x, 'float64'), axes, keep)
+    const fits = Array.from(wide._data).every((v) => v >= -(2 ** 31) && v < 2 ** 31)
+    if (out instanceof GraphgradError) expect(out instanceof DTypeError && !fits, `${name} refused ${out.message}`).toBe(true)
+    else expect(Array.from(out._data)).toEqual(Array.from(wide._data, (v) => v + 0)) // + 0: an int has no -0
+  }
 
 /** Checks an int32 matrix product against float64, as {@link intReductionCheck}. */
-const intProductCheck = (name: string, a: Tensor, b: Tensor) => (out: Tensor | Tensor[] | GraphgradError): void => {
-  if (a.dtype !== 'int32' || b.dtype !== 'int32' || Array.isArray(out) || (out instanceof GraphgradError && !(out instanceof DTypeError))) return
-  const wide = call(name, core.astype(a, 'float64'), core.astype(b, 'float64'))
-  const fits = Array.from(wide._data).every((v) => v >= -(2 ** 31) && v < 2 ** 31)
-  if (out instanceof GraphgradError) expect(!fits, `${name} refused ${out.message}`).toBe(true)
-  else expect(Array.from(out._data)).toEqual(Array.from(wide._data, (v) => v + 0))
-}
+const intProductCheck =
+  (name: string, a: Tensor, b: Tensor) =>
+  (out: Tensor | Tensor[] | GraphgradError): void => {
+    if (a.dtype !== 'int32' || b.dtype !== 'int32' || Array.isArray(out) || (out instanceof GraphgradError && !(out instanceof DTypeError))) return
+    const wide = call(name, core.astype(a, 'float64'), core.astype(b, 'float64'))
+    const fits = Array.from(wide._data).every((v) => v >= -(2 ** 31) && v < 2 ** 31)
+    if (out instanceof GraphgradError) expect(!fits, `${name} refused ${out.message}`).toBe(true)
+    else expect(Array.from(out._data)).toEqual(Array.from(wide._data, (v) => v + 0))
+  }
 
 function reduceCase(name: string, d: Draw): Case {
   const x = values(d, inputShape(d, 0, 3))
@@ -101,12 +158,26 @@ function reduceCase(name: string, d: Draw): Case {
   if (name === 'var' || name === 'std') {
     const correction = pick(d, [0, 1, 2])
     const fn = name === 'var' ? core.variance : core.std
-    return { inputs: [x], run: (t) => fn(t, axes, { correction, keepdims: keep }), expect: refused ? 'error' : undefined, shape: shape ?? undefined, finite: allTame(x) && n > correction, label: `${label} correction ${correction}` }
+    return {
+      inputs: [x],
+      run: (t) => fn(t, axes, { correction, keepdims: keep }),
+      expect: refused ? 'error' : undefined,
+      shape: shape ?? undefined,
+      finite: allTame(x) && n > correction,
+      label: `${label} correction ${correction}`,
+    }
   }
   if (name === 'norm') {
     const ord = pick(d, [2, 1, 0.5, 3, Infinity, -Infinity, 0, -1, NaN])
     const bad = !(ord > 0 || ord === -Infinity) || (ord === -Infinity && n === 0 && x.rank > 0)
-    return { inputs: [x], run: (t) => core.norm(t, ord, axes, keep), expect: refused || bad ? 'error' : undefined, shape: shape ?? undefined, finite: allTame(x) && !bad, label: `${label} ord ${ord}` }
+    return {
+      inputs: [x],
+      run: (t) => core.norm(t, ord, axes, keep),
+      expect: refused || bad ? 'error' : undefined,
+      shape: shape ?? undefined,
+      finite: allTame(x) && !bad,
+      label: `${label} ord ${ord}`,
+    }
   }
   const check = name === 'sum' || name === 'prod' ? intReductionCheck(name, x, axes, keep) : undefined
   const finite = allTame(x) && (name !== 'mean' || n > 0) && (name !== 'logsumexp' || n > 0)
@@ -124,7 +195,10 @@ function argCase(name: string, d: Draw): Case {
 function alongAxisCase(name: string, d: Draw): Case {
   const x = values(d, inputShape(d))
   const axis = axisOf(d, x.rank)
-  const run = name === 'gelu' || name === 'geluTanh' ? (t: Tensor) => core.gelu(t, { approximate: name === 'geluTanh' ? 'tanh' : 'none' }) : (t: Tensor) => call(name, t, axis)
+  const run =
+    name === 'gelu' || name === 'geluTanh'
+      ? (t: Tensor) => core.gelu(t, { approximate: name === 'geluTanh' ? 'tanh' : 'none' })
+      : (t: Tensor) => call(name, t, axis)
   const valid = Number.isInteger(axis) && axis >= -Math.max(x.rank, 1) && axis < Math.max(x.rank, 1)
   return { inputs: [x], run, shape: valid || name.startsWith('gelu') ? x.shape : undefined, finite: allTame(x), label: `axis ${axis}` }
 }
@@ -133,9 +207,12 @@ function alongAxisCase(name: string, d: Draw): Case {
 function sliceArg(d: Draw, n: number): core.SliceArg {
   const bound = (): number | null => (coin(d, 0.2) ? null : pick(d, [int(d, -n - 2, n + 2), 1e20, -1e20, 0.5]))
   switch (int(d, 0, 2)) {
-    case 0: return null
-    case 1: return pick(d, [int(d, -n - 1, n), 2 ** 53, 0.5])
-    default: return { start: bound(), stop: bound(), step: pick(d, [1, 2, -1, -3, 0, 1e9, 0.5]) }
+    case 0:
+      return null
+    case 1:
+      return pick(d, [int(d, -n - 1, n), 2 ** 53, 0.5])
+    default:
+      return { start: bound(), stop: bound(), step: pick(d, [1, 2, -1, -3, 0, 1e9, 0.5]) }
   }
 }
 
@@ -152,7 +229,13 @@ function padCase(d: Draw): Case | null {
   const validWidths = widths.length <= x.rank && widths.every((w) => w.every((v) => Number.isInteger(v) && v >= 0))
   const f = validWidths ? fate(shape) : 'refused'
   if (f === 'huge') return null
-  return { inputs: [x], run: (t) => core.pad(t, widths, value), expect: f === 'refused' ? 'error' : undefined, shape: f === 'ok' ? shape : undefined, label: `widths ${JSON.stringify(widths)} value ${value}` }
+  return {
+    inputs: [x],
+    run: (t) => core.pad(t, widths, value),
+    expect: f === 'refused' ? 'error' : undefined,
+    shape: f === 'ok' ? shape : undefined,
+    label: `widths ${JSON.stringify(widths)} value ${value}`,
+  }
 }
 
 function reshapeCase(d: Draw): Case | null {
@@ -167,7 +250,13 @@ function broadcastToCase(d: Draw): Case | null {
   const target = coin(d, 0.6) ? [...(coin(d) ? [argDim(d)] : []), ...x.shape.map((n) => (n === 1 && coin(d) ? argDim(d) : n))] : argShape(d)
   const f = fate(target)
   if (f === 'huge') return null
-  return { inputs: [x], run: (t) => core.broadcastTo(t, target), expect: f === 'refused' ? 'error' : undefined, shape: f === 'ok' ? target : undefined, label: `to [${target.join(',')}]` }
+  return {
+    inputs: [x],
+    run: (t) => core.broadcastTo(t, target),
+    expect: f === 'refused' ? 'error' : undefined,
+    shape: f === 'ok' ? target : undefined,
+    label: `to [${target.join(',')}]`,
+  }
 }
 
 function listCase(name: 'concat' | 'stack', d: Draw): Case {
@@ -198,7 +287,8 @@ function indexingCase(name: string, d: Draw): Case {
   const n = x.shape[a] ?? 1
   const shape = name === 'gather' || name === 'scatterAdd' ? x.shape.map((m, i) => (i === a ? int(d, 0, 3) : int(d, 0, Math.min(m, 4)))) : inputShape(d, 0, 2)
   const index = coin(d, 0.9) ? indices(d, shape, Math.max(n, 1)) : values(d, shape)
-  if (name === 'gather' || name === 'indexSelect') return { inputs: [x], run: (t) => call(name, t, axis, index), label: `axis ${axis} index ${index.dtype}[${index.shape.join(',')}]` }
+  if (name === 'gather' || name === 'indexSelect')
+    return { inputs: [x], run: (t) => call(name, t, axis, index), label: `axis ${axis} index ${index.dtype}[${index.shape.join(',')}]` }
   const srcShape = name === 'scatterAdd' ? index.shape.slice() : [...x.shape.slice(0, a), ...index.shape, ...x.shape.slice(a + 1)]
   const src = values(d, coin(d, 0.9) ? srcShape : inputShape(d), coin(d, 0.8) ? x.dtype : dtypeOf(d))
   return { inputs: [x, src], run: (t, u) => call(name, t, axis, index, u), label: `axis ${axis} index ${index.dtype}[${index.shape.join(',')}]` }
@@ -212,7 +302,13 @@ function oneHotCase(d: Draw): Case | null {
   const f = fate(out)
   if (f === 'huge') return null
   const dtype: DType = dtypeOf(d)
-  return { inputs: [], run: () => core.oneHot(index, classes, { dtype }), expect: f === 'refused' ? 'error' : undefined, shape: f === 'ok' ? out : undefined, label: `index [${shape.join(',')}] classes ${classes}` }
+  return {
+    inputs: [],
+    run: () => core.oneHot(index, classes, { dtype }),
+    expect: f === 'refused' ? 'error' : undefined,
+    shape: f === 'ok' ? out : undefined,
+    label: `index [${shape.join(',')}] classes ${classes}`,
+  }
 }
 
 function matmulCase(name: string, d: Draw): Case {
@@ -225,7 +321,13 @@ function matmulCase(name: string, d: Draw): Case {
   if (k !== 0) for (const s of [shapeA, shapeB]) for (let i = 0; i < s.length; i++) if (s[i] >= 2 ** 16) s[i] = 2
   const a = values(d, shapeA)
   const b = values(d, shapeB)
-  return { inputs: [a, b], run: (s, t) => call(name, s, t), finite: allTame(a, b), check: name === 'outer' ? undefined : intProductCheck(name, a, b), label: '' }
+  return {
+    inputs: [a, b],
+    run: (s, t) => call(name, s, t),
+    finite: allTame(a, b),
+    check: name === 'outer' ? undefined : intProductCheck(name, a, b),
+    label: '',
+  }
 }
 
 /** A window option: small, zero, negative, fractional, or large enough that any output past it exceeds the cap. */
@@ -248,7 +350,11 @@ function convCase(name: string, d: Draw): Case {
   const g = Number.isInteger(groups) && groups > 0 ? groups : 1
   const [cg, og] = [int(d, 1, 2), int(d, 1, 2)]
   const x = windowInput(d, dims, cg * g)
-  const w = values(d, coin(d, 0.9) ? [og * g, cg, ...Array.from({ length: dims }, () => int(d, 0, 3))] : inputShape(d, 0, 4), coin(d, 0.8) ? 'float64' : dtypeOf(d))
+  const w = values(
+    d,
+    coin(d, 0.9) ? [og * g, cg, ...Array.from({ length: dims }, () => int(d, 0, 3))] : inputShape(d, 0, 4),
+    coin(d, 0.8) ? 'float64' : dtypeOf(d),
+  )
   const padding = coin(d, 0.2) ? pick(d, ['same', 'valid', 'full']) : windowArg(d, dims)
   const options = { stride: windowArg(d, dims), padding, dilation: windowArg(d, dims), groups }
   const bias = coin(d) ? values(d, [coin(d, 0.9) ? og * g : int(d, 0, 3)], w.dtype) : null
@@ -265,7 +371,12 @@ function poolCase(name: string, d: Draw): Case {
     const size = dims === 2 && coin(d) ? [one(), one()] : one()
     return { inputs: [x], run: (t) => call(name, t, size), finite: allTame(x), label: `outputSize ${JSON.stringify(size)}` }
   }
-  const options: Record<string, unknown> = { kernelSize: windowArg(d, dims), stride: coin(d) ? undefined : windowArg(d, dims), padding: coin(d) ? undefined : pick(d, [0, 1, -1, 3e9]), ceilMode: coin(d) }
+  const options: Record<string, unknown> = {
+    kernelSize: windowArg(d, dims),
+    stride: coin(d) ? undefined : windowArg(d, dims),
+    padding: coin(d) ? undefined : pick(d, [0, 1, -1, 3e9]),
+    ceilMode: coin(d),
+  }
   if (name.startsWith('max')) options.dilation = coin(d) ? undefined : windowArg(d, dims)
   else options.countIncludePad = coin(d)
   return { inputs: [x], run: (t) => call(name, t, options), finite: allTame(x), label: JSON.stringify(options) }
@@ -281,20 +392,34 @@ const DRIVERS: Record<string, (d: Draw) => Case | null> = {
   ...Object.fromEntries(['gather', 'scatterAdd', 'indexSelect', 'indexAdd'].map((n) => [n, (d: Draw) => indexingCase(n, d)])),
   ...Object.fromEntries(['matmul', 'dot', 'outer'].map((n) => [n, (d: Draw) => matmulCase(n, d)])),
   ...Object.fromEntries(['conv1d', 'conv2d'].map((n) => [n, (d: Draw) => convCase(n, d)])),
-  ...Object.fromEntries(['maxPool1d', 'maxPool2d', 'avgPool1d', 'avgPool2d', 'adaptiveAvgPool1d', 'adaptiveAvgPool2d'].map((n) => [n, (d: Draw) => poolCase(n, d)])),
+  ...Object.fromEntries(
+    ['maxPool1d', 'maxPool2d', 'avgPool1d', 'avgPool2d', 'adaptiveAvgPool1d', 'adaptiveAvgPool2d'].map((n) => [n, (d: Draw) => poolCase(n, d)]),
+  ),
   where: (d) => {
     const c = values(d, inputShape(d), pick(d, ['int32', 'float32'] as const))
     const a = values(d, partnerShape(d, c.shape))
     const b = values(d, partnerShape(d, c.shape))
     const ab = broadcast(a.shape, b.shape)
     const shape = ab === null ? null : broadcast(c.shape, ab)
-    return { inputs: [a, b], run: (s, t) => core.where(c, s, t), expect: shape === null ? 'error' : 'ok', shape: shape ?? undefined, label: `condition [${c.shape.join(',')}]` }
+    return {
+      inputs: [a, b],
+      run: (s, t) => core.where(c, s, t),
+      expect: shape === null ? 'error' : 'ok',
+      shape: shape ?? undefined,
+      label: `condition [${c.shape.join(',')}]`,
+    }
   },
   astype: (d) => {
     const x = values(d, inputShape(d))
     const to = dtypeOf(d)
     const fits = Array.from(x._data).every((v) => Number.isFinite(v) && Math.abs(Math.trunc(v) + 0.5) < 2 ** 31)
-    return { inputs: [x], run: (t) => core.astype(t, to), expect: to === 'int32' && x.dtype !== 'int32' && !fits ? 'error' : 'ok', shape: x.shape, label: `to ${to}` }
+    return {
+      inputs: [x],
+      run: (t) => core.astype(t, to),
+      expect: to === 'int32' && x.dtype !== 'int32' && !fits ? 'error' : 'ok',
+      shape: x.shape,
+      label: `to ${to}`,
+    }
   },
   reshape: reshapeCase,
   permute: (d) => {
@@ -302,14 +427,38 @@ const DRIVERS: Record<string, (d: Draw) => Case | null> = {
     const dims = coin(d, 0.8) ? x.shape.map((_, i) => i).sort(() => d.next() - 0.5) : Array.from({ length: int(d, 0, 3) }, () => axisOf(d, x.rank))
     return { inputs: [x], run: (t) => core.permute(t, dims), label: `dims [${dims.join(',')}]` }
   },
-  flatten: (d) => { const x = values(d, inputShape(d)); const [s, e] = [axisOf(d, x.rank), axisOf(d, x.rank)]; return { inputs: [x], run: (t) => core.flatten(t, s, e), label: `${s}..${e}` } },
-  squeeze: (d) => { const x = values(d, inputShape(d)); const a = coin(d) ? undefined : axisOf(d, x.rank); return { inputs: [x], run: (t) => core.squeeze(t, a), label: `axis ${a}` } },
-  unsqueeze: (d) => { const x = values(d, inputShape(d)); const a = axisOf(d, x.rank + 1); return { inputs: [x], run: (t) => core.unsqueeze(t, a), label: `axis ${a}` } },
-  transpose: (d) => { const x = values(d, inputShape(d)); const [a, b] = [axisOf(d, x.rank), axisOf(d, x.rank)]; return { inputs: [x], run: (t) => core.transpose(t, a, b), label: `${a}, ${b}` } },
+  flatten: (d) => {
+    const x = values(d, inputShape(d))
+    const [s, e] = [axisOf(d, x.rank), axisOf(d, x.rank)]
+    return { inputs: [x], run: (t) => core.flatten(t, s, e), label: `${s}..${e}` }
+  },
+  squeeze: (d) => {
+    const x = values(d, inputShape(d))
+    const a = coin(d) ? undefined : axisOf(d, x.rank)
+    return { inputs: [x], run: (t) => core.squeeze(t, a), label: `axis ${a}` }
+  },
+  unsqueeze: (d) => {
+    const x = values(d, inputShape(d))
+    const a = axisOf(d, x.rank + 1)
+    return { inputs: [x], run: (t) => core.unsqueeze(t, a), label: `axis ${a}` }
+  },
+  transpose: (d) => {
+    const x = values(d, inputShape(d))
+    const [a, b] = [axisOf(d, x.rank), axisOf(d, x.rank)]
+    return { inputs: [x], run: (t) => core.transpose(t, a, b), label: `${a}, ${b}` }
+  },
   broadcastTo: broadcastToCase,
-  slice: (d) => { const x = values(d, inputShape(d)); const spec = Array.from({ length: int(d, 0, x.rank + 1) }, (_, i) => sliceArg(d, x.shape[i] ?? 1)); return { inputs: [x], run: (t) => core.slice(t, spec), label: JSON.stringify(spec) } },
+  slice: (d) => {
+    const x = values(d, inputShape(d))
+    const spec = Array.from({ length: int(d, 0, x.rank + 1) }, (_, i) => sliceArg(d, x.shape[i] ?? 1))
+    return { inputs: [x], run: (t) => core.slice(t, spec), label: JSON.stringify(spec) }
+  },
   pad: padCase,
-  select: (d) => { const x = values(d, inputShape(d)); const [a, i] = [axisOf(d, x.rank), int(d, -4, 4)]; return { inputs: [x], run: (t) => core.select(t, a, i), label: `axis ${a} index ${i}` } },
+  select: (d) => {
+    const x = values(d, inputShape(d))
+    const [a, i] = [axisOf(d, x.rank), int(d, -4, 4)]
+    return { inputs: [x], run: (t) => core.select(t, a, i), label: `axis ${a} index ${i}` }
+  },
   concat: (d) => listCase('concat', d),
   stack: (d) => listCase('stack', d),
   split: splitCase,
@@ -361,31 +510,54 @@ function creation(d: Draw): Made | null {
   if (f === 'huge' && !['eye', 'arange', 'linspace'].includes(kind)) return null
   const label = `${kind} [${shape.join(',')}] ${dtype}`
   switch (kind) {
-    case 'zeros': case 'ones': {
+    case 'zeros':
+    case 'ones': {
       const one = kind === 'ones' ? 1 : 0
       return { make: () => call(kind, shape, { dtype }), shape, refuse, valid: (v) => v === one, label }
     }
     case 'full': {
       const value = numberArg(d)
       const want = stored(value, dtype)
-      return { make: () => core.full(shape, value, { dtype }), shape, refuse: refuse || (dtype === 'int32' && !fitsInt(value)), valid: (v) => Object.is(v, want) || v === want, label: `${label} value ${value}` }
+      return {
+        make: () => core.full(shape, value, { dtype }),
+        shape,
+        refuse: refuse || (dtype === 'int32' && !fitsInt(value)),
+        valid: (v) => Object.is(v, want) || v === want,
+        label: `${label} value ${value}`,
+      }
     }
-    case 'rand': return { make: () => core.rand(shape, 1, { dtype }), shape, refuse, valid: (v) => v >= 0 && v < 1, label }
-    case 'randn': return { make: () => core.randn(shape, 1, { dtype }), shape, refuse, valid: Number.isFinite, label }
+    case 'rand':
+      return { make: () => core.rand(shape, 1, { dtype }), shape, refuse, valid: (v) => v >= 0 && v < 1, label }
+    case 'randn':
+      return { make: () => core.randn(shape, 1, { dtype }), shape, refuse, valid: Number.isFinite, label }
     case 'uniform': {
       const [low, high] = [pick(d, [-2, 0, 1e9]), pick(d, [2, 3e9, NaN])]
       const bad = !(high >= low) || !Number.isFinite(high) || (dtype === 'int32' && !(fitsInt(low) && fitsInt(high)))
-      return { make: () => core.uniform(shape, low, high, 1, { dtype }), shape, refuse: refuse || bad, valid: (v) => v >= stored(low, dtype) && v < high, label: `${label} [${low}, ${high})` }
+      return {
+        make: () => core.uniform(shape, low, high, 1, { dtype }),
+        shape,
+        refuse: refuse || bad,
+        valid: (v) => v >= stored(low, dtype) && v < high,
+        label: `${label} [${low}, ${high})`,
+      }
     }
     case 'randint': {
       const [low, high] = [pick(d, [0, -5, -(2 ** 31)]), pick(d, [1, 7, 2 ** 31, 2 ** 32])]
       const bad = dtype === 'int32' && high > 2 ** 31
-      return { make: () => core.randint(low, high, shape, 1, { dtype }), shape, refuse: refuse || bad, valid: (v) => Number.isInteger(v) && v >= low && v < high, label: `${label} [${low}, ${high})` }
+      return {
+        make: () => core.randint(low, high, shape, 1, { dtype }),
+        shape,
+        refuse: refuse || bad,
+        valid: (v) => Number.isInteger(v) && v >= low && v < high,
+        label: `${label} [${low}, ${high})`,
+      }
     }
     case 'eye': {
       const [n, m] = [argDim(d), argDim(d)]
       const ef = fate([n, m])
-      return ef === 'huge' ? null : { make: () => core.eye(n, m, { dtype }), shape: [n, m], refuse: ef === 'refused', valid: (v) => v === 0 || v === 1, label: `eye ${n} x ${m}` }
+      return ef === 'huge'
+        ? null
+        : { make: () => core.eye(n, m, { dtype }), shape: [n, m], refuse: ef === 'refused', valid: (v) => v === 0 || v === 1, label: `eye ${n} x ${m}` }
     }
     case 'arange': {
       const [start, stop, step] = [numberArg(d), pick(d, [5, 3e9, 1e20, -4, NaN]), pick(d, [1, 0.5, -1, 1e-12, 0, 3])]
@@ -394,7 +566,12 @@ function creation(d: Draw): Made | null {
       const af = fate([n])
       if (af === 'huge') return null
       const ends = n > 0 ? [start, start + (n - 1) * step] : []
-      return { make: () => core.arange(start, stop, step, { dtype }), shape: [n], refuse: !finite || af === 'refused' || (dtype === 'int32' && !ends.every(fitsInt)), label: `arange(${start}, ${stop}, ${step}) ${dtype}` }
+      return {
+        make: () => core.arange(start, stop, step, { dtype }),
+        shape: [n],
+        refuse: !finite || af === 'refused' || (dtype === 'int32' && !ends.every(fitsInt)),
+        label: `arange(${start}, ${stop}, ${step}) ${dtype}`,
+      }
     }
     case 'linspace': {
       const [start, stop, num] = [numberArg(d), numberArg(d), argDim(d)]
@@ -455,7 +632,8 @@ describe('fuzz: printing', () => {
         expect(performance.now() - start).toBeLessThan(1000)
         expect(s).toMatch(/^tensor\([\s\S]*\)$/)
         expect(s.length).toBeLessThan(50_000)
-        if (t.size === 0) expect(s).toBe(`tensor([]${t.rank === 1 ? '' : `, size=(${t.shape.join(', ')})`}${t.dtype === 'float32' ? '' : `, dtype=${t.dtype}`})`)
+        if (t.size === 0)
+          expect(s).toBe(`tensor([]${t.rank === 1 ? '' : `, size=(${t.shape.join(', ')})`}${t.dtype === 'float32' ? '' : `, dtype=${t.dtype}`})`)
         if (t.size > 1000 && t.shape.some((n) => n > 6)) expect(s).toContain('...')
       }),
       { seed: SEED, numRuns: 5 * RUNS },

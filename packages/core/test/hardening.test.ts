@@ -2,9 +2,44 @@
 // gave NaN where PyTorch gives a number, wrapped an int32 silently or named the wrong op.
 import { describe, expect, it } from 'vitest'
 import {
-  type Tensor, ArgumentError, DTypeError, GradientError, type GraphgradError, ShapeError, adaptiveAvgPool1d, adaptiveAvgPool2d, add, arange, argmax,
-  astype, customOp, eye, full, grad, indexSelect, linspace, logSoftmax, logsumexp, matmul, max, min, mul, norm, oneHot, ones, pad, prod, randn,
-  reshape, softmax, std, sum, tensor, uniform, where, zeros,
+  type Tensor,
+  ArgumentError,
+  DTypeError,
+  GradientError,
+  type GraphgradError,
+  ShapeError,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  add,
+  arange,
+  argmax,
+  astype,
+  customOp,
+  eye,
+  full,
+  grad,
+  indexSelect,
+  linspace,
+  logSoftmax,
+  logsumexp,
+  matmul,
+  max,
+  min,
+  mul,
+  norm,
+  oneHot,
+  ones,
+  pad,
+  prod,
+  randn,
+  reshape,
+  softmax,
+  std,
+  sum,
+  tensor,
+  uniform,
+  where,
+  zeros,
 } from '@graphgrad/core'
 
 const f64 = (data: number[]): Tensor => tensor(data, { dtype: 'float64' })
@@ -29,7 +64,13 @@ function refuses(fn: () => unknown, cls: typeof GraphgradError, pattern: RegExp,
 function numericGrad(f: (x: Tensor) => Tensor, x: Tensor, eps = 1e-6): number[] {
   const base = arr(x)
   return base.map((_, i) => {
-    const at = (d: number): number => f(tensor(Float64Array.from(base, (v, j) => (j === i ? v + d : v)), { shape: x.shape })).item()
+    const at = (d: number): number =>
+      f(
+        tensor(
+          Float64Array.from(base, (v, j) => (j === i ? v + d : v)),
+          { shape: x.shape },
+        ),
+      ).item()
     return (at(eps) - at(-eps)) / (2 * eps)
   })
 }
@@ -62,7 +103,15 @@ describe('issue 17.1: empty tensors print without looping, and no shape past the
     refuses(() => linspace(0, 1, 3e9), ShapeError, /^linspace: .*\[3000000000\]/)
   })
   it('refuses op results past the cap, naming the op and the shapes', () => {
-    refuses(() => pad(zeros([3, 3]), [[0, 1e9], [0, 1e9]]), ShapeError, /^pad: shape \[1000000003,1000000003\]/)
+    refuses(
+      () =>
+        pad(zeros([3, 3]), [
+          [0, 1e9],
+          [0, 1e9],
+        ]),
+      ShapeError,
+      /^pad: shape \[1000000003,1000000003\]/,
+    )
     refuses(() => pad(zeros([3]), [[0, 3e9]]), ShapeError, /^pad: shape \[3000000003\]/)
     refuses(() => reshape(zeros([0]), [1e20, 0]), ShapeError, /^reshape: shape \[100000000000000000000,0\]/)
     refuses(() => add(zeros([1e5, 1]), zeros([1, 1e5])), ShapeError, /^add: .*\[100000,100000\]/)
@@ -84,21 +133,38 @@ describe('issue 17.2: large tensors print summarised, as PyTorch', () => {
     const lines = randn([512, 512], 0).toString().split('\n')
     expect(lines).toHaveLength(7)
     expect(lines[3]).toBe('        ...,')
-    for (const i of [0, 1, 2, 4, 5, 6]) expect(lines[i]).toMatch(/^( {8}\[|tensor\(\[\[)[- ]\d\.\d{4}, [- ]\d\.\d{4}, [- ]\d\.\d{4},  \.\.\., [- ]\d\.\d{4}, [- ]\d\.\d{4}, [- ]\d\.\d{4}\]/)
+    for (const i of [0, 1, 2, 4, 5, 6])
+      expect(lines[i]).toMatch(/^( {8}\[|tensor\(\[\[)[- ]\d\.\d{4}, [- ]\d\.\d{4}, [- ]\d\.\d{4},  \.\.\., [- ]\d\.\d{4}, [- ]\d\.\d{4}, [- ]\d\.\d{4}\]/)
   })
   it('takes the format and the width from the elements shown only', () => {
     const t = reshape(arange(0, 2000, 1, { dtype: 'float64' }), [2, 1000])
-    expect(t.toString()).toBe('tensor([[   0.,    1.,    2.,  ...,  997.,  998.,  999.],\n        [1000., 1001., 1002.,  ..., 1997., 1998., 1999.]], dtype=float64)')
+    expect(t.toString()).toBe(
+      'tensor([[   0.,    1.,    2.,  ...,  997.,  998.,  999.],\n        [1000., 1001., 1002.,  ..., 1997., 1998., 1999.]], dtype=float64)',
+    )
     // A hidden element (here 1e10, far in the middle) does not switch the shown ones to scientific.
     const hidden = tensor(Float32Array.from({ length: 2000 }, (_, i) => (i === 1000 ? 1e10 : i % 10)))
     expect(hidden.toString()).toBe('tensor([0., 1., 2.,  ..., 7., 8., 9.])')
   })
 })
 
-describe('issue 17.4: std and the p < 1 norm have PyTorch\'s gradients where the root is 0', () => {
+describe("issue 17.4: std and the p < 1 norm have PyTorch's gradients where the root is 0", () => {
   it('std of a constant tensor has gradient zero', () => {
     expect(arr(grad((x: Tensor) => std(x))(f64([2, 2, 2])))).toEqual([0, 0, 0])
-    expectClose(arr(grad((x: Tensor) => sum(std(x, 1)))(tensor([[1, 1], [1, 3]], { dtype: 'float64' }))), [0, 0, -Math.SQRT1_2, Math.SQRT1_2], 1e-12)
+    expectClose(
+      arr(
+        grad((x: Tensor) => sum(std(x, 1)))(
+          tensor(
+            [
+              [1, 1],
+              [1, 3],
+            ],
+            { dtype: 'float64' },
+          ),
+        ),
+      ),
+      [0, 0, -Math.SQRT1_2, Math.SQRT1_2],
+      1e-12,
+    )
   })
   it('std still matches finite differences, at first and second order, away from zero', () => {
     const x = f64([0.3, -1.2, 2.5, 0.7])
@@ -145,13 +211,40 @@ describe('issue 17.9: int32 values are refused where they do not fit, and int su
   it('sums and products of int32 accumulate wide and refuse a result past int32', () => {
     refuses(() => sum(int([2147483647, 1])), DTypeError, /^sum: .*2147483648.*int32/)
     refuses(() => sum(int([-2147483648, -1])), DTypeError, /^sum: /)
-    refuses(() => sum(tensor([[2147483647, 5], [1, 1]], { dtype: 'int32' }), 0), DTypeError, /^sum: /)
+    refuses(
+      () =>
+        sum(
+          tensor(
+            [
+              [2147483647, 5],
+              [1, 1],
+            ],
+            { dtype: 'int32' },
+          ),
+          0,
+        ),
+      DTypeError,
+      /^sum: /,
+    )
     refuses(() => prod(int([65536, 65536])), DTypeError, /^prod: .*4294967296/)
     const s = sum(int([2147483647, 1, -2]))
     expect([s.dtype, s.item()]).toEqual(['int32', 2147483646])
     // A product that overflows a float64 on the way and then meets a zero is 0, not NaN.
     expect(prod(int([...new Array<number>(40).fill(2147483647), 0])).item()).toBe(0)
-    expect(arr(prod(tensor([[46341, 46340], [3, 4]], { dtype: 'int32' }), 1))).toEqual([2147441940, 12])
+    expect(
+      arr(
+        prod(
+          tensor(
+            [
+              [46341, 46340],
+              [3, 4],
+            ],
+            { dtype: 'int32' },
+          ),
+          1,
+        ),
+      ),
+    ).toEqual([2147441940, 12])
     // A matrix product is a sum of products too.
     refuses(() => matmul(tensor([[65536, 1]], { dtype: 'int32' }), tensor([[65536], [0]], { dtype: 'int32' })), DTypeError, /^matmul: .*4294967296.*int32/)
     expect(arr(matmul(tensor([[65536, -1]], { dtype: 'int32' }), tensor([[32767], [-65535]], { dtype: 'int32' })))).toEqual([2147483647])
@@ -176,10 +269,14 @@ describe('issue 17.10: reductions over an empty axis follow PyTorch and name the
   })
 })
 
-describe('issue 17.16: a customOp VJP must return cotangents of its inputs\' dtypes', () => {
+describe("issue 17.16: a customOp VJP must return cotangents of its inputs' dtypes", () => {
   it('refuses a float32 cotangent for a float64 input, naming the op, the input and both dtypes', () => {
     const narrowing = customOp({ name: 'narrowing', forward: (x) => mul(x, 2), vjp: (g) => [astype(mul(g, 2), 'float32')] })
-    refuses(() => grad((x: Tensor) => sum(narrowing(x)))(f64([1, 2])), GradientError, /^narrowing: vjp returned a float32 cotangent for input 0 of dtype float64/)
+    refuses(
+      () => grad((x: Tensor) => sum(narrowing(x)))(f64([1, 2])),
+      GradientError,
+      /^narrowing: vjp returned a float32 cotangent for input 0 of dtype float64/,
+    )
     const honest = customOp({ name: 'honest', forward: (x) => mul(x, 2), vjp: (g) => [mul(g, 2)] })
     expect(arr(grad((x: Tensor) => sum(honest(x)))(f64([1, 2])))).toEqual([2, 2])
   })

@@ -108,7 +108,12 @@ export function loadStateDict<P extends Params>(template: P, source: StateDictSo
     throw new StateDictError(`loadStateDict: no name in the checkpoint starts with the prefix '${strip}' (its names: ${sample([...all.keys()])})`, [], [], [])
   }
   if (add !== '' && expected.size === 0) {
-    throw new StateDictError(`loadStateDict: no parameter of the model starts with addPrefix '${add}' (its names: ${sample([...everything.keys()])})`, [], [], [])
+    throw new StateDictError(
+      `loadStateDict: no parameter of the model starts with addPrefix '${add}' (its names: ${sample([...everything.keys()])})`,
+      [],
+      [],
+      [],
+    )
   }
   const missing: string[] = []
   const mismatched: Mismatch[] = []
@@ -135,16 +140,20 @@ export function loadStateDict<P extends Params>(template: P, source: StateDictSo
   for (const m of mismatched) {
     const want = expected.get(m.name) as Tensor
     const got = flat.get(m.name) as Tensor
-    problems.push(m.reason === 'shape'
-      ? `size mismatch for '${m.name}': the model expects shape ${fmtShape(m.expected)}, the checkpoint has ${fmtShape(m.found)}`
-      : `dtype mismatch for '${m.name}': the model expects ${want.dtype} ${fmtShape(m.expected)}, the checkpoint has ${got.dtype} ${fmtShape(m.found)}`)
+    problems.push(
+      m.reason === 'shape'
+        ? `size mismatch for '${m.name}': the model expects shape ${fmtShape(m.expected)}, the checkpoint has ${fmtShape(m.found)}`
+        : `dtype mismatch for '${m.name}': the model expects ${want.dtype} ${fmtShape(m.expected)}, the checkpoint has ${got.dtype} ${fmtShape(m.found)}`,
+    )
   }
   if (strict && missing.length > 0) {
     const near = (n: string): string => {
       const m = nearestName(strip + n.slice(add.length), unexpected)
       return m === null ? '' : `; the checkpoint has '${m}'`
     }
-    problems.push(`missing key(s): ${missing.map((n) => `'${n}' (expected shape ${fmtShape((expected.get(n) as Tensor).shape)}${lookedUp(n)}${near(n)})`).join(', ')}`)
+    problems.push(
+      `missing key(s): ${missing.map((n) => `'${n}' (expected shape ${fmtShape((expected.get(n) as Tensor).shape)}${lookedUp(n)}${near(n)})`).join(', ')}`,
+    )
   }
   if (unexpected.length > 0) {
     const found = (v: unknown): string => (v instanceof Tensor ? `shape ${fmtShape(v.shape)}` : describeValue(v))
@@ -161,7 +170,12 @@ export function loadStateDict<P extends Params>(template: P, source: StateDictSo
 function prefixOption(value: unknown, what: string): string {
   if (value === undefined || value === '') return ''
   if (typeof value !== 'string' || value.startsWith('.') || value.includes('..')) {
-    throw new StateDictError(`loadStateDict: ${what} must be a dotted name prefix such as 'model.', found ${typeof value === 'string' ? `'${value}'` : describeValue(value)}`, [], [], [])
+    throw new StateDictError(
+      `loadStateDict: ${what} must be a dotted name prefix such as 'model.', found ${typeof value === 'string' ? `'${value}'` : describeValue(value)}`,
+      [],
+      [],
+      [],
+    )
   }
   return value.endsWith('.') ? value : `${value}.`
 }
@@ -169,7 +183,10 @@ function prefixOption(value: unknown, what: string): string {
 /** The first few of `names`, quoted, for an error message. */
 function sample(names: readonly string[]): string {
   if (names.length === 0) return 'none'
-  const shown = names.slice(0, 4).map((n) => `'${n}'`).join(', ')
+  const shown = names
+    .slice(0, 4)
+    .map((n) => `'${n}'`)
+    .join(', ')
   return names.length > 4 ? `${shown}, ... (${names.length} in all)` : shown
 }
 
@@ -205,7 +222,12 @@ function toFlat(source: unknown): ReadonlyMap<string, unknown> {
     const proto = Object.getPrototypeOf(source) as unknown
     if (proto === Object.prototype || proto === null) return new Map(Object.entries(source))
   }
-  throw new StateDictError(`loadStateDict: the state_dict must be a Map, an Immutable.js Map or a plain object of tensors by name, found ${describeValue(source)}`, [], [], [])
+  throw new StateDictError(
+    `loadStateDict: the state_dict must be a Map, an Immutable.js Map or a plain object of tensors by name, found ${describeValue(source)}`,
+    [],
+    [],
+    [],
+  )
 }
 
 function rebuild(node: Params, prefix: string, loaded: Map<string, Tensor>): Params {

@@ -24,20 +24,84 @@ export { embedding, type EmbeddingOptions } from './embedding.ts'
 export { dropout, applyDropout, dropoutMask, type DropoutOptions, type DropoutCallOptions } from './dropout.ts'
 export { layerNorm, type LayerNormOptions } from './norm.ts'
 export { conv1d, conv2d, type ConvLayerOptions, type Conv1dLayerOptions, type Conv2dLayerOptions } from './conv.ts'
-export { maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool1d, adaptiveAvgPool2d, type MaxPool1dOptions, type MaxPool2dOptions, type AvgPool1dOptions, type AvgPool2dOptions, type AdaptiveAvgPoolOptions } from './pool.ts'
+export {
+  maxPool1d,
+  maxPool2d,
+  avgPool1d,
+  avgPool2d,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool2d,
+  type MaxPool1dOptions,
+  type MaxPool2dOptions,
+  type AvgPool1dOptions,
+  type AvgPool2dOptions,
+  type AdaptiveAvgPoolOptions,
+} from './pool.ts'
 export { compose, sequential, lambda, type AnyLayer, type Bound, type BoundLayers } from './compose.ts'
-export { model, type Model, type ModelCore, type ModelMethods, type ModelParams, type ModelScope, type ModelContext, type BoundModel, type BoundSubLayer, type SubLayer, type SubLayers } from './model.ts'
+export {
+  model,
+  type Model,
+  type ModelCore,
+  type ModelMethods,
+  type ModelParams,
+  type ModelScope,
+  type ModelContext,
+  type BoundModel,
+  type BoundSubLayer,
+  type SubLayer,
+  type SubLayers,
+} from './model.ts'
 export { summary, parameterCount, formatParams, type ParamSummary, type ParamRow, type SubLayerTotal, type FormatParamsOptions } from './summary.ts'
 export * from './init.ts'
 export * from './losses.ts'
 export * from './checkpoint.ts'
 export { flattenParams, unflattenParams } from '@graphgrad/core'
 export * from './recurrent.ts'
-export { scaledDotProductAttention, multiHeadAttention, type ScaledDotProductAttentionOptions, type MultiheadAttentionOptions, type MultiheadAttentionCallOptions, type AttentionInputs, type AttentionResult, type MultiheadAttentionLayer } from './attention.ts'
-export { transformerEncoderLayer, transformerDecoderLayer, type TransformerLayerOptions, type TransformerEncoderCallOptions, type TransformerDecoderInputs, type TransformerDecoderCallOptions } from './transformer.ts'
-export { batchNorm1d, batchNorm2d, groupNorm, type BatchNormOptions, type BatchNormCallOptions, type BatchNormResult, type BatchNormLayer, type GroupNormOptions } from './batch-norm.ts'
-export { sinusoidalPositionalEncoding, positionalEmbedding, type SinusoidalOptions, type PositionalEmbeddingOptions, type PositionalCallOptions } from './positional.ts'
-export { luongAttention, bahdanauAttention, type LuongAttentionOptions, type BahdanauAttentionOptions, type RecurrentAttentionInputs, type RecurrentAttentionCallOptions, type RecurrentAttentionResult, type RecurrentAttentionLayer } from './recurrent-attention.ts'
+export {
+  scaledDotProductAttention,
+  multiHeadAttention,
+  type ScaledDotProductAttentionOptions,
+  type MultiheadAttentionOptions,
+  type MultiheadAttentionCallOptions,
+  type AttentionInputs,
+  type AttentionResult,
+  type MultiheadAttentionLayer,
+} from './attention.ts'
+export {
+  transformerEncoderLayer,
+  transformerDecoderLayer,
+  type TransformerLayerOptions,
+  type TransformerEncoderCallOptions,
+  type TransformerDecoderInputs,
+  type TransformerDecoderCallOptions,
+} from './transformer.ts'
+export {
+  batchNorm1d,
+  batchNorm2d,
+  groupNorm,
+  type BatchNormOptions,
+  type BatchNormCallOptions,
+  type BatchNormResult,
+  type BatchNormLayer,
+  type GroupNormOptions,
+} from './batch-norm.ts'
+export {
+  sinusoidalPositionalEncoding,
+  positionalEmbedding,
+  type SinusoidalOptions,
+  type PositionalEmbeddingOptions,
+  type PositionalCallOptions,
+} from './positional.ts'
+export {
+  luongAttention,
+  bahdanauAttention,
+  type LuongAttentionOptions,
+  type BahdanauAttentionOptions,
+  type RecurrentAttentionInputs,
+  type RecurrentAttentionCallOptions,
+  type RecurrentAttentionResult,
+  type RecurrentAttentionLayer,
+} from './recurrent-attention.ts'
 
 /** One differentiable layer or loss with its gradient-check spec, as the gradcheck command lists them. */
 export interface LayerEntry {

@@ -4,7 +4,25 @@
  * probabilities (float), and `reduction` is `'mean'` (default), `'sum'` or `'none'`.
  * @module
  */
-import { ArgumentError, DTypeError, ShapeError, abs, add, div, fmtShape, logSoftmax, mul, neg, softplus, square, sub, sum, tensor, unsqueeze, where } from '@graphgrad/core'
+import {
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  abs,
+  add,
+  div,
+  fmtShape,
+  logSoftmax,
+  mul,
+  neg,
+  softplus,
+  square,
+  sub,
+  sum,
+  tensor,
+  unsqueeze,
+  where,
+} from '@graphgrad/core'
 import type { CaseSampler, GradSpec, Tensor } from '@graphgrad/core'
 import { checkInput, checkOptions } from './compose.ts'
 import { classAxisOf, classWeight, indexTerms, keepValid, reduceWeighted, targetMask } from './class-targets.ts'

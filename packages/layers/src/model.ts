@@ -71,7 +71,9 @@ type ModelCalls<P, M> = { readonly [K in Exclude<keyof M, 'apply'>]: M[K] extend
 type OptionsOf<R extends unknown[]> = R extends [] ? ApplyOptions : NonNullable<R[0]>
 
 /** The layer's `apply(params, x, options?)` of a model whose definition has an `apply(x, options?)`. */
-type ModelApply<P, M> = M extends { readonly apply: (x: infer In, ...rest: infer R) => infer Out } ? { apply(params: P, x: In, options?: OptionsOf<R>): Out } : unknown
+type ModelApply<P, M> = M extends { readonly apply: (x: infer In, ...rest: infer R) => infer Out }
+  ? { apply(params: P, x: In, options?: OptionsOf<R>): Out }
+  : unknown
 
 /** What every model has, whatever its methods. */
 export interface ModelCore<L extends SubLayers, M> {
@@ -89,7 +91,9 @@ export interface ModelCore<L extends SubLayers, M> {
  * `apply(params, x, options?)` (then the model is a `Layer` and nests in `compose`,
  * `sequential` or another model).
  */
-export type Model<L extends SubLayers, M extends ModelMethods = Record<never, never>> = ModelCore<L, M> & ModelCalls<ModelParams<L>, M> & ModelApply<ModelParams<L>, M>
+export type Model<L extends SubLayers, M extends ModelMethods = Record<never, never>> = ModelCore<L, M> &
+  ModelCalls<ModelParams<L>, M> &
+  ModelApply<ModelParams<L>, M>
 
 /** The sub-layers and method names of each model, so a parent model can bind a sub-model's methods. */
 const modelMethods = new WeakMap<object, readonly string[]>()
@@ -112,7 +116,9 @@ export function checkParams(params: unknown, entries: readonly SubEntry[], where
     const keys = [...map.keys()].map(String)
     const near = nearestName(name, keys)
     const found = value === undefined ? 'no entry' : `${describeValue(value)} instead of a map of parameters`
-    throw new ArgumentError(`${where}: the parameters have ${found} for sub-layer '${name}' (found: ${keys.join(', ') || 'none'}${near === null ? '' : `; did you mean '${near}'?`})`)
+    throw new ArgumentError(
+      `${where}: the parameters have ${found} for sub-layer '${name}' (found: ${keys.join(', ') || 'none'}${near === null ? '' : `; did you mean '${near}'?`})`,
+    )
   }
 }
 
@@ -144,11 +150,14 @@ export function model<L extends SubLayers, M extends ModelMethods & Reserved = R
 ): Model<L, M> {
   const where = 'model'
   if (typeof layers !== 'object' || layers === null || Array.isArray(layers) || isMap(layers)) {
-    throw new ArgumentError(`${where}: the sub-layers must be a plain object of layers by name, e.g. model({ encoder: lstm(...), head: linear(...) }), found ${describeValue(layers)}`)
+    throw new ArgumentError(
+      `${where}: the sub-layers must be a plain object of layers by name, e.g. model({ encoder: lstm(...), head: linear(...) }), found ${describeValue(layers)}`,
+    )
   }
   const entries: SubEntry[] = Object.entries(layers)
   for (const [name, layer] of entries) {
-    if (name === '' || name.includes('.')) throw new ArgumentError(`${where}: sub-layer name '${name}' must be non-empty and contain no '.' (it becomes part of the parameters' dotted names)`)
+    if (name === '' || name.includes('.'))
+      throw new ArgumentError(`${where}: sub-layer name '${name}' must be non-empty and contain no '.' (it becomes part of the parameters' dotted names)`)
     if (typeof (layer as Partial<SubLayer> | null)?.init !== 'function') {
       throw new ArgumentError(`${where}: sub-layer '${name}' must be a layer (an object with init(seed)), found ${describeValue(layer)}`)
     }
@@ -166,13 +175,13 @@ export function model<L extends SubLayers, M extends ModelMethods & Reserved = R
       const inherited = childOptions(options, i)
       const sub = (): Params => getParams().get(name) as Params
       const apply = (layer as { apply?: unknown }).apply
-      const bound: object = typeof apply === 'function'
-        ? (x: unknown, o?: ApplyOptions): unknown => (apply as AnyFn).call(layer, sub(), x, mergeOptions(inherited, o))
-        : {}
+      const bound: object =
+        typeof apply === 'function' ? (x: unknown, o?: ApplyOptions): unknown => (apply as AnyFn).call(layer, sub(), x, mergeOptions(inherited, o)) : {}
       const names = modelMethods.get(layer)
       if (names !== undefined) {
         let cached: Record<string, AnyFn> | undefined
-        const subModel = (): Record<string, AnyFn> => (cached ??= (layer as unknown as ModelCore<SubLayers, Record<string, AnyFn>>).bind(sub() as never, inherited))
+        const subModel = (): Record<string, AnyFn> =>
+          (cached ??= (layer as unknown as ModelCore<SubLayers, Record<string, AnyFn>>).bind(sub() as never, inherited))
         for (const method of names) {
           if (method === 'apply' && typeof bound === 'function') continue
           Object.defineProperty(bound, method, { value: (...args: unknown[]) => subModel()[method](...args), enumerable: true })
@@ -186,10 +195,17 @@ export function model<L extends SubLayers, M extends ModelMethods & Reserved = R
   /** Runs `define` on a scope and checks that it returned an object of functions. */
   const run = (getParams: () => Params, options: ApplyOptions): Record<string, AnyFn> => {
     if (define === undefined) return {}
-    const context = Object.freeze({ get params() { return getParams() }, options })
+    const context = Object.freeze({
+      get params() {
+        return getParams()
+      },
+      options,
+    })
     const methods = (define as unknown as (m: unknown, c: unknown) => unknown)(scope(getParams, options), context)
     if (typeof methods !== 'object' || methods === null || Array.isArray(methods)) {
-      throw new ArgumentError(`${where}: the definition must return an object of methods by name, e.g. (m) => ({ apply: (x) => m.head(x) }), found ${describeValue(methods)}`)
+      throw new ArgumentError(
+        `${where}: the definition must return an object of methods by name, e.g. (m) => ({ apply: (x) => m.head(x) }), found ${describeValue(methods)}`,
+      )
     }
     for (const [name, fn] of Object.entries(methods)) {
       if (typeof fn !== 'function') throw new ArgumentError(`${where}: method '${name}' must be a function, found ${describeValue(fn)}`)
@@ -206,20 +222,24 @@ export function model<L extends SubLayers, M extends ModelMethods & Reserved = R
 
   const bind = (params: Params, options: ApplyOptions = {}): Record<string, AnyFn> => {
     checkParams(params, entries, `${where}.bind`)
-    if (typeof options !== 'object' || options === null) throw new ArgumentError(`${where}.bind: options must be an object such as { train: true, key }, found ${describeValue(options)}`)
+    if (typeof options !== 'object' || options === null)
+      throw new ArgumentError(`${where}.bind: options must be an object such as { train: true, key }, found ${describeValue(options)}`)
     const methods = run(() => params, options)
     const got = Object.keys(methods)
     if (got.length !== names.length || got.some((n, i) => n !== names[i])) {
-      throw new ArgumentError(`${where}.bind: the definition returned the methods ${got.join(', ') || 'none'}, but returned ${names.join(', ') || 'none'} when the model was made; return the same methods every time`)
+      throw new ArgumentError(
+        `${where}.bind: the definition returned the methods ${got.join(', ') || 'none'}, but returned ${names.join(', ') || 'none'} when the model was made; return the same methods every time`,
+      )
     }
     return Object.freeze({ ...methods })
   }
 
   const out: Record<string, unknown> = { layers, init, bind }
   for (const name of names) {
-    out[name] = name === 'apply'
-      ? (params: Params, x: unknown, options?: ApplyOptions) => bind(params, options ?? {}).apply(x, options)
-      : (params: Params, ...args: unknown[]) => bind(params)[name](...args)
+    out[name] =
+      name === 'apply'
+        ? (params: Params, x: unknown, options?: ApplyOptions) => bind(params, options ?? {}).apply(x, options)
+        : (params: Params, ...args: unknown[]) => bind(params)[name](...args)
   }
   modelMethods.set(out, names)
   return Object.freeze(out) as unknown as Model<L, M>

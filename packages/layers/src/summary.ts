@@ -101,10 +101,15 @@ function renderTable(rows: readonly ParamRow[], subLayers: readonly SubLayerTota
   const rule = (ch: string): string => ch.repeat(widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1))
   const tensors = `${rows.length} tensor${rows.length === 1 ? '' : 's'}, ${sizeText(bytes)}`
   return [
-    rule('='), line(header), rule('='),
+    rule('='),
+    line(header),
+    rule('='),
     ...body.map(line),
     ...(subs.length > 0 ? [rule('-'), ...subs.map(line)] : []),
-    rule('='), line(totalLine), `${tensors}`, rule('='),
+    rule('='),
+    line(totalLine),
+    `${tensors}`,
+    rule('='),
   ].join('\n')
 }
 
@@ -122,9 +127,14 @@ export function summary(layerOrParams: SubLayer | Params, params?: Params): Para
   if (params === undefined) {
     if (isMap(layerOrParams)) tree = layerOrParams
     else if (typeof (layerOrParams as { init?: unknown } | null)?.init === 'function') tree = (layerOrParams as SubLayer).init(0)
-    else throw new ArgumentError(`${where}: expected a layer or model (with init(seed)) or its parameters (an Immutable.js map), found ${describeValue(layerOrParams)}`)
+    else
+      throw new ArgumentError(
+        `${where}: expected a layer or model (with init(seed)) or its parameters (an Immutable.js map), found ${describeValue(layerOrParams)}`,
+      )
   } else if (typeof (layerOrParams as { init?: unknown } | null)?.init !== 'function') {
-    throw new ArgumentError(`${where}: with parameters as second argument, the first must be their layer or model (with init(seed)), found ${describeValue(layerOrParams)}`)
+    throw new ArgumentError(
+      `${where}: with parameters as second argument, the first must be their layer or model (with init(seed)), found ${describeValue(layerOrParams)}`,
+    )
   } else {
     // A model (or anything with its sub-layers by name) knows what its parameters must hold.
     const layers = (layerOrParams as { layers?: unknown }).layers
@@ -162,7 +172,8 @@ export interface FormatParamsOptions {
 export function formatParams(params: Params, options: FormatParamsOptions = {}): string {
   const where = 'formatParams'
   checkMap(params, where)
-  if (typeof options !== 'object' || options === null) throw new ArgumentError(`${where}: options must be an object such as { values: true }, found ${describeValue(options)}`)
+  if (typeof options !== 'object' || options === null)
+    throw new ArgumentError(`${where}: options must be an object such as { values: true }, found ${describeValue(options)}`)
   const values = options.values ?? false
   const lines: string[] = []
   const visit = (node: Params, indent: string, path: string): void => {
@@ -170,7 +181,11 @@ export function formatParams(params: Params, options: FormatParamsOptions = {}):
       const name = path === '' ? String(k) : `${path}.${String(k)}`
       if (v instanceof Tensor) {
         const head = `${indent}${String(k)}: `
-        const text = values ? String(v).split('\n').join(`\n${' '.repeat(head.length)}`) : `${v.dtype} ${shapeText(v.shape)}`
+        const text = values
+          ? String(v)
+              .split('\n')
+              .join(`\n${' '.repeat(head.length)}`)
+          : `${v.dtype} ${shapeText(v.shape)}`
         lines.push(head + text)
       } else if (isMap(v)) {
         if ((v as IMap<unknown, unknown>).size === 0) lines.push(`${indent}${String(k)}: {}`)

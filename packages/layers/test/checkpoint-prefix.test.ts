@@ -61,17 +61,23 @@ describe('loadStateDict prefix (names in the checkpoint carry a prefix)', () => 
 
   it('refuses a prefix no name has, listing the names there are', () => {
     const err = errorOf(() => loadStateDict(template, stateDict(trained), { prefix: 'model.' }))
-    expect(err.message).toMatch(/no name in the checkpoint starts with the prefix 'model.' \(its names: 'encoder.weight_ih_l0', 'encoder.weight_hh_l0', 'encoder.bias_ih_l0', 'encoder.bias_hh_l0', \.\.\. \(6 in all\)\)/)
+    expect(err.message).toMatch(
+      /no name in the checkpoint starts with the prefix 'model.' \(its names: 'encoder.weight_ih_l0', 'encoder.weight_hh_l0', 'encoder.bias_ih_l0', 'encoder.bias_hh_l0', \.\.\. \(6 in all\)\)/,
+    )
     // Also when not strict: loading nothing is not what anyone asked for.
-    expect(() => loadStateDict(template, stateDict(trained), { prefix: 'model.', strict: false })).toThrow(/no name in the checkpoint starts with the prefix 'model.'/)
+    expect(() => loadStateDict(template, stateDict(trained), { prefix: 'model.', strict: false })).toThrow(
+      /no name in the checkpoint starts with the prefix 'model.'/,
+    )
   })
 })
 
 describe('loadStateDict addPrefix (names in the model carry a prefix)', () => {
   const encoderNames = [...stateDict(trained).keys()].filter((n) => n.startsWith('encoder.'))
-  const encoderAlone = stateDict(trained).filter((_, k) => k.startsWith('encoder.')).mapKeys((k) => k.slice('encoder.'.length))
+  const encoderAlone = stateDict(trained)
+    .filter((_, k) => k.startsWith('encoder.'))
+    .mapKeys((k) => k.slice('encoder.'.length))
 
-  it('loads a checkpoint of one part into that part; the rest keeps the template\'s values', () => {
+  it("loads a checkpoint of one part into that part; the rest keeps the template's values", () => {
     const loaded = stateDict(loadStateDict(template, encoderAlone, { addPrefix: 'encoder.' }))
     expect([...loaded.keys()]).toEqual([...stateDict(template).keys()])
     expect(same(loaded, stateDict(trained), encoderNames)).toBe(true)
@@ -94,12 +100,18 @@ describe('loadStateDict addPrefix (names in the model carry a prefix)', () => {
   })
 
   it('refuses an addPrefix no parameter of the model has', () => {
-    expect(() => loadStateDict(template, encoderAlone, { addPrefix: 'decoder.' })).toThrow(/no parameter of the model starts with addPrefix 'decoder.' \(its names: 'encoder.weight_ih_l0'/)
+    expect(() => loadStateDict(template, encoderAlone, { addPrefix: 'decoder.' })).toThrow(
+      /no parameter of the model starts with addPrefix 'decoder.' \(its names: 'encoder.weight_ih_l0'/,
+    )
   })
 
   it('refuses a prefix that is not a dotted name prefix', () => {
-    expect(() => loadStateDict(template, encoderAlone, { addPrefix: '.encoder' })).toThrow(/addPrefix must be a dotted name prefix such as 'model.', found '.encoder'/)
-    expect(() => loadStateDict(template, encoderAlone, { prefix: 3 as never })).toThrow(/loadStateDict: prefix must be a dotted name prefix such as 'model.', found number 3/)
+    expect(() => loadStateDict(template, encoderAlone, { addPrefix: '.encoder' })).toThrow(
+      /addPrefix must be a dotted name prefix such as 'model.', found '.encoder'/,
+    )
+    expect(() => loadStateDict(template, encoderAlone, { prefix: 3 as never })).toThrow(
+      /loadStateDict: prefix must be a dotted name prefix such as 'model.', found number 3/,
+    )
   })
 })
 
@@ -119,7 +131,12 @@ describe('loadStateDict hints at the prefix that would load a checkpoint', () =>
   })
 
   it('suggests nothing when the names differ otherwise', () => {
-    const err = errorOf(() => loadStateDict(template, stateDict(trained).mapKeys((k) => k.replace('head', 'fc'))))
+    const err = errorOf(() =>
+      loadStateDict(
+        template,
+        stateDict(trained).mapKeys((k) => k.replace('head', 'fc')),
+      ),
+    )
     expect(err.message).not.toMatch(/pass \{/)
   })
 })

@@ -55,19 +55,29 @@ function seq2seq() {
   )
 }
 
-const src = intTensor([[1, 2, 3], [3, 4, 1]])
+const src = intTensor([
+  [1, 2, 3],
+  [3, 4, 1],
+])
 const start = intTensor([[0], [0]])
 
 describe('model: structure and parameters', () => {
-  it('nests each sub-layer\'s parameters under its name, with PyTorch\'s dotted names', () => {
+  it("nests each sub-layer's parameters under its name, with PyTorch's dotted names", () => {
     const p = seq2seq().init(0)
     expect(OrderedMap.isOrderedMap(p)).toBe(true)
     expect([...p.keys()]).toEqual(['embed', 'encoder', 'decoder', 'head'])
     expect([...stateDict(p).keys()]).toEqual([
       'embed.weight',
-      'encoder.weight_ih_l0', 'encoder.weight_hh_l0', 'encoder.bias_ih_l0', 'encoder.bias_hh_l0',
-      'decoder.weight_ih_l0', 'decoder.weight_hh_l0', 'decoder.bias_ih_l0', 'decoder.bias_hh_l0',
-      'head.weight', 'head.bias',
+      'encoder.weight_ih_l0',
+      'encoder.weight_hh_l0',
+      'encoder.bias_ih_l0',
+      'encoder.bias_hh_l0',
+      'decoder.weight_ih_l0',
+      'decoder.weight_hh_l0',
+      'decoder.bias_ih_l0',
+      'decoder.bias_hh_l0',
+      'head.weight',
+      'head.bias',
     ])
     expect((p.get('encoder').get('weight_hh_l0') as Tensor).shape).toEqual([4 * H, H])
   })
@@ -120,11 +130,17 @@ describe('model: methods', () => {
     expect(Object.keys(bound)).toEqual(['encode', 'decode', 'loss', 'generate'])
   })
 
-  it('trains: gradients in the parameters\' structure match finite differences, and gradient descent lowers the loss', () => {
+  it("trains: gradients in the parameters' structure match finite differences, and gradient descent lowers the loss", () => {
     const net = seq2seq()
     const p = net.init(2)
-    const input = intTensor([[0, 3, 2], [0, 1, 4]])
-    const target = intTensor([[3, 2, 1], [1, 4, 3]])
+    const input = intTensor([
+      [0, 3, 2],
+      [0, 1, 4],
+    ])
+    const target = intTensor([
+      [3, 2, 1],
+      [1, 4, 3],
+    ])
     const loss = (q: ModelParams<typeof net.layers>): Tensor => net.loss(q, src, input, target)
     const [value, g] = valueAndGrad(loss)(p)
     expectTypeOf(g).toEqualTypeOf<typeof p>()
@@ -184,9 +200,10 @@ describe('model: methods', () => {
 })
 
 describe('model as a layer', () => {
-  const drop = () => model({ drop: dropout({ p: 0.5 }), head: linear({ inFeatures: 4, outFeatures: 4, dtype: 'float64' }) }, (m) => ({
-    apply: (x: Tensor) => m.head(m.drop(x)),
-  }))
+  const drop = () =>
+    model({ drop: dropout({ p: 0.5 }), head: linear({ inFeatures: 4, outFeatures: 4, dtype: 'float64' }) }, (m) => ({
+      apply: (x: Tensor) => m.head(m.drop(x)),
+    }))
   const x = tensor([[1, 2, 3, 4]], { dtype: 'float64' })
 
   it('has apply(params, x, options) when its definition has an apply, passing train and a key to its sub-layers', () => {
@@ -197,7 +214,12 @@ describe('model as a layer', () => {
     const trained = net.apply(p, x, { train: true, key: key(1) })
     expect(trained.toArray()).not.toEqual(net.apply(p, x).toArray())
     expect(net.apply(p, x, { train: true, key: key(1) }).toArray()).toEqual(trained.toArray())
-    expect(net.bind(p, { train: true, key: key(1) }).apply(x).toArray()).toEqual(trained.toArray())
+    expect(
+      net
+        .bind(p, { train: true, key: key(1) })
+        .apply(x)
+        .toArray(),
+    ).toEqual(trained.toArray())
     expect(() => net.apply(p, x, { train: true })).toThrow(/needs a key/)
   })
 
@@ -260,11 +282,13 @@ describe('model: errors name what is wrong', () => {
     expect(() => shifty.a(shifty.init(0))).toThrow(/returned the methods b, but returned a when the model was made/)
   })
 
-  it('refuses parameters that are not the model\'s, naming the missing sub-layer and the nearest name', () => {
+  it("refuses parameters that are not the model's, naming the missing sub-layer and the nearest name", () => {
     const net = seq2seq()
     const p = net.init(0)
     const renamed = (p as Params).delete('encoder').set('encodr', p.get('encoder')) as typeof p
-    expect(() => net.encode(renamed, src)).toThrow(/model.bind: the parameters have no entry for sub-layer 'encoder' \(found: embed, decoder, head, encodr; did you mean 'encodr'\?\)/)
+    expect(() => net.encode(renamed, src)).toThrow(
+      /model.bind: the parameters have no entry for sub-layer 'encoder' \(found: embed, decoder, head, encodr; did you mean 'encodr'\?\)/,
+    )
     expect(() => net.bind(p.set('head', tensor([1]) as never))).toThrow(/Tensor instead of a map of parameters for sub-layer 'head'/)
     expect(() => net.encode({ embed: 1 } as never, src)).toThrow(/the parameters must be the Immutable.js map model.init\(seed\) returns, found/)
     expect(() => net.bind(p, 'train' as never)).toThrow(/options must be an object/)

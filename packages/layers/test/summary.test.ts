@@ -36,7 +36,7 @@ describe('parameterCount', () => {
 })
 
 describe('summary', () => {
-  it('gives one row per tensor (dotted name, shape, dtype, count), the sub-layers\' totals and the total', () => {
+  it("gives one row per tensor (dotted name, shape, dtype, count), the sub-layers' totals and the total", () => {
     const s = summary(net, net.init(0))
     expect(s.rows.map((r) => r.name)).toEqual([...stateDict(net.init(0)).keys()])
     expect(s.rows[0]).toEqual({ name: 'embed.weight', shape: [6, 8], dtype: 'float32', count: 48 })
@@ -53,27 +53,29 @@ describe('summary', () => {
 
   it('prints as the table, with console.log as with String', () => {
     const s = summary(net, net.init(0))
-    expect(s.table).toBe([
-      '===============================================',
-      'name                  shape      dtype    count',
-      '===============================================',
-      'embed.weight          [6, 8]     float32     48',
-      'encoder.weight_ih_l0  [128, 8]   float32  1,024',
-      'encoder.weight_hh_l0  [128, 32]  float32  4,096',
-      'encoder.bias_ih_l0    [128]      float32    128',
-      'encoder.bias_hh_l0    [128]      float32    128',
-      'head.weight           [6, 32]    float64    192',
-      'head.bias             [6]        float64      6',
-      '-----------------------------------------------',
-      'embed                                        48',
-      'encoder                                   5,376',
-      'drop                                          0',
-      'head                                        198',
-      '===============================================',
-      'total                                     5,622',
-      '7 tensors, 23.3 kB',
-      '===============================================',
-    ].join('\n'))
+    expect(s.table).toBe(
+      [
+        '===============================================',
+        'name                  shape      dtype    count',
+        '===============================================',
+        'embed.weight          [6, 8]     float32     48',
+        'encoder.weight_ih_l0  [128, 8]   float32  1,024',
+        'encoder.weight_hh_l0  [128, 32]  float32  4,096',
+        'encoder.bias_ih_l0    [128]      float32    128',
+        'encoder.bias_hh_l0    [128]      float32    128',
+        'head.weight           [6, 32]    float64    192',
+        'head.bias             [6]        float64      6',
+        '-----------------------------------------------',
+        'embed                                        48',
+        'encoder                                   5,376',
+        'drop                                          0',
+        'head                                        198',
+        '===============================================',
+        'total                                     5,622',
+        '7 tensors, 23.3 kB',
+        '===============================================',
+      ].join('\n'),
+    )
     expect(String(s)).toBe(s.table)
     expect(inspect(s)).toBe(s.table)
     // The data stays plain: the table's methods are not enumerable.
@@ -115,30 +117,37 @@ describe('summary', () => {
 
 describe('formatParams', () => {
   it('writes the tree one entry per line: dtype and shape, {} for a parameterless sub-layer', () => {
-    expect(formatParams(net.init(0))).toBe([
-      'embed:',
-      '  weight: float32 [6, 8]',
-      'encoder:',
-      '  weight_ih_l0: float32 [128, 8]',
-      '  weight_hh_l0: float32 [128, 32]',
-      '  bias_ih_l0: float32 [128]',
-      '  bias_hh_l0: float32 [128]',
-      'drop: {}',
-      'head:',
-      '  weight: float64 [6, 32]',
-      '  bias: float64 [6]',
-    ].join('\n'))
+    expect(formatParams(net.init(0))).toBe(
+      [
+        'embed:',
+        '  weight: float32 [6, 8]',
+        'encoder:',
+        '  weight_ih_l0: float32 [128, 8]',
+        '  weight_hh_l0: float32 [128, 32]',
+        '  bias_ih_l0: float32 [128]',
+        '  bias_hh_l0: float32 [128]',
+        'drop: {}',
+        'head:',
+        '  weight: float64 [6, 32]',
+        '  bias: float64 [6]',
+      ].join('\n'),
+    )
     expect(formatParams(OrderedMap() as Params)).toBe('{}')
   })
 
-  it('writes the values with { values: true }, aligning a tensor\'s continued lines', () => {
-    const p = OrderedMap({ head: OrderedMap({ weight: tensor([[1, 2], [3, 4]]), bias: tensor([0.5, -0.5]) }) }) as Params
-    expect(formatParams(p, { values: true })).toBe([
-      'head:',
-      '  weight: tensor([[1., 2.],',
-      '                  [3., 4.]])',
-      '  bias: tensor([ 0.5000, -0.5000])',
-    ].join('\n'))
+  it("writes the values with { values: true }, aligning a tensor's continued lines", () => {
+    const p = OrderedMap({
+      head: OrderedMap({
+        weight: tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+        bias: tensor([0.5, -0.5]),
+      }),
+    }) as Params
+    expect(formatParams(p, { values: true })).toBe(
+      ['head:', '  weight: tensor([[1., 2.],', '                  [3., 4.]])', '  bias: tensor([ 0.5000, -0.5000])'].join('\n'),
+    )
   })
 
   it('refuses a non-map, a non-tensor entry and bad options', () => {

@@ -28,17 +28,21 @@ export interface ExportTrace<R> {
  */
 export function traceForExport<A extends unknown[], R, T>(f: (...args: A) => R, args: A, use: (trace: ExportTrace<R>) => T): T {
   const firstId = nextGraphNodeId()
-  return inTransform(() => withExportRecording(() => {
-    const leaves: Tensor[][] = []
-    const paths: string[][] = []
-    const traced = args.map((arg, i) => {
-      const flat = flattenTree(arg, `export argument ${i}`)
-      const ls = flat.leaves.map((x) => new Tensor(x._data, x.shape, true, null))
-      leaves.push(ls)
-      paths.push(flat.paths.slice())
-      return flat.rebuild(ls)
-    }) as A
-    const result = f(...traced)
-    return use({ result, leaves, paths, recorded: (t) => t.node !== null && t.node.id >= firstId })
-  }), true)
+  return inTransform(
+    () =>
+      withExportRecording(() => {
+        const leaves: Tensor[][] = []
+        const paths: string[][] = []
+        const traced = args.map((arg, i) => {
+          const flat = flattenTree(arg, `export argument ${i}`)
+          const ls = flat.leaves.map((x) => new Tensor(x._data, x.shape, true, null))
+          leaves.push(ls)
+          paths.push(flat.paths.slice())
+          return flat.rebuild(ls)
+        }) as A
+        const result = f(...traced)
+        return use({ result, leaves, paths, recorded: (t) => t.node !== null && t.node.id >= firstId })
+      }),
+    true,
+  )
 }

@@ -53,7 +53,10 @@ const ARITH = {
       // d/db a^b = a^b log a; PyTorch takes it as 0 where a == 0 (and the power is 0 or 1 there).
       needs[1] ? mul(g, where(equal(a, 0), 0, mul(y, late.log(a)))) : null,
     ],
-    check: [{ min: 0.5, max: 2 }, { min: -2, max: 2 }],
+    check: [
+      { min: 0.5, max: 2 },
+      { min: -2, max: 2 },
+    ],
     floatOnly: true,
   },
   maximum: {
@@ -126,32 +129,58 @@ function compare(name: CompareName, x: TensorLike, z: TensorLike): Tensor {
 }
 
 /** `a + b`, broadcasting. */
-export function add(a: TensorLike, b: TensorLike): Tensor { return arith('add', a, b) }
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  return arith('add', a, b)
+}
 /** `a - b`, broadcasting. */
-export function sub(a: TensorLike, b: TensorLike): Tensor { return arith('sub', a, b) }
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  return arith('sub', a, b)
+}
 /** `a * b`, broadcasting. */
-export function mul(a: TensorLike, b: TensorLike): Tensor { return arith('mul', a, b) }
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  return arith('mul', a, b)
+}
 /** `a / b` (true division: int32 operands give float32), broadcasting. */
-export function div(a: TensorLike, b: TensorLike): Tensor { return arith('div', a, b) }
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  return arith('div', a, b)
+}
 /** `a ** b`, broadcasting. The gradient with respect to b needs a > 0. */
-export function pow(a: TensorLike, b: TensorLike): Tensor { return arith('pow', a, b) }
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  return arith('pow', a, b)
+}
 /** The larger of a and b elementwise (ties split the gradient in half; NaN propagates). */
-export function maximum(a: TensorLike, b: TensorLike): Tensor { return arith('maximum', a, b) }
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  return arith('maximum', a, b)
+}
 /** The smaller of a and b elementwise (ties split the gradient in half; NaN propagates). */
-export function minimum(a: TensorLike, b: TensorLike): Tensor { return arith('minimum', a, b) }
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  return arith('minimum', a, b)
+}
 
 /** `a == b` as int32 0/1 (no gradient). */
-export function equal(a: TensorLike, b: TensorLike): Tensor { return compare('equal', a, b) }
+export function equal(a: TensorLike, b: TensorLike): Tensor {
+  return compare('equal', a, b)
+}
 /** `a != b` as int32 0/1 (no gradient). */
-export function notEqual(a: TensorLike, b: TensorLike): Tensor { return compare('notEqual', a, b) }
+export function notEqual(a: TensorLike, b: TensorLike): Tensor {
+  return compare('notEqual', a, b)
+}
 /** `a < b` as int32 0/1 (no gradient). */
-export function less(a: TensorLike, b: TensorLike): Tensor { return compare('less', a, b) }
+export function less(a: TensorLike, b: TensorLike): Tensor {
+  return compare('less', a, b)
+}
 /** `a <= b` as int32 0/1 (no gradient). */
-export function lessEqual(a: TensorLike, b: TensorLike): Tensor { return compare('lessEqual', a, b) }
+export function lessEqual(a: TensorLike, b: TensorLike): Tensor {
+  return compare('lessEqual', a, b)
+}
 /** `a > b` as int32 0/1 (no gradient). */
-export function greater(a: TensorLike, b: TensorLike): Tensor { return compare('greater', a, b) }
+export function greater(a: TensorLike, b: TensorLike): Tensor {
+  return compare('greater', a, b)
+}
 /** `a >= b` as int32 0/1 (no gradient). */
-export function greaterEqual(a: TensorLike, b: TensorLike): Tensor { return compare('greaterEqual', a, b) }
+export function greaterEqual(a: TensorLike, b: TensorLike): Tensor {
+  return compare('greaterEqual', a, b)
+}
 
 /** Picks `a` where `condition` is non-zero and `b` elsewhere, broadcasting all three. */
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
@@ -160,10 +189,14 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const shape = broadcastShapes('where', broadcastShapes('where', c.shape, ta.shape), tb.shape)
   const data = allocate(dtype, sizeOf(shape))
   whereMap(c._data, broadcastStrides(c.shape, shape), ta._data, broadcastStrides(ta.shape, shape), tb._data, broadcastStrides(tb.shape, shape), data, shape)
-  return makeOutput('where', [ta, tb], data, shape, (g, needs) => [
-    needs[0] ? late.sumToShape(where(c, g, 0), ta.shape) : null,
-    needs[1] ? late.sumToShape(where(c, 0, g), tb.shape) : null,
-  ], { condition: c })
+  return makeOutput(
+    'where',
+    [ta, tb],
+    data,
+    shape,
+    (g, needs) => [needs[0] ? late.sumToShape(where(c, g, 0), ta.shape) : null, needs[1] ? late.sumToShape(where(c, 0, g), tb.shape) : null],
+    { condition: c },
+  )
 }
 
 function arithSpec(name: ArithName): GradSpec {
@@ -192,9 +225,19 @@ function apart(s: CaseSampler, a: Tensor, shape: number[]): Tensor {
 }
 
 registerOps('binary', 'primitive', {
-  add: arithSpec('add'), sub: arithSpec('sub'), mul: arithSpec('mul'), div: arithSpec('div'),
-  pow: arithSpec('pow'), maximum: arithSpec('maximum'), minimum: arithSpec('minimum'),
-  equal: noGrad, notEqual: noGrad, less: noGrad, lessEqual: noGrad, greater: noGrad, greaterEqual: noGrad,
+  add: arithSpec('add'),
+  sub: arithSpec('sub'),
+  mul: arithSpec('mul'),
+  div: arithSpec('div'),
+  pow: arithSpec('pow'),
+  maximum: arithSpec('maximum'),
+  minimum: arithSpec('minimum'),
+  equal: noGrad,
+  notEqual: noGrad,
+  less: noGrad,
+  lessEqual: noGrad,
+  greater: noGrad,
+  greaterEqual: noGrad,
   where: {
     sample: (s: CaseSampler) => {
       const [sa, sb] = s.broadcastPair()

@@ -24,7 +24,9 @@ function checkIndex(op: string, x: Tensor, axis: number, index: Tensor): number 
   const n = x.rank === 0 ? 1 : x.shape[axis]
   const bad = firstOutOfRange(index._data as Int32Array, n)
   if (bad >= 0) {
-    throw new ArgumentError(`${op}: index ${index._data[bad]} is out of range for axis ${axis} of size ${n} (input ${fmtShape(x.shape)}); valid indices are in [0, ${n})`)
+    throw new ArgumentError(
+      `${op}: index ${index._data[bad]} is out of range for axis ${axis} of size ${n} (input ${fmtShape(x.shape)}); valid indices are in [0, ${n})`,
+    )
   }
   return n
 }
@@ -38,9 +40,7 @@ function checkFits(op: string, what: string, x: Tensor, index: Tensor, axis: num
   const problem =
     index.rank !== x.rank
       ? `ranks ${index.rank} and ${x.rank} differ`
-      : index.shape
-          .map((d, i) => (d > x.shape[i] && (allAxes || i !== axis) ? `dimension ${i} is ${d} > ${x.shape[i]}` : ''))
-          .find((s) => s !== '')
+      : index.shape.map((d, i) => (d > x.shape[i] && (allAxes || i !== axis) ? `dimension ${i} is ${d} > ${x.shape[i]}` : '')).find((s) => s !== '')
   if (problem !== undefined) {
     throw new ShapeError(`${op}: index of shape ${fmtShape(index.shape)} does not fit ${what} of shape ${fmtShape(x.shape)} along axis ${axis}: ${problem}`)
   }
@@ -88,10 +88,10 @@ export function scatterAdd(x: Tensor, axis: number, index: Tensor, src: Tensor):
   const [base, axisStride] = axisStrides(x, a)
   const out = x._data.slice()
   axisIndex('scatterAdd', src._data, index._data as Int32Array, out, index.shape, base, stridesOf(src.shape), axisStride)
-  return makeOutput('scatterAdd', [x, src], out, x.shape, (g, needs) => [
-    needs[0] ? g : null,
-    needs[1] ? embedInto(gather(g, a, index), src.shape, a) : null,
-  ], { axis: a, index })
+  return makeOutput('scatterAdd', [x, src], out, x.shape, (g, needs) => [needs[0] ? g : null, needs[1] ? embedInto(gather(g, a, index), src.shape, a) : null], {
+    axis: a,
+    index,
+  })
 }
 
 /** Places `t` at the front corner of a zero tensor of `shape` (scatterAdd's src may be larger than its index). */
@@ -145,15 +145,14 @@ export function indexAdd(x: Tensor, axis: number, index: Tensor, src: Tensor): T
   checkIndex('indexAdd', x, a, index)
   const expected = selectedShape(x, a, index)
   if (!shapesEqual(expected, src.shape)) {
-    throw new ShapeError(`indexAdd: src of shape ${fmtShape(src.shape)} does not match input ${fmtShape(x.shape)} with index ${fmtShape(index.shape)} along axis ${a}: expected src of shape ${fmtShape(expected)}`)
+    throw new ShapeError(
+      `indexAdd: src of shape ${fmtShape(src.shape)} does not match input ${fmtShape(x.shape)} with index ${fmtShape(index.shape)} along axis ${a}: expected src of shape ${fmtShape(expected)}`,
+    )
   }
   const [outer, n, inner] = rowView(x, a)
   const out = x._data.slice()
   rowIndex('add', src._data, index._data as Int32Array, out, outer, n, inner)
-  return makeOutput('indexAdd', [x, src], out, x.shape, (g, needs) => [
-    needs[0] ? g : null,
-    needs[1] ? indexSelect(g, a, index) : null,
-  ], { axis: a, index })
+  return makeOutput('indexAdd', [x, src], out, x.shape, (g, needs) => [needs[0] ? g : null, needs[1] ? indexSelect(g, a, index) : null], { axis: a, index })
 }
 
 /** Options of {@link oneHot}. */
@@ -213,7 +212,11 @@ registerOps('indexing', 'primitive', {
       // The scatter is into a tensor of x's shape from src of the (longer-on-axis) index shape.
       const into = s.values(x.shape)
       const src = s.values(index.shape.map((d) => d + (s.coin(0.3) ? 1 : 0)))
-      return { inputs: [into, src], fn: (t: Tensor, u: Tensor) => scatterAdd(t, axis, index, u), label: `${label(into, axis, index)} from ${fmtShape(src.shape)}` }
+      return {
+        inputs: [into, src],
+        fn: (t: Tensor, u: Tensor) => scatterAdd(t, axis, index, u),
+        label: `${label(into, axis, index)} from ${fmtShape(src.shape)}`,
+      }
     },
   },
   indexSelect: {

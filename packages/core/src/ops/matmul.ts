@@ -31,7 +31,12 @@ function matrixDims(x: Tensor, trans: boolean): [number, number] {
 }
 
 /** Calls `visit(aOffset, bOffset, outIndex)` for every matrix of the broadcast batch. */
-function forEachBatch(batchA: readonly number[], batchB: readonly number[], batch: readonly number[], visit: (ia: number, ib: number, io: number) => void): void {
+function forEachBatch(
+  batchA: readonly number[],
+  batchB: readonly number[],
+  batch: readonly number[],
+  visit: (ia: number, ib: number, io: number) => void,
+): void {
   const sa = broadcastStrides(batchA, batch)
   const sb = broadcastStrides(batchB, batch)
   const count = sizeOf(batch)
@@ -66,7 +71,10 @@ export function matmulT(x: Tensor, y: Tensor, transA: boolean, transB: boolean):
   const b = astype(y, dtype)
   const [M, K] = matrixDims(a, transA)
   const [K2, N] = matrixDims(b, transB)
-  if (K !== K2) throw new ShapeError(`matmul: inner dimensions ${K} and ${K2} differ (${fmtShape(a.shape)}${transA ? '^T' : ''} by ${fmtShape(b.shape)}${transB ? '^T' : ''})`)
+  if (K !== K2)
+    throw new ShapeError(
+      `matmul: inner dimensions ${K} and ${K2} differ (${fmtShape(a.shape)}${transA ? '^T' : ''} by ${fmtShape(b.shape)}${transB ? '^T' : ''})`,
+    )
   const batchA = a.shape.slice(0, -2)
   const batchB = b.shape.slice(0, -2)
   const batch = batchShape(a, b, batchA, batchB)
@@ -95,7 +103,9 @@ function int32Product(x: Tensor, y: Tensor, transA: boolean, transB: boolean): T
   for (let i = 0; i < out.length; i++) {
     const v = wide._data[i]
     if (!fitsInt32(v)) {
-      throw new DTypeError(`matmul: the int32 product of ${fmtShape(x.shape)}${transA ? '^T' : ''} by ${fmtShape(y.shape)}${transB ? '^T' : ''} has an entry ${v} that does not fit int32; cast to float64 first (astype)`)
+      throw new DTypeError(
+        `matmul: the int32 product of ${fmtShape(x.shape)}${transA ? '^T' : ''} by ${fmtShape(y.shape)}${transB ? '^T' : ''} has an entry ${v} that does not fit int32; cast to float64 first (astype)`,
+      )
     }
     out[i] = v
   }
@@ -125,7 +135,9 @@ function batchShape(a: Tensor, b: Tensor, batchA: readonly number[], batchB: rea
     const da = batchA[batchA.length - n + i] ?? 1
     const db = batchB[batchB.length - n + i] ?? 1
     if (da !== db && da !== 1 && db !== 1) {
-      throw new ShapeError(`matmul: cannot multiply ${fmtShape(a.shape)} by ${fmtShape(b.shape)}: batch dimensions ${fmtShape(batchA)} and ${fmtShape(batchB)} do not broadcast`)
+      throw new ShapeError(
+        `matmul: cannot multiply ${fmtShape(a.shape)} by ${fmtShape(b.shape)}: batch dimensions ${fmtShape(batchA)} and ${fmtShape(batchB)} do not broadcast`,
+      )
     }
     out[i] = da === 1 ? db : da
   }
@@ -206,6 +218,19 @@ registerOps('matmul', 'primitive', {
   matmul: { sample: sampleMatmul },
 })
 registerOps('matmul', 'composite', {
-  dot: { sample: (s) => { const n = s.int(1, 6); const a = s.values([n]); const b = s.values([n]); return { inputs: [a, b], fn: dot, label: shapesLabel(a, b) } } },
-  outer: { sample: (s) => { const a = s.values([s.int(1, 5)]); const b = s.values([s.int(1, 5)]); return { inputs: [a, b], fn: outer, label: shapesLabel(a, b) } } },
+  dot: {
+    sample: (s) => {
+      const n = s.int(1, 6)
+      const a = s.values([n])
+      const b = s.values([n])
+      return { inputs: [a, b], fn: dot, label: shapesLabel(a, b) }
+    },
+  },
+  outer: {
+    sample: (s) => {
+      const a = s.values([s.int(1, 5)])
+      const b = s.values([s.int(1, 5)])
+      return { inputs: [a, b], fn: outer, label: shapesLabel(a, b) }
+    },
+  },
 })

@@ -88,7 +88,11 @@ function slidingPlan(op: string, input: Tensor, options: MaxPoolOptions<1 | 2> &
   if (typeof options !== 'object' || options === null || options.kernelSize === undefined) {
     throw new ArgumentError(`${op}: expected options with a kernelSize, e.g. ${op}(x, { kernelSize: 2 }), got ${JSON.stringify(options) ?? String(options)}`)
   }
-  checkOptionKeys(options, max ? ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode'] : ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad'], op)
+  checkOptionKeys(
+    options,
+    max ? ['kernelSize', 'stride', 'padding', 'dilation', 'ceilMode'] : ['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad'],
+    op,
+  )
   const { x, spatial, lead } = planesOf(op, input, dims)
   const kernel = sizesOf(op, 'kernelSize', options.kernelSize, dims, 1)
   const stride = sizesOf(op, 'stride', options.stride, dims, 1, kernel)
@@ -97,17 +101,23 @@ function slidingPlan(op: string, input: Tensor, options: MaxPoolOptions<1 | 2> &
   const ceil = booleanOption(op, 'ceilMode', options.ceilMode, false)
   const countPadding = booleanOption(op, 'countIncludePad', options.countIncludePad, true)
   if (padding.some((p, i) => p > Math.floor(kernel[i] / 2))) {
-    throw new ArgumentError(`${op}: padding must be at most half the kernel size (as PyTorch), got padding ${fmtSizes(padding)} for kernelSize ${fmtSizes(kernel)}`)
+    throw new ArgumentError(
+      `${op}: padding must be at most half the kernel size (as PyTorch), got padding ${fmtSizes(padding)} for kernelSize ${fmtSizes(kernel)}`,
+    )
   }
   const span = kernel.map((k, i) => dilation[i] * (k - 1) + 1)
   const out = spatial.map((n, i) => windowCount(n, padding[i], padding[i], span[i], stride[i], ceil))
   if (out.some((n) => n < 1)) {
-    throw new ShapeError(`${op}: the input ${fmtShape(x.shape)} padded by ${fmtSizes(padding)} is smaller than the window (${fmtSizes(span)}): the output would be ${fmtSizes(out)}`)
+    throw new ShapeError(
+      `${op}: the input ${fmtShape(x.shape)} padded by ${fmtSizes(padding)} is smaller than the window (${fmtSizes(span)}): the output would be ${fmtSizes(out)}`,
+    )
   }
   const axes = spatial.map((n, i) => slidingAxis(n, out[i], kernel[i], stride[i], padding[i], padding[i], dilation[i], countPadding))
   if (axes.some((a) => a.lo.some((lo, o) => lo >= a.hi[o]))) {
     // Only dilated windows can miss the input entirely (e.g. size 1, kernel 2, dilation 2, padding 1).
-    throw new ArgumentError(`${op}: some window of kernelSize ${fmtSizes(kernel)}, dilation ${fmtSizes(dilation)} and padding ${fmtSizes(padding)} covers only padding of the input ${fmtShape(x.shape)}`)
+    throw new ArgumentError(
+      `${op}: some window of kernelSize ${fmtSizes(kernel)}, dilation ${fmtSizes(dilation)} and padding ${fmtSizes(padding)} covers only padding of the input ${fmtShape(x.shape)}`,
+    )
   }
   const [rows, cols] = dims === 1 ? [unitAxis(), axes[0]] : [axes[0], axes[1]]
   return { x, planes: sizeOf(lead), rows, cols, outShape: checkShape([...lead, ...out], op) }
@@ -263,7 +273,11 @@ function sampleAdaptive(s: CaseSampler, dims: 1 | 2): GradCase {
   const out = spatial.map(() => s.int(1, 5))
   const x = s.values([...(s.coin(0.8) ? [s.int(1, 2)] : []), s.int(1, 2), ...spatial])
   const size = (dims === 1 ? out[0] : out) as OutputSizeArg<2>
-  return { inputs: [x], fn: (t: Tensor) => adaptiveAvgPoolNd(`adaptiveAvgPool${dims}d`, t, size, dims), label: `${shapesLabel(x)} outputSize ${JSON.stringify(size)}` }
+  return {
+    inputs: [x],
+    fn: (t: Tensor) => adaptiveAvgPoolNd(`adaptiveAvgPool${dims}d`, t, size, dims),
+    label: `${shapesLabel(x)} outputSize ${JSON.stringify(size)}`,
+  }
 }
 
 registerOps('pool', 'composite', {

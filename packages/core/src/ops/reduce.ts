@@ -47,7 +47,9 @@ function narrowToInt32(op: ReduceOp, wide: TensorData, shape: readonly number[])
     // Integers give NaN only as Infinity * 0: a product that overflowed float64, then met a zero.
     if (op === 'prod' && Number.isNaN(wide[i])) wide[i] = 0
     if (!fitsInt32(wide[i])) {
-      throw new DTypeError(`${op}: the result ${wide[i]} of reducing the int32 tensor of shape ${fmtShape(shape)} does not fit int32; cast it to float64 first (astype)`)
+      throw new DTypeError(
+        `${op}: the result ${wide[i]} of reducing the int32 tensor of shape ${fmtShape(shape)} does not fit int32; cast it to float64 first (astype)`,
+      )
     }
   }
   return Int32Array.from(wide)
@@ -69,15 +71,22 @@ function reduce(op: ReduceOp, input: Tensor, axis: Axes, keepdims: boolean): Ten
     reduceInto(op, x._data, x.shape, keptStrides, out)
   }
   const data = wide ? narrowToInt32(op, out, x.shape) : out
-  const y: Tensor = makeOutput(op, [x], data, p.outShape, (g) => {
-    const gk = reshape(g, p.keptShape)
-    if (op === 'sum') return [broadcastTo(gk, x.shape)]
-    const yk = reshape(y, p.keptShape)
-    if (op === 'prod') return [mul(gk, prodGradient(x, yk, p.axes))]
-    // max/min share the cotangent equally among tied extrema (PyTorch's amax/amin).
-    const mask = equal(x, yk)
-    return [div(mul(gk, mask), sum(mask, p.axes, true))]
-  }, { axes: p.axes, keepdims })
+  const y: Tensor = makeOutput(
+    op,
+    [x],
+    data,
+    p.outShape,
+    (g) => {
+      const gk = reshape(g, p.keptShape)
+      if (op === 'sum') return [broadcastTo(gk, x.shape)]
+      const yk = reshape(y, p.keptShape)
+      if (op === 'prod') return [mul(gk, prodGradient(x, yk, p.axes))]
+      // max/min share the cotangent equally among tied extrema (PyTorch's amax/amin).
+      const mask = equal(x, yk)
+      return [div(mul(gk, mask), sum(mask, p.axes, true))]
+    },
+    { axes: p.axes, keepdims },
+  )
   return y
 }
 
@@ -112,13 +121,21 @@ function prodGradient(x: Tensor, y: Tensor, axes: number[]): Tensor {
 }
 
 /** Sum over `axis` (all axes when omitted). */
-export function sum(x: Tensor, axis?: Axes, keepdims = false): Tensor { return reduce('sum', x, axis, keepdims) }
+export function sum(x: Tensor, axis?: Axes, keepdims = false): Tensor {
+  return reduce('sum', x, axis, keepdims)
+}
 /** Product over `axis`. Its gradient is exact also where inputs are zero (as PyTorch's). */
-export function prod(x: Tensor, axis?: Axes, keepdims = false): Tensor { return reduce('prod', x, axis, keepdims) }
+export function prod(x: Tensor, axis?: Axes, keepdims = false): Tensor {
+  return reduce('prod', x, axis, keepdims)
+}
 /** Largest value over `axis`; tied maxima share the gradient equally. */
-export function max(x: Tensor, axis?: Axes, keepdims = false): Tensor { return reduce('max', x, axis, keepdims) }
+export function max(x: Tensor, axis?: Axes, keepdims = false): Tensor {
+  return reduce('max', x, axis, keepdims)
+}
 /** Smallest value over `axis`; tied minima share the gradient equally. */
-export function min(x: Tensor, axis?: Axes, keepdims = false): Tensor { return reduce('min', x, axis, keepdims) }
+export function min(x: Tensor, axis?: Axes, keepdims = false): Tensor {
+  return reduce('min', x, axis, keepdims)
+}
 
 const argNoGrad = noGradient('returns integer indices')
 
@@ -141,9 +158,13 @@ function argExtreme(op: string, x: Tensor, axis: number | undefined, keepdims: b
 }
 
 /** Index (int32) of the largest value along `axis`, or in the flattened tensor. First wins ties. */
-export function argmax(x: Tensor, axis?: number, keepdims = false): Tensor { return argExtreme('argmax', x, axis, keepdims, 1) }
+export function argmax(x: Tensor, axis?: number, keepdims = false): Tensor {
+  return argExtreme('argmax', x, axis, keepdims, 1)
+}
 /** Index (int32) of the smallest value along `axis`, or in the flattened tensor. First wins ties. */
-export function argmin(x: Tensor, axis?: number, keepdims = false): Tensor { return argExtreme('argmin', x, axis, keepdims, -1) }
+export function argmin(x: Tensor, axis?: number, keepdims = false): Tensor {
+  return argExtreme('argmin', x, axis, keepdims, -1)
+}
 
 /** Mean over `axis`. */
 export function mean(x: Tensor, axis?: Axes, keepdims = false): Tensor {

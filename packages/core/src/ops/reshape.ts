@@ -28,7 +28,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     if (rest === 0 || x.size % rest !== 0) throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)}`)
     target[infer] = x.size / rest
   }
-  if (sizeOf(target) !== x.size) throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)} (${sizeOf(target)} elements)`)
+  if (sizeOf(target) !== x.size)
+    throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)} (${sizeOf(target)} elements)`)
   // An empty tensor reshapes to any shape with a zero in it, [1e20, 0] included: keep the cap.
   checkShape(target, 'reshape')
   const from = x.shape
@@ -52,10 +53,17 @@ export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
     if (axis !== undefined) for (const a of typeof axis === 'number' ? [axis] : axis) normAxis('squeeze', a, 0)
     return x
   }
-  if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1))
+  if (axis === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    )
   const axes = (typeof axis === 'number' ? [axis] : axis).map((a) => normAxis('squeeze', a, x.rank))
   for (const a of axes) if (x.shape[a] !== 1) throw new ShapeError(`squeeze: dimension ${a} of ${fmtShape(x.shape)} has size ${x.shape[a]}, not 1`)
-  return reshape(x, x.shape.filter((_, i) => !axes.includes(i)))
+  return reshape(
+    x,
+    x.shape.filter((_, i) => !axes.includes(i)),
+  )
 }
 
 /** Inserts a size-1 dimension at `axis` (negative counts from the end of the result). */
@@ -75,7 +83,13 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const strides = stridesOf(x.shape)
   const shape = perm.map((d) => x.shape[d])
   const out = allocate(x.dtype, x.size)
-  stridedCopy(x._data, 0, perm.map((d) => strides[d]), shape, out)
+  stridedCopy(
+    x._data,
+    0,
+    perm.map((d) => strides[d]),
+    shape,
+    out,
+  )
   const inverse = new Array<number>(perm.length)
   perm.forEach((d, i) => (inverse[d] = i))
   return makeOutput('permute', [x], out, shape, (g) => [permute(g, inverse)], { perm })
@@ -117,8 +131,29 @@ registerOps('reshape', 'primitive', {
   },
 })
 registerOps('reshape', 'composite', {
-  flatten: { sample: (s) => { const x = s.values(s.shape({ minRank: 1 })); return { inputs: [x], fn: (t: Tensor) => flatten(t), label: shapesLabel(x) } } },
-  squeeze: { sample: (s) => { const x = s.values(s.shape({ minDim: 1, maxDim: 2 })); return { inputs: [x], fn: (t: Tensor) => squeeze(t), label: shapesLabel(x) } } },
-  unsqueeze: { sample: (s) => { const x = s.values(s.shape()); const a = s.int(-x.rank - 1, x.rank); return { inputs: [x], fn: (t: Tensor) => unsqueeze(t, a), label: `${shapesLabel(x)} at ${a}` } } },
-  transpose: { sample: (s) => { const x = s.values(s.shape({ minRank: 2 })); return { inputs: [x], fn: (t: Tensor) => transpose(t), label: shapesLabel(x) } } },
+  flatten: {
+    sample: (s) => {
+      const x = s.values(s.shape({ minRank: 1 }))
+      return { inputs: [x], fn: (t: Tensor) => flatten(t), label: shapesLabel(x) }
+    },
+  },
+  squeeze: {
+    sample: (s) => {
+      const x = s.values(s.shape({ minDim: 1, maxDim: 2 }))
+      return { inputs: [x], fn: (t: Tensor) => squeeze(t), label: shapesLabel(x) }
+    },
+  },
+  unsqueeze: {
+    sample: (s) => {
+      const x = s.values(s.shape())
+      const a = s.int(-x.rank - 1, x.rank)
+      return { inputs: [x], fn: (t: Tensor) => unsqueeze(t, a), label: `${shapesLabel(x)} at ${a}` }
+    },
+  },
+  transpose: {
+    sample: (s) => {
+      const x = s.values(s.shape({ minRank: 2 }))
+      return { inputs: [x], fn: (t: Tensor) => transpose(t), label: shapesLabel(x) }
+    },
+  },
 })

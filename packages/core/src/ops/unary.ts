@@ -88,41 +88,77 @@ function unary(name: UnaryName, input: Tensor, p = 0, q = 0): Tensor {
 }
 
 /** `-x`. */
-export function neg(x: Tensor): Tensor { return unary('neg', x) }
+export function neg(x: Tensor): Tensor {
+  return unary('neg', x)
+}
 /** `|x|`. */
-export function abs(x: Tensor): Tensor { return unary('abs', x) }
+export function abs(x: Tensor): Tensor {
+  return unary('abs', x)
+}
 /** -1, 0 or 1 by the sign of x (NaN stays NaN). No gradient. */
-export function sign(x: Tensor): Tensor { return unary('sign', x) }
+export function sign(x: Tensor): Tensor {
+  return unary('sign', x)
+}
 /** `e^x`. */
-export function exp(x: Tensor): Tensor { return unary('exp', x) }
+export function exp(x: Tensor): Tensor {
+  return unary('exp', x)
+}
 /** Natural logarithm. */
-export function log(x: Tensor): Tensor { return unary('log', x) }
+export function log(x: Tensor): Tensor {
+  return unary('log', x)
+}
 /** `log(1 + x)`, accurate for small x. */
-export function log1p(x: Tensor): Tensor { return unary('log1p', x) }
+export function log1p(x: Tensor): Tensor {
+  return unary('log1p', x)
+}
 /** `e^x - 1`, accurate for small x. */
-export function expm1(x: Tensor): Tensor { return unary('expm1', x) }
+export function expm1(x: Tensor): Tensor {
+  return unary('expm1', x)
+}
 /** Square root. */
-export function sqrt(x: Tensor): Tensor { return unary('sqrt', x) }
+export function sqrt(x: Tensor): Tensor {
+  return unary('sqrt', x)
+}
 /** `1 / sqrt(x)`. */
-export function rsqrt(x: Tensor): Tensor { return unary('rsqrt', x) }
+export function rsqrt(x: Tensor): Tensor {
+  return unary('rsqrt', x)
+}
 /** `x * x`. */
-export function square(x: Tensor): Tensor { return unary('square', x) }
+export function square(x: Tensor): Tensor {
+  return unary('square', x)
+}
 /** `1 / x`. */
-export function reciprocal(x: Tensor): Tensor { return unary('reciprocal', x) }
+export function reciprocal(x: Tensor): Tensor {
+  return unary('reciprocal', x)
+}
 /** Sine. */
-export function sin(x: Tensor): Tensor { return unary('sin', x) }
+export function sin(x: Tensor): Tensor {
+  return unary('sin', x)
+}
 /** Cosine. */
-export function cos(x: Tensor): Tensor { return unary('cos', x) }
+export function cos(x: Tensor): Tensor {
+  return unary('cos', x)
+}
 /** Hyperbolic tangent. */
-export function tanh(x: Tensor): Tensor { return unary('tanh', x) }
+export function tanh(x: Tensor): Tensor {
+  return unary('tanh', x)
+}
 /** The logistic function `1 / (1 + e^-x)`, computed without overflow. */
-export function sigmoid(x: Tensor): Tensor { return unary('sigmoid', x) }
+export function sigmoid(x: Tensor): Tensor {
+  return unary('sigmoid', x)
+}
 /** `max(x, 0)`. */
-export function relu(x: Tensor): Tensor { return unary('relu', x) }
+export function relu(x: Tensor): Tensor {
+  return unary('relu', x)
+}
 /** `x` for x > 0, `negativeSlope * x` otherwise (PyTorch's default slope 0.01). */
-export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor { return unary('leakyRelu', x, negativeSlope) }
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  return unary('leakyRelu', x, negativeSlope)
+}
 /** The Gauss error function. */
-export function erf(x: Tensor): Tensor { return unary('erf', x) }
+export function erf(x: Tensor): Tensor {
+  return unary('erf', x)
+}
 
 /** Options of {@link softplus}, as PyTorch's. */
 export interface SoftplusOptions {
