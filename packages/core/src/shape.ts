@@ -66,7 +66,9 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
     out[i] = da === 1 ? db : da
   }
   // Two small operands can broadcast to a huge result ([1e5,1] with [1,1e5]): refuse it here.
-  return checkShape(out, `${op}: broadcasting ${fmtShape(a)} with ${fmtShape(b)}`)
+  // The message is built only then: formatting it on every op measured a few percent per op.
+  if (sizeOf(out) > MAX_ELEMENTS) checkShape(out, `${op}: broadcasting ${fmtShape(a)} with ${fmtShape(b)}`)
+  return out
 }
 
 /**

@@ -13,7 +13,7 @@ import { noGradient } from '../autodiff/no-gradient.ts'
 import { makeOutput } from '../autodiff/recording.ts'
 import { gemm } from '../kernels/matmul.ts'
 import { ArgumentError, DTypeError, ShapeError, fmtShape } from '../errors.ts'
-import { broadcastStrides, checkShape, sizeOf } from '../shape.ts'
+import { MAX_ELEMENTS, broadcastStrides, checkShape, sizeOf } from '../shape.ts'
 import type { Tensor } from '../tensor.ts'
 import { mul } from './binary.ts'
 import { sumToShape } from './broadcast.ts'
@@ -78,7 +78,9 @@ export function matmulT(x: Tensor, y: Tensor, transA: boolean, transB: boolean):
   const batchA = a.shape.slice(0, -2)
   const batchB = b.shape.slice(0, -2)
   const batch = batchShape(a, b, batchA, batchB)
-  const shape = checkShape([...batch, M, N], `matmul: ${fmtShape(a.shape)}${transA ? '^T' : ''} by ${fmtShape(b.shape)}${transB ? '^T' : ''}`)
+  const shape = [...batch, M, N]
+  // The message is built only for a result past the cap, not on every product.
+  if (sizeOf(shape) > MAX_ELEMENTS) checkShape(shape, `matmul: ${fmtShape(a.shape)}${transA ? '^T' : ''} by ${fmtShape(b.shape)}${transB ? '^T' : ''}`)
   const out = allocate(a.dtype, sizeOf(shape))
   if (sizeOf(batchB) === 1 && sizeOf(batchA) === sizeOf(batch) && !transA) {
     // One shared right matrix: the left batch is one tall matrix, a single GEMM.
