@@ -32,6 +32,17 @@ interface RecordingContext {
 
 const ctx: RecordingContext = { noGradDepth: 0, transformDepth: 0, anomalyDepth: 0, backwardOf: null, lastUse: false, lastCut: null, exporting: false }
 
+/** Runs fn with one field of the context set to `value`, restoring it afterwards (also when fn throws). */
+function withField<K extends keyof RecordingContext, T>(key: K, value: RecordingContext[K], fn: () => T): T {
+  const saved = ctx[key]
+  ctx[key] = value
+  try {
+    return fn()
+  } finally {
+    ctx[key] = saved
+  }
+}
+
 /**
  * @internal Throws when a function given to a transform returned a Promise: the transforms
  * restore their state when the function returns, so the part after an `await` would run
@@ -65,13 +76,7 @@ export function isRecording(): boolean {
 
 /** @internal Runs fn with recording forced on or off (backward passes use this). */
 export function withRecording<T>(on: boolean, fn: () => T): T {
-  const saved = ctx.noGradDepth
-  ctx.noGradDepth = on ? 0 : 1
-  try {
-    return fn()
-  } finally {
-    ctx.noGradDepth = saved
-  }
+  return withField('noGradDepth', on ? 0 : 1, fn)
 }
 
 /**
@@ -86,13 +91,7 @@ export function vjpIsLastUse(): boolean {
 
 /** @internal Runs fn with {@link vjpIsLastUse} answering `last`. */
 export function withLastUse<T>(last: boolean, fn: () => T): T {
-  const saved = ctx.lastUse
-  ctx.lastUse = last
-  try {
-    return fn()
-  } finally {
-    ctx.lastUse = saved
-  }
+  return withField('lastUse', last, fn)
 }
 
 /** @internal Number of active differentiation transforms (grad inside grad is 2). */
@@ -135,13 +134,7 @@ export function inTransform<T>(fn: () => T, releasesGraph = false): T {
  * computation. Their nodes' VJPs give symbolic zeros; nothing differentiates such a graph.
  */
 export function withExportRecording<T>(fn: () => T): T {
-  const saved = ctx.exporting
-  ctx.exporting = true
-  try {
-    return fn()
-  } finally {
-    ctx.exporting = saved
-  }
+  return withField('exporting', true, fn)
 }
 
 /** The same values as `x`, cut from the graph: no gradient flows through the result. */
@@ -171,13 +164,7 @@ export function detectAnomaly<T>(fn: () => T): T {
 
 /** @internal Runs fn while the backward of `op` executes, so anomaly errors can say so. */
 export function duringBackwardOf<T>(op: string, fn: () => T): T {
-  const saved = ctx.backwardOf
-  ctx.backwardOf = op
-  try {
-    return fn()
-  } finally {
-    ctx.backwardOf = saved
-  }
+  return withField('backwardOf', op, fn)
 }
 
 function checkFinite(op: string, inputs: readonly Tensor[], data: TensorData): void {
