@@ -54,7 +54,12 @@ export function checkShape(shape: readonly unknown[], where: string): number[] {
 }
 
 /** The NumPy broadcast of two shapes, or a ShapeError naming the op. */
-export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+export function broadcastShapes(op: string, a: Shape, b: Shape): Shape {
+  // When one operand's shape is the result (equal shapes, a scalar or a bias row against a
+  // matrix: most elementwise ops), give that shape back: it is already a tensor's frozen
+  // shape, so the result tensor need not copy and freeze a new array.
+  if (a === b || broadcastsInto(b, a)) return a
+  if (broadcastsInto(a, b)) return b
   const n = Math.max(a.length, b.length)
   const out = new Array<number>(n)
   for (let i = 0; i < n; i++) {
@@ -91,6 +96,17 @@ export function normAxes(op: string, axes: number | readonly number[] | undefine
   if (new Set(out).size !== out.length) throw new ArgumentError(`${op}: axis ${JSON.stringify(list)} repeats an axis`)
   // A scalar has no axis to reduce: axis 0 (or -1) of a scalar reduces nothing, as in PyTorch.
   return rank === 0 ? [] : out.sort((x, y) => x - y)
+}
+
+/** True when broadcasting `small` against `big` gives `big` back unchanged. */
+function broadcastsInto(small: Shape, big: Shape): boolean {
+  const lead = big.length - small.length
+  if (lead < 0) return false
+  for (let i = 0; i < small.length; i++) {
+    const d = small[i]
+    if (d !== 1 && d !== big[lead + i]) return false
+  }
+  return true
 }
 
 /** True when two shapes are equal. */

@@ -57,6 +57,29 @@ describe('creation', () => {
     d[0] = 100
     expect(t.toArray()).toEqual([1, 2, 3])
   })
+  it('has a frozen shape: a cast cannot change it, in any tensor that shares it', () => {
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
+    const y = x.tanh().add(1) // ops pass their input's shape on
+    expect(Object.isFrozen(x.shape)).toBe(true)
+    expect(() => {
+      ;(x.shape as number[])[0] = 5
+    }).toThrow(TypeError)
+    expect(() => (y.shape as number[]).push(1)).toThrow(TypeError)
+    expect(x.shape).toEqual([2, 3])
+    expect(y.shape).toEqual([2, 3])
+    expect(y.toArray()).toHaveLength(2)
+  })
+  it("copies a caller's shape array instead of freezing it", () => {
+    const shape = [2, 2]
+    const t = new Tensor(new Float32Array(4), shape)
+    shape[0] = 1
+    expect(Object.isFrozen(shape)).toBe(false)
+    expect(t.shape).toEqual([2, 2])
+    expect(tensor([1, 2], { shape }).shape).toEqual([1, 2])
+  })
   it('fills, ranges and identity', () => {
     expect(zeros([2]).toArray()).toEqual([0, 0])
     expect(ones([1, 2], { dtype: 'int32' }).toArray()).toEqual([[1, 1]])

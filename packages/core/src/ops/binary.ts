@@ -9,7 +9,7 @@ import { type DType, allocate, promote } from '../dtype.ts'
 import { makeOutput } from '../autodiff/recording.ts'
 import { noGradient } from '../autodiff/no-gradient.ts'
 import { binaryMap, whereMap } from '../kernels/elementwise.ts'
-import { broadcastShapes, broadcastStrides, sizeOf } from '../shape.ts'
+import { type Shape, broadcastShapes, broadcastStrides, sizeOf } from '../shape.ts'
 import { Tensor } from '../tensor.ts'
 import { astype } from './cast.ts'
 import { late } from '../late-ops.ts'
@@ -102,7 +102,7 @@ function operands(op: string, a: TensorLike, b: TensorLike, floatOnly: boolean):
   return [astype(ta, dtype), astype(tb, dtype), dtype]
 }
 
-function run(op: string, expr: string, a: Tensor, b: Tensor, outDType: DType): { data: ReturnType<typeof allocate>; shape: number[] } {
+function run(op: string, expr: string, a: Tensor, b: Tensor, outDType: DType): { data: ReturnType<typeof allocate>; shape: Shape } {
   const shape = broadcastShapes(op, a.shape, b.shape)
   const data = allocate(outDType, sizeOf(shape))
   binaryMap(expr, a._data, broadcastStrides(a.shape, shape), b._data, broadcastStrides(b.shape, shape), data, shape)

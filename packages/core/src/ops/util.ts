@@ -15,11 +15,14 @@ export function checkTensor(x: unknown, op: string, arg = 'input'): Tensor {
   throw new GraphgradError(`${op}: ${arg} must be a Tensor, got ${x === null ? 'null' : typeof x}`)
 }
 
+// Shared by every scalar made here: a frozen shape is taken as it is, not copied.
+const SCALAR_SHAPE: readonly number[] = Object.freeze([])
+
 /** @internal A 0-d tensor holding `value` in `dtype`. */
 function scalar(value: number, dtype: DType): Tensor {
   const data = allocate(dtype, 1)
   data[0] = value
-  return new Tensor(data, [])
+  return new Tensor(data, SCALAR_SHAPE)
 }
 
 /** @internal Turns a number into a scalar of the other operand's dtype (float32 if a fraction meets int32). */
