@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 import type { GradSpec } from '@graphgrad/core'
+// For its side effect: Node's console.log prints a parameter tree readably (see the module).
+import './params-inspect.ts'
 import { convSpecs } from './conv.ts'
 import { dropoutSpecs } from './dropout.ts'
 import { embeddingSpecs } from './embedding.ts'
