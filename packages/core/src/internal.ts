@@ -12,7 +12,7 @@ export { gemm, gemmBackend, jsGemm, setGemmBackend, packGemmB, type GemmBackend,
 export { dtypeKey } from './kernels/specialize.ts'
 export { kindOf } from './kernels/elementwise.ts'
 export { sumToShape } from './ops/broadcast.ts'
-export { broadcastStrides } from './shape.ts'
+export { broadcastStrides, checkShape } from './shape.ts'
 export { registerOps } from './ops/registry.ts'
 export { checkOptionKeys, describeValue, nearestName } from './messages.ts'
 export { type ExportTrace, traceForExport } from './autodiff/export-trace.ts'

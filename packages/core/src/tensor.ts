@@ -7,7 +7,7 @@
  */
 import { type DType, type TensorData, allocate, dtypeOfData } from './dtype.ts'
 import { ArgumentError, ShapeError, fmtShape } from './errors.ts'
-import { sizeOf } from './shape.ts'
+import { MAX_ELEMENTS, checkShape, sizeOf } from './shape.ts'
 import { formatTensor } from './format.ts'
 import type { ScatteredCotangent } from './autodiff/accumulate.ts'
 import { installMethods } from './methods.ts'
@@ -166,8 +166,23 @@ export class Tensor {
    * shape is refused here rather than read out of bounds later.
    */
   constructor(data: TensorData, shape: readonly number[], requiresGrad = false, node: GraphNode | null = null, outputIndex = 0) {
-    if (sizeOf(shape) !== data.length) {
-      throw new ShapeError(`Tensor: shape ${fmtShape(shape)} has ${sizeOf(shape)} elements but the data has length ${data.length}`)
+    // Every size a non-negative integer within the cap: an empty tensor's data cannot vouch
+    // for its shape ([1e20, 0] has length 0 too), and printing or reducing it would loop.
+    let size = 1
+    let valid = Array.isArray(shape)
+    if (valid) {
+      for (let i = 0; i < shape.length; i++) {
+        const d = shape[i]
+        if (!(Number.isInteger(d) && d >= 0 && d <= MAX_ELEMENTS)) {
+          valid = false
+          break
+        }
+        size *= d
+      }
+    }
+    if (!valid) checkShape(shape, 'Tensor')
+    if (size !== data.length) {
+      throw new ShapeError(`Tensor: shape ${fmtShape(shape)} has ${size} elements but the data has length ${data.length}`)
     }
     this._data = data
     // Frozen so that a cast (`(x.shape as number[])[0] = 5`) cannot change a value. Most ops pass

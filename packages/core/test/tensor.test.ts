@@ -107,6 +107,17 @@ describe('bad input to creation', () => {
   it('rejects ragged arrays', () => expect(() => tensor([[1, 2], [3]])).toThrow(/ragged nested array/))
   it('rejects a shape that does not match the data length', () =>
     expect(() => tensor(new Float32Array(5), { shape: [2, 3] })).toThrow(/shape \[2,3\] needs 6 elements but the data has 5/))
+  it('the Tensor constructor refuses a size that is negative, fractional or past the cap, even with no data', () => {
+    const none = new Float32Array(0)
+    expect(() => new Tensor(none, [1e20, 0])).toThrow(
+      /Tensor: shape \[100000000000000000000,0\] has a dimension of 100000000000000000000, more than the 2147483647/,
+    )
+    expect(() => new Tensor(none, [-1, 0])).toThrow(/Tensor: shape \[-1,0\] has an invalid size -1/)
+    expect(() => new Tensor(none, [1.5, 0])).toThrow(/Tensor: shape \[1.5,0\] has an invalid size 1.5/)
+    expect(() => new Tensor(none, Object.freeze([NaN, 0]))).toThrow(ArgumentError)
+    expect(() => new Tensor(none, 'ab' as never)).toThrow(/Tensor: shape must be an array/)
+    expect(new Tensor(none, [1e6, 0]).shape).toEqual([1e6, 0])
+  })
   it('rejects negative and non-integer sizes', () => {
     expect(() => zeros([2, -1])).toThrow(ArgumentError)
     expect(() => zeros([2, -1])).toThrow(/invalid size -1/)

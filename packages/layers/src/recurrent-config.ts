@@ -7,7 +7,8 @@
  * are in recurrent.ts.
  * @module
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, fmtShape, foldIn } from '@graphgrad/core'
+import { ArgumentError, DTypeError, MAX_ELEMENTS, ShapeError, Tensor, fmtShape, foldIn } from '@graphgrad/core'
+import { checkShape } from '@graphgrad/core/internal'
 import type { DType } from '@graphgrad/core'
 import { OrderedMap } from 'immutable'
 import type { Layer, Params } from './layer.ts'
@@ -42,7 +43,7 @@ export function configure(family: CellFamily, where: string, o: RecurrentOptions
     throw new ArgumentError(`${where}: dropout must be a probability in [0, 1], got ${String(dropout)}`)
   const dtype = o.dtype ?? 'float32'
   if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`${where}: dtype must be float32 or float64, got ${String(dtype)}`)
-  return {
+  const cfg: Config = {
     family,
     where,
     inputSize: checkSize(o.inputSize, 'inputSize', where),
@@ -60,6 +61,10 @@ export function configure(family: CellFamily, where: string, o: RecurrentOptions
       bias: o.biasInit ?? pytorchDefault(o.hiddenSize),
     },
   }
+  // A size the options allow can still make a parameter no tensor can hold: say so here, by
+  // the layer's name, rather than from the initialiser's allocation at init().
+  for (const [name, shape] of parameterShapes(cfg)) checkShape(shape, `${where}: parameter '${name}'`)
+  return cfg
 }
 
 /** Every key of {@link RecurrentOptions}: a record, so that tsc fails when an option is added without it. */
@@ -155,4 +160,13 @@ export function checkInput(cfg: Config, x: Tensor): void {
     throw new ShapeError(`${cfg.where}: expected ${cfg.inputSize} input features (inputSize), got shape ${fmtShape(x.shape)} ${layout}`)
   if (x.dtype === 'int32') throw new DTypeError(`${cfg.where}: the input must be float32 or float64, got int32`)
   if (x.shape[cfg.batchFirst ? 1 : 0] === 0) throw new ShapeError(`${cfg.where}: the sequence is empty (shape ${fmtShape(x.shape)})`)
+  // The scan keeps every step's gate activations for backward ([T, B, gates*hidden]) and
+  // writes [T, B, directions*hidden]: refuse by name before allocating either.
+  const [T, B] = cfg.batchFirst ? [x.shape[1], x.shape[0]] : [x.shape[0], x.shape[1]]
+  const widest = Math.max(cfg.family.kernel.gates, cfg.directions) * cfg.hidden
+  if (T * B * widest > MAX_ELEMENTS) {
+    throw new ShapeError(
+      `${cfg.where}: an input of shape ${fmtShape(x.shape)} needs per-step activations of ${fmtShape([T, B, widest])} (${T * B * widest} elements), more than the ${MAX_ELEMENTS} a tensor may hold`,
+    )
+  }
 }

@@ -7,6 +7,7 @@ import { ArgumentError, type Tensor, loadSafetensors, tensor, zeros } from '@gra
 import { readFileSync } from 'node:fs'
 import type { Layer, Params } from '../src/layer.ts'
 import { linear } from '../src/linear.ts'
+import { gru, lstm, rnn } from '../src/recurrent.ts'
 import { embedding } from '../src/embedding.ts'
 import { layerNorm } from '../src/norm.ts'
 import { applyDropout, dropout } from '../src/dropout.ts'
@@ -241,5 +242,27 @@ describe("initialisers refuse PyTorch's spellings instead of misreading them", (
     expect(errorOf(() => xavierUniform([4, 4], 0, { Gain: 2 } as never)).message).toBe("xavierUniform: unknown option 'Gain' (did you mean 'gain'?)")
     expect(errorOf(() => orthogonal([4, 4], 0, { gian: 2 } as never)).message).toBe("orthogonal: unknown option 'gian' (did you mean 'gain'?)")
     expect(kaimingUniform([64, 25], 0, { mode: 'fanOut', a: 1, nonlinearity: 'leaky_relu', dtype: 'float64' }).dtype).toBe('float64')
+  })
+})
+
+describe('recurrent layers refuse sizes no tensor can hold, by the layer and before allocating (issue 17, defect 8)', () => {
+  it('at construction: a parameter past the element cap names the layer and the parameter', () => {
+    expect(() => lstm({ inputSize: 1e6, hiddenSize: 1e6 })).toThrow(
+      /^lstm: parameter 'weight_ih_l0': shape \[4000000,1000000\] has 4000000000000 elements, more than the 2147483647/,
+    )
+    expect(() => gru({ inputSize: 4, hiddenSize: 30000, bidirectional: true, numLayers: 2 })).toThrow(/^gru: parameter 'weight_hh_l0'/)
+  })
+  it('at apply: per-step activations past the cap, for the fused and the composed cells', () => {
+    const x = zeros([1e6, 3, 1])
+    for (const [layer, name] of [
+      [lstm({ inputSize: 1, hiddenSize: 1000 }), 'lstm'],
+      [gru({ inputSize: 1, hiddenSize: 1000, fused: false }), 'gru'],
+      [rnn({ inputSize: 1, hiddenSize: 1000, batchFirst: true }), 'rnn'],
+    ] as const) {
+      const shapeOfSteps = name === 'rnn' ? '\\[3,1000000,1000\\] \\(3000000000' : `\\[1000000,3,${name === 'lstm' ? 4000 : 3000}\\]`
+      expect(() => layer.apply(layer.init(0), x)).toThrow(
+        new RegExp(`^${name}: an input of shape \\[1000000,3,1\\] needs per-step activations of ${shapeOfSteps}`),
+      )
+    }
   })
 })
