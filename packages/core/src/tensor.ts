@@ -90,8 +90,8 @@ let methodsInstalled = false
  * or `jvp` stop counting when the outermost of them returns, reached or not (a branch nobody
  * used, such as a layer's final state): their traced inputs are gone, so no later pass can
  * use them, and the garbage collector frees them with the tensors that hold them. So a
- * training step leaves the count where it was; what stays counted is graph kept for later,
- * e.g. by a `vjp` pullback.
+ * training step leaves the count where it was; what stays counted is graph kept for later
+ * by a `vjp` pullback, until the pullback itself is garbage collected.
  */
 export function liveGraphNodes(): number {
   return counters.live
@@ -126,6 +126,22 @@ export function endGraphGeneration(): void {
   counters.generation = 0
 }
 
+/**
+ * @internal Ends the current generation but keeps its nodes counted, for a `vjp` whose
+ * pullback still needs them: returns how many there are, for {@link dropHeldGraph}.
+ */
+export function holdGraphGeneration(): number {
+  const held = counters.generationLive
+  counters.generationLive = 0
+  counters.generation = 0
+  return held
+}
+
+/** @internal Stops counting `nodes` held by a pullback that has been garbage collected. */
+export function dropHeldGraph(nodes: number): void {
+  counters.live -= nodes
+}
+
 /** @internal Drops a node's references so the graph behind it can be collected. */
 export function releaseNode(node: GraphNode): void {
   if (node.vjp === null) return
@@ -138,6 +154,22 @@ export function releaseNode(node: GraphNode): void {
     counters.live--
     counters.generationLive--
   }
+}
+
+/**
+ * The number of elements of `shape`, after checking that every size is a non-negative integer
+ * within the cap: an empty tensor's data cannot vouch for its shape ([1e20, 0] has length 0
+ * too, and printing or reducing it would loop), nor can a product ([-1, -2] has 2).
+ */
+function checkedSize(shape: readonly number[]): number {
+  if (!Array.isArray(shape)) return checkShape(shape, 'Tensor').length
+  let size = 1
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]
+    if (!(Number.isInteger(d) && d >= 0 && d <= MAX_ELEMENTS)) checkShape(shape, 'Tensor')
+    size *= d
+  }
+  return size
 }
 
 /**
@@ -166,21 +198,7 @@ export class Tensor {
    * shape is refused here rather than read out of bounds later.
    */
   constructor(data: TensorData, shape: readonly number[], requiresGrad = false, node: GraphNode | null = null, outputIndex = 0) {
-    // Every size a non-negative integer within the cap: an empty tensor's data cannot vouch
-    // for its shape ([1e20, 0] has length 0 too), and printing or reducing it would loop.
-    let size = 1
-    let valid = Array.isArray(shape)
-    if (valid) {
-      for (let i = 0; i < shape.length; i++) {
-        const d = shape[i]
-        if (!(Number.isInteger(d) && d >= 0 && d <= MAX_ELEMENTS)) {
-          valid = false
-          break
-        }
-        size *= d
-      }
-    }
-    if (!valid) checkShape(shape, 'Tensor')
+    const size = checkedSize(shape)
     if (size !== data.length) {
       throw new ShapeError(`Tensor: shape ${fmtShape(shape)} has ${size} elements but the data has length ${data.length}`)
     }

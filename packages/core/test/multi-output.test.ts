@@ -138,13 +138,45 @@ describe('the graph a transform recorded is released when it returns', () => {
     expect(liveGraphNodes()).toBe(before)
   })
 
-  it('but not by vjp, whose pullback still needs it', () => {
-    const before = liveGraphNodes()
-    const [, pullback] = vjp(withDeadBranch, x)
-    expect(liveGraphNodes()).toBeGreaterThan(before)
+  it('but not by vjp while its pullback can still be called; once the pullback is collected, no more', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc
+    expect(gc).toBeTypeOf('function') // vitest.config.ts starts workers with --expose-gc
+    // FinalizationRegistry callbacks run after a collection, on a later task: collect until
+    // the count is still (earlier tests' pullbacks go too).
+    const settle = async (): Promise<number> => {
+      let last = -1
+      for (let round = 0; round < 50 && liveGraphNodes() !== last; round++) {
+        last = liveGraphNodes()
+        gc?.()
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      return liveGraphNodes()
+    }
+    const before = await settle()
+    let [, pullback] = vjp(withDeadBranch, x)
+    const held = liveGraphNodes() - before
+    expect(held).toBeGreaterThan(0)
     const [g] = pullback(f64([1], [])) as Tensor[]
     const want = [2 * x._data[0], 2 * x._data[1], 0, 0]
     Array.from(g._data).forEach((v, i) => expect(v).toBeCloseTo(want[i], 14))
+    expect(liveGraphNodes()).toBe(before + held) // callable again: still counted
+    // A hundred more, each called and dropped, as a loop over vjp does.
+    for (let i = 0; i < 100; i++) vjp(withDeadBranch, x)[1](f64([1], []))
+    expect(liveGraphNodes()).toBe(before + 101 * held)
+    pullback = () => []
+    expect(await settle()).toBe(before)
+    void pullback
+  })
+
+  it('and at once by a vjp whose function throws', () => {
+    const before = liveGraphNodes()
+    expect(() =>
+      vjp((t: Tensor) => {
+        void mul(t, t)
+        throw new Error('boom')
+      }, x),
+    ).toThrow('boom')
+    expect(liveGraphNodes()).toBe(before)
   })
 })
 

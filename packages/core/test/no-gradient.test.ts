@@ -39,12 +39,13 @@ describe('an op without a gradient says so explicitly', () => {
 
 describe('transforms are synchronous', () => {
   it('refuses a function that returns a Promise, with a clear error', async () => {
-    const { detectAnomaly, noGrad, valueAndGrad, vjp } = await import('../src/index.ts')
+    const { detectAnomaly, jvp, noGrad, valueAndGrad, vjp } = await import('../src/index.ts')
     const x = tensor([1, 2], { dtype: 'float64' })
     const asyncF = async (t: Tensor): Promise<Tensor> => t.sum()
     expect(() => grad(asyncF as unknown as (t: Tensor) => Tensor)(x)).toThrow('grad: the function returned a Promise; transforms are synchronous')
     expect(() => valueAndGrad(asyncF as unknown as (t: Tensor) => Tensor)(x)).toThrow(/returned a Promise/)
     expect(() => vjp(asyncF as unknown as (t: Tensor) => Tensor, x)).toThrow(/vjp: the function returned a Promise/)
+    expect(() => jvp(asyncF as unknown as (t: Tensor) => Tensor, [x], [x])).toThrow(/^jvp: the function returned a Promise/)
     expect(() => noGrad(() => asyncF(x))).toThrow(/noGrad: the function returned a Promise/)
     expect(() => detectAnomaly(() => asyncF(x))).toThrow(/detectAnomaly: the function returned a Promise/)
     // The state was restored: recording still works.

@@ -4,7 +4,7 @@
  * @module
  */
 import { GradientError, fmtShape } from '../errors.ts'
-import { Tensor } from '../tensor.ts'
+import { Tensor, beginGraphGeneration, dropHeldGraph, endGraphGeneration, holdGraphGeneration } from '../tensor.ts'
 import { type TensorTree, flattenTree } from '../tree.ts'
 import { zerosLike, onesLike } from '../creation.ts'
 import { backward } from './backward.ts'
@@ -122,24 +122,44 @@ export function grad<A extends unknown[]>(f: (...args: A) => Tensor, options: Gr
  * more than once. `f` must be synchronous (see {@link valueAndGrad}).
  */
 export function vjp<A extends unknown[]>(f: (...args: A) => Tensor, ...primals: A): [Tensor, (cotangent: Tensor) => TensorTree[]] {
+  return vjpOf('vjp', f, primals)
+}
+
+// A pullback's graph counts in liveGraphNodes() for as long as the pullback can be called.
+const heldGraphs = new FinalizationRegistry<number>(dropHeldGraph)
+
+/** {@link vjp}, its errors naming `where` (jvp runs through it). */
+function vjpOf<A extends unknown[]>(where: string, f: (...args: A) => Tensor, primals: A): [Tensor, (cotangent: Tensor) => TensorTree[]] {
   const argnums = primals.map((_, i) => i)
   let traced: Traced | undefined
-  const out = inTransform(() => {
-    traced = traceArgs(primals, argnums, 'vjp')
-    const y = f(...(traced.args as A))
-    refuseAsync(y, 'vjp')
-    if (!(y instanceof Tensor)) throw new GradientError(`vjp: the function must return a Tensor, got ${typeof y}`)
-    return y
-  })
+  // An outermost vjp gets a generation of its own, so that the nodes it records can stop
+  // counting when its pullback is collected (on an error, at once).
+  const outermost = activeTransforms() === 0
+  if (outermost) beginGraphGeneration()
+  let out: Tensor
+  try {
+    out = inTransform(() => {
+      traced = traceArgs(primals, argnums, where)
+      const y = f(...(traced.args as A))
+      refuseAsync(y, where)
+      if (!(y instanceof Tensor)) throw new GradientError(`${where}: the function must return a Tensor, got ${typeof y}`)
+      return y
+    })
+  } catch (e) {
+    if (outermost) endGraphGeneration()
+    throw e
+  }
+  const held = outermost ? holdGraphGeneration() : 0
   const t = traced as Traced
   const pullback = (cotangent: Tensor): TensorTree[] => {
     if (!(cotangent instanceof Tensor) || !shapesEqual(cotangent.shape, out.shape)) {
       throw new GradientError(
-        `vjp: the cotangent must have the output's shape ${fmtShape(out.shape)}, got ${cotangent instanceof Tensor ? fmtShape(cotangent.shape) : typeof cotangent}`,
+        `${where}: the cotangent must have the output's shape ${fmtShape(out.shape)}, got ${cotangent instanceof Tensor ? fmtShape(cotangent.shape) : typeof cotangent}`,
       )
     }
     return inTransform(() => gradientsOf(out, astype(cotangent, out.dtype), t, true))
   }
+  if (held > 0) heldGraphs.register(pullback, held)
   return [release(out), pullback]
 }
 
@@ -150,7 +170,7 @@ export function vjp<A extends unknown[]>(f: (...args: A) => Tensor, ...primals: 
 export function jvp<A extends unknown[]>(f: (...args: A) => Tensor, primals: A, tangents: readonly TensorTree[]): [Tensor, Tensor] {
   if (tangents.length !== primals.length) throw new GradientError(`jvp: ${primals.length} primals but ${tangents.length} tangents`)
   return inTransform(() => {
-    const [out, pullback] = vjp(f, ...primals)
+    const [out, pullback] = vjpOf('jvp', f, primals)
     const u = traceLeaf(zerosLike(out), 'jvp')
     const pulled = pullback(u)
     let dot: Tensor | null = null
