@@ -8,7 +8,7 @@ import { IMPLS, type ImplName, OPT_IN, WORKLOADS, isImplName, workloadNamed } fr
 export interface BenchArgs {
   /** Print one JSON object per line (and nothing else on stdout). */
   readonly json: boolean
-  /** Also run the peers (tfjs-cpu, tfjs-wasm, jax-js), alternating with graphgrad per workload. */
+  /** Also run the peers (tfjs-cpu, tfjs-wasm, jax-js, torch-1thr, torch-2thr), alternating with graphgrad per workload. */
   readonly compare: boolean
   /** Workload names, in run order. */
   readonly workloads: readonly string[]
@@ -25,7 +25,8 @@ export const DEFAULT_BUDGET_MS = 6000
 
 /** `pnpm bench --help`. */
 export const USAGE = `usage: pnpm bench [--compare] [--json] [--only NAME[,NAME...]] [--runs N] [--impls IMPL[,IMPL...]] [--budget-ms MS]
-  --compare     also run tfjs-cpu, tfjs-wasm and jax-js on every workload, alternating, and print the ratios
+  --compare     also run tfjs-cpu, tfjs-wasm, jax-js and PyTorch (1 and 2 threads; skipped when
+                /usr/bin/python3 has no torch) on every workload, alternating, and print the ratios
   --json        print one JSON object per measurement and line, nothing else
   --only        workloads to run (default: all but the opt-in ${[...OPT_IN].join(', ')})
   --runs N      count exactly N runs per measurement (default: as many as --budget-ms allows, 3 to 30)

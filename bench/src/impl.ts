@@ -21,8 +21,19 @@ export interface MemoryProbe {
 export interface Runner {
   /** One counted unit (a training step, a forward pass, a matmul, a chain); returns the loss where there is one. */
   run(): number | undefined | Promise<number | undefined>
-  /** Objects the library keeps alive (tfjs tensors, jax-js buffers): flat across runs when nothing leaks. */
-  live?(): number | undefined
+  /** Objects the library keeps alive (tfjs tensors, jax-js buffers, PyTorch tensors): flat across runs when nothing leaks. */
+  live?(): number | undefined | Promise<number | undefined>
+  /**
+   * An implementation that runs in a process of its own (PyTorch): the last run's time as that
+   * process measured it, in ms, which the child counts instead of its own wall time around
+   * `run` (that would add the round trip over the pipe).
+   */
+  lastRunMs?(): number | undefined
+  /**
+   * The same: that process's peak resident set size in MiB, reported instead of the child's
+   * own (and the child's heap readings are left out: they would describe the driver, not the library).
+   */
+  peakRssMb?(): Promise<number>
   /** graphgrad's training steps: live memory around and inside one extra, probed step. */
   memoryProbe?(): Promise<MemoryProbe>
   /** Frees what the library requires freeing (tfjs variables, jax-js arrays). */

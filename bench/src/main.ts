@@ -1,13 +1,15 @@
 /**
  * `pnpm bench`: every workload measured in its own child process, graphgrad alone or, with
- * `--compare`, alternating with TensorFlow.js (cpu and wasm) and jax-js; the results as JSON
+ * `--compare`, alternating with TensorFlow.js (cpu and wasm), jax-js and PyTorch (1 and 2
+ * threads, when `/usr/bin/python3` has it); the results as JSON
  * lines (`--json`) or as markdown tables with the ratios. See `args.ts` for the flags.
  * @module
  */
 import { type BenchArgs, USAGE, parseArgs } from './args.ts'
 import { type BenchOutcome, isFailure } from './result.ts'
 import { runInChild } from './spawn.ts'
-import { checksTable, summaryTable, timingTable } from './table.ts'
+import { TORCH_INSTALL_HINT, type TorchImpl, TORCH_THREADS, torchMissing } from './impls/torch-python.ts'
+import { checksTable, summaryTable, timingTable, torchTable } from './table.ts'
 import { IMPLS, type ImplName, implsFor, workloadNamed } from './workloads.ts'
 
 /** One planned measurement. */
@@ -30,7 +32,25 @@ export function plan(args: BenchArgs): Job[] {
   })
 }
 
-/** Outcomes ordered for the table: by workload as run, then graphgrad, tfjs-cpu, tfjs-wasm, jax-js. */
+function isTorch(impl: ImplName): impl is TorchImpl {
+  return impl in TORCH_THREADS
+}
+
+/**
+ * `args` without the PyTorch implementations when `missing` (by default: can
+ * `/usr/bin/python3` import torch?) gives a reason, with the one line saying why; `args`
+ * unchanged, and no line, when PyTorch is there or was not asked for.
+ */
+export function skipMissingTorch(args: BenchArgs, missing: () => string | undefined = torchMissing): { args: BenchArgs; note?: string } {
+  const asked = args.impls.filter(isTorch)
+  if (asked.length === 0) return { args }
+  const why = missing()
+  if (why === undefined) return { args }
+  const note = `${asked.join(' and ')} skipped: ${why} (Debian: ${TORCH_INSTALL_HINT}; or set GRAPHGRAD_BENCH_PYTHON to a Python that has torch)`
+  return { args: { ...args, impls: args.impls.filter((i) => !isTorch(i)) }, note }
+}
+
+/** Outcomes ordered for the table: by workload as run, then graphgrad, tfjs-cpu, tfjs-wasm, jax-js, torch-1thr, torch-2thr. */
 export function tableOrder(outcomes: readonly BenchOutcome[], workloads: readonly string[]): BenchOutcome[] {
   const key = (o: BenchOutcome): number => workloads.indexOf(o.name) * IMPLS.length + IMPLS.indexOf(o.impl as ImplName)
   return [...outcomes].sort((a, b) => key(a) - key(b))
@@ -43,17 +63,20 @@ function progress(o: BenchOutcome): string {
 
 /** Runs `pnpm bench` with `argv`; returns the exit code (1 when a measurement failed). */
 export async function main(argv: readonly string[]): Promise<number> {
-  let args: BenchArgs | 'help'
+  let parsed: BenchArgs | 'help'
   try {
-    args = parseArgs(argv)
+    parsed = parseArgs(argv)
   } catch (e) {
     process.stderr.write(`bench: ${(e as Error).message}\n`)
     return 2
   }
-  if (args === 'help') {
+  if (parsed === 'help') {
     process.stdout.write(`${USAGE}\n`)
     return 0
   }
+  const { args, note } = skipMissingTorch(parsed)
+  // On stderr even with --json: stdout keeps only the result lines.
+  if (note !== undefined) process.stderr.write(`${note}\n`)
   const jobs = plan(args)
   const log = (s: string): void => {
     if (!args.json) process.stderr.write(s)
@@ -74,7 +97,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (!args.json) {
     const ordered = tableOrder(outcomes, args.workloads)
-    process.stdout.write(`\n${summaryTable(ordered)}\n\n${timingTable(ordered)}\n\n${checksTable(ordered)}\n`)
+    const versus = torchTable(ordered)
+    process.stdout.write(`\n${summaryTable(ordered)}\n\n${versus === undefined ? '' : `${versus}\n\n`}${timingTable(ordered)}\n\n${checksTable(ordered)}\n`)
   }
   return outcomes.some(isFailure) ? 1 : 0
 }

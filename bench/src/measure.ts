@@ -31,7 +31,8 @@ export async function measureRunner(w: Workload, impl: string, runner: Runner, o
   const time = async (): Promise<[number, number | undefined]> => {
     const t0 = performance.now()
     const loss = await runner.run()
-    return [performance.now() - t0, loss]
+    const wall = performance.now() - t0
+    return [runner.lastRunMs?.() ?? wall, loss]
   }
   const [firstMs, lossFirst] = await time()
   let warmup = 1
@@ -40,8 +41,10 @@ export async function measureRunner(w: Workload, impl: string, runner: Runner, o
     ;[paceMs] = await time()
     warmup = 2
   }
-  const liveStart = runner.live?.()
-  const heapStart = await liveBytes()
+  const liveStart = await runner.live?.()
+  // A library in a process of its own (PyTorch) reports its own RSS; this process's heap says nothing about it.
+  const external = runner.peakRssMb !== undefined
+  const heapStart = external ? undefined : await liveBytes()
   const runs = plannedRuns(paceMs, options.budgetMs, options.runs)
   const samples: number[] = []
   let lossLast = lossFirst
@@ -50,8 +53,8 @@ export async function measureRunner(w: Workload, impl: string, runner: Runner, o
     samples.push(ms)
     lossLast = loss
   }
-  const liveEnd = runner.live?.()
-  const heapEnd = await liveBytes()
+  const liveEnd = await runner.live?.()
+  const heapEnd = external ? undefined : await liveBytes()
   const stats = summarize(samples)
   const extra: Record<string, number> = {}
   if (w.kind === 'matmul') extra.gflops = round3(matmulFlops(w.n) / stats.median_ms / 1e6)
@@ -59,8 +62,7 @@ export async function measureRunner(w: Workload, impl: string, runner: Runner, o
   if (lossFirst !== undefined) extra.loss_first = lossFirst
   if (lossLast !== undefined) extra.loss_last = lossLast
   if (liveStart !== undefined && liveEnd !== undefined) Object.assign(extra, { live_start: liveStart, live_end: liveEnd })
-  extra.heap_mb_start = round3(heapStart / MIB)
-  extra.heap_mb_end = round3(heapEnd / MIB)
+  if (heapStart !== undefined && heapEnd !== undefined) Object.assign(extra, { heap_mb_start: round3(heapStart / MIB), heap_mb_end: round3(heapEnd / MIB) })
   let peakAt: { peak_at: string } | undefined
   if (runner.memoryProbe !== undefined && (w.kind === 'train' || w.kind === 'forward')) {
     const probe = await runner.memoryProbe()
@@ -68,7 +70,16 @@ export async function measureRunner(w: Workload, impl: string, runner: Runner, o
     Object.assign(extra, figures.numbers)
     peakAt = { peak_at: figures.at }
   }
-  return { name: w.name, impl, ...stats, warmup, first_ms: round3(firstMs), peak_rss_mb: peakRssMb(), ...extra, ...peakAt }
+  return {
+    name: w.name,
+    impl,
+    ...stats,
+    warmup,
+    first_ms: round3(firstMs),
+    peak_rss_mb: runner.peakRssMb === undefined ? peakRssMb() : round3(await runner.peakRssMb()),
+    ...extra,
+    ...peakAt,
+  }
 }
 
 /**

@@ -9,13 +9,13 @@ import type { RunStats } from './stats.ts'
 export interface BenchResult extends RunStats {
   /** The workload, e.g. `lstm_train_step_h256`. */
   readonly name: string
-  /** The implementation: `graphgrad`, `tfjs-cpu`, `tfjs-wasm` or `jax-js`. */
+  /** The implementation: `graphgrad`, `tfjs-cpu`, `tfjs-wasm`, `jax-js`, `torch-1thr` or `torch-2thr`. */
   readonly impl: string
   /** Uncounted runs before the counted ones (the first includes jit compilation where there is one). */
   readonly warmup: number
   /** Wall time of the first warm-up run, in ms. */
   readonly first_ms: number
-  /** The child process's peak resident set size, in MiB (fresh process per measurement). */
+  /** The peak resident set size of the process that ran the library, in MiB (fresh process per measurement; PyTorch's own Python process for torch-*). */
   readonly peak_rss_mb: number
   /** GFLOP/s at the median time (matmul workloads). */
   readonly gflops?: number
@@ -25,11 +25,11 @@ export interface BenchResult extends RunStats {
   readonly loss_first?: number
   /** Loss after the last counted run. */
   readonly loss_last?: number
-  /** Live library objects (tfjs tensors, jax-js buffers) after the warm-up. */
+  /** Live library objects (tfjs tensors, jax-js buffers, PyTorch tensors) after the warm-up. */
   readonly live_start?: number
   /** The same after the last counted run: equal to `live_start` when nothing leaks. */
   readonly live_end?: number
-  /** Live MiB (V8 heap + ArrayBuffers, after gc) after the warm-up: the universal leak check's start. */
+  /** Live MiB (V8 heap + ArrayBuffers, after gc) after the warm-up: the leak check's start for every implementation in Node (not PyTorch's, in Python). */
   readonly heap_mb_start?: number
   /** The same after the last counted run. */
   readonly heap_mb_end?: number

@@ -17,7 +17,7 @@ export async function runSoak(w: MemoryWorkload, steps = w.steps): Promise<Bench
   const heap: Record<string, number> = {}
   let lossFirst: number | undefined
   let lossLast: number | undefined
-  const liveStart = runner.live?.()
+  const liveStart = await runner.live?.()
   for (let i = 1; i <= steps; i++) {
     const t0 = performance.now()
     lossLast = await runner.run()
@@ -25,7 +25,7 @@ export async function runSoak(w: MemoryWorkload, steps = w.steps): Promise<Bench
     lossFirst ??= lossLast
     if (w.checkpoints.includes(i)) heap[`heap_mb_at_${i}`] = round3((await liveBytes()) / (1024 * 1024))
   }
-  const liveEnd = runner.live?.()
+  const liveEnd = await runner.live?.()
   return {
     name: w.name,
     impl: 'graphgrad',

@@ -113,3 +113,26 @@ export function summaryTable(outcomes: readonly BenchOutcome[]): string {
   ])
   return markdown(['workload', ...impls], rows)
 }
+
+/**
+ * graphgrad against PyTorch (printed when a torch implementation ran): one row per workload,
+ * first graphgrad's median time over PyTorch's for each PyTorch thread count (above 1:
+ * graphgrad takes that many times as long; for matmul the inverse of the GFLOP/s ratio), then
+ * the headline figures of graphgrad and of each PyTorch. `undefined` when no PyTorch result is among `outcomes`.
+ */
+export function torchTable(outcomes: readonly BenchOutcome[]): string | undefined {
+  const torches = [...new Set(outcomes.map((o) => o.impl))].filter((i) => i.startsWith('torch-'))
+  if (torches.length === 0) return undefined
+  const ok = (name: string, impl: string): BenchResult | undefined =>
+    outcomes.find((o): o is BenchResult => !isFailure(o) && o.name === name && o.impl === impl)
+  const names = [...new Set(outcomes.filter((o) => torches.includes(o.impl)).map((o) => o.name))]
+  const rows = names.map((name) => {
+    const ours = ok(name, 'graphgrad')
+    const theirs = torches.map((t) => ok(name, t))
+    const figure = (r: BenchResult | undefined): string => (r === undefined ? 'error or not run' : headline(r))
+    const ratio = (r: BenchResult | undefined): string =>
+      r === undefined || ours === undefined || !(r.median_ms > 0) ? '' : formatRatio(ours.median_ms / r.median_ms)
+    return [name, ...theirs.map(ratio), figure(ours), ...theirs.map(figure)]
+  })
+  return markdown(['workload', ...torches.map((t) => `graphgrad time / ${t} time`), 'graphgrad', ...torches], rows)
+}

@@ -1,15 +1,19 @@
 // The harness itself: argument parsing, statistics, the run plan, the JSON line's shape
 // (in-process and through a real child process) and the tables.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_BUDGET_MS, parseArgs } from '../src/args.ts'
 import { childArgv, parseChildArgs } from '../src/child.ts'
 import { timeMajor, transpose2d } from '../src/data.ts'
-import { plan, tableOrder } from '../src/main.ts'
+import { torchMissing } from '../src/impls/torch-python.ts'
+import { plan, skipMissingTorch, tableOrder } from '../src/main.ts'
 import { measureRunner } from '../src/measure.ts'
 import { type BenchOutcome, type BenchResult, RESULT_MARK, parseChildOutput } from '../src/result.ts'
 import { runInChild } from '../src/spawn.ts'
 import { plannedRuns, summarize } from '../src/stats.ts'
-import { checksTable, formatRatio, speedup, summaryTable, timingTable } from '../src/table.ts'
+import { checksTable, formatRatio, speedup, summaryTable, timingTable, torchTable } from '../src/table.ts'
 import { OPT_IN, WORKLOADS, workloadNamed } from '../src/workloads.ts'
 
 describe('parseArgs', () => {
@@ -31,7 +35,7 @@ describe('parseArgs', () => {
       json: true,
       compare: true,
       workloads: ['matmul_256', 'op_chain_2000'],
-      impls: ['graphgrad', 'tfjs-cpu', 'tfjs-wasm', 'jax-js'],
+      impls: ['graphgrad', 'tfjs-cpu', 'tfjs-wasm', 'jax-js', 'torch-1thr', 'torch-2thr'],
       runs: 4,
       budgetMs: 500,
     })
@@ -76,6 +80,10 @@ describe('the run plan', () => {
       'matmul_256:tfjs-cpu',
       'matmul_256:tfjs-wasm',
       'matmul_256:jax-js',
+      'matmul_256:torch-1thr',
+      'matmul_256:torch-2thr',
+      'matmul_512:torch-2thr',
+      'matmul_512:torch-1thr',
       'matmul_512:jax-js',
       'matmul_512:tfjs-wasm',
       'matmul_512:tfjs-cpu',
@@ -120,6 +128,32 @@ describe('the JSON line', () => {
     const c = await measureRunner(workloadNamed('op_chain_2000'), 'fake', { run: () => 1.5, dispose() {} }, { runs: 3, budgetMs: 100 })
     expect(c.us_per_op).toBeCloseTo((c.median_ms * 1000) / 6000, 2)
     expect(c).toMatchObject({ loss_first: 1.5, loss_last: 1.5 })
+  })
+  it('counts the time a library in its own process reports, and its RSS, and leaves out this process heap', async () => {
+    const reported = [50, 40, 30, 31, 32]
+    let i = 0
+    const runner = {
+      run: () => 2.5,
+      lastRunMs: () => reported[i++],
+      live: () => Promise.resolve(5),
+      peakRssMb: () => Promise.resolve(321.456),
+      dispose() {},
+    }
+    const m = await measureRunner(workloadNamed('lstm_train_step_h64'), 'torch-1thr', runner, { runs: 3, budgetMs: 100 })
+    expect(m).toMatchObject({
+      first_ms: 50,
+      warmup: 2,
+      median_ms: 31,
+      min_ms: 30,
+      max_ms: 32,
+      runs: 3,
+      peak_rss_mb: 321,
+      live_start: 5,
+      live_end: 5,
+      loss_first: 2.5,
+    })
+    expect(m).not.toHaveProperty('heap_mb_start')
+    expect(m).not.toHaveProperty('heap_mb_end')
   })
   it('finds the marked line among library chatter, and names a missing one', () => {
     const line = { name: 'matmul_256', impl: 'graphgrad', error: 'boom' }
@@ -199,5 +233,65 @@ describe('layout helpers', () => {
     expect([...transpose2d(Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 3)]).toEqual([1, 4, 2, 5, 3, 6])
     expect([...timeMajor(Int32Array.from([1, 2, 3, 4, 5, 6]), 2, 3)]).toEqual([1, 4, 2, 5, 3, 6])
     expect(() => transpose2d(new Float32Array(5), 2, 3)).toThrow(/5 values is not 2 x 3/)
+  })
+})
+
+describe('PyTorch in the harness', () => {
+  const r = (name: string, impl: string, median: number, gflops?: number): BenchResult => ({
+    name,
+    impl,
+    median_ms: median,
+    min_ms: median,
+    max_ms: median,
+    runs: 3,
+    warmup: 2,
+    first_ms: median,
+    peak_rss_mb: 100,
+    ...(gflops === undefined ? {} : { gflops }),
+  })
+  it('graphgrad against PyTorch: headline figures and graphgrad time over PyTorch time', () => {
+    const outcomes: BenchOutcome[] = [
+      r('lstm_train_step_h64', 'graphgrad', 48),
+      r('lstm_train_step_h64', 'torch-1thr', 16),
+      r('lstm_train_step_h64', 'torch-2thr', 12),
+      r('matmul_512', 'graphgrad', 8, 33.6),
+      r('matmul_512', 'torch-1thr', 2.7, 99.4),
+      { name: 'matmul_512', impl: 'torch-2thr', error: 'boom' },
+    ]
+    expect(torchTable(outcomes)?.split('\n')).toEqual([
+      '| workload | graphgrad time / torch-1thr time | graphgrad time / torch-2thr time | graphgrad | torch-1thr | torch-2thr |',
+      '| --- | --- | --- | --- | --- | --- |',
+      '| lstm_train_step_h64 | 3x | 4x | 48 ms | 16 ms | 12 ms |',
+      '| matmul_512 | 3x |  | 33.6 GFLOP/s | 99.4 GFLOP/s | error or not run |',
+    ])
+    expect(torchTable([r('matmul_512', 'graphgrad', 8, 33.6), r('matmul_512', 'jax-js', 9)])).toBeUndefined()
+  })
+  it('skips the torch implementations, with one line saying why, when PyTorch is missing', () => {
+    const a = parseArgs(['--impls', 'graphgrad,torch-1thr,torch-2thr'])
+    if (a === 'help') throw new Error('unexpected help')
+    const skipped = skipMissingTorch(a, () => '/usr/bin/python3 not found')
+    expect(skipped.args.impls).toEqual(['graphgrad'])
+    expect(skipped.note).toMatch(
+      /^torch-1thr and torch-2thr skipped: \/usr\/bin\/python3 not found \(Debian: apt-get install -y python3-torch libopenblas0-openmp; or set GRAPHGRAD_BENCH_PYTHON to a Python that has torch\)$/,
+    )
+    expect(skipMissingTorch(a, () => undefined)).toEqual({ args: a })
+    const alone = parseArgs(['--impls', 'graphgrad,jax-js'])
+    if (alone === 'help') throw new Error('unexpected help')
+    expect(
+      skipMissingTorch(alone, () => {
+        throw new Error('PyTorch was looked for although it was not asked for')
+      }),
+    ).toEqual({ args: alone })
+  })
+  it('says why a Python cannot run PyTorch', () => {
+    expect(torchMissing('/nonexistent/python3')).toBe('/nonexistent/python3 not found')
+    const dir = mkdtempSync(join(tmpdir(), 'graphgrad-no-torch-'))
+    try {
+      const python = join(dir, 'python3')
+      writeFileSync(python, `#!/bin/sh\necho "ModuleNotFoundError: No module named 'torch'" >&2\nexit 1\n`, { mode: 0o755 })
+      expect(torchMissing(python)).toBe(`${python} cannot import torch and numpy (ModuleNotFoundError: No module named 'torch')`)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

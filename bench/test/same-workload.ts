@@ -30,9 +30,9 @@ const TINY_MATMUL: MatmulWorkload = { kind: 'matmul', name: 'tiny_matmul', n: 8 
  * undefined. graphgrad's runners have no `live` (its tensors are garbage-collected arrays) and
  * are never asked.
  */
-function liveCount(runner: Runner, where: string): number {
+async function liveCount(runner: Runner, where: string): Promise<number> {
   expect(runner.live, `${where}: the peer's runner has no live() count`).toBeTypeOf('function')
-  const n = runner.live?.()
+  const n = await runner.live?.()
   expect(n, `${where}: live() gave no count`).toBeTypeOf('number')
   expect(Number.isInteger(n) && (n as number) >= 0, `${where}: live() gave ${n}, not a count`).toBe(true)
   return n as number
@@ -42,13 +42,13 @@ function liveCount(runner: Runner, where: string): number {
 async function losses(runner: Runner, steps: number, where: string | null): Promise<number[]> {
   const out: number[] = []
   try {
-    if (where !== null) liveCount(runner, `${where}, before the first run`)
+    if (where !== null) await liveCount(runner, `${where}, before the first run`)
     for (let i = 0; i < steps; i++) {
       const loss = await runner.run()
       if (loss === undefined) throw new Error('the runner returned no loss')
       out.push(loss)
     }
-    if (where !== null) liveCount(runner, `${where}, after ${steps} runs`)
+    if (where !== null) await liveCount(runner, `${where}, after ${steps} runs`)
   } finally {
     runner.dispose()
   }
@@ -81,9 +81,9 @@ export async function expectMatmulRuns(peer: RunnerFactory): Promise<void> {
   const runner = await peer(TINY_MATMUL)
   try {
     await runner.run()
-    const before = liveCount(runner, 'matmul, after 1 run')
+    const before = await liveCount(runner, 'matmul, after 1 run')
     for (let i = 0; i < 5; i++) await runner.run()
-    expect(liveCount(runner, 'matmul, after 6 runs')).toBe(before)
+    expect(await liveCount(runner, 'matmul, after 6 runs')).toBe(before)
   } finally {
     runner.dispose()
   }
@@ -94,9 +94,9 @@ export async function expectNoLeak(peer: RunnerFactory, w: ModelWorkload): Promi
   const runner = await peer(w)
   try {
     for (let i = 0; i < 2; i++) await runner.run()
-    const before = liveCount(runner, `${w.name}, after 2 steps`)
+    const before = await liveCount(runner, `${w.name}, after 2 steps`)
     for (let i = 0; i < 3; i++) await runner.run()
-    expect(liveCount(runner, `${w.name}, after 5 steps`)).toBe(before)
+    expect(await liveCount(runner, `${w.name}, after 5 steps`)).toBe(before)
   } finally {
     runner.dispose()
   }

@@ -5,6 +5,7 @@
  */
 import type { RunnerFactory } from '../impl.ts'
 import type { ImplName } from '../workloads.ts'
+import { TORCH_THREADS } from './torch-python.ts'
 
 /** The runner factory of `impl`. */
 export async function runnerFactory(impl: ImplName): Promise<RunnerFactory> {
@@ -17,5 +18,8 @@ export async function runnerFactory(impl: ImplName): Promise<RunnerFactory> {
       return (await import('./tfjs.ts')).tfjsRunner('wasm')
     case 'jax-js':
       return (await import('./jax.ts')).jaxRunner
+    case 'torch-1thr':
+    case 'torch-2thr':
+      return (await import('./torch.ts')).torchRunner(TORCH_THREADS[impl])
   }
 }
