@@ -43,6 +43,11 @@ const config: KnipConfig = {
       entry: ['test/**/*.test.ts', 'src/node-unavailable.ts'],
       project: ['src/**/*.ts', 'test/**/*.ts'],
     },
+    'packages/onnx': {
+      // What @graphgrad/onnx/node resolves to outside Node (the exports' default condition).
+      entry: ['test/**/*.test.ts', 'src/node-unavailable.ts'],
+      project: ['src/**/*.ts', 'test/**/*.ts'],
+    },
     'packages/gradcheck': {
       // Check files the CLI tests load by path.
       entry: ['test/**/*.test.ts', 'test/fixtures/**/*.ts'],
