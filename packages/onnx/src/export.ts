@@ -7,6 +7,7 @@
 import { Tensor } from '@graphgrad/core'
 import { traceForExport } from '@graphgrad/core/internal'
 import { type Dim, GraphBuilder, type SymbolSource, fixedDim, isDynamic, onnxType } from './builder.ts'
+import { CONV_POOL_MAPPINGS } from './conv-pool.ts'
 import { MAPPINGS, type OpCall, UNSUPPORTED } from './ops.ts'
 import { type DimMessage, ONNX_TYPE, type ValueInfoMessage, encodeModel } from './proto.ts'
 import { SCAN_MAPPINGS } from './recurrent.ts'
@@ -221,7 +222,7 @@ function build(
   }
   const isZeroConstant = (t: Tensor): boolean => w.origins.get(t)?.kind === 'constant' && t._data.every((v) => v === 0)
   for (const [nodeIndex, node] of w.nodes.entries()) {
-    const mapping = MAPPINGS[node.op] ?? SCAN_MAPPINGS[node.op]
+    const mapping = MAPPINGS[node.op] ?? CONV_POOL_MAPPINGS[node.op] ?? SCAN_MAPPINGS[node.op]
     const shapes = node.inputs.map((x) => `[${x.shape.join(', ')}]`).join(', ')
     if (mapping === undefined) {
       const reason = UNSUPPORTED[node.op]

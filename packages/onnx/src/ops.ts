@@ -256,13 +256,7 @@ export const MAPPINGS: Readonly<Record<string, OpMapping>> = {
 /** Ops refused by name, with the reason the error gives. */
 export const UNSUPPORTED: Readonly<Record<string, string>> = {
   indexAdd: "the embedding gradient (indexSelect's VJP): a backward op, not part of a forward model; ONNX has no index_add",
-  conv2d: 'convolution is not mapped yet (issue 16 follow-up)',
-  conv1d: 'built on conv2d, which is not mapped yet (issue 16 follow-up)',
   conv2dInputGrad: 'a backward op of conv2d, not part of a forward model',
   conv2dWeightGrad: 'a backward op of conv2d, not part of a forward model',
   sliceScatter: 'a backward op of slice, not part of a forward model',
-  avgPool1d: 'pooling is not mapped yet (issue 16 follow-up)',
-  avgPool2d: 'pooling is not mapped yet (issue 16 follow-up)',
-  adaptiveAvgPool1d: 'pooling is not mapped yet (issue 16 follow-up)',
-  adaptiveAvgPool2d: 'pooling is not mapped yet (issue 16 follow-up)',
 }
