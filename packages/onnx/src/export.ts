@@ -10,7 +10,7 @@ import { type Dim, GraphBuilder, type SymbolSource, fixedDim, isDynamic, onnxTyp
 import { CONV_POOL_MAPPINGS } from './conv-pool.ts'
 import { MAPPINGS, type OpCall, UNSUPPORTED } from './ops.ts'
 import { type DimMessage, ONNX_TYPE, type ValueInfoMessage, encodeModel } from './proto.ts'
-import { SCAN_MAPPINGS } from './recurrent.ts'
+import { SCAN_MAPPINGS, bidirectionalMapping, isBidirectionalPair } from './recurrent.ts'
 import { type Signature, type Walk, signature, walk } from './walk.ts'
 
 /** What the exported function may return: a tensor, an array of them, or an object of them (its keys name the outputs). */
@@ -221,23 +221,14 @@ function build(
     return v
   }
   const isZeroConstant = (t: Tensor): boolean => w.origins.get(t)?.kind === 'constant' && t._data.every((v) => v === 0)
-  for (const [nodeIndex, node] of w.nodes.entries()) {
-    const mapping = MAPPINGS[node.op] ?? CONV_POOL_MAPPINGS[node.op] ?? SCAN_MAPPINGS[node.op]
-    const shapes = node.inputs.map((x) => `[${x.shape.join(', ')}]`).join(', ')
-    if (mapping === undefined) {
-      const reason = UNSUPPORTED[node.op]
-      throw new Error(
-        `exportOnnx: the op '${node.op}' (node ${nodeIndex} of the traced graph, inputs of shapes ${shapes}) ${reason === undefined ? 'has no ONNX mapping' : `is not exported: ${reason}`}`,
-      )
-    }
+  const callOf = (node: Walk['nodes'][number], nodeIndex: number): OpCall => {
     const results = w.results.get(node) as readonly (Tensor | undefined)[]
     const first = results.find((t) => t !== undefined) as Tensor
-    const outputsOf = results.map((t) => t ?? first)
-    const c: OpCall = {
+    return {
       op: node.op,
       inputs: node.inputs.map(valueOf),
       inputTensors: node.inputs,
-      outputs: outputsOf,
+      outputs: results.map((t) => t ?? first),
       attributes: node.attributes ?? {},
       across: [
         { attributes: node.attributes ?? {}, inputShape: node.inputs[0]?.shape ?? [] },
@@ -247,13 +238,34 @@ function build(
       dims,
       isZeroConstant,
     }
-    let names: string[]
+  }
+  const pairs = bidirectionalPairs(w)
+  const deferred = new Set(pairs.keys())
+  for (const [nodeIndex, node] of w.nodes.entries()) {
+    const mapping = MAPPINGS[node.op] ?? CONV_POOL_MAPPINGS[node.op] ?? SCAN_MAPPINGS[node.op]
+    const shapes = node.inputs.map((x) => `[${x.shape.join(', ')}]`).join(', ')
+    if (mapping === undefined) {
+      const reason = UNSUPPORTED[node.op]
+      throw new Error(
+        `exportOnnx: the op '${node.op}' (node ${nodeIndex} of the traced graph, inputs of shapes ${shapes}) ${reason === undefined ? 'has no ONNX mapping' : `is not exported: ${reason}`}`,
+      )
+    }
+    // A bidirectional layer's forward scan is written with its reverse one, as one node.
+    if (deferred.has(nodeIndex)) continue
+    const forwardIndex = [...pairs].find(([, r]) => r === nodeIndex)?.[0]
     try {
-      names = mapping(g, c)
+      if (forwardIndex === undefined) {
+        const names = mapping(g, callOf(node, nodeIndex))
+        ;(w.results.get(node) as readonly (Tensor | undefined)[]).forEach((t, k) => t !== undefined && values.set(t, names[k]))
+      } else {
+        const forward = w.nodes[forwardIndex]
+        const [fNames, rNames] = bidirectionalMapping(g, callOf(forward, forwardIndex), callOf(node, nodeIndex))
+        ;(w.results.get(forward) as readonly (Tensor | undefined)[]).forEach((t, k) => t !== undefined && values.set(t, fNames[k]))
+        ;(w.results.get(node) as readonly (Tensor | undefined)[]).forEach((t, k) => t !== undefined && values.set(t, rNames[k]))
+      }
     } catch (e) {
       throw new Error(`exportOnnx: ${(e as Error).message} (node ${nodeIndex} of the traced graph, op '${node.op}', inputs of shapes ${shapes})`)
     }
-    results.forEach((t, k) => t !== undefined && values.set(t, names[k]))
   }
   const graphOutputs: ValueInfoMessage[] = outputs.map((t, i) => {
     if (w.origins.get(t)?.kind === 'constant') throw new Error(`exportOnnx: output '${outputNames[i]}' does not depend on any input or parameter`)
@@ -272,6 +284,30 @@ function build(
     inputs: graphInputs,
     outputs: graphOutputs,
   })
+}
+
+/**
+ * The bidirectional layers among the recorded scans: forward scan's node index to its reverse
+ * scan's, when the reverse one follows and nothing between them reads the forward one's results.
+ */
+function bidirectionalPairs(w: Walk): Map<number, number> {
+  const pairs = new Map<number, number>()
+  const taken = new Set<number>()
+  w.nodes.forEach((fwd, i) => {
+    if (SCAN_MAPPINGS[fwd.op] === undefined) return
+    const produced = new Set(w.results.get(fwd))
+    for (let j = i + 1; j < w.nodes.length; j++) {
+      const n = w.nodes[j]
+      if (!taken.has(j) && isBidirectionalPair(fwd, n)) {
+        pairs.set(i, j)
+        taken.add(j)
+        return
+      }
+      const reads = [...n.inputs, ...Object.values(n.attributes ?? {})].some((t) => t instanceof Tensor && produced.has(t))
+      if (reads) return
+    }
+  })
+  return pairs
 }
 
 function inputKey(w: Walk, node: { inputs: readonly Tensor[] }): string {
