@@ -3,7 +3,7 @@
  * height 1) as `Conv`; a max pool's window indices (`maxPoolIndex`, which the max pool then
  * gathers) from `MaxPool`'s `Indices` output; the sliding average pools as `AveragePool`, and
  * the adaptive ones (and a `ceilMode` average, whose partial windows `AveragePool` divides
- * differently) as the products `R X Cᵀ` of the per-axis window matrices they are.
+ * differently, and a float64 one, which ONNX Runtime's `AveragePool` has no kernel for) as the products `R X Cᵀ` of the per-axis window matrices they are.
  * @module
  */
 import type { Tensor } from '@graphgrad/core'
@@ -99,7 +99,8 @@ const avgPool: OpMapping = (g, c) => {
   const { planes, size } = asPlanes(g, c)
   const y = c.outputs[0]
   let pooled: string
-  if (c.attributes.adaptive !== true && c.attributes.ceilMode !== true) {
+  // ONNX Runtime's AveragePool has no float64 kernel; the window matrices' product does the same in any float dtype.
+  if (c.attributes.adaptive !== true && c.attributes.ceilMode !== true && y.dtype !== 'float64') {
     const attributes = {
       kernel_shape: { ints: numbers(c, 'kernel') },
       strides: { ints: numbers(c, 'stride') },

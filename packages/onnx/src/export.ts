@@ -8,7 +8,7 @@ import { Tensor } from '@graphgrad/core'
 import { traceForExport } from '@graphgrad/core/internal'
 import { type Dim, GraphBuilder, type SymbolSource, fixedDim, isDynamic, onnxType } from './builder.ts'
 import { CONV_POOL_MAPPINGS } from './conv-pool.ts'
-import { MAPPINGS, type OpCall, UNSUPPORTED } from './ops.ts'
+import { MAPPINGS, type OpCall, UNSUPPORTED, refuseMissingDouble } from './ops.ts'
 import { type DimMessage, ONNX_TYPE, type ValueInfoMessage, encodeModel } from './proto.ts'
 import { SCAN_MAPPINGS, bidirectionalMapping, isBidirectionalPair } from './recurrent.ts'
 import { type Signature, type Walk, signature, walk } from './walk.ts'
@@ -253,13 +253,24 @@ function build(
     // A bidirectional layer's forward scan is written with its reverse one, as one node.
     if (deferred.has(nodeIndex)) continue
     const forwardIndex = [...pairs].find(([, r]) => r === nodeIndex)?.[0]
+    const written = g.nodes.length
     try {
       if (forwardIndex === undefined) {
-        const names = mapping(g, callOf(node, nodeIndex))
+        const call = callOf(node, nodeIndex)
+        const names = mapping(g, call)
+        refuseMissingDouble(
+          call,
+          g.nodes.slice(written).map((n) => n.opType),
+        )
         ;(w.results.get(node) as readonly (Tensor | undefined)[]).forEach((t, k) => t !== undefined && values.set(t, names[k]))
       } else {
         const forward = w.nodes[forwardIndex]
-        const [fNames, rNames] = bidirectionalMapping(g, callOf(forward, forwardIndex), callOf(node, nodeIndex))
+        const call = callOf(node, nodeIndex)
+        const [fNames, rNames] = bidirectionalMapping(g, callOf(forward, forwardIndex), call)
+        refuseMissingDouble(
+          call,
+          g.nodes.slice(written).map((n) => n.opType),
+        )
         ;(w.results.get(forward) as readonly (Tensor | undefined)[]).forEach((t, k) => t !== undefined && values.set(t, fNames[k]))
         ;(w.results.get(node) as readonly (Tensor | undefined)[]).forEach((t, k) => t !== undefined && values.set(t, rNames[k]))
       }
@@ -272,6 +283,14 @@ function build(
     g.node('Identity', [valueOf(t)], {}, [outputNames[i]])
     const named = cx.dynamic[outputNames[i]] ?? {}
     return { name: outputNames[i], elemType: onnxType(t.dtype), dims: dims(t).map((d, a) => (isDynamic(d) ? (named[a] ?? dimName(d)) : d.scale)) }
+  })
+  // A graph input nothing reads would still have to be fed at run time: refuse it by name.
+  const reached = new Set([...w.origins.values()].flatMap((o) => (o.kind === 'leaf' ? [o.arg] : [])))
+  examples.forEach((x, i) => {
+    if (!reached.has(i + 1))
+      throw new Error(
+        `exportOnnx: no output depends on the input '${inputNames[i]}' (input ${i} of ${examples.length}, shape [${x.shape.join(', ')}]); remove it from the function's inputs, or use it`,
+      )
   })
   return encodeModel({
     irVersion: IR_VERSION,

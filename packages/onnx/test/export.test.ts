@@ -26,8 +26,12 @@ import {
   split,
   permute,
   gather,
+  astype,
+  avgPool1d,
+  conv1d,
+  maxPool1d,
 } from '@graphgrad/core'
-import { layerNorm, linear } from '@graphgrad/layers'
+import { type Params, layerNorm, linear, lstm } from '@graphgrad/layers'
 import { OrderedMap } from 'immutable'
 import { describe, expect, it } from 'vitest'
 import { exportOnnx } from '../src/index.ts'
@@ -117,6 +121,11 @@ describe("exported models run in onnxruntime-node with graphgrad's numbers", () 
     const options = { inputNames: ['x'], dynamicAxes: { x: { 0: 'batch', 1: 'seq' }, logits: { 0: 'batch', 1: 'seq' } } }
     expect(await compare('dynamic axes', f, params, [randn([2, 5, 4], 11)], options, [randn([7, 40, 4], 12)])).toBeLessThan(TOL)
   })
+  it('a float64 model of ops ONNX Runtime has double kernels for runs in float64 (an MLP with a max pool and an average pool)', async () => {
+    const w = astype(randn([4, 8], 5), 'float64')
+    const f = (p: Tensor, x: Tensor): Tensor => avgPool1d(maxPool1d(tanh(matmul(x, p)).reshape([2, 1, 8]), { kernelSize: 2 }), { kernelSize: 2 })
+    expect(await compare('float64 MLP with pools', f, w, [astype(randn([2, 4], 6), 'float64')])).toBeLessThan(1e-12)
+  })
 })
 
 describe('refusals', () => {
@@ -127,6 +136,29 @@ describe('refusals', () => {
 
   it('an output that depends on no input or parameter', () => {
     expect(() => exportOnnx((_w: Tensor, _x: Tensor) => tensor([1, 2]), randn([3], 1), [randn([3], 2)])).toThrow(/does not depend on any input or parameter/)
+  })
+
+  it('an input no output depends on, by name', () => {
+    const f = (w: Tensor, x: Tensor, _mask: Tensor, y: Tensor): Tensor => x.mul(w).add(y)
+    expect(() => exportOnnx(f, randn([3], 1), [randn([3], 2), randn([2, 3], 3), randn([3], 4)], { inputNames: ['x', 'mask', 'y'] })).toThrow(
+      "exportOnnx: no output depends on the input 'mask' (input 1 of 3, shape [2, 3]); remove it from the function's inputs, or use it",
+    )
+  })
+
+  it('a float64 graph that needs an ONNX op ONNX Runtime has no float64 kernel for (LSTM, Conv, Erf, Softplus), naming both ops', () => {
+    const layer = lstm({ inputSize: 2, hiddenSize: 3 })
+    const p64: Params = layer.init(0).map((t) => astype(t as Tensor, 'float64'))
+    const x64 = astype(randn([4, 1, 2], 1), 'float64')
+    expect(() => exportOnnx((p: Params, x: Tensor) => layer.apply(p, x).output, p64, [x64])).toThrow(
+      /exportOnnx: lstmScan is float64 here, and ONNX Runtime has no float64 kernel for ONNX's LSTM; export a float32 model .*\(node \d+ of the traced graph, op 'lstmScan'/,
+    )
+    const w64 = astype(randn([2, 1, 3], 2), 'float64')
+    expect(() => exportOnnx((w: Tensor, x: Tensor) => conv1d(x, w), w64, [astype(randn([1, 1, 5], 3), 'float64')])).toThrow(
+      /conv2d is float64 here, .*ONNX's Conv/,
+    )
+    expect(() => exportOnnx((w: Tensor, x: Tensor) => gelu(x.mul(w)), randn([3], 1).astype('float64'), [randn([3], 2).astype('float64')])).toThrow(/ONNX's Erf/)
+    // The same models in float32 export.
+    expect(exportOnnx((p: Params, x: Tensor) => layer.apply(p, x).output, layer.init(0), [randn([4, 1, 2], 1)]).length).toBeGreaterThan(0)
   })
 
   it('an opset other than 17', () => {
