@@ -29,8 +29,6 @@ const config: KnipConfig = {
         // Run as binaries by path (node_modules/.bin) from the consumer test.
         'publint',
         '@arethetypeswrong/cli',
-        // Imported by the ONNX guide's samples (docs/guide/onnx.md), which knip does not read.
-        '@graphgrad/onnx',
       ],
     },
     // The entry points in package.json (exports, bin) count on their own.

@@ -292,6 +292,8 @@ function build(
         `exportOnnx: no output depends on the input '${inputNames[i]}' (input ${i} of ${examples.length}, shape [${x.shape.join(', ')}]); remove it from the function's inputs, or use it`,
       )
   })
+  // Constants a mapping read but left out (a zero initial state) are not written: ONNX Runtime warns about unused initializers.
+  const read = new Set(g.nodes.flatMap((n) => n.inputs))
   return encodeModel({
     irVersion: IR_VERSION,
     opset: cx.opset,
@@ -299,7 +301,7 @@ function build(
     producerVersion: '0.2.0',
     graphName: 'graphgrad',
     nodes: g.nodes,
-    initializers: g.initializers,
+    initializers: g.initializers.filter((t) => read.has(t.name)),
     inputs: graphInputs,
     outputs: graphOutputs,
   })

@@ -258,7 +258,7 @@ export const MAPPINGS: Readonly<Record<string, OpMapping>> = {
  * running every mapped op's float64 export in onnxruntime-node: a float64 graph that needs one
  * is refused rather than written as a model ONNX Runtime cannot load or run.
  */
-export const NO_DOUBLE_KERNEL: ReadonlySet<string> = new Set(['Conv', 'AveragePool', 'Softplus', 'Erf', 'LSTM', 'GRU', 'RNN'])
+const NO_DOUBLE_KERNEL: ReadonlySet<string> = new Set(['Conv', 'AveragePool', 'Softplus', 'Erf', 'LSTM', 'GRU', 'RNN'])
 
 /** Throws when the float64 op `c` was written with an ONNX op in {@link NO_DOUBLE_KERNEL}. */
 export function refuseMissingDouble(c: OpCall, opTypes: readonly string[]): void {
