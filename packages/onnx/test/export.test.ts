@@ -31,7 +31,7 @@ import {
   conv1d,
   maxPool1d,
 } from '@graphgrad/core'
-import { type Params, layerNorm, linear, lstm } from '@graphgrad/layers'
+import { type Params, batchNorm2d, conv2d as conv2dLayer, groupNorm, layerNorm, linear, lstm, transformerEncoderLayer } from '@graphgrad/layers'
 import { OrderedMap } from 'immutable'
 import { describe, expect, it } from 'vitest'
 import { exportOnnx } from '../src/index.ts'
@@ -125,6 +125,32 @@ describe("exported models run in onnxruntime-node with graphgrad's numbers", () 
     const w = astype(randn([4, 8], 5), 'float64')
     const f = (p: Tensor, x: Tensor): Tensor => avgPool1d(maxPool1d(tanh(matmul(x, p)).reshape([2, 1, 8]), { kernelSize: 2 }), { kernelSize: 2 })
     expect(await compare('float64 MLP with pools', f, w, [astype(randn([2, 4], 6), 'float64')])).toBeLessThan(1e-12)
+  })
+})
+
+describe('layers built on attention and normalisation', () => {
+  it('a transformer encoder layer (causal self-attention, gelu, norm first) with a key padding mask input, at another batch size', async () => {
+    const layer = transformerEncoderLayer({ dModel: 8, nhead: 2, dimFeedforward: 16, activation: 'gelu', normFirst: true, batchFirst: true })
+    const params = OrderedMap({ enc: layer.init(21) })
+    const f = (p: typeof params, x: Tensor, padding: Tensor): Tensor => layer.apply(get(p, 'enc'), x, { isCausal: true, srcKeyPaddingMask: padding })
+    const pad = (B: number): Tensor =>
+      tensor(
+        Int32Array.from({ length: B * 5 }, (_, i) => (i % 5 === 4 && i % 2 === 1 ? 1 : 0)),
+        { shape: [B, 5] },
+      )
+    const options = { inputNames: ['x', 'padding'], dynamicAxes: { x: { 0: 'batch' }, padding: { 0: 'batch' }, output: { 0: 'batch' } } }
+    expect(await compare('transformer encoder layer', f, params, [randn([2, 5, 8], 22), pad(2)], options, [randn([3, 5, 8], 23), pad(3)])).toBeLessThan(TOL)
+  })
+
+  it('a conv2d layer, batchNorm2d in evaluation and groupNorm', async () => {
+    const conv = conv2dLayer({ inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1 })
+    const bn = batchNorm2d({ numFeatures: 4 })
+    const gn = groupNorm({ numGroups: 2, numChannels: 4 })
+    const params = OrderedMap({ conv: conv.init(24), bn: bn.init(25), gn: gn.init(26) })
+    // Running statistics from one training call, then used in evaluation (constants of the graph).
+    const { state } = bn.apply(get(params, 'bn'), randn([4, 4, 6, 6], 28).mul(2).add(1), { train: true, state: bn.initState() })
+    const f = (p: typeof params, x: Tensor): Tensor => gn.apply(get(p, 'gn'), bn.apply(get(p, 'bn'), conv.apply(get(p, 'conv'), x), { state }).output)
+    expect(await compare('conv, batchNorm, groupNorm', f, params, [randn([2, 3, 6, 6], 27)])).toBeLessThan(TOL)
   })
 })
 
