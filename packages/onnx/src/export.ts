@@ -275,7 +275,9 @@ function build(
         ;(w.results.get(node) as readonly (Tensor | undefined)[]).forEach((t, k) => t !== undefined && values.set(t, rNames[k]))
       }
     } catch (e) {
-      throw new Error(`exportOnnx: ${(e as Error).message} (node ${nodeIndex} of the traced graph, op '${node.op}', inputs of shapes ${shapes})`)
+      throw new Error(
+        `exportOnnx: ${(e as Error).message.replace(/^exportOnnx: /, '')} (node ${nodeIndex} of the traced graph, op '${node.op}', inputs of shapes ${shapes})`,
+      )
     }
   }
   const graphOutputs: ValueInfoMessage[] = outputs.map((t, i) => {

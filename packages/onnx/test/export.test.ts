@@ -187,6 +187,23 @@ describe('refusals', () => {
     expect(exportOnnx((p: Params, x: Tensor) => layer.apply(p, x).output, layer.init(0), [randn([4, 1, 2], 1)]).length).toBeGreaterThan(0)
   })
 
+  it('a causal attention along a dynamic sequence axis (its mask is a constant of the sequence length), once named', () => {
+    const layer = transformerEncoderLayer({ dModel: 4, nhead: 1, dimFeedforward: 8, batchFirst: true })
+    const f = (p: Params, x: Tensor): Tensor => layer.apply(p, x, { isCausal: true })
+    let message = ''
+    try {
+      exportOnnx(f, layer.init(0), [randn([2, 5, 4], 1)], { dynamicAxes: { input_0: { 1: 'seq' } } })
+    } catch (e) {
+      message = (e as Error).message
+    }
+    expect(message).toMatch(
+      /^exportOnnx: a constant of shape \[5, 5\] .*changes size with a dynamic axis and is not uniform.*\(node \d+ of the traced graph, op 'add'/,
+    )
+    expect(message.match(/exportOnnx:/g)).toHaveLength(1)
+    // At a fixed sequence length, with the batch dynamic, it exports.
+    expect(exportOnnx(f, layer.init(0), [randn([2, 5, 4], 1)], { dynamicAxes: { input_0: { 0: 'batch' } } }).length).toBeGreaterThan(0)
+  })
+
   it('an opset other than 17', () => {
     expect(() => exportOnnx((w: Tensor, x: Tensor) => x.mul(w), randn([3], 1), [randn([3], 2)], { opset: 18 })).toThrow(/opset 18 is not written/)
   })
