@@ -29,8 +29,6 @@ const config: KnipConfig = {
         // Run as binaries by path (node_modules/.bin) from the consumer test.
         'publint',
         '@arethetypeswrong/cli',
-        // Imported by the ONNX guide's samples (docs/guide/onnx.md), which knip does not read.
-        '@graphgrad/onnx',
       ],
     },
     // The entry points in package.json (exports, bin) count on their own.
@@ -40,6 +38,11 @@ const config: KnipConfig = {
     },
     'packages/core': {
       // What @graphgrad/core/node resolves to outside Node (the exports' default condition).
+      entry: ['test/**/*.test.ts', 'src/node-unavailable.ts'],
+      project: ['src/**/*.ts', 'test/**/*.ts'],
+    },
+    'packages/onnx': {
+      // What @graphgrad/onnx/node resolves to outside Node (the exports' default condition).
       entry: ['test/**/*.test.ts', 'src/node-unavailable.ts'],
       project: ['src/**/*.ts', 'test/**/*.ts'],
     },

@@ -83,6 +83,18 @@ describe('plain JavaScript in Node', () => {
     expect(result.tensors).toEqual(['lstm.weight_ih_l0', 'lstm.weight_hh_l0', 'lstm.bias_ih_l0', 'lstm.bias_hh_l0', 'head.weight', 'head.bias'])
   })
 
+  it('saves an ONNX model with @graphgrad/onnx/node (the bytes of exportOnnx, no temporary file; an export error leaves no file)', async () => {
+    const stdout = await runNode('onnx-save.mjs')
+    const line = /^RESULT (.*)$/m.exec(stdout)
+    expect(line, stdout).not.toBeNull()
+    const result = JSON.parse(line?.[1] ?? '{}') as { written: number; same: boolean; refused: string; badExists: boolean; files: string[] }
+    expect(result.written).toBeGreaterThan(0)
+    expect(result.same).toBe(true)
+    expect(result.refused).toMatch(/the op 'myTwice' .*has no ONNX mapping/)
+    expect(result.badExists).toBe(false)
+    expect(result.files).toEqual(['model.onnx'])
+  })
+
   it("runs the README's Install example as written, and its printed loss falls", async () => {
     writeFileSync(join(dir(), 'sine.mjs'), readmeBlock('## Install', 'js'))
     const stdout = await runNode('sine.mjs')
@@ -118,11 +130,16 @@ describe('TypeScript against the installed declarations (strict, no skipLibCheck
     bundler: { module: 'preserve', moduleResolution: 'bundler', lib: ['es2022', 'dom'] },
   }
 
-  it("typechecks the README's 'Your own model' example, with @graphgrad/core/node and @graphgrad/gradcheck, under node16 and bundler resolution", async () => {
+  it("typechecks the README's 'Your own model' example, with @graphgrad/core/node, @graphgrad/onnx/node and @graphgrad/gradcheck, under node16 and bundler resolution", async () => {
     const source = [
       "import { readSafetensorsFile, writeSafetensorsFile } from '@graphgrad/core/node'",
       "import { defineCheck, formatResult, gradcheck } from '@graphgrad/gradcheck'",
+      "import { saveOnnx } from '@graphgrad/onnx/node'",
       readmeBlock('## Your own model', 'ts'),
+      'export function saveModel(path: string): Promise<number> {',
+      "  const logits = (p: Params, tokens: Tensor): Tensor => head.apply(p.get('head') as Params, cell.apply(p.get('lstm') as Params, embed.apply(p.get('embed') as Params, tokens)).output)",
+      "  return saveOnnx(path, logits, params, [counting(0)], { inputNames: ['tokens'], dynamicAxes: { tokens: { 0: 'batch' } } })",
+      '}',
       'export async function roundTrip(path: string): Promise<number> {',
       '  await writeSafetensorsFile(path, params)',
       '  return (await readSafetensorsFile(path)).size',

@@ -11,6 +11,7 @@
 import { OrderedMap } from 'immutable'
 import { type Tensor, RandomStream, foldIn, softmax, stopGradient, tensor, valueAndGrad } from '@graphgrad/core'
 import { type Params, crossEntropy, embedding, linear, lstm } from '@graphgrad/layers'
+import { exportOnnx } from '@graphgrad/onnx'
 import { adam, clipGradNorm } from '@graphgrad/optim'
 
 /** Sizes and hyper-parameters of the demo model. */
@@ -39,6 +40,22 @@ export interface CharLstmTrainer {
   step(): number
   /** `length` characters written by the model after `prompt` (sampled at temperature 0.7). */
   sample(prompt: string, length: number): string
+  /**
+   * The model as it is now, exported to ONNX ({@link exportOnnx}: tokens `[1, seq]` in,
+   * logits `[1, seq, vocab]` out, the sequence axis dynamic), with graphgrad's logits for
+   * `prompt` (its characters outside the vocabulary left out) to compare a runtime's with.
+   */
+  exportModel(prompt: string): ExportedModel
+}
+
+/** What {@link CharLstmTrainer.exportModel} gives. */
+export interface ExportedModel {
+  /** The ONNX model's bytes. */
+  readonly bytes: Uint8Array
+  /** The prompt's token ids, the model's input (`[1, tokens.length]`). */
+  readonly tokens: Int32Array
+  /** graphgrad's logits for them, row-major `[1, tokens.length, vocab]`. */
+  readonly logits: Float32Array
 }
 
 /** Creates the model and optimizer for `text`; throws a clear error when the text is too short to train on. */
@@ -94,6 +111,12 @@ export function createCharLstm(text: string, options: CharLstmOptions = {}): Cha
   let steps = 0
   const rng = new RandomStream(foldIn(seed, 3))
 
+  /** The prompt's known characters as ids (the first character of the vocabulary when none is known). */
+  const promptIds = (prompt: string): Int32Array => {
+    const known = [...prompt].filter((ch) => indexOf.has(ch))
+    return Int32Array.from(known.length > 0 ? known : [vocab[0]], (ch) => indexOf.get(ch) as number)
+  }
+
   return {
     vocab,
     get steps() {
@@ -132,6 +155,17 @@ export function createCharLstm(text: string, options: CharLstmOptions = {}): Cha
         next = tensor(Int32Array.of(k), { shape: [1, 1] })
       }
       return out
+    },
+    exportModel(prompt) {
+      const ids = promptIds(prompt)
+      const tokens = tensor(ids, { shape: [1, ids.length] })
+      const logits = (p: Params, t: Tensor): Tensor => forward(p, t).logits
+      const bytes = exportOnnx(logits, params, [tokens], {
+        inputNames: ['tokens'],
+        outputNames: ['logits'],
+        dynamicAxes: { tokens: { 1: 'seq' }, logits: { 1: 'seq' } },
+      })
+      return { bytes, tokens: ids, logits: Float32Array.from(logits(params, tokens).data) }
     },
   }
 }

@@ -1,7 +1,9 @@
 // The docs site, end to end in a real browser: build it, serve it on 127.0.0.1, drive Debian's
 // Chromium headless with playwright-core, and check what a reader sees: every page loads
 // without console or page errors, the math is typeset, the LSTM graph is drawn from
-// traceGraph, and the live demo's loss falls. Saves a screenshot of the demo page.
+// traceGraph, and the live demo's loss falls; and, served under a strict Content-Security-Policy,
+// the demo's export button runs the model in onnxruntime-web with the page's numbers. Saves
+// screenshots of the demo page.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -10,6 +12,8 @@ import { type Browser, type Page, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type GraphExpr, graphDot } from '../.vitepress/theme/demos/graphs.ts'
 import { SOURCE_NODE_FLAGS } from '../../scripts/source-condition.ts'
+import { serveStatic } from '../../consumer/test/browser.ts'
+import { recordViolations, strictPolicy } from './csp.ts'
 
 const root = new URL('../../', import.meta.url).pathname
 const docsDir = join(root, 'docs')
@@ -22,6 +26,8 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 const API_SAMPLE = 10
 /** Steps whose losses the demo check reads. */
 const DEMO_STEPS = 30
+/** Largest relative difference allowed between onnxruntime-web's logits and graphgrad's (float32). */
+const ORT_TOLERANCE = 1e-5
 
 const haveChromium = existsSync(CHROMIUM)
 const skipReason = `${CHROMIUM} is missing (install it with \`apt-get install chromium\`; .ci/run does)`
@@ -258,4 +264,52 @@ describe.skipIf(!haveChromium)(`docs site in Chromium${haveChromium ? '' : ` (sk
       `browser test: demo loss ${first[0].toFixed(3)} at step 1, mean ${lastFive.toFixed(3)} over steps ${DEMO_STEPS - 4}-${DEMO_STEPS}; screenshot test-artifacts/demo.png`,
     )
   }, 150_000)
+
+  it("exports the model the reader trained and runs it in onnxruntime-web, under a strict CSP: the logits equal the page's within 1e-5 relative", async () => {
+    if (browser === undefined) throw new Error('Chromium did not start')
+    // The built site as a host could serve it: scripts from the site and VitePress's inline ones by hash, WebAssembly allowed, nothing else.
+    const csp = strictPolicy(join(distDir, 'demo', 'index.html'))
+    const site = await serveStatic(distDir, csp)
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const seen: string[] = []
+    const requests: string[] = []
+    try {
+      await recordViolations(context)
+      const demo = await context.newPage()
+      demo.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') seen.push(`console ${m.type()}: ${m.text()}`)
+      })
+      demo.on('pageerror', (e) => seen.push(`page error: ${e.message}`))
+      demo.on('requestfailed', (r) => seen.push(`request failed: ${r.url()}`))
+      demo.on('request', (r) => requests.push(r.url()))
+      await demo.goto(`${site.url}demo/`, { waitUntil: 'load', timeout: 30_000 })
+      await demo.getByTestId('demo-start').click()
+      await demo.waitForFunction(() => Number(document.querySelector('[data-testid="demo-step"]')?.getAttribute('data-step')) >= 20, null, { timeout: 90_000 })
+      await demo.getByTestId('demo-onnx').click()
+      const result = demo.getByTestId('demo-onnx-result')
+      await demo.waitForSelector('[data-testid="demo-onnx-result"][data-ready="true"]', { timeout: 90_000 })
+      const numbers = async (attr: string): Promise<number[]> => ((await result.getAttribute(attr)) ?? '').split(',').filter(Boolean).map(Number)
+      const [ours, theirs] = [await numbers('data-graphgrad'), await numbers('data-ort')]
+      expect(await demo.getByTestId('demo-onnx-run-error').count()).toBe(0)
+      expect(ours.length).toBeGreaterThan(0)
+      expect(theirs.length).toBe(ours.length)
+      expect(ours.every(Number.isFinite) && theirs.every(Number.isFinite)).toBe(true)
+      const worst = ours.reduce((w, v, i) => Math.max(w, Math.abs(theirs[i] - v) / Math.max(1, Math.abs(v))), 0)
+      expect(worst).toBeLessThan(ORT_TOLERANCE)
+      // Everything, the runtime's .wasm included, came from the site itself.
+      expect(requests.filter((u) => !u.startsWith(site.url) && !u.startsWith('data:'))).toEqual([])
+      expect(requests.some((u) => u.endsWith('.wasm') && u.includes('ort-wasm'))).toBe(true)
+      expect(await demo.evaluate(() => (window as unknown as { __violations: string[] }).__violations)).toEqual([])
+      expect(seen).toEqual([])
+      mkdirSync(artifactsDir, { recursive: true })
+      await result.screenshot({ path: join(artifactsDir, 'demo-onnx.png') })
+      await demo.getByTestId('demo-stop').click()
+      console.log(
+        `browser test: onnxruntime-web ran the demo's exported model on ${ours.length} logits, largest relative difference from graphgrad ${worst.toExponential(2)}, under ${csp.split(';')[1].trim().split(' ').slice(0, 3).join(' ')} ...`,
+      )
+    } finally {
+      await context.close()
+      await site.close()
+    }
+  }, 200_000)
 })

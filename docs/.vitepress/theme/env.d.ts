@@ -4,3 +4,9 @@ declare module '*.vue' {
   const component: DefineComponent<object, object, unknown>
   export default component
 }
+
+// Vite's `?url` imports: the URL the built site serves the file at (see demos/onnx-run.ts).
+declare module '*?url' {
+  const url: string
+  export default url
+}

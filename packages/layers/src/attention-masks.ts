@@ -4,7 +4,7 @@
  * is; the causal mask; and the combination of a multi-head call's masks.
  * @module
  */
-import { ArgumentError, ShapeError, add, astype, fmtShape, reshape, tensor } from '@graphgrad/core'
+import { ArgumentError, ShapeError, add, astype, fmtShape, log, notEqual, reshape, sub, tensor } from '@graphgrad/core'
 import type { DType, Tensor } from '@graphgrad/core'
 import { checkInput } from './compose.ts'
 import type { MultiheadAttentionCallOptions } from './attention.ts'
@@ -16,10 +16,9 @@ import type { MultiheadAttentionCallOptions } from './attention.ts'
 export function additiveMask(mask: unknown, dtype: DType, where: string, name: string): Tensor {
   checkInput(mask, where, name)
   if (mask.dtype !== 'int32') return astype(mask, dtype)
-  const src = mask.data
-  const out = new Float64Array(src.length)
-  for (let i = 0; i < src.length; i++) out[i] = src[i] !== 0 ? -Infinity : 0
-  return tensor(out, { shape: mask.shape, dtype })
+  // log(1 - blocked) is exactly -Infinity where blocked and 0 elsewhere. Written with ops on the
+  // mask, not a loop over its data, so that a traced function (an ONNX export) keeps it an input.
+  return log(sub(1, astype(notEqual(mask, 0), dtype)))
 }
 
 /** The causal mask `[L, S]` as scores to add: `-Infinity` where j > i. */

@@ -7,9 +7,10 @@
 import { Tensor } from '@graphgrad/core'
 import { traceForExport } from '@graphgrad/core/internal'
 import { type Dim, GraphBuilder, type SymbolSource, fixedDim, isDynamic, onnxType } from './builder.ts'
-import { MAPPINGS, type OpCall, UNSUPPORTED } from './ops.ts'
+import { CONV_POOL_MAPPINGS } from './conv-pool.ts'
+import { MAPPINGS, type OpCall, UNSUPPORTED, refuseMissingDouble } from './ops.ts'
 import { type DimMessage, ONNX_TYPE, type ValueInfoMessage, encodeModel } from './proto.ts'
-import { SCAN_MAPPINGS } from './recurrent.ts'
+import { SCAN_MAPPINGS, bidirectionalMapping, isBidirectionalPair } from './recurrent.ts'
 import { type Signature, type Walk, signature, walk } from './walk.ts'
 
 /** What the exported function may return: a tensor, an array of them, or an object of them (its keys name the outputs). */
@@ -220,23 +221,14 @@ function build(
     return v
   }
   const isZeroConstant = (t: Tensor): boolean => w.origins.get(t)?.kind === 'constant' && t._data.every((v) => v === 0)
-  for (const [nodeIndex, node] of w.nodes.entries()) {
-    const mapping = MAPPINGS[node.op] ?? SCAN_MAPPINGS[node.op]
-    const shapes = node.inputs.map((x) => `[${x.shape.join(', ')}]`).join(', ')
-    if (mapping === undefined) {
-      const reason = UNSUPPORTED[node.op]
-      throw new Error(
-        `exportOnnx: the op '${node.op}' (node ${nodeIndex} of the traced graph, inputs of shapes ${shapes}) ${reason === undefined ? 'has no ONNX mapping' : `is not exported: ${reason}`}`,
-      )
-    }
+  const callOf = (node: Walk['nodes'][number], nodeIndex: number): OpCall => {
     const results = w.results.get(node) as readonly (Tensor | undefined)[]
     const first = results.find((t) => t !== undefined) as Tensor
-    const outputsOf = results.map((t) => t ?? first)
-    const c: OpCall = {
+    return {
       op: node.op,
       inputs: node.inputs.map(valueOf),
       inputTensors: node.inputs,
-      outputs: outputsOf,
+      outputs: results.map((t) => t ?? first),
       attributes: node.attributes ?? {},
       across: [
         { attributes: node.attributes ?? {}, inputShape: node.inputs[0]?.shape ?? [] },
@@ -246,13 +238,47 @@ function build(
       dims,
       isZeroConstant,
     }
-    let names: string[]
-    try {
-      names = mapping(g, c)
-    } catch (e) {
-      throw new Error(`exportOnnx: ${(e as Error).message} (node ${nodeIndex} of the traced graph, op '${node.op}', inputs of shapes ${shapes})`)
+  }
+  const pairs = bidirectionalPairs(w)
+  const deferred = new Set(pairs.keys())
+  for (const [nodeIndex, node] of w.nodes.entries()) {
+    const mapping = MAPPINGS[node.op] ?? CONV_POOL_MAPPINGS[node.op] ?? SCAN_MAPPINGS[node.op]
+    const shapes = node.inputs.map((x) => `[${x.shape.join(', ')}]`).join(', ')
+    if (mapping === undefined) {
+      const reason = UNSUPPORTED[node.op]
+      throw new Error(
+        `exportOnnx: the op '${node.op}' (node ${nodeIndex} of the traced graph, inputs of shapes ${shapes}) ${reason === undefined ? 'has no ONNX mapping' : `is not exported: ${reason}`}`,
+      )
     }
-    results.forEach((t, k) => t !== undefined && values.set(t, names[k]))
+    // A bidirectional layer's forward scan is written with its reverse one, as one node.
+    if (deferred.has(nodeIndex)) continue
+    const forwardIndex = [...pairs].find(([, r]) => r === nodeIndex)?.[0]
+    const written = g.nodes.length
+    try {
+      if (forwardIndex === undefined) {
+        const call = callOf(node, nodeIndex)
+        const names = mapping(g, call)
+        refuseMissingDouble(
+          call,
+          g.nodes.slice(written).map((n) => n.opType),
+        )
+        ;(w.results.get(node) as readonly (Tensor | undefined)[]).forEach((t, k) => t !== undefined && values.set(t, names[k]))
+      } else {
+        const forward = w.nodes[forwardIndex]
+        const call = callOf(node, nodeIndex)
+        const [fNames, rNames] = bidirectionalMapping(g, callOf(forward, forwardIndex), call)
+        refuseMissingDouble(
+          call,
+          g.nodes.slice(written).map((n) => n.opType),
+        )
+        ;(w.results.get(forward) as readonly (Tensor | undefined)[]).forEach((t, k) => t !== undefined && values.set(t, fNames[k]))
+        ;(w.results.get(node) as readonly (Tensor | undefined)[]).forEach((t, k) => t !== undefined && values.set(t, rNames[k]))
+      }
+    } catch (e) {
+      throw new Error(
+        `exportOnnx: ${(e as Error).message.replace(/^exportOnnx: /, '')} (node ${nodeIndex} of the traced graph, op '${node.op}', inputs of shapes ${shapes})`,
+      )
+    }
   }
   const graphOutputs: ValueInfoMessage[] = outputs.map((t, i) => {
     if (w.origins.get(t)?.kind === 'constant') throw new Error(`exportOnnx: output '${outputNames[i]}' does not depend on any input or parameter`)
@@ -260,6 +286,16 @@ function build(
     const named = cx.dynamic[outputNames[i]] ?? {}
     return { name: outputNames[i], elemType: onnxType(t.dtype), dims: dims(t).map((d, a) => (isDynamic(d) ? (named[a] ?? dimName(d)) : d.scale)) }
   })
+  // A graph input nothing reads would still have to be fed at run time: refuse it by name.
+  const reached = new Set([...w.origins.values()].flatMap((o) => (o.kind === 'leaf' ? [o.arg] : [])))
+  examples.forEach((x, i) => {
+    if (!reached.has(i + 1))
+      throw new Error(
+        `exportOnnx: no output depends on the input '${inputNames[i]}' (input ${i} of ${examples.length}, shape [${x.shape.join(', ')}]); remove it from the function's inputs, or use it`,
+      )
+  })
+  // Constants a mapping read but left out (a zero initial state) are not written: ONNX Runtime warns about unused initializers.
+  const read = new Set(g.nodes.flatMap((n) => n.inputs))
   return encodeModel({
     irVersion: IR_VERSION,
     opset: cx.opset,
@@ -267,10 +303,34 @@ function build(
     producerVersion: '0.2.0',
     graphName: 'graphgrad',
     nodes: g.nodes,
-    initializers: g.initializers,
+    initializers: g.initializers.filter((t) => read.has(t.name)),
     inputs: graphInputs,
     outputs: graphOutputs,
   })
+}
+
+/**
+ * The bidirectional layers among the recorded scans: forward scan's node index to its reverse
+ * scan's, when the reverse one follows and nothing between them reads the forward one's results.
+ */
+function bidirectionalPairs(w: Walk): Map<number, number> {
+  const pairs = new Map<number, number>()
+  const taken = new Set<number>()
+  w.nodes.forEach((fwd, i) => {
+    if (SCAN_MAPPINGS[fwd.op] === undefined) return
+    const produced = new Set(w.results.get(fwd))
+    for (let j = i + 1; j < w.nodes.length; j++) {
+      const n = w.nodes[j]
+      if (!taken.has(j) && isBidirectionalPair(fwd, n)) {
+        pairs.set(i, j)
+        taken.add(j)
+        return
+      }
+      const reads = [...n.inputs, ...Object.values(n.attributes ?? {})].some((t) => t instanceof Tensor && produced.has(t))
+      if (reads) return
+    }
+  })
+  return pairs
 }
 
 function inputKey(w: Walk, node: { inputs: readonly Tensor[] }): string {

@@ -253,16 +253,27 @@ export const MAPPINGS: Readonly<Record<string, OpMapping>> = {
   matmul: one('MatMul'),
 }
 
+/**
+ * ONNX ops that ONNX Runtime's CPU provider (1.30) has no float64 (double) kernel for, found by
+ * running every mapped op's float64 export in onnxruntime-node: a float64 graph that needs one
+ * is refused rather than written as a model ONNX Runtime cannot load or run.
+ */
+const NO_DOUBLE_KERNEL: ReadonlySet<string> = new Set(['Conv', 'AveragePool', 'Softplus', 'Erf', 'LSTM', 'GRU', 'RNN'])
+
+/** Throws when the float64 op `c` was written with an ONNX op in {@link NO_DOUBLE_KERNEL}. */
+export function refuseMissingDouble(c: OpCall, opTypes: readonly string[]): void {
+  const double = [...c.inputTensors, ...c.outputs].some((t) => t.dtype === 'float64')
+  const missing = opTypes.find((t) => NO_DOUBLE_KERNEL.has(t))
+  if (double && missing !== undefined)
+    throw new Error(
+      `${c.op} is float64 here, and ONNX Runtime has no float64 kernel for ONNX's ${missing}; export a float32 model (astype(t, 'float32') on the parameters and inputs)`,
+    )
+}
+
 /** Ops refused by name, with the reason the error gives. */
 export const UNSUPPORTED: Readonly<Record<string, string>> = {
   indexAdd: "the embedding gradient (indexSelect's VJP): a backward op, not part of a forward model; ONNX has no index_add",
-  conv2d: 'convolution is not mapped yet (issue 16 follow-up)',
-  conv1d: 'built on conv2d, which is not mapped yet (issue 16 follow-up)',
   conv2dInputGrad: 'a backward op of conv2d, not part of a forward model',
   conv2dWeightGrad: 'a backward op of conv2d, not part of a forward model',
   sliceScatter: 'a backward op of slice, not part of a forward model',
-  avgPool1d: 'pooling is not mapped yet (issue 16 follow-up)',
-  avgPool2d: 'pooling is not mapped yet (issue 16 follow-up)',
-  adaptiveAvgPool1d: 'pooling is not mapped yet (issue 16 follow-up)',
-  adaptiveAvgPool2d: 'pooling is not mapped yet (issue 16 follow-up)',
 }

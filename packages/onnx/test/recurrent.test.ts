@@ -7,7 +7,7 @@ import { type Params, embedding, gru, linear, lstm, rnn } from '@graphgrad/layer
 import { OrderedMap } from 'immutable'
 import { describe, expect, it } from 'vitest'
 import { type ExportOptions, exportOnnx } from '../src/index.ts'
-import { maxRelDiff, runOrt } from './helpers.ts'
+import { maxRelDiff, onnxNodes, runOrt } from './helpers.ts'
 
 const TOL = 1e-5
 
@@ -112,5 +112,27 @@ describe.skipIf(!recorded)(`recurrent layers as ONNX LSTM, GRU and RNN nodes${re
       return { output: r.output, hN: r.hN, cN: r.cN }
     }
     expect(await compare('bidirectional LSTM with lengths', f, p, [randn([6, 3, 4], 12)], {})).toBeLessThan(TOL)
+    // One node per layer, both directions in it.
+    const lstms = onnxNodes(exportOnnx(f, p, [randn([6, 3, 4], 12)])).filter((n) => n.opType === 'LSTM')
+    expect(lstms.map((n) => n.attributes.direction)).toEqual(['bidirectional', 'bidirectional'])
+  })
+
+  it('a bidirectional GRU with h0, and a bidirectional relu RNN, batch-first, exported at batch 2, sequence 5, run at batch 4, sequence 9', async () => {
+    const g = gru({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true })
+    const r = rnn({ inputSize: 3, hiddenSize: 5, bidirectional: true, batchFirst: true, nonlinearity: 'relu' })
+    const p = OrderedMap({ gru: g.init(13), rnn: r.init(14) })
+    const f = (q: typeof p, x: Tensor, h0: Tensor): Record<string, Tensor> => {
+      const a = g.apply(get(q, 'gru'), x, { h0 })
+      const b = r.apply(get(q, 'rnn'), x)
+      return { output: a.output, hN: a.hN, rnnOut: b.output, rnnH: b.hN }
+    }
+    const options: ExportOptions = {
+      inputNames: ['x', 'h0'],
+      dynamicAxes: { x: { 0: 'batch', 1: 'seq' }, h0: { 1: 'batch' } },
+    }
+    const inputs = (B: number, T: number, seed: number): [Tensor, Tensor] => [randn([B, T, 3], seed), randn([4, B, 4], seed + 1)]
+    expect(await compare('bidirectional GRU and RNN', f, p, inputs(2, 5, 15), options, inputs(4, 9, 17))).toBeLessThan(TOL)
+    const nodes = onnxNodes(exportOnnx(f, p, inputs(2, 5, 15), options)).filter((n) => ['GRU', 'RNN'].includes(n.opType))
+    expect(nodes.map((n) => `${n.opType} ${n.attributes.direction}`)).toEqual(['GRU bidirectional', 'GRU bidirectional', 'RNN bidirectional'])
   })
 })

@@ -149,10 +149,14 @@ function convolve(input: Tensor, weight: Tensor, g: ConvGeometry): Tensor {
   const shape = outputShape(g)
   const out = allocate(x.dtype, sizeOf(shape)) as Float
   convForward(x._data as Float, w._data as Float, out, g)
-  return makeOutput('conv2d', [x, w], out, shape, (gy, needs) => [
-    needs[0] ? convolveInputGrad(gy, w, g) : null,
-    needs[1] ? convolveWeightGrad(x, gy, g) : null,
-  ])
+  return makeOutput(
+    'conv2d',
+    [x, w],
+    out,
+    shape,
+    (gy, needs) => [needs[0] ? convolveInputGrad(gy, w, g) : null, needs[1] ? convolveWeightGrad(x, gy, g) : null],
+    { stride: [g.strideH, g.strideW], dilation: [g.dilationH, g.dilationW], padding: [g.padTop, g.padLeft], groups: g.groups },
+  )
 }
 
 /**

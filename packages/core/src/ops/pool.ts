@@ -11,12 +11,13 @@
  * @module
  */
 import { type DType, type TensorData, allocate } from '../dtype.ts'
+import { noGradient } from '../autodiff/no-gradient.ts'
 import { makeOutput } from '../autodiff/recording.ts'
 import { type PoolAxis, adaptiveAxis, maxPoolIndices, slidingAxis, windowMean, windowMeanTranspose } from '../kernels/pool.ts'
 import { checkOptionKeys } from '../messages.ts'
 import { ArgumentError, ShapeError, fmtShape } from '../errors.ts'
 import { checkShape, sizeOf } from '../shape.ts'
-import { type Tensor, constant } from '../tensor.ts'
+import { type OpAttributes, type Tensor, constant } from '../tensor.ts'
 import { gather } from './indexing.ts'
 import { reshape } from './reshape.ts'
 import { type GradCase, registerOps } from './registry.ts'
@@ -61,6 +62,8 @@ interface Plan {
   readonly rows: PoolAxis
   readonly cols: PoolAxis
   readonly outShape: number[]
+  /** The window's geometry in 2-d (a 1-d pooling has height 1), recorded on the graph node for exporters. */
+  readonly attributes: OpAttributes
 }
 
 /** The unit axis a 1-d pooling has as its height. */
@@ -120,7 +123,18 @@ function slidingPlan(op: string, input: Tensor, options: MaxPoolOptions<1 | 2> &
     )
   }
   const [rows, cols] = dims === 1 ? [unitAxis(), axes[0]] : [axes[0], axes[1]]
-  return { x, planes: sizeOf(lead), rows, cols, outShape: checkShape([...lead, ...out], op) }
+  const two = (v: number[], one: number): number[] => (dims === 1 ? [one, v[0]] : v)
+  const attributes = {
+    kernel: two(kernel, 1),
+    stride: two(stride, 1),
+    padding: two(padding, 0),
+    dilation: two(dilation, 1),
+    inputSize: two(spatial, 1),
+    outSize: two(out, 1),
+    ceilMode: ceil,
+    countIncludePad: countPadding,
+  }
+  return { x, planes: sizeOf(lead), rows, cols, outShape: checkShape([...lead, ...out], op), attributes }
 }
 
 /** The data as float64, copied by the built-in conversion when it is float32. */
@@ -136,20 +150,33 @@ function inDType(data: Float64Array, dtype: DType): TensorData {
   return out
 }
 
+const poolIndexNoGrad = noGradient("returns integer indices (the position of each window's maximum)")
+
 function maxPoolNd(op: string, input: Tensor, options: MaxPoolOptions<1 | 2>, dims: 1 | 2): Tensor {
   const p = slidingPlan(op, input, options, dims, true)
   const positions = p.rows.lo.length * p.cols.lo.length
   const index = new Int32Array(p.planes * positions)
   maxPoolIndices(float64Of(p.x._data), p.planes, p.rows, p.cols, index)
   const flat = reshape(p.x, [p.planes, p.rows.size * p.cols.size])
-  return reshape(gather(flat, 1, constant(index, [p.planes, positions])), p.outShape)
+  // The indices are an op of x (recorded when every op is, as for an export), not a constant: they depend on its values.
+  const at = makeOutput('maxPoolIndex', [p.x], index, [p.planes, positions], poolIndexNoGrad, p.attributes)
+  return reshape(gather(flat, 1, at), p.outShape)
 }
 
 /** The mean over separable windows: linear, its VJP {@link windowMeanBackward}. */
 function meanOverWindows(op: string, x: Tensor, p: Plan): Tensor {
   const out = new Float64Array(sizeOf(p.outShape))
   windowMean(float64Of(x._data), p.planes, p.rows, p.cols, out)
-  return makeOutput(op, [x], inDType(out, x.dtype), p.outShape, (g) => [windowMeanBackward(op, g, x.shape, p)])
+  return makeOutput(op, [x], inDType(out, x.dtype), p.outShape, (g) => [windowMeanBackward(op, g, x.shape, p)], {
+    ...p.attributes,
+    rows: windows(p.rows),
+    cols: windows(p.cols),
+  })
+}
+
+/** An axis' windows as one list, `[lo, hi, divisor]` per output position (what an exporter rebuilds the mean from). */
+function windows(a: PoolAxis): number[] {
+  return Array.from(a.lo).flatMap((lo, o) => [lo, a.hi[o], a.divisor[o]])
 }
 
 /** The transpose of {@link meanOverWindows} (its VJP, whose own VJP is the mean again). */
@@ -174,7 +201,14 @@ function adaptiveAvgPoolNd(op: string, input: Tensor, outputSize: unknown, dims:
   const bins = sizeOf(outShape) === 0 ? out.map(() => 0) : out
   const axes = spatial.map((n, i) => adaptiveAxis(n, bins[i]))
   const [rows, cols] = dims === 1 ? [unitAxis(), axes[0]] : [axes[0], axes[1]]
-  return meanOverWindows(op, x, { x, planes: sizeOf(lead), rows, cols, outShape })
+  return meanOverWindows(op, x, {
+    x,
+    planes: sizeOf(lead),
+    rows,
+    cols,
+    outShape,
+    attributes: { adaptive: true, inputSize: dims === 1 ? [1, spatial[0]] : spatial },
+  })
 }
 
 /**
