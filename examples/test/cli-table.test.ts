@@ -124,6 +124,20 @@ const ROWS: readonly Row[] = [
     code: 2,
     message: () => "lm train: the LSTM's output of one step [409600000 x 16] would hold 6553600000 numbers, more than the 2147483647 a tensor can hold",
   },
+  {
+    name: 'train: an unknown --corpus',
+    cli: 'lm',
+    args: (f) => ['train', '--corpus', 'bible', '--checkpoint', join(f.dir, 'unused'), ...TINY],
+    code: 2,
+    message: () => "lm train: --corpus must be one of sotu, sotu-all, docs, got 'bible'",
+  },
+  {
+    name: 'train: --text with --corpus',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { corpus: 'docs' })],
+    code: 2,
+    message: () => 'lm train: --text trains on a file and --corpus on a built-in text; give only one',
+  },
   // pnpm lm train: the text.
   {
     name: 'train: missing text file',

@@ -15,7 +15,14 @@ export const TRAIN_COMMAND: CommandSpec = {
   usage: 'pnpm lm train',
   summary: 'Trains a character-level LSTM language model (embedding, LSTM layers, linear head) with truncated BPTT.',
   options: [
-    { name: 'text', kind: 'string', value: 'FILE', help: "UTF-8 text to learn (default: the project's documentation, README.md and docs/**/*.md, read now)" },
+    { name: 'text', kind: 'string', value: 'FILE', help: 'UTF-8 text to learn (default: the --corpus)' },
+    {
+      name: 'corpus',
+      kind: 'string',
+      value: 'NAME',
+      default: 'sotu',
+      help: "the built-in text learnt without --text: sotu (the State of the Union addresses 1992-2021,\n1.1 M characters), sotu-all (all of them, 1790-2021, 10.8 M), docs (the project's documentation)",
+    },
     {
       name: 'checkpoint',
       kind: 'string',
@@ -53,7 +60,8 @@ export const TRAIN_COMMAND: CommandSpec = {
   ],
   notes: [
     'examples:',
-    "  pnpm lm train                                   # the project's docs, default settings",
+    '  pnpm lm train                                   # the State of the Union addresses 1992-2021, default settings',
+    "  pnpm lm train --corpus docs --checkpoint out/lm-docs   # the project's documentation",
     '  pnpm lm train --text book.txt --checkpoint runs/book --steps 2000',
     '  pnpm lm train --checkpoint runs/book --steps 4000 --resume',
     '',
