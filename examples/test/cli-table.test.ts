@@ -54,7 +54,7 @@ const quick = (f: Fixtures, overrides: Record<string, string> = {}): string[] =>
 
 const ROWS: readonly Row[] = [
   // pnpm lm: the command line.
-  { name: 'no command', cli: 'lm', args: () => [], code: 2, message: () => 'lm: no command given (commands: train, sample; see pnpm lm --help)' },
+  { name: 'no command', cli: 'lm', args: () => [], code: 2, message: () => 'lm: no command given (commands: train, sample, export; see pnpm lm --help)' },
   { name: 'unknown command', cli: 'lm', args: () => ['bake'], code: 2, message: () => "lm: unknown command 'bake'" },
   {
     name: 'train: unknown option',
@@ -123,6 +123,20 @@ const ROWS: readonly Row[] = [
     args: (f) => ['train', ...tiny(f, 'unused', { batch: '4096', seq: '100000' })],
     code: 2,
     message: () => "lm train: the LSTM's output of one step [409600000 x 16] would hold 6553600000 numbers, more than the 2147483647 a tensor can hold",
+  },
+  {
+    name: 'train: an unknown --corpus',
+    cli: 'lm',
+    args: (f) => ['train', '--corpus', 'bible', '--checkpoint', join(f.dir, 'unused'), ...TINY],
+    code: 2,
+    message: () => "lm train: --corpus must be one of sotu, sotu-all, docs, got 'bible'",
+  },
+  {
+    name: 'train: --text with --corpus',
+    cli: 'lm',
+    args: (f) => ['train', ...tiny(f, 'unused', { corpus: 'docs' })],
+    code: 2,
+    message: () => 'lm train: --text trains on a file and --corpus on a built-in text; give only one',
   },
   // pnpm lm train: the text.
   {
@@ -251,6 +265,71 @@ const ROWS: readonly Row[] = [
     args: () => ['sample', '--length', '2000000'],
     code: 2,
     message: () => "--length must be a whole number >= 0 and <= 1000000, got '2000000'",
+  },
+  {
+    name: 'sample: a negative --top-k',
+    cli: 'lm',
+    args: () => ['sample', '--top-k', '-3'],
+    code: 2,
+    message: () => "lm sample: --top-k must be a whole number >= 0, got '-3'",
+  },
+  {
+    name: 'sample: a fraction for --top-k',
+    cli: 'lm',
+    args: () => ['sample', '--top-k', '2.5'],
+    code: 2,
+    message: () => "--top-k must be a whole number >= 0, got '2.5'",
+  },
+  {
+    name: 'sample: a word for --seed',
+    cli: 'lm',
+    args: () => ['sample', '--seed', 'abc'],
+    code: 2,
+    message: () => "lm sample: --seed must be a whole number >= 0, got 'abc'",
+  },
+  {
+    name: 'sample: --onnx with --checkpoint',
+    cli: 'lm',
+    args: (f) => ['sample', '--onnx', join(f.dir, 'm.onnx'), '--checkpoint', f.ck],
+    code: 2,
+    message: () => 'lm sample: --checkpoint samples a checkpoint and --onnx an exported model; give only one',
+  },
+  {
+    name: 'sample: a missing --onnx file',
+    cli: 'lm',
+    args: (f) => ['sample', '--onnx', join(f.dir, 'nope.onnx')],
+    code: 1,
+    message: (f) => `lm sample: ${join(f.dir, 'nope.onnx')}: no such file (write one with pnpm lm export)`,
+  },
+  {
+    name: 'sample: an --onnx file without its vocabulary',
+    cli: 'lm',
+    args: (f) => ['sample', '--onnx', join(f.dir, 'bare.onnx')],
+    code: 1,
+    message: (f) => `${join(f.dir, 'bare.vocab.json')}: no such file (the vocabulary pnpm lm export writes beside`,
+  },
+  // pnpm lm export.
+  { name: 'export: unknown option', cli: 'lm', args: () => ['export', '--output', 'm.onnx'], code: 2, message: () => 'lm export: unknown option --output' },
+  {
+    name: 'export: missing checkpoint',
+    cli: 'lm',
+    args: (f) => ['export', '--checkpoint', join(f.dir, 'missing'), '--out', join(f.dir, 'never.onnx')],
+    code: 1,
+    message: () => 'lm export: --checkpoint',
+  },
+  {
+    name: 'export: --out not an .onnx file',
+    cli: 'lm',
+    args: (f) => ['export', '--checkpoint', f.ck, '--out', join(f.dir, 'model.bin')],
+    code: 1,
+    message: (f) => `lm export: --out ${join(f.dir, 'model.bin')}: give a file name ending in .onnx`,
+  },
+  {
+    name: 'export: --out in a directory that cannot be made',
+    cli: 'lm',
+    args: (f) => ['export', '--checkpoint', f.ck, '--out', join(f.corpus, 'm.onnx')],
+    code: 1,
+    message: (f) => `lm export: cannot write ${join(f.corpus, 'm.onnx')}`,
   },
   {
     name: 'sample: missing checkpoint',
@@ -490,6 +569,7 @@ beforeAll(async () => {
   writeFileSync(join(copies.badPointer, 'checkpoint.json'), '{"format": "graphgrad-lm/1", "current": ')
   rewrite(copies.truncated, 'model.safetensors', readFileSync(join(versionDir(ck), 'model.safetensors')).subarray(0, 100), false)
   mkdirSync(join(dir, 'bare'))
+  writeFileSync(join(dir, 'bare.onnx'), 'not a model')
   mkdirSync(join(dir, 'diverged'))
   writeFileSync(join(dir, 'empty.txt'), '')
   writeFileSync(

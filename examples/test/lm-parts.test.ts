@@ -6,12 +6,36 @@ import { parseArgs } from '../src/shared/args.ts'
 import { Streams, splitTokens } from '../src/lm/batching.ts'
 import { characterCount, decodeText, projectDocsCorpus, readTextFile } from '../src/lm/corpus.ts'
 import { TRAIN_COMMAND } from '../src/lm/commands.ts'
+import { builtinCorpus, builtinFile, recordedCorpus } from '../src/lm/builtin-corpus.ts'
 import { Vocabulary } from '../src/lm/vocabulary.ts'
 import { LIMITS, modelParameterCount, modelProblem, trainingProblem } from '../src/lm/limits.ts'
 import { charModel, parameterCount } from '../src/lm/model.ts'
 import { tempDir } from './lm-helpers.ts'
 
-describe('the default corpus', () => {
+describe('the built-in corpora', () => {
+  const root = new URL('../../', import.meta.url).pathname
+
+  it('sotu (the default) holds the 30 addresses of 1992-2021 in year order, sotu-all all 233', async () => {
+    const recent = await builtinCorpus('sotu', root)
+    const all = await builtinCorpus('sotu-all', root)
+    expect(recent.source).toMatch(/^30 State of the Union addresses, 1992 /)
+    expect(all.source).toMatch(/^233 State of the Union addresses, 1790 \(George Washington\) to 2021 /)
+    expect(recent.text.length).toBeGreaterThan(1_000_000)
+    expect(all.text.length).toBeGreaterThan(10_000_000)
+    // The recent addresses are the end of the whole collection, and the same text every time.
+    expect(all.text.endsWith(recent.text)).toBe(true)
+    expect((await builtinCorpus('sotu', root)).sha256).toBe(recent.sha256)
+  })
+
+  it('a checkpoint records a built-in corpus by name; an empty name (older checkpoints) is the documentation', async () => {
+    expect(builtinFile('sotu')).toBe('builtin:sotu')
+    expect((await recordedCorpus('builtin:sotu', root)).sha256).toBe((await builtinCorpus('sotu', root)).sha256)
+    expect((await recordedCorpus('', root)).sha256).toBe(projectDocsCorpus(root).sha256)
+    await expect(builtinCorpus('bible', root)).rejects.toThrow("--corpus must be one of sotu, sotu-all, docs, got 'bible'")
+  })
+})
+
+describe('the docs corpus', () => {
   it('is the documentation found at run time: README.md first, then docs/**/*.md, without build output', () => {
     const root = tempDir()
     const put = (path: string, text: string): void => {

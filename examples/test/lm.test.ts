@@ -81,13 +81,32 @@ describe('pnpm lm train', () => {
     }
   })
 
-  it("with no --text trains on the project's documentation, and --resume reads it again", async () => {
-    const ck = join(dir, 'docs')
+  it('with no --text trains on the State of the Union addresses 1992-2021, reports the untrained baseline, and --resume reads them again', async () => {
+    const ck = join(dir, 'sotu')
     const run = await lm('train', '--checkpoint', ck, '--steps', '2', ...TINY)
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^corpus: 30 State of the Union addresses, 1992 \(George Bush\) to 2021 \(Joseph R Biden\), from @stdlib\/datasets-sotu$/m)
+    const chars = Number(/^ {2}(\d+) characters/m.exec(run.stdout)?.[1])
+    expect(chars).toBeGreaterThan(1_000_000)
+    const untrained = Number(/^untrained \(the initial weights\): validation loss [\d.]+ nats, ([\d.]+) bits per character$/m.exec(run.stdout)?.[1])
+    const saved = await loadCheckpoint(ck)
+    // Near uniform guessing before training, and what the run's last line repeats.
+    expect(untrained).toBeCloseTo(Math.log2(saved.vocabulary.size), 0)
+    expect(run.stdout).toContain(`(untrained ${untrained.toFixed(3)}); checkpoint in ${ck}`)
+    expect(saved.corpus.file).toBe('builtin:sotu')
+    expect(saved.corpus.characters).toBe(chars)
+    expect((await lm('train', '--checkpoint', ck, '--steps', '3', '--resume')).code).toBe(0)
+    expect(progress(ck).step).toBe(3)
+  })
+
+  it("--corpus docs trains on the project's documentation, and --resume reads it again", async () => {
+    const ck = join(dir, 'docs')
+    const run = await lm('train', '--corpus', 'docs', '--checkpoint', ck, '--steps', '2', ...TINY)
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/^corpus: project documentation \(\d+ files: README\.md, docs\//m)
     const saved = await loadCheckpoint(ck)
-    expect(saved.corpus.file).toBe('')
+    expect(saved.corpus.file).toBe('builtin:docs')
     expect(saved.vocabulary.has('#')).toBe(true)
     expect((await lm('train', '--checkpoint', ck, '--steps', '3', '--resume')).code).toBe(0)
     expect(progress(ck).step).toBe(3)

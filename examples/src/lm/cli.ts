@@ -3,7 +3,9 @@
  *
  * ```
  * pnpm lm train [--text FILE] [--checkpoint DIR] [--steps N] [--resume] ...
- * pnpm lm sample --checkpoint DIR --prompt "..." --temperature T --length N
+ * pnpm lm sample --checkpoint DIR --prompt "..." --temperature T --top-k K --length N --seed S
+ * pnpm lm export --checkpoint DIR --out model.onnx
+ * pnpm lm sample --onnx model.onnx --prompt "..." ...
  * ```
  *
  * Every failure ends with one line on stderr and a non-zero exit code, never a stack trace
@@ -17,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { type CommandSpec, type ParsedArgs, helpText, parseArgs } from '../shared/args.ts'
 import { reportFailure, runAsProcess } from '../shared/cli.ts'
 import type { ProgressSink } from '../shared/progress.ts'
-import { SAMPLE_COMMAND, TRAIN_COMMAND } from './commands.ts'
+import { EXPORT_COMMAND, SAMPLE_COMMAND, TRAIN_COMMAND } from './commands.ts'
 
 /** Where the CLI writes: standard output (progress, results) and standard error (the error line). */
 export interface CliIO {
@@ -36,7 +38,8 @@ A character-level LSTM language model: it learns to predict each character from 
 
 commands:
   train    train on a text (default: the project's documentation), with checkpoints and --resume
-  sample   generate text from a checkpoint
+  sample   generate text from a checkpoint (or, with --onnx, from an exported model in ONNX Runtime)
+  export   write a checkpoint's model as an ONNX file
 
 pnpm lm <command> --help lists a command's options.
 `
@@ -45,7 +48,7 @@ pnpm lm <command> --help lists a command's options.
 export async function main(argv: readonly string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined) {
-    io.stderr.write('lm: no command given (commands: train, sample; see pnpm lm --help)\n')
+    io.stderr.write('lm: no command given (commands: train, sample, export; see pnpm lm --help)\n')
     return 2
   }
   if (name === '--help' || name === '-h' || name === 'help') {
@@ -56,10 +59,11 @@ export async function main(argv: readonly string[], io: CliIO = { stdout: proces
   const commands: Record<string, [CommandSpec, (args: ParsedArgs) => Promise<void>]> = {
     train: [TRAIN_COMMAND, async (args) => (await import('./train-command.ts')).trainCommand(args, io.stdout, ROOT)],
     sample: [SAMPLE_COMMAND, async (args) => (await import('./sample-command.ts')).sampleCommand(args, io.stdout)],
+    export: [EXPORT_COMMAND, async (args) => (await import('./onnx-export.ts')).exportCommand(args, io.stdout)],
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined
   if (command === undefined) {
-    io.stderr.write(`lm: unknown command '${name}' (commands: train, sample; see pnpm lm --help)\n`)
+    io.stderr.write(`lm: unknown command '${name}' (commands: train, sample, export; see pnpm lm --help)\n`)
     return 2
   }
   try {

@@ -15,7 +15,14 @@ export const TRAIN_COMMAND: CommandSpec = {
   usage: 'pnpm lm train',
   summary: 'Trains a character-level LSTM language model (embedding, LSTM layers, linear head) with truncated BPTT.',
   options: [
-    { name: 'text', kind: 'string', value: 'FILE', help: "UTF-8 text to learn (default: the project's documentation, README.md and docs/**/*.md, read now)" },
+    { name: 'text', kind: 'string', value: 'FILE', help: 'UTF-8 text to learn (default: the --corpus)' },
+    {
+      name: 'corpus',
+      kind: 'string',
+      value: 'NAME',
+      default: 'sotu',
+      help: "the built-in text learnt without --text: sotu (the State of the Union addresses 1992-2021,\n1.1 M characters), sotu-all (all of them, 1790-2021, 10.8 M), docs (the project's documentation)",
+    },
     {
       name: 'checkpoint',
       kind: 'string',
@@ -53,7 +60,8 @@ export const TRAIN_COMMAND: CommandSpec = {
   ],
   notes: [
     'examples:',
-    "  pnpm lm train                                   # the project's docs, default settings",
+    '  pnpm lm train                                   # the State of the Union addresses 1992-2021, default settings',
+    "  pnpm lm train --corpus docs --checkpoint out/lm-docs   # the project's documentation",
     '  pnpm lm train --text book.txt --checkpoint runs/book --steps 2000',
     '  pnpm lm train --checkpoint runs/book --steps 4000 --resume',
     '',
@@ -63,16 +71,49 @@ export const TRAIN_COMMAND: CommandSpec = {
   ],
 }
 
+/** Where `pnpm lm export` writes unless `--out` says otherwise. */
+export const DEFAULT_ONNX = 'out/lm.onnx'
+
 /** The options of `pnpm lm sample`. */
 export const SAMPLE_COMMAND: CommandSpec = {
   usage: 'pnpm lm sample',
   summary: 'Generates text with a trained model: it reads the prompt, then writes one character at a time.',
   options: [
     { name: 'checkpoint', kind: 'string', value: 'DIR', default: DEFAULT_CHECKPOINT, help: 'checkpoint directory written by pnpm lm train' },
+    {
+      name: 'onnx',
+      kind: 'string',
+      value: 'FILE',
+      help: 'sample the model exported by pnpm lm export instead, with ONNX Runtime (onnxruntime-node);\nit gives the text the checkpoint gives for the same options',
+    },
     { name: 'prompt', kind: 'string', value: 'TEXT', help: 'text to continue; only characters the model was trained on (default: a newline)' },
     { name: 'temperature', kind: 'number', default: 0.7, min: 0, help: 'below 1: safer, above 1: wilder, 0: always the likeliest character' },
+    { name: 'top-k', kind: 'int', default: 0, min: 0, help: 'draw only among the k likeliest characters (0: among all)' },
     { name: 'length', kind: 'int', default: 300, min: 0, max: 1000000, help: 'characters to write' },
     { name: 'seed', kind: 'int', default: 0, min: 0, help: 'seed of the draws (the same seed gives the same text)' },
   ],
-  notes: ['example:', '  pnpm lm sample --checkpoint out/lm --prompt "The gradient " --temperature 0.5 --length 400'],
+  notes: [
+    'examples:',
+    '  pnpm lm sample --checkpoint out/lm --prompt "The gradient " --temperature 0.5 --length 400',
+    '  pnpm lm sample --onnx out/lm.onnx --prompt "The gradient " --temperature 0.8 --top-k 10 --seed 3',
+  ],
+}
+
+/** The options of `pnpm lm export`. */
+export const EXPORT_COMMAND: CommandSpec = {
+  usage: 'pnpm lm export',
+  summary: 'Exports a trained model as ONNX (opset 17), to run in ONNX Runtime anywhere.',
+  options: [
+    { name: 'checkpoint', kind: 'string', value: 'DIR', default: DEFAULT_CHECKPOINT, help: 'checkpoint directory written by pnpm lm train' },
+    { name: 'out', kind: 'string', value: 'FILE', default: DEFAULT_ONNX, help: 'the ONNX file to write (replaced atomically if it exists)' },
+  ],
+  notes: [
+    'The graph: inputs tokens [batch, seq] (int64), h0 and c0 [layers, batch, hidden] (float32, the LSTM state);',
+    'outputs logits [batch, seq, vocabulary], hN and cN (the state after the last character, to feed back in);',
+    'batch and seq are dynamic axes, the LSTM layers ONNX LSTM nodes. The vocabulary (token id -> character)',
+    'goes beside it, in FILE with .onnx replaced by .vocab.json, which pnpm lm sample --onnx reads.',
+    '',
+    'example:',
+    '  pnpm lm export --checkpoint out/lm --out out/lm.onnx',
+  ],
 }

@@ -15,7 +15,8 @@ import { machineMemoryLimit } from '../shared/resources.ts'
 import type { Checkpoint, CheckpointMeta } from './checkpoint.ts'
 import { hasCheckpoint, removeStaleTemporaries } from './checkpoint-dir.ts'
 import { DEFAULT_CHECKPOINT } from './commands.ts'
-import { type Corpus, characterCount, projectDocsCorpus, readCorpusFile } from './corpus.ts'
+import { builtinCorpus, builtinFile, recordedCorpus } from './builtin-corpus.ts'
+import { type Corpus, characterCount, readCorpusFile } from './corpus.ts'
 import { LmError } from './errors.ts'
 import { trainingProblem } from './limits.ts'
 import type { ModelConfig } from './model.ts'
@@ -57,11 +58,12 @@ async function train(args: ParsedArgs, out: ProgressSink, root: string, sigint: 
   const problem = trainingProblem(meta.model, meta.training, corpus.text.length, machineMemoryLimit())
   if (problem !== undefined) throw resume ? new LmError(`the run in ${dir}: ${problem}`) : new UsageError(problem)
   // The model code loads only now: a bad text or size is refused without it, in a fraction of the time.
-  const [{ splitTokens }, { charModel, parameterCount }, { trainer }, { trainSteps }] = await Promise.all([
+  const [{ splitTokens }, { charModel, parameterCount }, { trainer }, { trainSteps }, { evaluate }] = await Promise.all([
     import('./batching.ts'),
     import('./model.ts'),
     import('./train.ts'),
     import('./train-loop.ts'),
+    import('./evaluate.ts'),
   ])
   const model = charModel(meta.model)
   const ids = meta.vocabulary.encode(corpus.text, corpus.source)
@@ -80,12 +82,15 @@ async function train(args: ParsedArgs, out: ProgressSink, root: string, sigint: 
   say(
     `training: ${batch} streams x ${seq} characters per step (${run.streams.windows} windows per pass), Adam lr ${lr}, gradient norm clipped at ${clip}, seed ${seed}`,
   )
-  say(`an untrained model scores about ln(${v}) = ${Math.log(v).toFixed(3)} nats = ${Math.log2(v).toFixed(2)} bits per character`)
+  say(`guessing uniformly scores ln(${v}) = ${Math.log(v).toFixed(3)} nats = ${Math.log2(v).toFixed(2)} bits per character`)
   if (resume) say(`resuming ${dir} at step ${state.step}`)
   if (state.step >= steps) {
     say(`${dir} is already at step ${state.step} (--steps ${steps}): nothing to do`)
     return
   }
+  // The baseline the run is measured against: the initial weights (from the seed) on the held-out text.
+  const untrained = evaluate(model, run.init().params, split.validation, batch, seq)
+  say(`untrained (the initial weights): validation loss ${untrained.loss.toFixed(4)} nats, ${untrained.bpc.toFixed(3)} bits per character`)
   // Fail now, not after the first hundred steps, if the checkpoint cannot be written.
   await writable(dir)
   await removeStaleTemporaries(dir)
@@ -116,7 +121,9 @@ async function train(args: ParsedArgs, out: ProgressSink, root: string, sigint: 
     out,
   )
   const final = state.validation.last() as ValidationPoint
-  say(`done: ${state.step} steps; validation loss ${final.loss.toFixed(4)} nats, ${final.bpc.toFixed(3)} bits per character; checkpoint in ${dir}`)
+  say(
+    `done: ${state.step} steps; validation loss ${final.loss.toFixed(4)} nats, ${final.bpc.toFixed(3)} bits per character (untrained ${untrained.bpc.toFixed(3)}); checkpoint in ${dir}`,
+  )
 }
 
 /** What a run is, the text it reads, and where a resumed run stands. */
@@ -132,7 +139,9 @@ async function newRun(args: ParsedArgs, dir: string, root: string): Promise<RunS
     throw new LmError(`${dir} already holds a run; pass --resume to continue it, --force to replace it, or another --checkpoint`)
   }
   const file = args.string('text')
-  const corpus = file === undefined ? projectDocsCorpus(root) : readCorpusFile(file)
+  if (file !== undefined && args.given.has('corpus')) throw new UsageError('--text trains on a file and --corpus on a built-in text; give only one')
+  const builtin = args.string('corpus') ?? 'sotu'
+  const corpus = file === undefined ? await builtinCorpus(builtin, root) : readCorpusFile(file)
   const vocabulary = Vocabulary.fromText(corpus.text)
   const model: ModelConfig = {
     vocabSize: vocabulary.size,
@@ -149,7 +158,12 @@ async function newRun(args: ParsedArgs, dir: string, root: string): Promise<RunS
     clip: args.number('clip'),
     valFraction: args.number('val-fraction'),
   }
-  const info = { source: corpus.source, file: file === undefined ? '' : resolve(file), sha256: corpus.sha256, characters: characterCount(corpus.text) }
+  const info = {
+    source: corpus.source,
+    file: file === undefined ? builtinFile(builtin) : resolve(file),
+    sha256: corpus.sha256,
+    characters: characterCount(corpus.text),
+  }
   return { meta: { model, training, vocabulary, corpus: info }, corpus }
 }
 
@@ -162,8 +176,13 @@ async function resumedRun(args: ParsedArgs, dir: string, root: string): Promise<
       throw new LmError(`--${name} ${args.number(name)} differs from the run in ${dir} (${of(saved)}); a resumed run keeps its settings, so leave it out`)
     }
   }
-  const file = args.string('text') ?? saved.corpus.file
-  const corpus = file === '' ? projectDocsCorpus(root) : readCorpusFile(file)
+  const text = args.string('text')
+  const corpus =
+    text !== undefined
+      ? readCorpusFile(text)
+      : args.given.has('corpus')
+        ? await builtinCorpus(args.string('corpus') ?? '', root)
+        : await recordedCorpus(saved.corpus.file, root)
   if (corpus.sha256 !== saved.corpus.sha256) {
     throw new LmError(
       `the text (${corpus.source}) is not the one the run in ${dir} was trained on (${saved.corpus.source}, ${saved.corpus.characters} characters); resuming needs the same text`,

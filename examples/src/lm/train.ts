@@ -71,8 +71,11 @@ const SAMPLE_STREAM = 2
 export interface Trainer {
   /** The training text laid out for BPTT. */
   readonly streams: Streams
-  /** The state before the first step. */
-  init(): TrainState
+  /**
+   * The state before the first step: `params` (default: the model's initialisation from the
+   * seed) with a fresh optimizer state, which follows their dtype (float64 parameters train in float64).
+   */
+  init(params?: Params): TrainState
   /** The state after one more step. */
   step(state: TrainState): TrainState
 }
@@ -94,8 +97,7 @@ export function trainer(model: CharModel, config: TrainConfig, train: Int32Array
   const vocab = model.config.vocabSize
   return {
     streams,
-    init() {
-      const params = model.init(foldIn(config.seed, PARAMS_STREAM))
+    init(params = model.init(foldIn(config.seed, PARAMS_STREAM))) {
       return { step: 0, params, optimizer: opt.init(params), losses: List(), gradNorms: List(), validation: List() }
     },
     step(state) {
