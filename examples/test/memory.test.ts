@@ -23,8 +23,7 @@ describe('pnpm start --quick', () => {
   let results: SweepResults
   beforeAll(() => {
     out = tempDir()
-    stdout = cli.output('--quick', '--out', out)
-    results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as SweepResults
+    ;({ stdout, results } = cli.quick<SweepResults>(out))
   }, 120_000)
 
   it('prints a table row for every task, lag and model', () => {

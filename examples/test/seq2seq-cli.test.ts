@@ -19,8 +19,7 @@ describe('pnpm seq2seq --quick', () => {
   let results: Results
   beforeAll(() => {
     out = tempDir()
-    stdout = cli.output('--quick', '--out', out)
-    results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results
+    ;({ stdout, results } = cli.quick<Results>(out))
   }, 120_000)
 
   it('prints the table: a row per model with parameters, training sequences, exact match and seconds', () => {
