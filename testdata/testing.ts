@@ -1,6 +1,7 @@
 /**
  * Helpers shared by the test suites: row-major index arithmetic for naive reference
- * implementations, and the one finite-difference check of vector-Jacobian products.
+ * implementations, and the one finite-difference check of vector-Jacobian products (with
+ * the suites' usual fixed cotangent, {@link wave}, in {@link fdCheck}).
  */
 import { type Tensor, mul, sum, tensor, vjp } from '@graphgrad/core'
 
@@ -74,4 +75,20 @@ export function checkVjp(f: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor
     }
   }
   return null
+}
+
+/** A fixed, random-looking float64 tensor of `shape`: `sin(1.7 i + phase)` at flat position `i`. */
+export function wave(shape: readonly number[], phase = 0.3): Tensor {
+  return tensor(
+    Float64Array.from({ length: sizeOf(shape) }, (_, i) => Math.sin(1.7 * i + phase)),
+    { shape, dtype: 'float64' },
+  )
+}
+
+/**
+ * {@link checkVjp} with the cotangent {@link wave} and, unless given, step 1e-6, atol 1e-6 and
+ * rtol 1e-5. `f` may itself take gradients (second-order checks): nothing here turns recording off.
+ */
+export function fdCheck(f: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[], options: Partial<Omit<VjpCheckOptions, 'cotangent'>> = {}): string | null {
+  return checkVjp(f, inputs, { cotangent: (s) => wave(s), eps: 1e-6, atol: 1e-6, rtol: 1e-5, ...options })
 }

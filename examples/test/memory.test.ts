@@ -1,11 +1,9 @@
 // `pnpm start --quick` end to end: the table has every row, the files load back and hold the
 // trained models (they reproduce the recorded held-out scores), the LSTM beats chance at the
 // shortest lag, and the same seed gives the same numbers.
-import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { foldIn, key } from '@graphgrad/core'
 import { readSafetensorsFile } from '@graphgrad/core/node'
 import { loadStateDict } from '@graphgrad/layers'
@@ -14,17 +12,10 @@ import { TASKS } from '../src/memory/tasks.ts'
 import type { SweepResults } from '../src/memory/results.ts'
 import { runSweep } from '../src/memory/experiment.ts'
 import { DEFAULTS } from '../src/memory/options.ts'
-import { SOURCE_NODE_FLAGS } from '../../scripts/source-condition.ts'
+import { exampleCli, tempDirs } from './cli-helpers.ts'
 
-const root = new URL('../../', import.meta.url).pathname
-const cli = join(root, 'examples/src/memory/cli.ts')
-const dirs: string[] = []
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'graphgrad-memory-'))
-  dirs.push(d)
-  return d
-}
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+const cli = exampleCli('memory')
+const tempDir = tempDirs('memory')
 
 describe('pnpm start --quick', () => {
   let out: string
@@ -32,8 +23,7 @@ describe('pnpm start --quick', () => {
   let results: SweepResults
   beforeAll(() => {
     out = tempDir()
-    stdout = execFileSync(process.execPath, [...SOURCE_NODE_FLAGS, cli, '--quick', '--out', out], { cwd: root, encoding: 'utf8' })
-    results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as SweepResults
+    ;({ stdout, results } = cli.quick<SweepResults>(out))
   }, 120_000)
 
   it('prints a table row for every task, lag and model', () => {
@@ -110,10 +100,7 @@ describe('reproducibility', () => {
 })
 
 describe('the command line', () => {
-  const run = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
-    const r = spawnSync(process.execPath, [...SOURCE_NODE_FLAGS, cli, ...args], { cwd: root, encoding: 'utf8' })
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr }
-  }
+  const run = cli.run
   it('--help explains every option', () => {
     const { status, stdout } = run('--help')
     expect(status).toBe(0)

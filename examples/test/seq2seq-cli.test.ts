@@ -1,26 +1,17 @@
 // `pnpm seq2seq --quick` end to end as a process (the table, results.json, attention.svg),
 // the same seed giving the same numbers, and the command line's one-line refusals.
-import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Results } from '../src/seq2seq/experiment.ts'
 import { runExperiment } from '../src/seq2seq/experiment.ts'
 import { DATE_COUNT } from '../src/seq2seq/dates.ts'
 import { DEFAULTS, QUICK, TASK_DATES, parseOptions } from '../src/seq2seq/options.ts'
 import { UsageError } from '../src/shared/args.ts'
-import { SOURCE_NODE_FLAGS } from '../../scripts/source-condition.ts'
+import { exampleCli, tempDirs } from './cli-helpers.ts'
 
-const root = new URL('../../', import.meta.url).pathname
-const cli = join(root, 'examples/src/seq2seq/cli.ts')
-const dirs: string[] = []
-const tempDir = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'graphgrad-seq2seq-'))
-  dirs.push(d)
-  return d
-}
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
+const cli = exampleCli('seq2seq')
+const tempDir = tempDirs('seq2seq')
 
 describe('pnpm seq2seq --quick', () => {
   let out: string
@@ -28,8 +19,7 @@ describe('pnpm seq2seq --quick', () => {
   let results: Results
   beforeAll(() => {
     out = tempDir()
-    stdout = execFileSync(process.execPath, [...SOURCE_NODE_FLAGS, cli, '--quick', '--out', out], { cwd: root, encoding: 'utf8' })
-    results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results
+    ;({ stdout, results } = cli.quick<Results>(out))
   }, 120_000)
 
   it('prints the table: a row per model with parameters, training sequences, exact match and seconds', () => {
@@ -85,10 +75,7 @@ describe('reproducibility', () => {
 })
 
 describe('the command line', () => {
-  const run = (...args: string[]): { status: number | null; stdout: string; stderr: string } => {
-    const r = spawnSync(process.execPath, [...SOURCE_NODE_FLAGS, cli, ...args], { cwd: root, encoding: 'utf8' })
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr }
-  }
+  const run = cli.run
   it('--help explains every option', () => {
     const { status, stdout } = run('--help')
     expect(status).toBe(0)

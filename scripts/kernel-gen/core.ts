@@ -47,6 +47,11 @@ function add(
   family.generic.push({ key: lookup, name, source: fn(name, params, body) })
 }
 
+/** A broadcasting kernel's parameters: its arrays (the inputs, then `out`), the output shape, and each input's strides `s_k` over it. */
+function broadcastParams(arrays: readonly Param[]): Param[] {
+  return [...arrays, ['shape', STRIDES], ...arrays.slice(0, -1).map((_, k): Param => [`s_${k}`, STRIDES])]
+}
+
 function emptyFamily(): Family {
   return { kernels: [], generic: [] }
 }
@@ -114,14 +119,11 @@ function binaryFamily(): Family {
     const inputs = floatOnly.has(expr) ? FLOATS : DTYPES
     const combos = inputs.map((d): DType[] => [d, d, isCompare.has(expr) ? 'int32' : d])
     add(f, 'binary', name, expr, combos, ([a, b, out]) => ({
-      params: [
+      params: broadcastParams([
         ['a', a],
         ['b', b],
         ['out', out],
-        ['shape', STRIDES],
-        ['s_0', STRIDES],
-        ['s_1', STRIDES],
-      ],
+      ]),
       body: binaryBody(expr),
     }))
   }
@@ -133,16 +135,12 @@ function whereFamily(): Family {
   // The condition may have any dtype; a, b and the output share one.
   const combos = DTYPES.flatMap((c) => DTYPES.map((d): DType[] => [c, d, d, d]))
   add(f, 'where', 'select', 'where', combos, ([c, a, b, out]) => ({
-    params: [
+    params: broadcastParams([
       ['c', c],
       ['a', a],
       ['b', b],
       ['out', out],
-      ['shape', STRIDES],
-      ['s_0', STRIDES],
-      ['s_1', STRIDES],
-      ['s_2', STRIDES],
-    ],
+    ]),
     body: stridedLoop(3, 'out[o] = c[p_0] !== 0 ? a[p_1] : b[p_2]'),
   }))
   return f

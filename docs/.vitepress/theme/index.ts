@@ -11,6 +11,7 @@ import GraphView from './components/GraphView.vue'
 import LstmTrainer from './components/LstmTrainer.vue'
 import OptimizerSurface from './components/OptimizerSurface.vue'
 import VanishingGradientPlot from './components/VanishingGradientPlot.vue'
+import './figures.css'
 
 /** The theme VitePress loads. */
 const theme: Theme = {

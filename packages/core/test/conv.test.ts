@@ -22,7 +22,7 @@ import {
   tensor,
   traceGraph,
 } from '@graphgrad/core'
-import { checkVjp, sizeOf } from '../../../testdata/testing.ts'
+import { fdCheck, wave } from '../../../testdata/testing.ts'
 
 const SEED = 2024
 const seeds = fc.integer({ min: 0, max: 2 ** 31 - 1 })
@@ -31,14 +31,6 @@ const spec = (name: string) => {
   if (entry === undefined || !('sample' in entry.spec)) throw new Error(`${name} is not registered with a spec`)
   return entry.spec
 }
-
-const wave = (shape: readonly number[], phase = 0.3): Tensor =>
-  tensor(
-    Float64Array.from({ length: sizeOf(shape) }, (_, i) => Math.sin(1.7 * i + phase)),
-    { shape, dtype: 'float64' },
-  )
-const fd = (f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], label: string, tol = { atol: 1e-6, rtol: 1e-5 }): string | null =>
-  checkVjp(f, inputs, { cotangent: (s) => wave(s), eps: 1e-6, ...tol, label })
 
 interface Opts {
   stride: number[]
@@ -174,7 +166,7 @@ describe('conv gradients against central differences (float64)', () => {
       fc.assert(
         fc.property(seeds, (seed) => {
           const c = spec(name).sample(new CaseSampler(seed))
-          expect(fd(c.fn, c.inputs, c.label)).toBeNull()
+          expect(fdCheck(c.fn, c.inputs, { label: c.label })).toBeNull()
         }),
         { seed: SEED + 3, numRuns: 40 },
       )
@@ -189,7 +181,7 @@ describe('conv gradients against central differences (float64)', () => {
             const gs = grad((...ys: Tensor[]) => sum(mul(c.fn(...ys), r)), { argnums: xs.map((_, i) => i) })(...xs) as Tensor[]
             return gs.reduce((acc, g, i) => add(acc, sum(mul(g, wave(g.shape, 0.7 * i)))), sum(mul(gs[0], 0)))
           }
-          expect(fd(first, c.inputs, c.label, { atol: 1e-5, rtol: 1e-4 })).toBeNull()
+          expect(fdCheck(first, c.inputs, { label: c.label, atol: 1e-5, rtol: 1e-4 })).toBeNull()
         }),
         { seed: SEED + 4, numRuns: 15 },
       )
@@ -205,8 +197,8 @@ describe('conv gradients against central differences (float64)', () => {
         // inputGrad(gy, w) and weightGrad(x, gy), as functions of both their tensors.
         const inputGrad = (gy: Tensor, w: Tensor): Tensor => grad((x: Tensor) => sum(mul(conv2d(x, w, null, c.options), gy)))(c.x) as Tensor
         const weightGrad = (x: Tensor, gy: Tensor): Tensor => grad((w: Tensor) => sum(mul(conv2d(x, w, null, c.options), gy)))(c.w) as Tensor
-        expect(fd(inputGrad, [gy0, c.w], `inputGrad ${c.label}`)).toBeNull()
-        expect(fd(weightGrad, [c.x, gy0], `weightGrad ${c.label}`)).toBeNull()
+        expect(fdCheck(inputGrad, [gy0, c.w], { label: `inputGrad ${c.label}` })).toBeNull()
+        expect(fdCheck(weightGrad, [c.x, gy0], { label: `weightGrad ${c.label}` })).toBeNull()
         // Their gradients' gradients: third derivatives of the convolution.
         const second =
           (f: (a: Tensor, b: Tensor) => Tensor) =>
@@ -214,8 +206,8 @@ describe('conv gradients against central differences (float64)', () => {
             const [ga, gb] = grad((p: Tensor, q: Tensor) => sum(mul(f(p, q), wave(f(p, q).shape, 2))), { argnums: [0, 1] })(a, b) as Tensor[]
             return add(sum(mul(ga, wave(ga.shape, 0.5))), sum(mul(gb, wave(gb.shape, 0.9))))
           }
-        expect(fd(second(inputGrad), [gy0, c.w], `inputGrad'' ${c.label}`, { atol: 1e-5, rtol: 1e-4 })).toBeNull()
-        expect(fd(second(weightGrad), [c.x, gy0], `weightGrad'' ${c.label}`, { atol: 1e-5, rtol: 1e-4 })).toBeNull()
+        expect(fdCheck(second(inputGrad), [gy0, c.w], { label: `inputGrad'' ${c.label}`, atol: 1e-5, rtol: 1e-4 })).toBeNull()
+        expect(fdCheck(second(weightGrad), [c.x, gy0], { label: `weightGrad'' ${c.label}`, atol: 1e-5, rtol: 1e-4 })).toBeNull()
       }),
       { seed: SEED + 5, numRuns: 12 },
     )

@@ -24,17 +24,10 @@ import {
   sum,
   tensor,
 } from '@graphgrad/core'
-import { checkVjp, sizeOf } from '../../../testdata/testing.ts'
+import { fdCheck, wave } from '../../../testdata/testing.ts'
 
 const SEED = 4048
 const seeds = fc.integer({ min: 0, max: 2 ** 31 - 1 })
-const wave = (shape: readonly number[], phase = 0.3): Tensor =>
-  tensor(
-    Float64Array.from({ length: sizeOf(shape) }, (_, i) => Math.sin(1.7 * i + phase)),
-    { shape, dtype: 'float64' },
-  )
-const fd = (f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], label: string, tol = { atol: 1e-6, rtol: 1e-5 }): string | null =>
-  checkVjp(f, inputs, { cotangent: (s) => wave(s), eps: 1e-6, ...tol, label })
 
 interface Axis {
   k: number
@@ -219,14 +212,14 @@ describe('pooling gradients against central differences (float64)', () => {
       fc.assert(
         fc.property(seeds, (seed) => {
           const c = specOf(name).sample(new CaseSampler(seed))
-          expect(fd(c.fn, c.inputs, c.label)).toBeNull()
+          expect(fdCheck(c.fn, c.inputs, { label: c.label })).toBeNull()
           const r = wave(c.fn(...c.inputs).shape, 1.1)
           // The gradient as a function of the input (its VJP is the primitive again), and of the cotangent too.
           const first = (x: Tensor, q: Tensor): Tensor => {
             const gx = grad((t: Tensor) => sum(mul(c.fn(t), add(r, q))))(x) as Tensor
             return sum(mul(gx, mul(gx, wave(gx.shape, 0.5))))
           }
-          expect(fd(first, [c.inputs[0], wave(r.shape, 2)], c.label, { atol: 1e-5, rtol: 1e-4 })).toBeNull()
+          expect(fdCheck(first, [c.inputs[0], wave(r.shape, 2)], { label: c.label, atol: 1e-5, rtol: 1e-4 })).toBeNull()
         }),
         { seed: SEED + 2, numRuns: 30 },
       )

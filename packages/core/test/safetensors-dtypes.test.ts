@@ -21,23 +21,28 @@ const load = (dtype: string, shape: number[], data: Uint8Array): Tensor => loadS
 const bitsOf = (t: Tensor): number[] => [...new Uint32Array(t._data.buffer, t._data.byteOffset, t.size)]
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`./data/${name}`, import.meta.url)))
 
-/** binary16 by its definition, with float64 arithmetic (exact here): (-1)^s 2^(e-15) (1 + f/1024), subnormals 2^-14 (f/1024). */
-function halfByFormula(h: number): number {
+/**
+ * A 16-bit float by its definition, with float64 arithmetic (exact here): sign bit, then
+ * `exponentBits` exponent bits with bias 2^(exponentBits - 1) - 1, then the fraction bits:
+ * (-1)^s 2^(e - bias) (1 + f / 2^fractionBits), subnormals 2^(1 - bias) (f / 2^fractionBits).
+ */
+function float16ByFormula(h: number, exponentBits: number): number {
+  const fractionBits = 15 - exponentBits
+  const bias = 2 ** (exponentBits - 1) - 1
+  const top = 2 ** exponentBits - 1
   const s = h & 0x8000 ? -1 : 1
-  const e = (h >> 10) & 0x1f
-  const f = h & 0x3ff
-  if (e === 0x1f) return f === 0 ? s * Infinity : NaN
-  return e === 0 ? s * 2 ** -14 * (f / 1024) : s * 2 ** (e - 15) * (1 + f / 1024)
+  const e = (h >> fractionBits) & top
+  const f = h & (2 ** fractionBits - 1)
+  const scale = 2 ** fractionBits
+  if (e === top) return f === 0 ? s * Infinity : NaN
+  return e === 0 ? s * 2 ** (1 - bias) * (f / scale) : s * 2 ** (e - bias) * (1 + f / scale)
 }
 
-/** bfloat16 by its definition: 8 exponent bits (bias 127), 7 fraction bits. */
-function bfloat16ByFormula(h: number): number {
-  const s = h & 0x8000 ? -1 : 1
-  const e = (h >> 7) & 0xff
-  const f = h & 0x7f
-  if (e === 0xff) return f === 0 ? s * Infinity : NaN
-  return e === 0 ? s * 2 ** -126 * (f / 128) : s * 2 ** (e - 127) * (1 + f / 128)
-}
+/** binary16 (IEEE half): 5 exponent bits, 10 fraction bits. */
+const halfByFormula = (h: number): number => float16ByFormula(h, 5)
+
+/** bfloat16: 8 exponent bits, 7 fraction bits. */
+const bfloat16ByFormula = (h: number): number => float16ByFormula(h, 8)
 
 describe('F16 and BF16 are read as float32, exactly', () => {
   it('known F16 bit patterns', () => {

@@ -2,23 +2,14 @@
 // names, masks of every kind agreeing with each other, dropout keyed by the call, the layouts,
 // and errors that name the layer and the shapes.
 import { describe, expect, it } from 'vitest'
-import { ArgumentError, DTypeError, ShapeError, type Tensor, flattenParams, key, randn, sub, abs, max, sum, tensor, zeros } from '@graphgrad/core'
+import { ArgumentError, DTypeError, ShapeError, type Tensor, flattenParams, key, randn, abs, max, sum, tensor, zeros } from '@graphgrad/core'
 import { multiHeadAttention, scaledDotProductAttention } from '../src/attention.ts'
 import { positionalEmbedding, sinusoidalPositionalEncoding } from '../src/positional.ts'
 import { bahdanauAttention, luongAttention } from '../src/recurrent-attention.ts'
 import { transformerDecoderLayer, transformerEncoderLayer } from '../src/transformer.ts'
+import { errorOf, maxDiff } from './test-util.ts'
 
-const maxDiff = (a: Tensor, b: Tensor): number => max(abs(sub(a, b))).item()
 const shapes = (p: Parameters<typeof flattenParams>[0]): [string, readonly number[]][] => [...flattenParams(p)].map(([k, v]) => [k, v.shape])
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (e) {
-    return e as Error
-  }
-  throw new Error('expected an error, but the call returned')
-}
 
 describe('multiHeadAttention: parameters as nn.MultiheadAttention', () => {
   it("has PyTorch's names, shapes and order, and its initialisation", () => {

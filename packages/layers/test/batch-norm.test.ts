@@ -2,21 +2,11 @@
 // through training steps, untouched in eval mode, loaded from a PyTorch state_dict), and errors
 // that name the layer and the shapes.
 import { describe, expect, it } from 'vitest'
-import { ArgumentError, ShapeError, type Tensor, abs, flattenParams, max, randn, sub, zeros } from '@graphgrad/core'
+import { ArgumentError, ShapeError, type Tensor, flattenParams, randn, zeros } from '@graphgrad/core'
 import { batchNorm1d, batchNorm2d, groupNorm } from '../src/batch-norm.ts'
 import { loadStateDict } from '../src/checkpoint.ts'
 import { casesOf, tensorsOf } from './attention-util.ts'
-
-const maxDiff = (a: Tensor, b: Tensor): number => max(abs(sub(a, b))).item()
-
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (e) {
-    return e as Error
-  }
-  throw new Error('expected an error, but the call returned')
-}
+import { errorOf, maxDiff } from './test-util.ts'
 
 describe('batch norm state', () => {
   const bn = batchNorm1d({ numFeatures: 3, dtype: 'float64' })

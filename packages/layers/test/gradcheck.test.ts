@@ -1,49 +1,12 @@
-import { describe, expect, it } from 'vitest'
-import fc from 'fast-check'
-import { CaseSampler, type Tensor, grad, mul, sum, tensor } from '@graphgrad/core'
 import type { GradSpec } from '@graphgrad/core'
 import { dropoutSpecs } from '../src/dropout.ts'
 import { embeddingSpecs } from '../src/embedding.ts'
 import { linearSpecs } from '../src/linear.ts'
 import { lossSpecs } from '../src/losses.ts'
 import { normSpecs } from '../src/norm.ts'
-import { checkGradients } from './fd.ts'
+import { describeSpecs } from './fd.ts'
 
 const specs: Record<string, GradSpec> = { ...linearSpecs, ...embeddingSpecs, ...normSpecs, ...dropoutSpecs, ...lossSpecs }
 
-describe('gradient checks (finite differences, float64, random sizes and options)', () => {
-  for (const [name, spec] of Object.entries(specs)) {
-    it(name, () => {
-      fc.assert(
-        fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
-          const c = spec.sample(new CaseSampler(seed))
-          for (const x of c.inputs) expect(x.dtype).toBe('float64')
-          const report = checkGradients(c, { atol: spec.atol, rtol: spec.rtol })
-          expect(report).toBeNull()
-        }),
-        { numRuns: 25 },
-      )
-    })
-  }
-})
-
-describe('second-order gradient checks (the gradient itself against finite differences)', () => {
-  for (const [name, spec] of Object.entries(specs)) {
-    if (spec.secondOrder === false) continue
-    it(name, () => {
-      fc.assert(
-        fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
-          const c = spec.sample(new CaseSampler(seed))
-          const out = c.fn(...c.inputs)
-          const r = tensor(
-            Float64Array.from({ length: out.size }, (_, i) => Math.cos(0.9 * i) + 0.2),
-            { shape: out.shape, dtype: 'float64' },
-          )
-          const first = (...xs: Tensor[]): Tensor => grad((...ys: Tensor[]) => sum(mul(c.fn(...ys), r)))(...xs) as Tensor
-          expect(checkGradients({ inputs: c.inputs, fn: first, label: c.label }, { atol: 1e-5, rtol: 1e-4 })).toBeNull()
-        }),
-        { numRuns: 8 },
-      )
-    })
-  }
-})
+describeSpecs('gradient checks (finite differences, float64, random sizes and options)', specs, 'first', { numRuns: () => 25 })
+describeSpecs('second-order gradient checks (the gradient itself against finite differences)', specs, 'second', { numRuns: () => 8 })

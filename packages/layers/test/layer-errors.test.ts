@@ -15,16 +15,7 @@ import { compose, sequential } from '../src/compose.ts'
 import { StateDictError, loadStateDict, stateDict } from '../src/checkpoint.ts'
 import { binaryCrossEntropyWithLogits, crossEntropy, l1Loss, mseLoss, nllLoss } from '../src/losses.ts'
 import { kaimingUniform, orthogonal, xavierUniform } from '../src/init.ts'
-
-/** The error `fn` throws (it must throw). */
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn()
-  } catch (e) {
-    return e as Error
-  }
-  throw new Error('expected an error, but the call returned')
-}
+import { errorOf } from './test-util.ts'
 
 describe("a layer's apply refuses an input that is not a Tensor, saying to wrap it", () => {
   const wrap = 'wrap it with tensor(...) from @graphgrad/core, e.g. tensor([[1, 2, 3]])'

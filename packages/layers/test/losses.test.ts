@@ -200,41 +200,33 @@ describe('crossEntropy', () => {
     ])
   })
 
-  it('rejects ignoreIndex >= 0 with probability targets, as PyTorch', () => {
-    const x = tensor(
+  // Two samples over three classes, with probability (floating point) targets.
+  const probabilityCase = {
+    x: tensor(
       [
         [1, 2, 0.5],
         [0.1, -1, 2],
       ],
       { dtype: 'float64' },
-    )
-    const p = tensor(
+    ),
+    p: tensor(
       [
         [0.2, 0.5, 0.3],
         [1, 0, 0],
       ],
       { dtype: 'float64' },
-    )
+    ),
+  }
+
+  it('rejects ignoreIndex >= 0 with probability targets, as PyTorch', () => {
+    const { x, p } = probabilityCase
     expect(() => crossEntropy(x, p, { ignoreIndex: 0 })).toThrow(ArgumentError)
     expect(() => crossEntropy(x, p, { ignoreIndex: 1 })).toThrow(/crossEntropy: ignoreIndex \(1\) is not supported for probability \(floating point\) targets/)
     expect(crossEntropy(x, p, { ignoreIndex: -100 }).item()).toBe(crossEntropy(x, p).item())
   })
 
   it('takes probability targets, with label smoothing and mean over samples', () => {
-    const x = tensor(
-      [
-        [1, 2, 0.5],
-        [0.1, -1, 2],
-      ],
-      { dtype: 'float64' },
-    )
-    const p = tensor(
-      [
-        [0.2, 0.5, 0.3],
-        [1, 0, 0],
-      ],
-      { dtype: 'float64' },
-    )
+    const { x, p } = probabilityCase
     const logp = logSoftmax(x, 1).toArray() as number[][]
     const eps = 0.1
     const per = logp.map((row, i) => -row.reduce((a, l, j) => a + l * ((p.toArray() as number[][])[i][j] * (1 - eps) + eps / 3), 0))

@@ -1,12 +1,11 @@
 /**
  * Helpers of the recurrent-layer tests: reading the PyTorch reference fixtures, comparing
- * with the fixtures' allclose rule, and a central finite-difference gradient check.
+ * with the fixtures' allclose rule (the finite-difference check is testdata/testing.ts's fdCheck).
  */
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { type Tensor, loadSafetensors, tensor } from '@graphgrad/core'
+import { type Tensor, loadSafetensors } from '@graphgrad/core'
 import type { OrderedMap } from 'immutable'
-import { checkVjp, sizeOf } from '../../../testdata/testing.ts'
 
 const ROOT = fileURLToPath(new URL('../../../testdata/reference/', import.meta.url))
 
@@ -57,20 +56,4 @@ export function compare(actual: Tensor, expected: Tensor, rtol: number): { exces
     if (!(x <= excess)) excess = x
   }
   return { excess: e.length === 0 ? 0 : excess, maxAbs }
-}
-
-/**
- * Checks the gradient of `f` (any tensor output, reduced with fixed random-looking weights)
- * at float64 `inputs` against central differences: the shared check of testdata/testing.ts.
- * Returns null when every element satisfies |analytic - fd| <= atol + rtol |fd|, else a
- * report of the first failure.
- */
-export function fdCheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], eps = 1e-6, atol = 1e-6, rtol = 1e-5, label?: string): string | null {
-  // No noGrad here: f may itself take gradients (second-order checks), which need recording.
-  const cotangent = (shape: readonly number[]): Tensor =>
-    tensor(
-      Float64Array.from({ length: sizeOf(shape) }, (_, i) => Math.sin(1.7 * i + 0.3)),
-      { shape, dtype: 'float64' },
-    )
-  return checkVjp(f, inputs, { cotangent, eps, atol, rtol, label })
 }

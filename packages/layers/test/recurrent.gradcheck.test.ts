@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { CaseSampler, type Tensor, concat, grad, mul, reshape, sum } from '@graphgrad/core'
 import { recurrentSpecs } from '../src/recurrent.ts'
-import { fdCheck } from './recurrent-util.ts'
+import { fdCheck } from '../../../testdata/testing.ts'
 
 const isCell = (name: string): boolean => name.includes('Cell')
 
@@ -18,7 +18,7 @@ describe('recurrent gradient checks', () => {
       fc.assert(
         fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
           const c = spec.sample(new CaseSampler(seed))
-          expect(fdCheck(c.fn, c.inputs, 1e-6, spec.atol ?? 1e-6, spec.rtol ?? 1e-5, c.label)).toBeNull()
+          expect(fdCheck(c.fn, c.inputs, { atol: spec.atol ?? 1e-6, rtol: spec.rtol ?? 1e-5, label: c.label })).toBeNull()
         }),
         { numRuns: isCell(name) ? 40 : 25 },
       )
@@ -41,7 +41,7 @@ describe('recurrent gradient checks', () => {
               0,
             )
           }
-          expect(fdCheck(g, c.inputs, 1e-5, 1e-5, 1e-4, c.label)).toBeNull()
+          expect(fdCheck(g, c.inputs, { eps: 1e-5, atol: 1e-5, rtol: 1e-4, label: c.label })).toBeNull()
         }),
         { numRuns: isCell(name) ? 10 : 4 },
       )

@@ -34,11 +34,7 @@ const rule: UpdateRule<AdagradHyperparams> = {
   name: 'adagrad',
   defaults: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false },
   validate(h, check) {
-    check.nonNegative('lr', h.lr)
-    check.nonNegative('lrDecay', h.lrDecay)
-    check.nonNegative('weightDecay', h.weightDecay)
-    check.nonNegative('initialAccumulatorValue', h.initialAccumulatorValue)
-    check.nonNegative('eps', h.eps)
+    check.nonNegative(h, 'lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps')
   },
   slotNames: () => ({ required: [SUM] }),
   init: (p, h) => ({ [SUM]: fullLike(p, h.initialAccumulatorValue) }),

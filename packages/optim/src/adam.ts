@@ -97,10 +97,9 @@ function familyRule<H extends AdamFamilyHyperparams>(spec: FamilySpec<H>): Updat
     defaults: spec.defaults,
     scalarSlots: scalarNames,
     validate(h, check) {
-      check.nonNegative('lr', h.lr)
-      check.nonNegative('eps', h.eps)
+      check.nonNegative(h, 'lr', 'eps')
       check.betas(h.betas)
-      check.nonNegative('weightDecay', h.weightDecay)
+      check.nonNegative(h, 'weightDecay')
       spec.validate?.(h, check)
     },
     slotNames: (h) => ({ required: [...scalarNames, EXP_AVG, spec.secondSlot, ...(amsgradOf(h) ? [MAX_EXP_AVG_SQ] : [])] }),
@@ -192,7 +191,7 @@ const nadamRule = familyRule<NadamHyperparams>({
   secondMoment: 'squares',
   secondSlot: 'exp_avg_sq',
   scalars: { mu_product: 1 },
-  validate: (h, check) => check.nonNegative('momentumDecay', h.momentumDecay),
+  validate: (h, check) => check.nonNegative(h, 'momentumDecay'),
   // Its two step sizes, lr (1 - μ_t) / (1 - Π μ) and lr μ_{t+1} / (1 - Π μ μ_{t+1}), are not lr times one factor.
   transforms: () => 'NAdam has no chain form (its two step sizes do not factor into scaleByLearningRate and one direction)',
   coefficients(h, t, { mu_product: before }) {

@@ -30,9 +30,9 @@ const rule: UpdateRule<LionHyperparams> = {
   name: 'lion',
   defaults: { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false },
   validate(h, check) {
-    check.nonNegative('lr', h.lr)
+    check.nonNegative(h, 'lr')
     check.betas(h.betas)
-    check.nonNegative('weightDecay', h.weightDecay)
+    check.nonNegative(h, 'weightDecay')
   },
   slotNames: () => ({ required: [EXP_AVG] }),
   init: (p) => ({ [EXP_AVG]: fullLike(p, 0) }),

@@ -73,9 +73,12 @@ export class Check {
     throw new ArgumentError(`${this.where}: invalid ${option} ${fmt(value)}${origin}: ${requirement}`)
   }
 
-  /** A finite number >= 0. */
-  nonNegative(option: string, value: number): void {
-    if (!(value >= 0 && value < Infinity)) this.fail(option, value, 'must be a finite number >= 0')
+  /** Each of the options `names` of `h` a finite number >= 0 (the first that is not is the one reported). */
+  nonNegative<K extends string>(h: Readonly<Record<NoInfer<K>, number>>, ...names: readonly K[]): void {
+    for (const option of names) {
+      const value = h[option]
+      if (!(value >= 0 && value < Infinity)) this.fail(option, value, 'must be a finite number >= 0')
+    }
   }
 
   /** A number in [0, 1). */

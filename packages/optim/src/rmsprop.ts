@@ -39,11 +39,7 @@ const rule: UpdateRule<RmspropHyperparams> = {
   name: 'rmsprop',
   defaults: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false },
   validate(h, check) {
-    check.nonNegative('lr', h.lr)
-    check.nonNegative('eps', h.eps)
-    check.nonNegative('momentum', h.momentum)
-    check.nonNegative('weightDecay', h.weightDecay)
-    check.nonNegative('alpha', h.alpha)
+    check.nonNegative(h, 'lr', 'eps', 'momentum', 'weightDecay', 'alpha')
   },
   // init makes the momentum buffer when momentum starts > 0; a momentum scheduled up from 0 makes it (zeros) at its first use.
   slotNames: (h) => {

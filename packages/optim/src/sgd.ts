@@ -35,10 +35,9 @@ const rule: UpdateRule<SgdHyperparams> = {
   name: 'sgd',
   defaults: { lr: NaN, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false },
   validate(h, check) {
-    check.nonNegative('lr', h.lr)
-    check.nonNegative('momentum', h.momentum)
+    check.nonNegative(h, 'lr', 'momentum')
     if (!Number.isFinite(h.dampening)) check.fail('dampening', h.dampening, 'must be a finite number')
-    check.nonNegative('weightDecay', h.weightDecay)
+    check.nonNegative(h, 'weightDecay')
     if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) {
       throw new ArgumentError(`${check.where}: nesterov momentum requires momentum > 0 and dampening 0 (got momentum ${h.momentum}, dampening ${h.dampening})`)
     }

@@ -64,16 +64,11 @@ export function checkNow(
  */
 export function scale(factor: Hyper): Transform {
   const name = 'scale'
-  return {
-    name,
-    slots: [],
-    init: () => ({}),
-    update(input) {
-      const f = typeof factor === 'function' ? factor(input.step) : factor
-      if (typeof f !== 'number' || !Number.isFinite(f)) throw new ArgumentError(`${name}: invalid factor ${String(f)}: must be a finite number`)
-      return { updates: input.updates.map((d) => ({ ...d, scale: d.scale * f, decay: d.decay * f })), slots: input.updates.map(() => ({})) }
-    },
-  }
+  return scalarTransform(name, (step) => {
+    const f = typeof factor === 'function' ? factor(step) : factor
+    if (typeof f !== 'number' || !Number.isFinite(f)) throw new ArgumentError(`${name}: invalid factor ${String(f)}: must be a finite number`)
+    return f
+  })
 }
 
 /**
@@ -85,12 +80,17 @@ export function scale(factor: Hyper): Transform {
 export function scaleByLearningRate(lr: Hyper): Transform {
   const name = 'scaleByLearningRate'
   checkNow(hyperAt, name, { lr })
+  return scalarTransform(name, (step) => hyperAt(lr, step, name, 'lr'))
+}
+
+/** A stateless transform multiplying the direction's factor and the decoupled decay by `factorAt(step)`: no pass over the arrays. */
+function scalarTransform(name: string, factorAt: (step: number) => number): Transform {
   return {
     name,
     slots: [],
     init: () => ({}),
     update(input) {
-      const r = hyperAt(lr, input.step, name, 'lr')
+      const r = factorAt(input.step)
       return { updates: input.updates.map((d) => ({ ...d, scale: d.scale * r, decay: d.decay * r })), slots: input.updates.map(() => ({})) }
     },
   }

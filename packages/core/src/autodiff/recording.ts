@@ -54,19 +54,24 @@ export function refuseAsync(result: unknown, where: string): void {
   }
 }
 
+/** Runs the synchronous `fn` one level deeper in the nesting counter `depth`; a Promise result is refused, naming `where`. */
+function nested<T>(depth: 'noGradDepth' | 'anomalyDepth', where: string, fn: () => T): T {
+  ctx[depth]++
+  try {
+    const out = fn()
+    refuseAsync(out, where)
+    return out
+  } finally {
+    ctx[depth]--
+  }
+}
+
 /**
  * Runs `fn` without recording graph nodes: its results never need a gradient. `fn` must be
  * synchronous (recording is restored when it returns); one returning a Promise is refused.
  */
 export function noGrad<T>(fn: () => T): T {
-  ctx.noGradDepth++
-  try {
-    const out = fn()
-    refuseAsync(out, 'noGrad')
-    return out
-  } finally {
-    ctx.noGradDepth--
-  }
+  return nested('noGradDepth', 'noGrad', fn)
 }
 
 /** @internal Whether ops record nodes now. */
@@ -152,14 +157,7 @@ const STOPPED = noGradient('stopGradient')
  * synchronous; one returning a Promise is refused.
  */
 export function detectAnomaly<T>(fn: () => T): T {
-  ctx.anomalyDepth++
-  try {
-    const out = fn()
-    refuseAsync(out, 'detectAnomaly')
-    return out
-  } finally {
-    ctx.anomalyDepth--
-  }
+  return nested('anomalyDepth', 'detectAnomaly', fn)
 }
 
 /** @internal Runs fn while the backward of `op` executes, so anomaly errors can say so. */

@@ -143,44 +143,48 @@ function common(a: Tensor, b: Tensor): [Tensor, Tensor] {
   return [astype(a, dtype), astype(b, dtype)]
 }
 
-/** The convolution primitive: `x` `[N, C, H, W]`, `w` `[outC, C/groups, kH, kW]`. */
-function convolve(input: Tensor, weight: Tensor, g: ConvGeometry): Tensor {
-  const [x, w] = common(input, weight)
-  const shape = outputShape(g)
-  const out = allocate(x.dtype, sizeOf(shape)) as Float
-  convForward(x._data as Float, w._data as Float, out, g)
+/**
+ * The three primitives, each bilinear in its two operands `(a, b)`: the convolution
+ * `conv2d(x, w)`, its input gradient `conv2dInputGrad(gy, w)` (a transposed convolution,
+ * `<conv(x, w), gy> = <x, inputGrad(gy, w)>`) and its weight gradient `conv2dWeightGrad(x, gy)`
+ * (`<conv(x, w), gy> = <w, weightGrad(x, gy)>`), with the shape of their result.
+ */
+const PRIMITIVES = {
+  conv2d: { kernel: convForward, shape: outputShape },
+  conv2dInputGrad: { kernel: convInputGrad, shape: inputShape },
+  conv2dWeightGrad: { kernel: convWeightGrad, shape: weightShape },
+}
+
+type Primitive = keyof typeof PRIMITIVES
+
+/** Primitive `op` of `left` and `right` (in their common float dtype), recorded with its VJP. */
+function primitive(op: Primitive, left: Tensor, right: Tensor, g: ConvGeometry): Tensor {
+  const [a, b] = common(left, right)
+  const { kernel, shape: shapeOf } = PRIMITIVES[op]
+  const shape = shapeOf(g)
+  const out = allocate(a.dtype, sizeOf(shape)) as Float
+  kernel(a._data as Float, b._data as Float, out, g)
   return makeOutput(
-    'conv2d',
-    [x, w],
+    op,
+    [a, b],
     out,
     shape,
-    (gy, needs) => [needs[0] ? convolveInputGrad(gy, w, g) : null, needs[1] ? convolveWeightGrad(x, gy, g) : null],
+    (c, needs) => [needs[0] ? operandGrad(op, 0, c, a, b, g) : null, needs[1] ? operandGrad(op, 1, c, a, b, g) : null],
+    // The geometry, for the ONNX exporter (conv2d becomes a Conv node).
     { stride: [g.strideH, g.strideW], dilation: [g.dilationH, g.dilationW], padding: [g.padTop, g.padLeft], groups: g.groups },
   )
 }
 
-/**
- * The input gradient of {@link convolve}, `[N, C, H, W]`, from the output gradient `gy` and
- * the weight: a transposed convolution. Bilinear; `<conv(x, w), gy> = <x, inputGrad(gy, w)>`.
- */
-function convolveInputGrad(gradOut: Tensor, weight: Tensor, g: ConvGeometry): Tensor {
-  const [gy, w] = common(gradOut, weight)
-  const shape = inputShape(g)
-  const dx = allocate(gy.dtype, sizeOf(shape)) as Float
-  convInputGrad(gy._data as Float, w._data as Float, dx, g)
-  return makeOutput('conv2dInputGrad', [gy, w], dx, shape, (c, needs) => [needs[0] ? convolve(c, w, g) : null, needs[1] ? convolveWeightGrad(c, gy, g) : null])
-}
-
-/**
- * The weight gradient of {@link convolve}, `[outC, C/groups, kH, kW]`, from the input and the
- * output gradient. Bilinear; `<conv(x, w), gy> = <w, weightGrad(x, gy)>`.
- */
-function convolveWeightGrad(input: Tensor, gradOut: Tensor, g: ConvGeometry): Tensor {
-  const [x, gy] = common(input, gradOut)
-  const shape = weightShape(g)
-  const dw = allocate(x.dtype, sizeOf(shape)) as Float
-  convWeightGrad(x._data as Float, gy._data as Float, dw, g)
-  return makeOutput('conv2dWeightGrad', [x, gy], dw, shape, (c, needs) => [needs[0] ? convolveInputGrad(gy, c, g) : null, needs[1] ? convolve(x, c, g) : null])
+/** The gradient of operand `k` of `op(a, b)` for the cotangent `c`: by bilinearity, another of the three primitives. */
+function operandGrad(op: Primitive, k: 0 | 1, c: Tensor, a: Tensor, b: Tensor, g: ConvGeometry): Tensor {
+  switch (op) {
+    case 'conv2d':
+      return k === 0 ? primitive('conv2dInputGrad', c, b, g) : primitive('conv2dWeightGrad', a, c, g)
+    case 'conv2dInputGrad':
+      return k === 0 ? primitive('conv2d', c, b, g) : primitive('conv2dWeightGrad', c, a, g)
+    case 'conv2dWeightGrad':
+      return k === 0 ? primitive('conv2dInputGrad', b, c, g) : primitive('conv2d', a, c, g)
+  }
 }
 
 /** The convolution of `x` with `dims` spatial dimensions, in any layout PyTorch accepts. */
@@ -189,7 +193,7 @@ function convNd(op: string, input: Tensor, weight: Tensor, bias: Tensor | null |
   const x4 = batched ? x : reshape(x, [1, ...x.shape])
   const g = resolve(op, x4, weight, options, dims)
   const w4 = dims === 1 ? reshape(weight, weightShape(g)) : weight
-  let y = convolve(dims === 1 ? reshape(x4, inputShape(g)) : x4, w4, g)
+  let y = primitive('conv2d', dims === 1 ? reshape(x4, inputShape(g)) : x4, w4, g)
   if (bias !== undefined && bias !== null) {
     checkTensor(bias, op, 'bias')
     requireFloat(op, 'bias', bias)

@@ -272,17 +272,6 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: OutputSizeArg<2>): Tens
   return adaptiveAvgPoolNd('adaptiveAvgPool2d', x, outputSize, 2)
 }
 
-/** Values spread apart (no two within a finite-difference step), so no window has a tie. */
-function distinctValues(s: CaseSampler, shape: number[]): Tensor {
-  const n = sizeOf(shape)
-  const values = Array.from({ length: n }, (_, i) => (i - n / 2) * 0.25 + s.float(0, 0.05))
-  for (let i = n - 1; i > 0; i--) {
-    const j = s.int(0, i)
-    ;[values[i], values[j]] = [values[j], values[i]]
-  }
-  return constant(Float64Array.from(values), shape)
-}
-
 /** Draws a sliding-window pooling case: batched or not, kernel, stride, padding, dilation (max), ceil mode, count_include_pad (avg). */
 function samplePool(s: CaseSampler, dims: 1 | 2, max: boolean): GradCase {
   const kernel = Array.from({ length: dims }, () => s.int(1, 3))
@@ -292,7 +281,7 @@ function samplePool(s: CaseSampler, dims: 1 | 2, max: boolean): GradCase {
   const padding = kernel.map((k, i) => (dilation[i] > 1 ? 0 : s.int(0, Math.floor(k / 2))))
   const spatial = kernel.map((k, i) => s.int(Math.max(1, dilation[i] * (k - 1) + 1 - 2 * padding[i]), dilation[i] * (k - 1) + 4))
   const shape = [...(s.coin(0.8) ? [s.int(1, 2)] : []), s.int(1, 2), ...spatial]
-  const x = max ? distinctValues(s, shape) : s.values(shape)
+  const x = max ? s.distinct(shape, 0.25, 0.05) : s.values(shape)
   const pick = (v: number[]) => (dims === 1 ? v[0] : v) as SizeArg<2>
   const options: MaxPoolOptions<2> & AvgPoolOptions<2> = { kernelSize: pick(kernel), stride: pick(stride), padding: pick(padding), ceilMode: s.coin(0.3) }
   if (max) options.dilation = pick(dilation)

@@ -276,21 +276,10 @@ function reductionSpec(fn: (x: Tensor, axes: number[], keep: boolean) => Tensor,
   }
 }
 
-/** Values spread apart so that no two are within a finite-difference step (max/min ties). */
-function distinct(s: CaseSampler, shape: number[]): Tensor {
-  const n = sizeOf(shape)
-  const values = Array.from({ length: n }, (_, i) => (i - n / 2) * 0.3 + s.float(0, 0.1))
-  for (let i = n - 1; i > 0; i--) {
-    const j = s.int(0, i)
-    ;[values[i], values[j]] = [values[j], values[i]]
-  }
-  return new Tensor(Float64Array.from(values), shape)
-}
-
 function extremumSpec(fn: (x: Tensor, axes: number[], keep: boolean) => Tensor): GradSpec {
   return {
     sample: (s: CaseSampler) => {
-      const x = distinct(s, s.shape({ minRank: 1 }))
+      const x = s.distinct(s.shape({ minRank: 1 }), 0.3, 0.1)
       const axes = x.shape.map((_, i) => i).filter(() => s.coin())
       const keep = s.coin()
       return { inputs: [x], fn: (t: Tensor) => fn(t, axes, keep), label: `${shapesLabel(x)} axes ${fmtShape(axes)}` }

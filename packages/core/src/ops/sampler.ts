@@ -94,6 +94,22 @@ export class CaseSampler {
     return new Tensor(out, shape.slice())
   }
 
+  /**
+   * A float64 tensor of `shape` whose values are `spacing` apart (around 0), each plus a
+   * draw from [0, jitter), in a shuffled order: no two within a finite-difference step, so a
+   * max, a min or a max pooling meets no tie.
+   */
+  distinct(shape: readonly number[], spacing: number, jitter: number): Tensor {
+    let n = 1
+    for (const d of shape) n *= d
+    const values = Array.from({ length: n }, (_, i) => (i - n / 2) * spacing + this.float(0, jitter))
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.int(0, i)
+      ;[values[i], values[j]] = [values[j], values[i]]
+    }
+    return new Tensor(Float64Array.from(values), shape.slice())
+  }
+
   /** An int32 tensor of `shape` with values in [lo, hi). */
   indices(shape: readonly number[], lo: number, hi: number): Tensor {
     let n = 1

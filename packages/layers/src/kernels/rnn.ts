@@ -36,26 +36,22 @@ function backwardWith(relu: boolean): CellKernel['backward'] {
   }
 }
 
-/** The Elman cell kernel with tanh, for the fused scan. */
-export const rnnTanhKernel: CellKernel = {
-  gates: 1,
-  hasCell: false,
-  cacheWidth: 0,
-  backwardReadsH: true,
-  dpreIsDgx: true,
-  stepBias: false,
-  forward: forwardWith(false),
-  backward: backwardWith(false),
+/** The Elman cell kernel with relu or tanh: both differ only in their pointwise loops. */
+function elmanKernel(relu: boolean): CellKernel {
+  return {
+    gates: 1,
+    hasCell: false,
+    cacheWidth: 0,
+    backwardReadsH: true,
+    dpreIsDgx: true,
+    stepBias: false,
+    forward: forwardWith(relu),
+    backward: backwardWith(relu),
+  }
 }
 
+/** The Elman cell kernel with tanh, for the fused scan. */
+export const rnnTanhKernel: CellKernel = elmanKernel(false)
+
 /** The Elman cell kernel with relu, for the fused scan. */
-export const rnnReluKernel: CellKernel = {
-  gates: 1,
-  hasCell: false,
-  cacheWidth: 0,
-  backwardReadsH: true,
-  dpreIsDgx: true,
-  stepBias: false,
-  forward: forwardWith(true),
-  backward: backwardWith(true),
-}
+export const rnnReluKernel: CellKernel = elmanKernel(true)
