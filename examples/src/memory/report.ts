@@ -77,8 +77,9 @@ export function curvesSvg(results: SweepResults): string {
 export function solvePlot(results: SweepResults): string {
   const s = results.settings
   return solveSvg(
-    `Training sequences to solve (median of ${s.seeds} seeds): equal budgets (LSTM hidden ${s.hidden}), forget-gate bias ${s.gateBias}`,
+    `Training sequences to solve (median of ${s.seeds} seeds): equal budgets (LSTM hidden ${s.hidden}), forget-gate bias ${s.gateBias}, input-gate bias ${s.inputBias}`,
     results.runs,
+    s.budget,
   )
 }
 

@@ -1,8 +1,8 @@
 /**
  * The solve plot, `solve.svg`: training sequences to solve against the lag, one panel per
  * task, log scales on both axes. Each seed is a small dot, the median over the seeds a line
- * with a marker per lag; a run that did not solve sits on the dashed "not solved" line at the
- * top (its budget), drawn hollow. The paper's LSTM figures are black diamonds. The Reber
+ * with a marker per lag; a run that did not solve (or was not run) sits on the dashed "not solved"
+ * line at the top (the budget), drawn hollow. The paper's LSTM figures are black diamonds. The Reber
  * grammar has no lag: its panel puts the models side by side. Hand-written SVG.
  * @module
  */
@@ -25,10 +25,9 @@ function decades(lo: number, hi: number): number[] {
 const label = (v: number): string => (v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : String(v))
 
 /** One task's panel at (x0, y0). */
-function panelSvg(task: string, runs: readonly RunRecord[], x0: number, y0: number): string {
+function panelSvg(task: string, runs: readonly RunRecord[], budget: number, x0: number, y0: number): string {
   const rows = tableRows(runs)
   const lagless = rows.every((r) => r.lag === null)
-  const budget = Math.max(...runs.map((r) => r.sequences))
   const solved = runs.flatMap((r) => (r.solvedAt === null ? [] : [Math.max(r.solvedAt, 1)]))
   const paper = rows.flatMap((r) => {
     const p = r.model === 'lstm' ? paperFigure(r.task, r.lag) : undefined
@@ -92,8 +91,8 @@ function panelSvg(task: string, runs: readonly RunRecord[], x0: number, y0: numb
   return parts.join('\n')
 }
 
-/** The whole figure: one panel per task in a row, a title and a legend. */
-export function solveSvg(title: string, runs: readonly RunRecord[]): string {
+/** The whole figure: one panel per task in a row, a title and a legend; `budget` is the runs' budget of training sequences. */
+export function solveSvg(title: string, runs: readonly RunRecord[], budget: number): string {
   const tasks = [...new Set(runs.map((r) => r.task))]
   const models = [...new Set(runs.map((r) => r.model))]
   const width = Math.max(1, tasks.length) * W
@@ -108,6 +107,7 @@ export function solveSvg(title: string, runs: readonly RunRecord[]): string {
     panelSvg(
       t,
       runs.filter((r) => r.task === t),
+      budget,
       i * W,
       56,
     ),
