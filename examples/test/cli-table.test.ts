@@ -48,9 +48,18 @@ const tiny = (f: Fixtures, name: string, overrides: Record<string, string> = {})
 }
 /** `pnpm start` of one tiny run, with some options replaced. */
 const quick = (f: Fixtures, overrides: Record<string, string> = {}): string[] =>
-  Object.entries({ out: join(f.dir, 'memory-out'), steps: '2', eval: '2', batch: '2', models: 'lstm', tasks: 'recall', lags: '2', ...overrides }).flatMap(
-    ([k, v]) => [`--${k}`, v],
-  )
+  Object.entries({
+    out: join(f.dir, 'memory-out'),
+    budget: '4',
+    eval: '2',
+    batch: '2',
+    models: 'lstm',
+    tasks: 'recall',
+    lags: '2',
+    seeds: '1',
+    jobs: '1',
+    ...overrides,
+  }).flatMap(([k, v]) => [`--${k}`, v])
 
 const ROWS: readonly Row[] = [
   // pnpm lm: the command line.
@@ -421,7 +430,37 @@ const ROWS: readonly Row[] = [
     code: 2,
     message: () => "--lags must list whole numbers >= 1 and <= 100000, comma-separated; got 'x'",
   },
-  { name: 'unknown task', cli: 'start', args: () => ['--tasks', 'reber'], code: 2, message: () => "--tasks: unknown task 'reber'; choose from recall, adding" },
+  {
+    name: 'unknown task',
+    cli: 'start',
+    args: () => ['--tasks', 'copy'],
+    code: 2,
+    message: () => "--tasks: unknown task 'copy'; choose from reber, recall, adding",
+  },
+  {
+    name: '--steps (now --budget)',
+    cli: 'start',
+    args: () => ['--steps', '10'],
+    code: 2,
+    message: () => 'pnpm start: unknown option --steps (see pnpm start --help)',
+  },
+  { name: 'a budget of 0', cli: 'start', args: () => ['--budget', '0'], code: 2, message: () => "pnpm start: --budget must be a whole number >= 1, got '0'" },
+  {
+    name: 'too many seeds',
+    cli: 'start',
+    args: () => ['--seeds', '101'],
+    code: 2,
+    message: () => "pnpm start: --seeds must be a whole number >= 1 and <= 100, got '101'",
+  },
+  { name: 'no jobs', cli: 'start', args: () => ['--jobs', '0'], code: 2, message: () => "pnpm start: --jobs must be a whole number >= 1 and <= 64, got '0'" },
+  {
+    name: 'a word for --input-bias',
+    cli: 'start',
+    args: () => ['--input-bias', 'shut'],
+    code: 2,
+    message: () => "pnpm start: --input-bias must be a number, got 'shut'",
+  },
+  { name: 'a value for --all-lags', cli: 'start', args: () => ['--all-lags=yes'], code: 2, message: () => 'pnpm start: --all-lags takes no value' },
   { name: 'a stray argument', cli: 'start', args: () => ['extra'], code: 2, message: () => "unexpected argument 'extra'" },
   { name: 'a value for a switch', cli: 'start', args: () => ['--quick=yes'], code: 2, message: () => '--quick takes no value' },
   {
@@ -473,7 +512,7 @@ const ROWS: readonly Row[] = [
   {
     name: 'the training loss becomes infinite',
     cli: 'start',
-    args: (f) => quick(f, { lr: '1e30', steps: '5', models: 'rnn', tasks: 'adding' }),
+    args: (f) => quick(f, { lr: '1e30', budget: '10', models: 'rnn', tasks: 'adding' }),
     code: 1,
     message: () => 'pnpm start: adding lag 2 rnn: the training loss became Infinity at step 2; try a smaller --lr or --clip',
   },
@@ -484,6 +523,14 @@ const ROWS: readonly Row[] = [
     args: (f) => quick(f, { lr: '1e30' }),
     code: 1,
     message: () => 'pnpm start: recall lag 2 lstm: the held-out loss became NaN after 2 steps; try a smaller --lr or --clip',
+  },
+  // The same failure inside a worker process reaches the user as the same one line.
+  {
+    name: 'the held-out loss becomes NaN in a worker',
+    cli: 'start',
+    args: (f) => quick(f, { lr: '1e30', jobs: '2', lags: '2,3' }),
+    code: 1,
+    message: () => /^pnpm start: recall lag [23] lstm: the held-out loss became NaN after 2 steps; try a smaller --lr or --clip$/,
   },
 ]
 

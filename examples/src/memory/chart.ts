@@ -1,6 +1,6 @@
 /**
  * Learning curves drawn with characters, for the terminal: one letter per model (its first
- * letter, upper case) on a grid of loss against step; where curves overlap the later model
+ * letter, upper case) on a grid of loss against step (or another count); where curves overlap the later model
  * in the list wins the cell.
  * @module
  */
@@ -23,6 +23,8 @@ export interface ChartOptions {
   readonly reference?: number
   /** Top of the y axis; higher values are drawn on the top row (default: the largest value). */
   readonly yMax?: number
+  /** What the x axis counts (default `step`). */
+  readonly xLabel?: string
 }
 
 /** Renders the series as lines of text: a y axis with labels, the plot, an x axis, a legend. */
@@ -65,7 +67,7 @@ export function asciiChart(title: string, series: readonly ChartSeries[], option
     lines.push(`${label.padStart(labelWidth)} |${cells.join('').trimEnd()}`)
   })
   lines.push(`${' '.repeat(labelWidth)} +${'-'.repeat(width)}`)
-  const left = `step ${xMin}`
+  const left = `${options.xLabel ?? 'step'} ${xMin}`
   const right = String(xMax)
   lines.push(`${' '.repeat(labelWidth + 2)}${left}${right.padStart(width - left.length)}`)
   const legend = series.map((s) => `${s.name.charAt(0).toUpperCase()} = ${s.name}`)

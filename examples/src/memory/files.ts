@@ -29,7 +29,7 @@ export async function writeWeights(path: string, params: Params, metadata: Recor
   await writeSafetensorsFile(path, stateDict(params), metadata)
 }
 
-/** The weights file of a run, relative to the output folder. */
-export function weightsPath(task: string, lag: number, model: string): string {
-  return join('weights', `${task}-lag${lag}-${model}.safetensors`)
+/** The weights file of a run (a task at a lag, null for none, a model, a seed), relative to the output folder. */
+export function weightsPath(task: string, lag: number | null, model: string, seed: number): string {
+  return join('weights', `${task}${lag === null ? '' : `-lag${lag}`}-${model}-seed${seed}.safetensors`)
 }

@@ -23,7 +23,10 @@ export interface Model {
   readonly parameters: number
   /** Fresh parameters from a seed: `{ cell: {...}, head: {...} }`, PyTorch's state_dict names below. */
   init(seed: Seed): Params
-  /** Outputs [batch, outputSize] from inputs [batch, length, inputSize], read from the last hidden state. */
+  /**
+   * Outputs from inputs [batch, length, inputSize]: [batch, outputSize] read from the last
+   * hidden state, or with `perStep` [batch * length, outputSize] read from every step.
+   */
   apply(params: Params, inputs: Tensor): Tensor
 }
 
@@ -53,14 +56,18 @@ export function hiddenForBudget(name: ModelName, inputSize: number, outputSize: 
  * GRU's update gate, both the second block of `hidden` rows in PyTorch's gate order (i, f, g, o
  * and r, z, n). `bias_ih` and `bias_hh` both get half, so the gate starts at sigmoid(gateBias).
  * A positive bias (Gers et al. 2000; Jozefowicz et al. 2015) starts the cell keeping its
- * contents instead of halving them every step, which long lags need.
+ * contents instead of halving them every step, which long lags need. The LSTM's input gate
+ * (the first block) gets `inputBias` the same way: negative, as in Hochreiter and Schmidhuber
+ * (1997), it starts the gate nearly shut, so that distractors do not write noise into the
+ * cell before the gate has learned what to let in. A bias of 0 leaves PyTorch's draw.
  */
-function keepGateBiasInit(hidden: number, gateBias: number): Initializer {
+function gateBiasInit(hidden: number, gateBias: number, inputBias: number): Initializer {
   const base = uniformInit(1 / Math.sqrt(hidden))
   return (shape, seed, options) => {
     const drawn = base(shape, seed, options)
     const data = Float64Array.from(drawn.data)
-    data.fill(gateBias / 2, hidden, 2 * hidden)
+    if (gateBias !== 0) data.fill(gateBias / 2, hidden, 2 * hidden)
+    if (inputBias !== 0) data.fill(inputBias / 2, 0, hidden)
     return tensor(data, { shape, dtype: drawn.dtype })
   }
 }
@@ -72,14 +79,19 @@ export interface ModelOptions {
    * see {@link keepGateBiasInit}); 0 (default) gives PyTorch's plain initialisation. The RNN has no gate.
    */
   readonly gateBias?: number
+  /** Read the head from every step's hidden state instead of the last one only (default false). */
+  readonly perStep?: boolean
+  /** Initial bias of the LSTM's input gate (see {@link gateBiasInit}); 0 (default) leaves PyTorch's draw. */
+  readonly inputBias?: number
 }
 
 /** One model with the given hidden size. */
 export function makeModel(name: ModelName, inputSize: number, hidden: number, outputSize: number, modelOptions: ModelOptions = {}): Model {
   const options = { inputSize, hiddenSize: hidden, batchFirst: true }
   const gateBias = modelOptions.gateBias ?? 0
-  const gated = gateBias === 0 ? options : { ...options, biasInit: keepGateBiasInit(hidden, gateBias) }
-  const cell = name === 'lstm' ? lstm(gated) : name === 'gru' ? gru(gated) : rnn(options)
+  const gated = (inputBias: number): Parameters<typeof lstm>[0] =>
+    gateBias === 0 && inputBias === 0 ? options : { ...options, biasInit: gateBiasInit(hidden, gateBias, inputBias) }
+  const cell = name === 'lstm' ? lstm(gated(modelOptions.inputBias ?? 0)) : name === 'gru' ? gru(gated(0)) : rnn(options)
   const head = linear({ inFeatures: hidden, outFeatures: outputSize })
   return {
     name,
@@ -87,8 +99,10 @@ export function makeModel(name: ModelName, inputSize: number, hidden: number, ou
     parameters: parameterCount(name, inputSize, hidden, outputSize),
     init: (seed) => OrderedMap({ cell: cell.init(foldIn(seed, 0)), head: head.init(foldIn(seed, 1)) }) as Params,
     apply: (params, inputs) => {
-      const { hN } = cell.apply(params.get('cell') as Params, inputs)
-      return head.apply(params.get('head') as Params, hN.reshape([inputs.shape[0], hidden]))
+      const { output, hN } = cell.apply(params.get('cell') as Params, inputs)
+      const [batch, length] = inputs.shape
+      const states = modelOptions.perStep === true ? output.reshape([batch * length, hidden]) : hN.reshape([batch, hidden])
+      return head.apply(params.get('head') as Params, states)
     },
   }
 }

@@ -11,7 +11,7 @@ export type ModelName = 'rnn' | 'lstm' | 'gru'
 export const MODEL_NAMES: readonly ModelName[] = ['rnn', 'lstm', 'gru']
 
 /** Names of the tasks this experiment knows. */
-export type TaskName = 'recall' | 'adding'
+export type TaskName = 'reber' | 'recall' | 'adding'
 
 /** Every task name, in the order they run by default. */
-export const TASK_NAMES: readonly TaskName[] = ['recall', 'adding']
+export const TASK_NAMES: readonly TaskName[] = ['reber', 'recall', 'adding']

@@ -1,6 +1,6 @@
 /**
  * The learning curves as an SVG file: one panel per task and lag (tasks in rows, lags in
- * columns), each with the training loss of every model against the step and the loss of
+ * columns), each with the training loss of every model against the training sequences seen and the loss of
  * guessing as a dashed line (the y axis ends at 1.5 times it). Hand-written SVG, no dependencies.
  * @module
  */
@@ -25,16 +25,19 @@ export interface SvgPanel {
   readonly curves: readonly SvgCurve[]
 }
 
-const COLOURS: Readonly<Record<string, string>> = { rnn: '#d62728', lstm: '#1f77b4', gru: '#2ca02c' }
+/** The colour of each model's curves and points. */
+export const COLOURS: Readonly<Record<string, string>> = { rnn: '#d62728', lstm: '#1f77b4', gru: '#2ca02c' }
 const PANEL_W = 260
 const PANEL_H = 180
 const MARGIN = { left: 48, right: 12, top: 28, bottom: 30 }
 
-function escapeXml(text: string): string {
+/** Text made safe inside an SVG element or attribute. */
+export function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
-function num(x: number): string {
+/** A coordinate as written: whole numbers as they are, others to one decimal. */
+export function num(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toFixed(1)
 }
 
@@ -54,7 +57,7 @@ function panelSvg(panel: SvgPanel, x0: number, y0: number): string {
     `<text x="${num(x0 + MARGIN.left - 4)}" y="${num(y0 + MARGIN.top + 4)}" text-anchor="end" font-size="10">${yMax.toPrecision(2)}</text>`,
     `<text x="${num(x0 + MARGIN.left - 4)}" y="${num(y0 + MARGIN.top + h)}" text-anchor="end" font-size="10">0</text>`,
     `<text x="${num(x0 + MARGIN.left + w)}" y="${num(y0 + MARGIN.top + h + 14)}" text-anchor="end" font-size="10">${xMax}</text>`,
-    `<text x="${num(x0 + MARGIN.left)}" y="${num(y0 + MARGIN.top + h + 14)}" font-size="10">step</text>`,
+    `<text x="${num(x0 + MARGIN.left)}" y="${num(y0 + MARGIN.top + h + 14)}" font-size="10">sequences</text>`,
   ]
   if (Number.isFinite(panel.chanceLoss)) {
     const y = num(py(panel.chanceLoss))
