@@ -135,6 +135,14 @@ describe('top-k sampling', () => {
     expect(new Set(Array.from({ length: 200 }, () => s.pick(tied)))).toEqual(new Set([1, 2]))
   })
 
+  it('refuses scores that are not finite (weights that diverged), at any temperature, instead of drawing character 0', () => {
+    for (const temperature of [0, 1]) {
+      const s = new Sampler([0], { length: 1, temperature, seed: 0 })
+      expect(() => s.pick([0.5, NaN, 1])).toThrow(/^the model's next-character scores are not finite \(NaN for character 1\): its weights have diverged/)
+      expect(() => s.pick([Infinity, 0])).toThrow(/not finite \(Infinity for character 0\)/)
+    }
+  })
+
   it('refuses a top-k that is not a whole number >= 0', () => {
     expect(() => new Sampler([0], { length: 1, temperature: 1, topK: -1, seed: 0 })).toThrow('top-k must be a whole number >= 0, got -1')
     expect(() => new Sampler([0], { length: 1, temperature: 1, topK: 1.5, seed: 0 })).toThrow('top-k must be a whole number >= 0, got 1.5')

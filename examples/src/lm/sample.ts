@@ -44,6 +44,15 @@ export class Sampler {
 
   /** Draws an index from softmax(scores / temperature) over the top-k scores; the argmax at temperature 0. */
   pick(scores: ArrayLike<number>): number {
+    // Finite weights can still give NaN scores (a run that diverged after its last good
+    // checkpoint): refuse them instead of printing the first character over and over.
+    for (let j = 0; j < scores.length; j++) {
+      if (!Number.isFinite(scores[j])) {
+        throw new LmError(
+          `the model's next-character scores are not finite (${scores[j]} for character ${j}): its weights have diverged; sample an earlier checkpoint or train again with a lower --lr`,
+        )
+      }
+    }
     let best = 0
     for (let j = 1; j < scores.length; j++) if (scores[j] > scores[best]) best = j
     if (this.temperature === 0) return best
