@@ -1,5 +1,5 @@
 // The character language model trains exactly like PyTorch: testdata/lm-torch/ holds a
-// 200-step run of the same model in PyTorch 1.13 (written by testdata/scripts/lm_torch_trajectory.py:
+// 200-step run of the same model in PyTorch 1.13 (written by scripts/fixtures/lm_torch_trajectory.py:
 // the initial weights, the text's token ids, every step's loss and gradient norm, the final
 // weights). This replays it through the example's own training step (trainer() of
 // src/lm/train.ts: the windows of batching.ts, truncated BPTT with the carried state,

@@ -8,7 +8,7 @@
  */
 import type { RunRecord } from './results.ts'
 import { paperFigure } from './results.ts'
-import { COLOURS, escapeXml, num } from './svg.ts'
+import { COLOURS, escapeXml, num, svgDocument } from './svg.ts'
 import { medianToSolve, tableRows } from './table.ts'
 
 const W = 340
@@ -112,13 +112,5 @@ export function solveSvg(title: string, runs: readonly RunRecord[], budget: numb
       56,
     ),
   )
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.max(width, 900)}" height="${height}" viewBox="0 0 ${Math.max(width, 900)} ${height}" font-family="sans-serif">`,
-    `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="12" y="20" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
-    ...legend,
-    ...body,
-    '</svg>',
-    '',
-  ].join('\n')
+  return svgDocument(Math.max(width, 900), height, title, [...legend, ...body])
 }

@@ -90,12 +90,16 @@ export function learningCurvesSvg(title: string, panels: readonly SvgPanel[]): s
     `<line x1="${12 + models.length * 90}" y1="40" x2="${36 + models.length * 90}" y2="40" stroke="#777" stroke-dasharray="4 3"/>` +
       `<text x="${40 + models.length * 90}" y="44" font-size="12">chance</text>`,
   )
+  return svgDocument(width, height, title, [...legend, ...body])
+}
+
+/** A whole SVG file: a white page of `width` x `height` with `title` at the top and `parts` below it. */
+export function svgDocument(width: number, height: number, title: string, parts: readonly string[]): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="12" y="20" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
-    ...legend,
-    ...body,
+    ...parts,
     '</svg>',
     '',
   ].join('\n')

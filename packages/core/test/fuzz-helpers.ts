@@ -179,7 +179,7 @@ function describeInputs(c: Case): string {
 }
 
 /** Throws unless `t` is a well-formed tensor that prints quickly and briefly. */
-function wellFormed(t: unknown, where: string): Tensor {
+export function wellFormed(t: unknown, where: string): Tensor {
   if (!(t instanceof Tensor)) throw new Error(`${where}: returned ${typeof t}, not a Tensor`)
   for (const n of t.shape)
     if (!Number.isInteger(n) || n < 0 || n > MAX_ELEMENTS) throw new Error(`${where}: result shape [${t.shape.join(',')}] has an invalid size`)
