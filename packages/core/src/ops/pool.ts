@@ -17,7 +17,7 @@ import { type PoolAxis, adaptiveAxis, maxPoolIndices, slidingAxis, windowMean, w
 import { checkOptionKeys } from '../messages.ts'
 import { ArgumentError, ShapeError, fmtShape } from '../errors.ts'
 import { checkShape, sizeOf } from '../shape.ts'
-import { type OpAttributes, type Tensor, constant } from '../tensor.ts'
+import type { OpAttributes, Tensor } from '../tensor.ts'
 import { gather } from './indexing.ts'
 import { reshape } from './reshape.ts'
 import { type GradCase, registerOps } from './registry.ts'
