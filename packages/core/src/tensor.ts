@@ -162,7 +162,7 @@ export function releaseNode(node: GraphNode): void {
  * too, and printing or reducing it would loop), nor can a product ([-1, -2] has 2).
  */
 function checkedSize(shape: readonly number[]): number {
-  if (!Array.isArray(shape)) return checkShape(shape, 'Tensor').length
+  if (!Array.isArray(shape)) checkShape(shape, 'Tensor') // throws, naming what it got
   let size = 1
   for (let i = 0; i < shape.length; i++) {
     const d = shape[i]

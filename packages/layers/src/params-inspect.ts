@@ -19,32 +19,27 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom')
 /** The third argument Node passes to a custom inspect method: `util.inspect` itself. */
 type Inspect = (value: unknown, options: object) => string
 
-/** Tensors and sub-maps only, with at least one tensor: what a layer's `init` returns. */
-function isParameterTree(value: unknown): value is Params {
-  let tensors = 0
+/**
+ * How many tensors and scalars `value` holds when it is a parameter tree (tensors and sub-maps
+ * only, with at least one tensor: what a layer's `init` returns); null for anything else.
+ */
+function parameterTreeSize(value: unknown): { tensors: number; count: number } | null {
+  if (!isMap(value)) return null
+  const size = { tensors: 0, count: 0 }
   const visit = (node: IMap<unknown, unknown>): boolean => {
     for (const v of node.values()) {
-      if (v instanceof Tensor) tensors++
-      else if (!isMap(v) || !visit(v as IMap<unknown, unknown>)) return false
+      if (v instanceof Tensor) {
+        size.tensors++
+        size.count += v.size
+      } else if (!isMap(v) || !visit(v as IMap<unknown, unknown>)) return false
     }
     return true
   }
-  return isMap(value) && visit(value as IMap<unknown, unknown>) && tensors > 0
+  return visit(value as IMap<unknown, unknown>) && size.tensors > 0 ? size : null
 }
 
 /** `Params (3 tensors, 52 parameters) {` and the tree indented below it. */
-function inspectParams(params: Params): string {
-  let tensors = 0
-  let count = 0
-  const visit = (node: IMap<unknown, unknown>): void => {
-    for (const v of node.values()) {
-      if (v instanceof Tensor) {
-        tensors++
-        count += v.size
-      } else visit(v as IMap<unknown, unknown>)
-    }
-  }
-  visit(params as IMap<unknown, unknown>)
+function inspectParams(params: Params, { tensors, count }: { tensors: number; count: number }): string {
   const body = formatParams(params)
     .split('\n')
     .map((line) => `  ${line}`)
@@ -63,7 +58,8 @@ function install(): void {
     enumerable: false,
     writable: true,
     value: function inspectMap(this: unknown, _depth: number, options: object, inspect?: Inspect): string {
-      if (isParameterTree(this)) return inspectParams(this)
+      const size = parameterTreeSize(this)
+      if (size !== null) return inspectParams(this as Params, size)
       // Any other map: what Node shows without a custom method. Node passes `inspect` as the
       // third argument (since Node 16.14); without it there is nothing better to fall back to.
       return inspect === undefined ? String(this) : inspect(this, { ...options, customInspect: false })
