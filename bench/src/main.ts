@@ -50,7 +50,7 @@ export function skipMissingTorch(args: BenchArgs, missing: () => string | undefi
   return { args: { ...args, impls: args.impls.filter((i) => !isTorch(i)) }, note }
 }
 
-/** Outcomes ordered for the table: by workload as run, then graphgrad, tfjs-cpu, tfjs-wasm, jax-js, torch-1thr, torch-2thr. */
+/** Outcomes ordered for the table: by workload as run, then graphgrad, graphgrad-1thr, tfjs-cpu, tfjs-wasm, jax-js, torch-1thr, torch-2thr. */
 export function tableOrder(outcomes: readonly BenchOutcome[], workloads: readonly string[]): BenchOutcome[] {
   const key = (o: BenchOutcome): number => workloads.indexOf(o.name) * IMPLS.length + IMPLS.indexOf(o.impl as ImplName)
   return [...outcomes].sort((a, b) => key(a) - key(b))

@@ -22,10 +22,18 @@ function nodeFlags(impl: string): string[] {
   return ['--expose-gc', ...(impl === 'jax-js' ? ['--stack-size=6000'] : [])]
 }
 
+/**
+ * The child's environment: `graphgrad-1thr` is graphgrad with `GRAPHGRAD_THREADS=1` (the
+ * thread count is read when core loads, so it is set before the child starts).
+ */
+export function childEnv(impl: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return impl === 'graphgrad-1thr' ? { ...env, GRAPHGRAD_THREADS: '1' } : env
+}
+
 /** Measures `a` in a fresh Node process. */
 export function runInChild(a: ChildArgs, timeoutMs = CHILD_TIMEOUT_MS): Promise<BenchOutcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...nodeFlags(a.impl), ...SOURCE_NODE_FLAGS, CHILD, ...childArgv(a)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...nodeFlags(a.impl), ...SOURCE_NODE_FLAGS, CHILD, ...childArgv(a)], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(a.impl) })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))

@@ -115,24 +115,39 @@ export function summaryTable(outcomes: readonly BenchOutcome[]): string {
 }
 
 /**
+ * The graphgrad measurement a PyTorch one is set against: `torch-1thr` against graphgrad on
+ * one thread (`graphgrad-1thr`) when that ran, every other against graphgrad on its default
+ * thread count (every core: 2 on the machines the figures come from).
+ */
+function graphgradPeerOf(torch: string, impls: readonly string[]): string {
+  return torch === 'torch-1thr' && impls.includes('graphgrad-1thr') ? 'graphgrad-1thr' : 'graphgrad'
+}
+
+/**
  * graphgrad against PyTorch (printed when a torch implementation ran): one row per workload,
  * first graphgrad's median time over PyTorch's for each PyTorch thread count (above 1:
- * graphgrad takes that many times as long; for matmul the inverse of the GFLOP/s ratio), then
- * the headline figures of graphgrad and of each PyTorch. `undefined` when no PyTorch result is among `outcomes`.
+ * graphgrad takes that many times as long; for matmul the inverse of the GFLOP/s ratio; see
+ * `graphgradPeerOf` for which graphgrad each is set against), then the headline figures of
+ * each graphgrad and each PyTorch. `undefined` when no PyTorch result is among `outcomes`.
  */
 export function torchTable(outcomes: readonly BenchOutcome[]): string | undefined {
-  const torches = [...new Set(outcomes.map((o) => o.impl))].filter((i) => i.startsWith('torch-'))
+  const impls = [...new Set(outcomes.map((o) => o.impl))]
+  const torches = impls.filter((i) => i.startsWith('torch-'))
   if (torches.length === 0) return undefined
+  const ran = ['graphgrad-1thr', 'graphgrad'].filter((i) => impls.includes(i))
+  const ours = ran.length === 0 ? ['graphgrad'] : ran
   const ok = (name: string, impl: string): BenchResult | undefined =>
     outcomes.find((o): o is BenchResult => !isFailure(o) && o.name === name && o.impl === impl)
   const names = [...new Set(outcomes.filter((o) => torches.includes(o.impl)).map((o) => o.name))]
   const rows = names.map((name) => {
-    const ours = ok(name, 'graphgrad')
-    const theirs = torches.map((t) => ok(name, t))
     const figure = (r: BenchResult | undefined): string => (r === undefined ? 'error or not run' : headline(r))
-    const ratio = (r: BenchResult | undefined): string =>
-      r === undefined || ours === undefined || !(r.median_ms > 0) ? '' : formatRatio(ours.median_ms / r.median_ms)
-    return [name, ...theirs.map(ratio), figure(ours), ...theirs.map(figure)]
+    const ratio = (t: string): string => {
+      const mine = ok(name, graphgradPeerOf(t, impls))
+      const theirs = ok(name, t)
+      return theirs === undefined || mine === undefined || !(theirs.median_ms > 0) ? '' : formatRatio(mine.median_ms / theirs.median_ms)
+    }
+    return [name, ...torches.map(ratio), ...ours.map((i) => figure(ok(name, i))), ...torches.map((t) => figure(ok(name, t)))]
   })
-  return markdown(['workload', ...torches.map((t) => `graphgrad time / ${t} time`), 'graphgrad', ...torches], rows)
+  const header = torches.map((t) => `${graphgradPeerOf(t, impls)} time / ${t} time`)
+  return markdown(['workload', ...header, ...ours, ...torches], rows)
 }

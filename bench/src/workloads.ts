@@ -93,8 +93,13 @@ export const WORKLOADS: readonly Workload[] = [
 /** Workloads that only run when asked for by name (they take minutes). */
 export const OPT_IN: ReadonlySet<string> = new Set(['memory_lstm_1000'])
 
-/** The implementations: graphgrad always, the peers with `--compare` (PyTorch on 1 and 2 threads when `/usr/bin/python3` has it). */
-export const IMPLS = ['graphgrad', 'tfjs-cpu', 'tfjs-wasm', 'jax-js', 'torch-1thr', 'torch-2thr'] as const
+/**
+ * The implementations: graphgrad always (on its default thread count: every core Node reports,
+ * unless `GRAPHGRAD_THREADS` says otherwise), the peers with `--compare`: graphgrad on one thread
+ * (`GRAPHGRAD_THREADS=1`), TensorFlow.js, jax-js, and PyTorch on 1 and 2 threads when
+ * `/usr/bin/python3` has it.
+ */
+export const IMPLS = ['graphgrad', 'graphgrad-1thr', 'tfjs-cpu', 'tfjs-wasm', 'jax-js', 'torch-1thr', 'torch-2thr'] as const
 
 /** One implementation's name. */
 export type ImplName = (typeof IMPLS)[number]

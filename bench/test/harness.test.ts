@@ -11,7 +11,7 @@ import { torchMissing } from '../src/impls/torch-python.ts'
 import { plan, skipMissingTorch, tableOrder } from '../src/main.ts'
 import { measureRunner } from '../src/measure.ts'
 import { type BenchOutcome, type BenchResult, RESULT_MARK, parseChildOutput } from '../src/result.ts'
-import { runInChild } from '../src/spawn.ts'
+import { childEnv, runInChild } from '../src/spawn.ts'
 import { plannedRuns, summarize } from '../src/stats.ts'
 import { checksTable, formatRatio, speedup, summaryTable, timingTable, torchTable } from '../src/table.ts'
 import { OPT_IN, WORKLOADS, workloadNamed } from '../src/workloads.ts'
@@ -35,7 +35,7 @@ describe('parseArgs', () => {
       json: true,
       compare: true,
       workloads: ['matmul_256', 'op_chain_2000'],
-      impls: ['graphgrad', 'tfjs-cpu', 'tfjs-wasm', 'jax-js', 'torch-1thr', 'torch-2thr'],
+      impls: ['graphgrad', 'graphgrad-1thr', 'tfjs-cpu', 'tfjs-wasm', 'jax-js', 'torch-1thr', 'torch-2thr'],
       runs: 4,
       budgetMs: 500,
     })
@@ -77,6 +77,7 @@ describe('the run plan', () => {
     if (a === 'help') throw new Error('unexpected help')
     expect(plan(a).map((j) => `${j.workload}:${j.impl}`)).toEqual([
       'matmul_256:graphgrad',
+      'matmul_256:graphgrad-1thr',
       'matmul_256:tfjs-cpu',
       'matmul_256:tfjs-wasm',
       'matmul_256:jax-js',
@@ -87,6 +88,7 @@ describe('the run plan', () => {
       'matmul_512:jax-js',
       'matmul_512:tfjs-wasm',
       'matmul_512:tfjs-cpu',
+      'matmul_512:graphgrad-1thr',
       'matmul_512:graphgrad',
       'memory_lstm_1000:graphgrad',
     ])
@@ -265,6 +267,24 @@ describe('PyTorch in the harness', () => {
       '| matmul_512 | 3x |  | 33.6 GFLOP/s | 99.4 GFLOP/s | error or not run |',
     ])
     expect(torchTable([r('matmul_512', 'graphgrad', 8, 33.6), r('matmul_512', 'jax-js', 9)])).toBeUndefined()
+  })
+  it('sets PyTorch on one thread against graphgrad on one thread when that ran, and on two against graphgrad on every core', () => {
+    const outcomes: BenchOutcome[] = [
+      r('lstm_train_step_h256', 'graphgrad', 120),
+      r('lstm_train_step_h256', 'graphgrad-1thr', 200),
+      r('lstm_train_step_h256', 'torch-1thr', 80),
+      r('lstm_train_step_h256', 'torch-2thr', 50),
+    ]
+    expect(torchTable(outcomes)?.split('\n')).toEqual([
+      '| workload | graphgrad-1thr time / torch-1thr time | graphgrad time / torch-2thr time | graphgrad-1thr | graphgrad | torch-1thr | torch-2thr |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      '| lstm_train_step_h256 | 2.5x | 2.4x | 200 ms | 120 ms | 80 ms | 50 ms |',
+    ])
+  })
+  it('runs graphgrad-1thr with GRAPHGRAD_THREADS=1 and leaves the others their environment', () => {
+    expect(childEnv('graphgrad-1thr', { PATH: '/bin' })).toEqual({ PATH: '/bin', GRAPHGRAD_THREADS: '1' })
+    expect(childEnv('graphgrad', { PATH: '/bin' })).toEqual({ PATH: '/bin' })
+    expect(childEnv('torch-2thr', { PATH: '/bin', GRAPHGRAD_THREADS: '2' })).toEqual({ PATH: '/bin', GRAPHGRAD_THREADS: '2' })
   })
   it('skips the torch implementations, with one line saying why, when PyTorch is missing', () => {
     const a = parseArgs(['--impls', 'graphgrad,torch-1thr,torch-2thr'])

@@ -11,6 +11,7 @@ import { TORCH_THREADS } from './torch-python.ts'
 export async function runnerFactory(impl: ImplName): Promise<RunnerFactory> {
   switch (impl) {
     case 'graphgrad':
+    case 'graphgrad-1thr':
       return (await import('./graphgrad.ts')).graphgradRunner
     case 'tfjs-cpu':
       return (await import('./tfjs.ts')).tfjsRunner('cpu')
