@@ -7,6 +7,7 @@
  */
 import { type BenchArgs, USAGE, parseArgs } from './args.ts'
 import { type BenchOutcome, isFailure } from './result.ts'
+import { startMachineRecord, saveRunRecord } from './record.ts'
 import { runInChild } from './spawn.ts'
 import { TORCH_INSTALL_HINT, type TorchImpl, TORCH_THREADS, torchMissing } from './impls/torch-python.ts'
 import { checksTable, summaryTable, timingTable, torchTable } from './table.ts'
@@ -82,6 +83,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!args.json) process.stderr.write(s)
   }
   log(`node ${process.version}, ${jobs.length} measurements, each in its own process\n`)
+  const machine = startMachineRecord()
   const outcomes: BenchOutcome[] = []
   for (const [i, job] of jobs.entries()) {
     log(`[${i + 1}/${jobs.length}] ${job.workload} ${job.impl} ... `)
@@ -95,8 +97,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (args.json) process.stdout.write(`${JSON.stringify(outcome)}\n`)
     outcomes.push(outcome)
   }
+  const ordered = tableOrder(outcomes, args.workloads)
+  if (args.save !== undefined) saveRunRecord(args.save, { argv, machine: machine.finish(args.impls.some(isTorch)), outcomes: ordered })
   if (!args.json) {
-    const ordered = tableOrder(outcomes, args.workloads)
     const versus = torchTable(ordered)
     process.stdout.write(`\n${summaryTable(ordered)}\n\n${versus === undefined ? '' : `${versus}\n\n`}${timingTable(ordered)}\n\n${checksTable(ordered)}\n`)
   }

@@ -33,7 +33,10 @@ export function childEnv(impl: string, env: NodeJS.ProcessEnv = process.env): No
 /** Measures `a` in a fresh Node process. */
 export function runInChild(a: ChildArgs, timeoutMs = CHILD_TIMEOUT_MS): Promise<BenchOutcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...nodeFlags(a.impl), ...SOURCE_NODE_FLAGS, CHILD, ...childArgv(a)], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(a.impl) })
+    const child = spawn(process.execPath, [...nodeFlags(a.impl), ...SOURCE_NODE_FLAGS, CHILD, ...childArgv(a)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv(a.impl),
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
