@@ -14,13 +14,13 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { coreFiles } from './kernel-gen/core.ts'
 import { gemmFiles } from './kernel-gen/gemm.ts'
-import { layersFiles, optimFiles } from './kernel-gen/packages.ts'
+import { corePerClassFiles, layersFiles, optimFiles } from './kernel-gen/packages.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /** Every generated file's content, by path from the repository's root. */
 export function generatedFiles(): Map<string, string> {
-  return new Map([...coreFiles(), ...gemmFiles(), ...layersFiles(), ...optimFiles(ROOT)])
+  return new Map([...coreFiles(), ...gemmFiles(), ...layersFiles(), ...optimFiles(ROOT), ...corePerClassFiles(ROOT)])
 }
 
 /** The generated files whose content under `root` (the repository's by default) differs from the generator's. */

@@ -1,10 +1,10 @@
 /**
- * The generated kernels of @graphgrad/layers (the recurrent scan's block copies) and of
- * @graphgrad/optim (per-array-class copies of the optimizer kernels that are generic over
- * Float32Array | Float64Array).
+ * The generated kernels of @graphgrad/layers (the recurrent scan's block copies), and the
+ * per-array-class copies of kernels written once generic over Float32Array | Float64Array
+ * (@graphgrad/optim's optimizer kernels, core's log-softmax).
  */
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import ts from 'typescript'
 import type { DType } from '../../packages/core/src/dtype.ts'
 import { ARRAY, FLOATS, type Kernel, type Param, fn, header, ident, key, table } from './emit.ts'
@@ -96,19 +96,18 @@ function specialise(sf: ts.SourceFile, decl: ts.FunctionDeclaration, cls: string
   return `function ${name}${out}${text.slice(at, decl.end)}\n`
 }
 
-/** The optim package's generated file, by path from the repository's root. */
-export function optimFiles(root: string): Map<string, string> {
-  const sf = ts.createSourceFile(OPTIM_KERNELS, readFileSync(join(root, OPTIM_KERNELS), 'utf8'), ts.ScriptTarget.ES2022, true)
-  // Every exported kernel generic over Floats (`<A extends Floats>`) gets one copy per class.
+/**
+ * The per-class copies of every top-level function generic over Floats (`<A extends Floats>`)
+ * in `source` (a path from the repository's root), as the file `target` beside it: one copy per
+ * float class, and a `PER_CLASS` table of them by kernel name.
+ */
+function perClassFile(root: string, source: string, target: string): [string, string] {
+  const sf = ts.createSourceFile(source, readFileSync(join(root, source), 'utf8'), ts.ScriptTarget.ES2022, true)
   const generic = sf.statements.filter(
     (s): s is ts.FunctionDeclaration =>
-      ts.isFunctionDeclaration(s) &&
-      s.name !== undefined &&
-      s.typeParameters?.length === 1 &&
-      s.typeParameters[0].constraint?.getText(sf) === 'Floats' &&
-      (ts.getCombinedModifierFlags(s) & ts.ModifierFlags.Export) !== 0,
+      ts.isFunctionDeclaration(s) && s.name !== undefined && s.typeParameters?.length === 1 && s.typeParameters[0].constraint?.getText(sf) === 'Floats',
   )
-  // The types the kernels name (besides their classes) come from kernels.ts.
+  // The types the kernels name (besides their classes) come from the source file.
   const declared = new Set(sf.statements.flatMap((s) => (ts.isInterfaceDeclaration(s) || ts.isTypeAliasDeclaration(s) ? [s.name.text] : [])))
   const used = new Set<string>()
   const fns: string[] = []
@@ -124,12 +123,23 @@ export function optimFiles(root: string): Map<string, string> {
     FLOATS.forEach((d, i) => fns.push(`/** \`${kernel}\` for ${ARRAY[d]} only. */\n${specialise(sf, decl, ARRAY[d], names[i])}`))
     rows.push(`  ${kernel}: { float32: ${names[0]}, float64: ${names[1]} },`)
   }
+  const from = relative(dirname(target), source).replace(/\\/g, '/')
   const text = [
-    header(`the generic kernels of ${OPTIM_KERNELS}`),
-    used.size === 0 ? '' : `import type { ${[...used].sort().join(', ')} } from './kernels.ts'\n`,
+    header(`the generic kernels of ${source}`),
+    used.size === 0 ? '' : `import type { ${[...used].sort().join(', ')} } from '${from.startsWith('.') ? from : `./${from}`}'\n`,
     ...fns,
     '/** The per-class copies of each kernel generic over Floats, by kernel name. */',
     `export const PER_CLASS = {\n${rows.join('\n')}\n} as const\n`,
   ]
-  return new Map([['packages/optim/src/kernels.generated.ts', text.join('\n')]])
+  return [target, text.join('\n')]
+}
+
+/** The optim package's generated file, by path from the repository's root. */
+export function optimFiles(root: string): Map<string, string> {
+  return new Map([perClassFile(root, OPTIM_KERNELS, 'packages/optim/src/kernels.generated.ts')])
+}
+
+/** Core's kernels written once generic over Floats (log-softmax), by path from the repository's root. */
+export function corePerClassFiles(root: string): Map<string, string> {
+  return new Map([perClassFile(root, 'packages/core/src/kernels/softmax.ts', 'packages/core/src/kernels/generated/softmax.ts')])
 }

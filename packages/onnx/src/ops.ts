@@ -188,6 +188,7 @@ export const MAPPINGS: Readonly<Record<string, OpMapping>> = {
   cos: one('Cos'),
   tanh: one('Tanh'),
   sigmoid: one('Sigmoid'),
+  logSoftmax: (g, c) => [g.op('LogSoftmax', c.inputs, { axis: { int: attr<number>(c, 'axis') } })],
   relu: one('Relu'),
   erf: one('Erf'),
   leakyRelu: (g, c) => [g.op('LeakyRelu', c.inputs, { alpha: { float: unaryParams(c)[0] } })],

@@ -3,13 +3,11 @@
  * @module
  */
 import type { Tensor } from '../tensor.ts'
-import { add, mul, sub } from './binary.ts'
-import { logsumexp } from './reduce.ts'
+import { add, mul } from './binary.ts'
 import { registerOps } from './registry.ts'
-import { type CaseSampler, shapesLabel } from './sampler.ts'
-import { erf, exp, tanh } from './unary.ts'
+import { shapesLabel } from './sampler.ts'
+import { erf, tanh } from './unary.ts'
 import { checkTensor } from './util.ts'
-import { normAxis } from '../shape.ts'
 
 /** Options of {@link gelu}. */
 export interface GeluOptions {
@@ -27,28 +25,6 @@ export function gelu(x: Tensor, options: GeluOptions = {}): Tensor {
   return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1))
 }
 
-/** `log(softmax(x))` along `axis` (default -1), computed stably as `x - logsumexp(x)`. */
-export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  checkTensor(x, 'logSoftmax')
-  return sub(x, logsumexp(x, normAxis('logSoftmax', axis, x.rank), true))
-}
-
-/** Softmax along `axis` (default -1), computed stably. */
-export function softmax(x: Tensor, axis = -1): Tensor {
-  checkTensor(x, 'softmax')
-  return exp(logSoftmax(x, normAxis('softmax', axis, x.rank)))
-}
-
-function alongAxis(fn: (x: Tensor, axis: number) => Tensor) {
-  return {
-    sample: (s: CaseSampler) => {
-      const x = s.values(s.shape({ minRank: 1 }), { min: -3, max: 3 })
-      const axis = s.int(-x.rank, x.rank - 1)
-      return { inputs: [x], fn: (t: Tensor) => fn(t, axis), label: `${shapesLabel(x)} axis ${axis}` }
-    },
-  }
-}
-
 registerOps('composite', 'composite', {
   gelu: {
     sample: (s) => {
@@ -62,6 +38,4 @@ registerOps('composite', 'composite', {
       return { inputs: [x], fn: (t: Tensor) => gelu(t, { approximate: 'tanh' }), label: shapesLabel(x) }
     },
   },
-  softmax: alongAxis(softmax),
-  logSoftmax: alongAxis(logSoftmax),
 })
