@@ -26,6 +26,8 @@
 import type { TensorData } from '../../dtype.ts'
 import type { Gemm, GemmWithB, PackGemmB, PackedGemmB } from '../matmul.ts'
 import { type GemmExports, type Precision, type WasmBlocking, gemmModuleBytes } from './gemm-module.ts'
+import { type BlockPlace, type Part, blockLoops, panelAt, planParts, recordCalls } from './gemm-split.ts'
+import { type ChunkKernels, type GemmPool, createGemmPool, threadsUnavailable } from './pool.ts'
 
 /**
  * Tile and block sizes per precision, chosen by measurement (CPU time, Node 20, 2-core AMD EPYC):
@@ -46,7 +48,23 @@ export interface WasmGemmOptions {
   readonly maxBytes?: number
   /** Runs the products that do not fit in `maxBytes` of linear memory; without it they throw. */
   readonly fallback?: Gemm
+  /**
+   * Threads that share a product (default 1: no workers, an unshared memory). Above 1, and
+   * where threads can run (see `threadsUnavailable`), the memory is a shared one and products
+   * of at least `splitMinMacs` multiply-adds are cut into parts that workers run beside the caller.
+   */
+  readonly threads?: number
+  /** The smallest product (M * N * K) that is split across threads (default {@link WASM_SPLIT_MIN_MACS}). */
+  readonly splitMinMacs?: number
 }
+
+/**
+ * Products of fewer multiply-adds (M * N * K) stay on the calling thread. Measured (Node 20,
+ * 2 cores, min of interleaved runs): see the commit that set it.
+ */
+export const WASM_SPLIT_MIN_MACS = 2 ** 20
+/** Parts per thread of a split product: more lets the others make up for a thread slowed by other work; fewer packs less twice. */
+const PARTS_PER_THREAD = 2
 
 const PAGE = 65536
 /** Linear memory beyond this (bytes) is not requested: wasm32 memories stop at 4 GiB and engines often earlier. */
@@ -54,6 +72,8 @@ const WASM_GEMM_MAX_BYTES = 2 ** 31
 
 interface Kernel {
   readonly exports: GemmExports
+  /** packA, packB and macro, as the part loops call them. */
+  readonly kernels: ChunkKernels
   readonly blocking: WasmBlocking
 }
 
@@ -104,13 +124,18 @@ function span(x: TensorData, from: number, n: number): TensorData {
   return from === 0 && x.length === n ? x : x.subarray(from, from + n)
 }
 
-/** Where the packed panel of B's columns from `jc` and depth from `pc` lies, in elements from the packed operand's start (panels in loop order). */
-function panelAt(blk: WasmBlocking, N: number, K: number, jc: number, pc: number): number {
-  return jc * K + roundUp(Math.min(blk.nc, N - jc), blk.nr) * pc
+/** A WASM GEMM, its way to multiply many times by one packed B, and its thread pool's controls. */
+export type WasmGemm = Gemm & {
+  readonly packGemmB: PackGemmB
+  /** Threads its products use (1 where threads cannot run, whatever was asked; 1 after `close`). */
+  threadCount(): number
+  /** Resolves once the pool's workers (started at the first split product) are all ready; at once without a pool. */
+  started(): Promise<void>
+  /** Parts of products run by workers so far. */
+  partsByWorkers(): number
+  /** Stops the workers; later products run on the calling thread alone, with the same results. */
+  close(): void
 }
-
-/** A WASM GEMM, and its way to multiply many times by one packed B. */
-export type WasmGemm = Gemm & { readonly packGemmB: PackGemmB }
 
 /**
  * Builds a WASM SIMD GEMM with its own linear memory (kept and grown across calls). Throws
@@ -125,19 +150,35 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
     if (mc % mr !== 0 || nc % nr !== 0)
       throw new RangeError(`wasm gemm: ${p} blocking needs mc a multiple of mr and nc of nr, got ${JSON.stringify(blocking[p])}`)
   }
-  const memory = new WebAssembly.Memory({ initial: 1 })
+  const minMacs = options.splitMinMacs ?? WASM_SPLIT_MIN_MACS
+  // Threads share the memory, which must then be a shared one (with a maximum); one thread keeps today's unshared memory.
+  let threads = Math.max(1, options.threads ?? 1)
+  const shared = threads > 1 && threadsUnavailable() === null
+  if (!shared) threads = 1
+  const memory = shared ? new WebAssembly.Memory({ initial: 1, maximum: Math.max(1, Math.floor(maxBytes / PAGE)), shared }) : new WebAssembly.Memory({ initial: 1 })
+  let pool: GemmPool | null = null
+  const modules = new Map<Precision, WebAssembly.Module>()
   const kernels = new Map<Precision, Kernel>()
   let f32 = new Float32Array(memory.buffer)
   let f64 = new Float64Array(memory.buffer)
+  let i32 = new Int32Array(memory.buffer)
   // Bytes at the bottom of memory held by packed B operands (packGemmB, a stack).
   let resident = 0
+
+  const module = (p: Precision): WebAssembly.Module => {
+    let m = modules.get(p)
+    if (m === undefined) {
+      m = new WebAssembly.Module(gemmModuleBytes(p, blocking[p], shared))
+      modules.set(p, m)
+    }
+    return m
+  }
 
   const kernel = (p: Precision): Kernel => {
     let k = kernels.get(p)
     if (k === undefined) {
-      const module = new WebAssembly.Module(gemmModuleBytes(p, blocking[p]))
-      const instance = new WebAssembly.Instance(module, { env: { memory } })
-      k = { exports: instance.exports as unknown as GemmExports, blocking: blocking[p] }
+      const x = new WebAssembly.Instance(module(p), { env: { memory } }).exports as unknown as GemmExports
+      k = { exports: x, kernels: [x.packA, x.packB, x.macro], blocking: blocking[p] }
       kernels.set(p, k)
     }
     return k
@@ -157,7 +198,46 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
     if (f32.buffer !== memory.buffer) {
       f32 = new Float32Array(memory.buffer)
       f64 = new Float64Array(memory.buffer)
+      i32 = new Int32Array(memory.buffer)
     }
+    return true
+  }
+
+  /**
+   * Runs the product placed at `at` split into parts on the pool's threads, with the parts'
+   * scratch and their lists of calls from byte `base` up; false (nothing done) when it is not
+   * split: one thread, a product under the threshold, or no room for the lists.
+   */
+  const split = (precision: Precision, at: BlockPlace, base: number, m: number, n: number, K: number): boolean => {
+    if (threads <= 1) return false
+    const plan = planParts(blocking[precision], m, n, K, threads, minMacs, PARTS_PER_THREAD)
+    if (plan === null) return false
+    const { kernels: k, blocking: blk } = kernel(precision)
+    pool ??= createGemmPool(memory, [module('f32'), module('f64')], threads)
+    if (pool === null) return false
+    const E = precision === 'f32' ? 4 : 8
+    const kc = Math.min(blk.kc, K)
+    const widest = Math.max(...plan.ranges.map(([lo, hi]) => hi - lo))
+    const [rows, cols] = plan.byColumns ? [m, widest] : [widest, n]
+    const aBytes = align16(roundUp(Math.min(blk.mc, rows), blk.mr) * kc * E)
+    const bBytes = at.bResident < 0 ? align16(roundUp(Math.min(blk.nc, cols), blk.nr) * kc * E) : 0
+    const parts: Part[] = plan.ranges.map(([lo, hi], c) => {
+      const aPack = align16(base) + c * (aBytes + bBytes)
+      const [i0, i1, j0, j1] = plan.byColumns ? [0, m, lo, hi] : [lo, hi, 0, n]
+      return { i0, i1, j0, j1, aPack, bPack: aPack + aBytes }
+    })
+    const calls = parts.map((p) => recordCalls(blk, E, at, p, n, K))
+    const table = align16(base) + parts.length * (aBytes + bBytes)
+    const first = table / 4 + 2 * parts.length
+    if (!reserve((first + calls.reduce((sum, c) => sum + c.length, 0)) * 4)) return false
+    let w = first
+    calls.forEach((c, i) => {
+      i32[table / 4 + 2 * i] = w
+      i32.set(c, w)
+      w += c.length
+      i32[table / 4 + 2 * i + 1] = w
+    })
+    pool.run(precision === 'f32' ? 0 : 1, table, parts.length, k, i32)
     return true
   }
 
@@ -179,28 +259,11 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
     out: TensorData,
     outOffset: number,
   ): void => {
-    const { exports: x, blocking: blk } = kernel(precision)
+    const { exports: x, kernels: k, blocking: blk } = kernel(precision)
     const E = precision === 'f32' ? 4 : 8
     // op'(A')(i,k) = A'[i*rsA + k*csA]; op'(B')(k,j) = B'[k*rsB + j*csB] (element strides).
-    const rsA = ta ? 1 : K
-    const csA = ta ? m : 1
-    const rsB = tb ? 1 : n
-    const csB = tb ? K : 1
-    const { nr, kc: KC, mc: MC, nc: NC } = blk
-    for (let jc = 0; jc < n; jc += NC) {
-      const nc = Math.min(NC, n - jc)
-      for (let pc = 0; pc < K; pc += KC) {
-        const kc = Math.min(KC, K - pc)
-        let panel = L.bPack
-        if (bResident < 0) x.packB(L.bRaw + (pc * rsB + jc * csB) * E, csB * E, rsB * E, nc, kc, L.bPack)
-        else panel = bResident + panelAt(blk, n, K, jc, pc) * E
-        for (let ic = 0; ic < m; ic += MC) {
-          const mc = Math.min(MC, m - ic)
-          x.packA(L.aRaw + (ic * rsA + pc * csA) * E, rsA * E, csA * E, mc, kc, L.aPack)
-          x.macro(mc, nc, kc, L.aPack, panel, nr * kc * E, nr * E, L.c + (ic * L.ldc + jc) * E, L.ldc * E, pc === 0 ? 1 : 0)
-        }
-      }
-    }
+    const at: BlockPlace = { aRaw: L.aRaw, rsA: ta ? 1 : K, csA: ta ? m : 1, bRaw: L.bRaw, rsB: tb ? 1 : n, csB: tb ? K : 1, bResident, c: L.c, ldc: L.ldc }
+    if (!split(precision, at, L.end, m, n, K)) blockLoops(k, blk, E, at, { i0: 0, i1: m, j0: 0, j1: n, aPack: L.aPack, bPack: L.bPack }, n, K)
     let result = L.c
     if (swap) {
       x.transpose(L.c, L.ldc * E, m, n, L.t)
@@ -278,5 +341,19 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
     return { gemm: packed, release }
   }
 
-  return Object.assign(gemm, { packGemmB })
+  const control = {
+    packGemmB,
+    threadCount: () => threads,
+    started: async (): Promise<void> => {
+      if (threads > 1) pool ??= createGemmPool(memory, [module('f32'), module('f64')], threads)
+      await pool?.started()
+    },
+    partsByWorkers: () => pool?.chunksByWorkers() ?? 0,
+    close: (): void => {
+      pool?.close()
+      pool = null
+      threads = 1
+    },
+  }
+  return Object.assign(gemm, control)
 }

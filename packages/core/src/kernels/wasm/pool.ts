@@ -1,0 +1,179 @@
+/**
+ * The WASM GEMM's thread pool: workers (Node `worker_threads`, or module Web Workers in a
+ * cross-origin isolated page) that share the GEMM's `WebAssembly.Memory` and run chunks of a
+ * product beside the calling thread.
+ *
+ * A product is split by its driver (`gemm-split.ts`) into chunks that write disjoint parts of
+ * C; each chunk is a list of kernel calls (11 int32 words per call) in linear memory, found
+ * through a table of [start, end) word indices per chunk. The control words (a small
+ * SharedArrayBuffer) say which job is current: the word `JOB` packs a generation, the number of
+ * chunks and the next unclaimed chunk (`gen << 16 | chunks << 8 | next`), and every thread, the
+ * calling one included, claims chunks by compare-and-swap on that word. So the caller never
+ * waits for a worker that has not started (a Web Worker starts only once the page yields; a
+ * Node worker takes tens of milliseconds): it runs the unclaimed chunks itself, and waits only
+ * for chunks a worker has claimed. Idle workers sleep in `Atomics.wait` on `JOB` after a short
+ * bounded spin; the pool's workers are `unref()`ed, so they never keep a Node process alive.
+ * @module
+ */
+import type { Worker as NodeWorker } from 'node:worker_threads'
+
+// Indices into the control words; pool-worker.js has the same list.
+const JOB = 0
+const DONE = 1
+const PRECISION = 2
+const TABLE = 3
+const STOP = 4
+const FAILED = 5
+const BY_WORKERS = 6
+const STARTED = 7
+const SPIN = 8
+const PROBE = 9
+const CONTROL_WORDS = 16
+/** Int32 words per listed kernel call: the kernel's number (0 packA, 1 packB, 2 macro), then its arguments. */
+export const CALL_WORDS = 11
+/** The most chunks one product may have (a byte of the `JOB` word). */
+export const MAX_CHUNKS = 255
+
+/**
+ * Rounds of an idle worker's (and a waiting caller's) spin before it sleeps: about 20 µs here.
+ * A recurrent layer's step products follow each other within a fraction of a millisecond, and
+ * a futex wake-up costs tens of microseconds.
+ */
+const DEFAULT_SPIN = 2000
+
+/** The kernels one chunk calls, in the order of the call numbers. */
+export type ChunkKernels = readonly [
+  packA: (src: number, ls: number, ds: number, n: number, kc: number, dst: number) => void,
+  packB: (src: number, ls: number, ds: number, n: number, kc: number, dst: number) => void,
+  macro: (mc: number, nc: number, kc: number, a: number, b: number, bStep: number, ldb: number, c: number, ldc: number, first: number) => void,
+]
+
+/** A pool of `threads - 1` workers plus the calling thread. */
+export interface GemmPool {
+  /** Threads that run a job, the calling one included. */
+  readonly threads: number
+  /**
+   * Runs the chunks listed by the table at byte `table` of linear memory with the kernels of
+   * module `precision` (an index into the modules the pool was made with); returns when all
+   * are done. `kernels` are the calling thread's instances of the same modules.
+   */
+  run(precision: number, table: number, chunks: number, kernels: ChunkKernels, words: Int32Array): void
+  /** Resolves once every worker is ready to claim chunks (tests wait for it; products never need to). */
+  started(): Promise<void>
+  /** Chunks run by workers so far (not by the calling thread). */
+  chunksByWorkers(): number
+  /** Stops the workers; the pool must not be used afterwards. */
+  close(): void
+}
+
+interface NodeThreads {
+  readonly Worker: typeof NodeWorker
+}
+
+/** `node:worker_threads` where this is Node 20.16+ (`process.getBuiltinModule`), without an import a bundler would follow. */
+function nodeThreads(): NodeThreads | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+  return proc?.getBuiltinModule?.('node:worker_threads') as NodeThreads | undefined
+}
+
+/**
+ * Why worker threads cannot run here, or null when they can: they need SharedArrayBuffer and
+ * either Node 20.16+ or Web Workers in a cross-origin isolated page.
+ */
+export function threadsUnavailable(): string | null {
+  if (typeof SharedArrayBuffer !== 'function') return 'SharedArrayBuffer is unavailable (in a browser, the page must be cross-origin isolated)'
+  if ((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined) {
+    return nodeThreads() === undefined ? 'this Node lacks process.getBuiltinModule (Node 20.16 or newer has it)' : null
+  }
+  if (typeof Worker !== 'function') return 'this environment has no Web Workers'
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true ? null : 'the page is not cross-origin isolated'
+}
+
+interface PoolWorker {
+  terminate(): unknown
+}
+
+/** Starts a worker running pool-worker.js: in Node unref()ed, so that it never keeps the process alive. */
+function spawn(node: NodeThreads | undefined, init: unknown): PoolWorker {
+  if (node !== undefined) {
+    const worker = new node.Worker(new URL('./pool-worker.js', import.meta.url))
+    // A worker that fails to start claims no chunks; the calling thread runs them.
+    worker.on('error', () => {})
+    worker.unref()
+    worker.postMessage(init)
+    return worker
+  }
+  const worker = new Worker(new URL('./pool-worker.js', import.meta.url), { type: 'module' })
+  worker.postMessage(init)
+  return worker
+}
+
+/** Runs chunk `chunk` of the table at word `table`: the calling thread's twin of pool-worker.js's `runChunk`. */
+function runChunk(words: Int32Array, kernels: ChunkKernels, table: number, chunk: number): void {
+  const [packA, packB, macro] = kernels
+  const end = words[table + 2 * chunk + 1]
+  for (let p = words[table + 2 * chunk]; p < end; p += CALL_WORDS) {
+    const op = words[p]
+    if (op === 2) macro(words[p + 1], words[p + 2], words[p + 3], words[p + 4], words[p + 5], words[p + 6], words[p + 7], words[p + 8], words[p + 9], words[p + 10])
+    else (op === 0 ? packA : packB)(words[p + 1], words[p + 2], words[p + 3], words[p + 4], words[p + 5], words[p + 6])
+  }
+}
+
+/**
+ * Starts `threads - 1` workers on `memory` (shared) with the kernel `modules`; null when
+ * threads cannot run here ({@link threadsUnavailable}) or `threads` is 1.
+ */
+export function createGemmPool(memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[], threads: number): GemmPool | null {
+  if (threads <= 1 || threadsUnavailable() !== null) return null
+  const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4))
+  ctl[SPIN] = DEFAULT_SPIN
+  // The browser's main thread may not block in Atomics.wait (it throws); there the caller only spins.
+  let canBlock = true
+  try {
+    Atomics.wait(ctl, PROBE, 1, 0)
+  } catch {
+    canBlock = false
+  }
+  const node = nodeThreads()
+  const init = { memory, modules, control: ctl.buffer }
+  const workers = Array.from({ length: threads - 1 }, () => spawn(node, init))
+  let generation = 0
+
+  const run = (precision: number, table: number, chunks: number, kernels: ChunkKernels, words: Int32Array): void => {
+    generation = (generation + 1) & 0x7fff
+    Atomics.store(ctl, DONE, 0)
+    Atomics.store(ctl, PRECISION, precision)
+    Atomics.store(ctl, TABLE, table)
+    Atomics.store(ctl, JOB, (generation << 16) | (chunks << 8))
+    Atomics.notify(ctl, JOB, Math.min(workers.length, chunks - 1))
+    for (;;) {
+      const job = Atomics.load(ctl, JOB)
+      const index = job & 0xff
+      if (index >= chunks) break
+      if (Atomics.compareExchange(ctl, JOB, job, job + 1) !== job) continue
+      runChunk(words, kernels, table >> 2, index)
+      Atomics.add(ctl, DONE, 1)
+    }
+    for (let spin = ctl[SPIN]; ; spin--) {
+      const done = Atomics.load(ctl, DONE)
+      if (done >= chunks) break
+      if (spin <= 0 && canBlock) Atomics.wait(ctl, DONE, done)
+    }
+    if (Atomics.load(ctl, FAILED) !== 0) {
+      Atomics.store(ctl, FAILED, 0)
+      throw new Error('wasm gemm: a worker thread failed while computing its part of a product')
+    }
+  }
+
+  const started = async (): Promise<void> => {
+    while (Atomics.load(ctl, STARTED) < workers.length) await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+
+  const close = (): void => {
+    Atomics.store(ctl, STOP, 1)
+    Atomics.notify(ctl, JOB)
+    for (const w of workers) void w.terminate()
+  }
+
+  return { threads, run, started, chunksByWorkers: () => Atomics.load(ctl, BY_WORKERS), close }
+}
