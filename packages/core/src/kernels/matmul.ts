@@ -24,6 +24,7 @@ import { dtypeKey } from './specialize.ts'
 import { ArgumentError } from '../errors.ts'
 import { type WasmGemm, createWasmGemm } from './wasm/gemm.ts'
 import { wasmSupport } from './wasm/support.ts'
+import { numThreads, onNumThreads } from '../threads.ts'
 
 /** Tile and block sizes of a GEMM. */
 export interface GemmBlocking {
@@ -212,15 +213,26 @@ function choose(backend: string, who: string): { gemm: Gemm; name: GemmBackend }
     )
   }
   if (backend === 'js' || support !== 'ok') return { gemm: jsGemm, name: 'js' }
-  wasmGemm ??= createWasmGemm({ fallback: jsGemm })
+  wasmGemm ??= createWasmGemm({ fallback: jsGemm, threads: numThreads() })
   return { gemm: wasmGemm, name: 'wasm' }
 }
+
+// A new thread count gets a new WASM GEMM (the memory is shared or not from the start); B operands
+// packed by the old one keep working on it, single-threaded.
+onNumThreads((threads) => {
+  if (wasmGemm === undefined || wasmGemm.threadCount() === threads) return
+  wasmGemm.close()
+  wasmGemm = createWasmGemm({ fallback: jsGemm, threads })
+  if (active?.name === 'wasm') active = { gemm: wasmGemm, name: 'wasm' }
+})
 
 /** The backend in use, settling the default (see {@link setGemmBackend}) on first call. */
 function current(): { readonly gemm: Gemm; readonly name: GemmBackend } {
   if (active === null) {
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
     const value = env?.GRAPHGRAD_GEMM
+    // A bad GRAPHGRAD_THREADS is reported here too, whichever the backend.
+    numThreads()
     active = choose(value === undefined || value === '' ? 'auto' : value, `GRAPHGRAD_GEMM='${value}'`)
   }
   return active

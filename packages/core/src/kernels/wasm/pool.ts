@@ -41,6 +41,9 @@ export const MAX_CHUNKS = 255
  */
 const DEFAULT_SPIN = 2000
 
+/** How long {@link GemmPool.started} waits for the workers. */
+const STARTUP_MS = 20_000
+
 /** The kernels one chunk calls, in the order of the call numbers. */
 export type ChunkKernels = readonly [
   packA: (src: number, ls: number, ds: number, n: number, kc: number, dst: number) => void,
@@ -93,17 +96,21 @@ interface PoolWorker {
   terminate(): unknown
 }
 
-/** Starts a worker running pool-worker.js: in Node unref()ed, so that it never keeps the process alive. */
-function spawn(node: NodeThreads | undefined, init: unknown): PoolWorker {
+/**
+ * Starts a worker running pool-worker.js: in Node unref()ed, so that it never keeps the process
+ * alive, and without the parent's flags (`-e` would be run again; the script needs no loader).
+ * A worker that fails to start claims no chunks, so the calling thread runs them; `failed` hears why.
+ */
+function spawn(node: NodeThreads | undefined, init: unknown, failed: (error: unknown) => void): PoolWorker {
   if (node !== undefined) {
-    const worker = new node.Worker(new URL('./pool-worker.js', import.meta.url))
-    // A worker that fails to start claims no chunks; the calling thread runs them.
-    worker.on('error', () => {})
+    const worker = new node.Worker(new URL('./pool-worker.js', import.meta.url), { execArgv: [] })
+    worker.on('error', failed)
     worker.unref()
     worker.postMessage(init)
     return worker
   }
   const worker = new Worker(new URL('./pool-worker.js', import.meta.url), { type: 'module' })
+  worker.addEventListener('error', failed)
   worker.postMessage(init)
   return worker
 }
@@ -136,7 +143,12 @@ export function createGemmPool(memory: WebAssembly.Memory, modules: readonly Web
   }
   const node = nodeThreads()
   const init = { memory, modules, control: ctl.buffer }
-  const workers = Array.from({ length: threads - 1 }, () => spawn(node, init))
+  let failure: unknown = null
+  const workers = Array.from({ length: threads - 1 }, () =>
+    spawn(node, init, (error) => {
+      failure ??= error
+    }),
+  )
   let generation = 0
 
   const run = (precision: number, table: number, chunks: number, kernels: ChunkKernels, words: Int32Array): void => {
@@ -166,7 +178,11 @@ export function createGemmPool(memory: WebAssembly.Memory, modules: readonly Web
   }
 
   const started = async (): Promise<void> => {
-    while (Atomics.load(ctl, STARTED) < workers.length) await new Promise((resolve) => setTimeout(resolve, 2))
+    const deadline = performance.now() + STARTUP_MS
+    while (Atomics.load(ctl, STARTED) < workers.length) {
+      if (failure !== null || performance.now() > deadline) throw new Error(`wasm gemm: the thread pool's workers did not start: ${String(failure ?? `not within ${STARTUP_MS} ms`)}`)
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    }
   }
 
   const close = (): void => {
