@@ -238,6 +238,14 @@ function current(): { readonly gemm: Gemm; readonly name: GemmBackend } {
   return active
 }
 
+/**
+ * @internal The WASM GEMM's threads now, and how many parts of split products its workers have
+ * run so far (0 before the WASM GEMM's first product, or on the js backend).
+ */
+export function gemmThreadStats(): { readonly threads: number; readonly partsByWorkers: number } {
+  return { threads: wasmGemm?.threadCount() ?? 1, partsByWorkers: wasmGemm?.partsByWorkers() ?? 0 }
+}
+
 /** The backend {@link gemm} runs on now. */
 export function gemmBackend(): GemmBackend {
   return current().name
