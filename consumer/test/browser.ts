@@ -54,7 +54,12 @@ export function serveStatic(dir: string, csp: string, headers: Readonly<Record<s
       res.writeHead(404, { 'Content-Type': 'text/plain', 'Content-Security-Policy': csp, ...headers }).end('not found')
       return
     }
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': csp, 'Cache-Control': 'no-store', ...headers })
+    res.writeHead(200, {
+      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'Content-Security-Policy': csp,
+      'Cache-Control': 'no-store',
+      ...headers,
+    })
     res.end(body)
   })
   return new Promise((resolve, reject) => {

@@ -14,7 +14,8 @@ const listeners: ((threads: number) => void)[] = []
 
 /** `value` when it is a valid count, else a message saying what a count must be. */
 function parse(value: unknown): number | string {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_THREADS) return `expected a whole number of threads from 1 to ${MAX_THREADS}`
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_THREADS)
+    return `expected a whole number of threads from 1 to ${MAX_THREADS}`
   return value
 }
 

@@ -3,6 +3,7 @@
 // runs it), for all transpositions, both precisions and packed B operands; the thread-count API
 // and GRAPHGRAD_THREADS reject bad values by name; and the pool never keeps a process alive.
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { ArgumentError, matmul, numThreads, randn, setNumThreads } from '@graphgrad/core'
@@ -140,6 +141,19 @@ describe('wasm gemm on threads', () => {
   })
 })
 
+describe('the worker script', () => {
+  it('uses the control words and call layout of pool.ts (it has no imports, so it lists them again)', () => {
+    const constants = (file: string): string[] =>
+      [...readFileSync(new URL(`../src/kernels/wasm/${file}`, import.meta.url), 'utf8').matchAll(/^(?:export )?const ([A-Z_]+) = (\d+)$/gm)].map(
+        (m) => `${m[1]}=${m[2]}`,
+      )
+    const worker = constants('pool-worker.js')
+    const host = constants('pool.ts')
+    expect(worker.length).toBeGreaterThan(8)
+    expect(host).toEqual(expect.arrayContaining(worker))
+  })
+})
+
 describe('setNumThreads', () => {
   const before = numThreads()
   afterEach(() => setNumThreads(before))
@@ -181,7 +195,11 @@ describe('setNumThreads', () => {
 })
 
 /** Runs `script` (an ES module, against the sources) in a child Node with `env` added; resolves with its exit and output. */
-function child(script: string, env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }> {
+function child(
+  script: string,
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }> {
   const started = performance.now()
   return new Promise((resolve) => {
     execFile(
@@ -190,7 +208,13 @@ function child(script: string, env: Record<string, string>, timeoutMs = 60_000):
       { cwd: root, env: { ...process.env, ...env }, timeout: timeoutMs, encoding: 'utf8' },
       (error, stdout, stderr) => {
         const e = error as { code?: unknown; signal?: string | null } | null
-        resolve({ code: typeof e?.code === 'number' ? e.code : e === null ? 0 : null, signal: e?.signal ?? null, stdout, stderr, ms: performance.now() - started })
+        resolve({
+          code: typeof e?.code === 'number' ? e.code : e === null ? 0 : null,
+          signal: e?.signal ?? null,
+          stdout,
+          stderr,
+          ms: performance.now() - started,
+        })
       },
     )
   })

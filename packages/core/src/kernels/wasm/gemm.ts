@@ -54,7 +54,7 @@ export interface WasmGemmOptions {
    * of at least `splitMinMacs` multiply-adds are cut into parts that workers run beside the caller.
    */
   readonly threads?: number
-  /** The smallest product (M * N * K) that is split across threads (default {@link WASM_SPLIT_MIN_MACS}). */
+  /** The smallest product (M * N * K) that is split across threads (default 2^20: see `WASM_SPLIT_MIN_MACS`). */
   readonly splitMinMacs?: number
 }
 
@@ -62,7 +62,7 @@ export interface WasmGemmOptions {
  * Products of fewer multiply-adds (M * N * K) stay on the calling thread. Measured (Node 20,
  * 2 cores, min of interleaved runs): see the commit that set it.
  */
-export const WASM_SPLIT_MIN_MACS = 2 ** 20
+const WASM_SPLIT_MIN_MACS = 2 ** 20
 /** Parts per thread of a split product: more lets the others make up for a thread slowed by other work; fewer packs less twice. */
 const PARTS_PER_THREAD = 2
 
@@ -155,7 +155,9 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
   let threads = Math.max(1, options.threads ?? 1)
   const shared = threads > 1 && threadsUnavailable() === null
   if (!shared) threads = 1
-  const memory = shared ? new WebAssembly.Memory({ initial: 1, maximum: Math.max(1, Math.floor(maxBytes / PAGE)), shared }) : new WebAssembly.Memory({ initial: 1 })
+  const memory = shared
+    ? new WebAssembly.Memory({ initial: 1, maximum: Math.max(1, Math.floor(maxBytes / PAGE)), shared })
+    : new WebAssembly.Memory({ initial: 1 })
   let pool: GemmPool | null = null
   const modules = new Map<Precision, WebAssembly.Module>()
   const kernels = new Map<Precision, Kernel>()

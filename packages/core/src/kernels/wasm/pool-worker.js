@@ -19,14 +19,15 @@ const BY_WORKERS = 6
 const STARTED = 7
 const SPIN = 8
 // Int32 words per listed kernel call: the kernel's number, then up to ten arguments.
-const STRIDE = 11
+const CALL_WORDS = 11
 
 function runChunk(words, kernels, table, chunk) {
   const [packA, packB, macro] = kernels
   const end = words[table + 2 * chunk + 1]
-  for (let p = words[table + 2 * chunk]; p < end; p += STRIDE) {
+  for (let p = words[table + 2 * chunk]; p < end; p += CALL_WORDS) {
     const op = words[p]
-    if (op === 2) macro(words[p + 1], words[p + 2], words[p + 3], words[p + 4], words[p + 5], words[p + 6], words[p + 7], words[p + 8], words[p + 9], words[p + 10])
+    if (op === 2)
+      macro(words[p + 1], words[p + 2], words[p + 3], words[p + 4], words[p + 5], words[p + 6], words[p + 7], words[p + 8], words[p + 9], words[p + 10])
     else (op === 0 ? packA : packB)(words[p + 1], words[p + 2], words[p + 3], words[p + 4], words[p + 5], words[p + 6])
   }
 }

@@ -121,7 +121,8 @@ function runChunk(words: Int32Array, kernels: ChunkKernels, table: number, chunk
   const end = words[table + 2 * chunk + 1]
   for (let p = words[table + 2 * chunk]; p < end; p += CALL_WORDS) {
     const op = words[p]
-    if (op === 2) macro(words[p + 1], words[p + 2], words[p + 3], words[p + 4], words[p + 5], words[p + 6], words[p + 7], words[p + 8], words[p + 9], words[p + 10])
+    if (op === 2)
+      macro(words[p + 1], words[p + 2], words[p + 3], words[p + 4], words[p + 5], words[p + 6], words[p + 7], words[p + 8], words[p + 9], words[p + 10])
     else (op === 0 ? packA : packB)(words[p + 1], words[p + 2], words[p + 3], words[p + 4], words[p + 5], words[p + 6])
   }
 }
@@ -180,7 +181,8 @@ export function createGemmPool(memory: WebAssembly.Memory, modules: readonly Web
   const started = async (): Promise<void> => {
     const deadline = performance.now() + STARTUP_MS
     while (Atomics.load(ctl, STARTED) < workers.length) {
-      if (failure !== null || performance.now() > deadline) throw new Error(`wasm gemm: the thread pool's workers did not start: ${String(failure ?? `not within ${STARTUP_MS} ms`)}`)
+      if (failure !== null || performance.now() > deadline)
+        throw new Error(`wasm gemm: the thread pool's workers did not start: ${String(failure ?? `not within ${STARTUP_MS} ms`)}`)
       await new Promise((resolve) => setTimeout(resolve, 2))
     }
   }
