@@ -221,7 +221,7 @@ function child(
 }
 
 describe('threads in a process of their own', () => {
-  it('exit on their own: a process that multiplies on 2 threads ends when its work does', async () => {
+  it('sleep when idle and exit on their own: a process that multiplies on 2 threads ends when its work does', async () => {
     const script = [
       "import { createWasmGemm } from './packages/core/src/kernels/wasm/gemm.ts'",
       'const g = createWasmGemm({ threads: 2, splitMinMacs: 0 })',
@@ -229,12 +229,16 @@ describe('threads in a process of their own', () => {
       'const a = new Float32Array(256 * 256).fill(1)',
       'const out = new Float32Array(256 * 256)',
       'for (let i = 0; i < 20; i++) g(a, 0, false, a, 0, false, out, 0, 256, 256, 256)',
-      'console.log(g.threadCount(), g.partsByWorkers() > 0, out[0])',
+      // Idle, the workers sleep: the process uses next to no CPU while it waits 300 ms (a spinning worker would use about 300 ms).
+      'const cpu = process.cpuUsage()',
+      'await new Promise((resolve) => setTimeout(resolve, 300))',
+      'const idle = process.cpuUsage(cpu)',
+      'console.log(g.threadCount(), g.partsByWorkers() > 0, out[0], (idle.user + idle.system) / 1000 < 60)',
     ].join('\n')
     const r = await child(script, {}, 30_000)
     expect(r.signal, r.stderr).toBeNull()
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout.trim()).toBe('2 true 256')
+    expect(r.stdout.trim()).toBe('2 true 256 true')
     // It ended by itself: the timeout above would have killed a process held open by its workers.
     console.log(`threads: the 2-thread child process exited after ${r.ms.toFixed(0)} ms`)
   })

@@ -11,8 +11,8 @@
  * calling one included, claims chunks by compare-and-swap on that word. So the caller never
  * waits for a worker that has not started (a Web Worker starts only once the page yields; a
  * Node worker takes tens of milliseconds): it runs the unclaimed chunks itself, and waits only
- * for chunks a worker has claimed. Idle workers sleep in `Atomics.wait` on `JOB` after a short
- * bounded spin; the pool's workers are `unref()`ed, so they never keep a Node process alive.
+ * for chunks a worker has claimed. Idle workers sleep in `Atomics.wait` on `JOB` (after a
+ * bounded spin, of none by default); the pool's workers are `unref()`ed, so they never keep a Node process alive.
  * @module
  */
 import type { Worker as NodeWorker } from 'node:worker_threads'
@@ -35,11 +35,15 @@ export const CALL_WORDS = 11
 export const MAX_CHUNKS = 255
 
 /**
- * Rounds of an idle worker's (and a waiting caller's) spin before it sleeps: about 20 µs here.
- * A recurrent layer's step products follow each other within a fraction of a millisecond, and
- * a futex wake-up costs tens of microseconds.
+ * Rounds of Atomics.load an idle worker spins before it sleeps (the worker reads it from the
+ * control words). 0: spins of 2,000 rounds (~40 µs here) and 30,000 measured no faster on a
+ * simulated recurrent scan with the machine busy (and the long one 25% slower), and the step
+ * products of a scan come further apart than a short spin lasts. A late worker costs little:
+ * the caller claims the parts that no worker has claimed yet.
  */
-const DEFAULT_SPIN = 2000
+const WORKER_SPIN = 0
+/** Rounds the caller spins before it sleeps waiting for parts that workers claimed: they end soon after its own. */
+const CALLER_SPIN = 2000
 
 /** How long {@link GemmPool.started} waits for the workers. */
 const STARTUP_MS = 20_000
@@ -134,7 +138,7 @@ function runChunk(words: Int32Array, kernels: ChunkKernels, table: number, chunk
 export function createGemmPool(memory: WebAssembly.Memory, modules: readonly WebAssembly.Module[], threads: number): GemmPool | null {
   if (threads <= 1 || threadsUnavailable() !== null) return null
   const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4))
-  ctl[SPIN] = DEFAULT_SPIN
+  ctl[SPIN] = WORKER_SPIN
   // The browser's main thread may not block in Atomics.wait (it throws); there the caller only spins.
   let canBlock = true
   try {
@@ -167,7 +171,7 @@ export function createGemmPool(memory: WebAssembly.Memory, modules: readonly Web
       runChunk(words, kernels, table >> 2, index)
       Atomics.add(ctl, DONE, 1)
     }
-    for (let spin = ctl[SPIN]; ; spin--) {
+    for (let spin = CALLER_SPIN; ; spin--) {
       const done = Atomics.load(ctl, DONE)
       if (done >= chunks) break
       if (spin <= 0 && canBlock) Atomics.wait(ctl, DONE, done)
