@@ -59,7 +59,7 @@ export function numThreads(): number {
 /**
  * Chooses how many threads the WebAssembly GEMM (behind `matmul` and the recurrent layers) uses:
  * large products are cut into parts that worker threads compute beside the calling thread, on
- * one shared `WebAssembly.Memory`; products under about a million multiply-adds stay on the
+ * one shared `WebAssembly.Memory`; products under about two million multiply-adds stay on the
  * calling thread. Results do not depend on the count: every element of a product is computed by
  * the same sequence of kernel steps, whichever thread runs it (bit-identical). `1` is the
  * single-thread GEMM, with no workers and no shared memory.

@@ -72,33 +72,15 @@ export function blockLoops(k: ChunkKernels, blk: WasmBlocking, E: number, at: Bl
   }
 }
 
-/**
- * The parts C is cut into for `threads` threads: none (null) below `minMacs` multiply-adds or
- * with one thread; else whole tiles along the longer side, about `perThread` parts per thread,
- * so that a thread slowed by other work on its core is made up for by the others claiming more.
- */
-export function planParts(
-  blk: WasmBlocking,
-  m: number,
-  n: number,
-  K: number,
-  threads: number,
-  minMacs: number,
-  perThread: number,
-): { readonly byColumns: boolean; readonly ranges: readonly (readonly [number, number])[] } | null {
-  if (threads <= 1 || m * n * K < minMacs) return null
-  const byColumns = n >= m
-  const [size, tile] = byColumns ? [n, blk.nr] : [m, blk.mr]
+/** Cuts [0, size) into about `count` ranges of whole `tile`s. */
+function ranges(size: number, tile: number, count: number): [number, number][] {
   const tiles = Math.ceil(size / tile)
-  const count = Math.min(tiles, threads * perThread, MAX_CHUNKS)
-  if (count < 2) return null
-  const ranges: [number, number][] = []
-  for (let c = 0; c < count; c++) ranges.push([Math.round((c * tiles) / count) * tile, Math.min(size, Math.round(((c + 1) * tiles) / count) * tile)])
-  return { byColumns, ranges }
+  const n = Math.min(tiles, count)
+  return Array.from({ length: n }, (_, c) => [Math.round((c * tiles) / n) * tile, Math.min(size, Math.round(((c + 1) * tiles) / n) * tile)])
 }
 
-/** The kernel calls of one part, as the int32 words the pool reads (see `pool.ts`). */
-export function recordCalls(blk: WasmBlocking, E: number, at: BlockPlace, p: Part, n: number, K: number): number[] {
+/** A recorder of kernel calls as the int32 words the pool reads (see `pool.ts`), and the words so far. */
+function recorder(): { readonly kernels: ChunkKernels; readonly words: number[] } {
   const words: number[] = []
   const call =
     (op: number) =>
@@ -106,6 +88,79 @@ export function recordCalls(blk: WasmBlocking, E: number, at: BlockPlace, p: Par
       words.push(op, ...args)
       for (let i = args.length + 1; i < CALL_WORDS; i++) words.push(0)
     }
-  blockLoops([call(0), call(1), call(2)], blk, E, at, p, n, K)
-  return words
+  return { kernels: [call(0), call(1), call(2)], words }
+}
+
+/** How a product runs on the pool: jobs one after the other, each a list of parts' call words; scratch from `base` up to `end` (bytes). */
+export interface SplitPlan {
+  readonly jobs: readonly (readonly number[][])[]
+  readonly end: number
+}
+
+/** When op(A) has at least this many rows, B is packed once by all threads and C split by rows: nothing is packed twice. */
+const ROWS_FOR_SHARED_B = 128
+
+/**
+ * How the product placed at `at` runs on `threads` threads, with its scratch from byte `base`
+ * up: null (one thread) below `minMacs` multiply-adds. About `perThread` parts per thread, so
+ * that a thread slowed by other work on its core is made up for by the others claiming more.
+ * With B packed already (packGemmB), or few rows, one job splits the longer side of C (each part
+ * packs its own A block, or B panel, again). Else two: the threads pack B's panels by columns
+ * into one packed copy, then compute C by rows from it.
+ */
+export function planSplit(
+  blk: WasmBlocking,
+  E: number,
+  at: BlockPlace,
+  m: number,
+  n: number,
+  K: number,
+  base: number,
+  threads: number,
+  minMacs: number,
+  perThread: number,
+): SplitPlan | null {
+  if (threads <= 1 || m * n * K < minMacs) return null
+  const count = Math.min(threads * perThread, MAX_CHUNKS)
+  const kc = Math.min(blk.kc, K)
+  const align16 = (bytes: number): number => roundUp(bytes, 16)
+  const aBytes = (rows: number): number => align16(roundUp(Math.min(blk.mc, rows), blk.mr) * kc * E)
+  const record = (place: BlockPlace, p: Part): number[] => {
+    const r = recorder()
+    blockLoops(r.kernels, blk, E, place, p, n, K)
+    return r.words
+  }
+  const start = align16(base)
+  if (at.bResident < 0 && m >= ROWS_FOR_SHARED_B) {
+    const packed = start
+    const scratch = align16(packed + roundUp(n, blk.nr) * K * E)
+    const packing = ranges(n, blk.nr, count).map(([j0, j1]) => {
+      const r = recorder()
+      for (let jb = Math.floor(j0 / blk.nc) * blk.nc; jb < j1; jb += blk.nc) {
+        const lo = Math.max(jb, j0)
+        for (let pc = 0; pc < K; pc += blk.kc) {
+          const depth = Math.min(blk.kc, K - pc)
+          const dst = packed + (panelAt(blk, n, K, jb, pc) + (lo - jb) * depth) * E
+          r.kernels[1](at.bRaw + (pc * at.rsB + lo * at.csB) * E, at.csB * E, at.rsB * E, Math.min(jb + blk.nc, j1) - lo, depth, dst)
+        }
+      }
+      return r.words
+    })
+    const rows = ranges(m, blk.mr, count)
+    const a = aBytes(Math.max(...rows.map(([i0, i1]) => i1 - i0)))
+    const place = { ...at, bResident: packed }
+    const computing = rows.map(([i0, i1], c) => record(place, { i0, i1, j0: 0, j1: n, aPack: scratch + c * a, bPack: -1 }))
+    return { jobs: [packing, computing], end: scratch + rows.length * a }
+  }
+  const byColumns = n >= m
+  const parts = byColumns ? ranges(n, blk.nr, count) : ranges(m, blk.mr, count)
+  if (parts.length < 2) return null
+  const widest = Math.max(...parts.map(([lo, hi]) => hi - lo))
+  const a = aBytes(byColumns ? m : widest)
+  const b = at.bResident < 0 ? align16(roundUp(Math.min(blk.nc, byColumns ? widest : n), blk.nr) * kc * E) : 0
+  const calls = parts.map(([lo, hi], c) => {
+    const [i0, i1, j0, j1] = byColumns ? [0, m, lo, hi] : [lo, hi, 0, n]
+    return record(at, { i0, i1, j0, j1, aPack: start + c * (a + b), bPack: start + c * (a + b) + a })
+  })
+  return { jobs: [calls], end: start + parts.length * (a + b) }
 }

@@ -26,7 +26,7 @@
 import type { TensorData } from '../../dtype.ts'
 import type { Gemm, GemmWithB, PackGemmB, PackedGemmB } from '../matmul.ts'
 import { type GemmExports, type Precision, type WasmBlocking, gemmModuleBytes } from './gemm-module.ts'
-import { type BlockPlace, type Part, blockLoops, panelAt, planParts, recordCalls } from './gemm-split.ts'
+import { type BlockPlace, blockLoops, panelAt, planSplit } from './gemm-split.ts'
 import { type ChunkKernels, type GemmPool, createGemmPool, threadsUnavailable } from './pool.ts'
 
 /**
@@ -54,15 +54,16 @@ export interface WasmGemmOptions {
    * of at least `splitMinMacs` multiply-adds are cut into parts that workers run beside the caller.
    */
   readonly threads?: number
-  /** The smallest product (M * N * K) that is split across threads (default 2^20: see `WASM_SPLIT_MIN_MACS`). */
+  /** The smallest product (M * N * K) that is split across threads (default 2^21: see `WASM_SPLIT_MIN_MACS`). */
   readonly splitMinMacs?: number
 }
 
 /**
- * Products of fewer multiply-adds (M * N * K) stay on the calling thread. Measured (Node 20,
- * 2 cores, min of interleaved runs): see the commit that set it.
+ * Products of fewer multiply-adds (M * N * K) stay on the calling thread. Measured with packed B
+ * on 2 threads against 1 (Node 20, 2-core EPYC shared with other work, min of interleaved runs):
+ * 1.0M multiply-adds 0.92-1.04x, 2.1M 1.20x, 4.2M 1.47x, 8.4M 1.43-1.45x.
  */
-const WASM_SPLIT_MIN_MACS = 2 ** 20
+const WASM_SPLIT_MIN_MACS = 2 ** 21
 /** Parts per thread of a split product: more lets the others make up for a thread slowed by other work; fewer packs less twice. */
 const PARTS_PER_THREAD = 2
 
@@ -206,40 +207,36 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
   }
 
   /**
-   * Runs the product placed at `at` split into parts on the pool's threads, with the parts'
-   * scratch and their lists of calls from byte `base` up; false (nothing done) when it is not
-   * split: one thread, a product under the threshold, or no room for the lists.
+   * Runs the product placed at `at` split into parts on the pool's threads (see `planSplit`),
+   * with their scratch and lists of calls from byte `base` up; false (nothing done) when it is
+   * not split: one thread, a product under the threshold, or no room in memory.
    */
   const split = (precision: Precision, at: BlockPlace, base: number, m: number, n: number, K: number): boolean => {
-    if (threads <= 1) return false
-    const plan = planParts(blocking[precision], m, n, K, threads, minMacs, PARTS_PER_THREAD)
+    const E = precision === 'f32' ? 4 : 8
+    const plan = planSplit(blocking[precision], E, at, m, n, K, base, threads, minMacs, PARTS_PER_THREAD)
     if (plan === null) return false
-    const { kernels: k, blocking: blk } = kernel(precision)
+    const { kernels: k } = kernel(precision)
     pool ??= createGemmPool(memory, [module('f32'), module('f64')], threads)
     if (pool === null) return false
-    const E = precision === 'f32' ? 4 : 8
-    const kc = Math.min(blk.kc, K)
-    const widest = Math.max(...plan.ranges.map(([lo, hi]) => hi - lo))
-    const [rows, cols] = plan.byColumns ? [m, widest] : [widest, n]
-    const aBytes = align16(roundUp(Math.min(blk.mc, rows), blk.mr) * kc * E)
-    const bBytes = at.bResident < 0 ? align16(roundUp(Math.min(blk.nc, cols), blk.nr) * kc * E) : 0
-    const parts: Part[] = plan.ranges.map(([lo, hi], c) => {
-      const aPack = align16(base) + c * (aBytes + bBytes)
-      const [i0, i1, j0, j1] = plan.byColumns ? [0, m, lo, hi] : [lo, hi, 0, n]
-      return { i0, i1, j0, j1, aPack, bPack: aPack + aBytes }
+    // Per job: a table of [start, end) word indices per part, then the parts' words.
+    const tables: number[] = []
+    let w = align16(plan.end) / 4
+    for (const job of plan.jobs) {
+      tables.push(w * 4)
+      w += 2 * job.length + job.reduce((sum, c) => sum + c.length, 0)
+    }
+    if (!reserve(w * 4)) return false
+    plan.jobs.forEach((job, j) => {
+      const table = tables[j] / 4
+      let at = table + 2 * job.length
+      job.forEach((c, i) => {
+        i32[table + 2 * i] = at
+        i32.set(c, at)
+        at += c.length
+        i32[table + 2 * i + 1] = at
+      })
     })
-    const calls = parts.map((p) => recordCalls(blk, E, at, p, n, K))
-    const table = align16(base) + parts.length * (aBytes + bBytes)
-    const first = table / 4 + 2 * parts.length
-    if (!reserve((first + calls.reduce((sum, c) => sum + c.length, 0)) * 4)) return false
-    let w = first
-    calls.forEach((c, i) => {
-      i32[table / 4 + 2 * i] = w
-      i32.set(c, w)
-      w += c.length
-      i32[table / 4 + 2 * i + 1] = w
-    })
-    pool.run(precision === 'f32' ? 0 : 1, table, parts.length, k, i32)
+    plan.jobs.forEach((job, j) => pool?.run(precision === 'f32' ? 0 : 1, tables[j], job.length, k, i32))
     return true
   }
 
