@@ -17,6 +17,11 @@
  * layer multiplies by W_hh at every step: those products skip B's copy and packing, and run
  * the very same kernels on the very same panels, so their results are identical.
  *
+ * With `threads` above 1 the memory is a shared one, and products of at least
+ * `WASM_SPLIT_MIN_MACS` multiply-adds are cut into parts of C (`gemm-split.ts`) that the
+ * worker pool (`pool.ts`) runs beside the calling thread; the copies in and out stay on the
+ * calling thread, which owns the operands. Results are identical to one thread's, bit for bit.
+ *
  * Precision: when A, B and the output are all float32 the f32x4 kernels run and sums are
  * accumulated in float32, as PyTorch and BLAS do (rounding error grows like K * 2^-24 times
  * the sum of |a_ik * b_kj|). Any float64 or int32 operand or output selects the f64x2 kernels,
