@@ -38,8 +38,11 @@ export interface StaticServer {
   close(): Promise<void>
 }
 
-/** Serves `dir` on 127.0.0.1 (a free port the system picks), every response with `csp` as its Content-Security-Policy. */
-export function serveStatic(dir: string, csp: string): Promise<StaticServer> {
+/** The headers that make a page cross-origin isolated (SharedArrayBuffer, so the GEMM's threads). */
+export const ISOLATED: Readonly<Record<string, string>> = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
+
+/** Serves `dir` on 127.0.0.1 (a free port the system picks), every response with `csp` as its Content-Security-Policy, and `headers`. */
+export function serveStatic(dir: string, csp: string, headers: Readonly<Record<string, string>> = {}): Promise<StaticServer> {
   const server: Server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))
     const file = join(dir, path.endsWith('/') ? `${path}index.html` : path)
@@ -48,10 +51,15 @@ export function serveStatic(dir: string, csp: string): Promise<StaticServer> {
       if (!file.startsWith(dir)) throw new Error('outside the root')
       body = readFileSync(file)
     } catch {
-      res.writeHead(404, { 'Content-Type': 'text/plain', 'Content-Security-Policy': csp }).end('not found')
+      res.writeHead(404, { 'Content-Type': 'text/plain', 'Content-Security-Policy': csp, ...headers }).end('not found')
       return
     }
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': csp, 'Cache-Control': 'no-store' })
+    res.writeHead(200, {
+      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'Content-Security-Policy': csp,
+      'Cache-Control': 'no-store',
+      ...headers,
+    })
     res.end(body)
   })
   return new Promise((resolve, reject) => {
@@ -79,6 +87,10 @@ interface PageResult {
   readonly losses?: number[]
   /** `gemmBackend()` after training. */
   readonly gemm?: string
+  /** `numThreads()`: above 1 only in a cross-origin isolated page. */
+  readonly threads?: number
+  /** Whether the GEMM's Web Workers ran parts of products. */
+  readonly workers?: boolean
   /** The error's name and message, when training threw. */
   readonly error?: string
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM, CHROMIUM_ARGS, type Visit, serveStatic, visitPage } from './browser.ts'
+import { CHROMIUM, CHROMIUM_ARGS, ISOLATED, type Visit, serveStatic, visitPage } from './browser.ts'
 import { type ConsumerProject, fileSize, kib, mustRun, readmeBlock, removeProject, repoRoot, runChild, setUpProject, tail, userEnv } from './project.ts'
 
 const bin = (name: string): string => join(repoRoot, 'node_modules', '.bin', name)
@@ -93,6 +93,13 @@ describe('plain JavaScript in Node', () => {
     expect(result.refused).toMatch(/the op 'myTwice' .*has no ONNX mapping/)
     expect(result.badExists).toBe(false)
     expect(result.files).toEqual(['model.onnx'])
+  })
+
+  it('multiplies on 2 threads with the shipped worker script, bit-identical to 1 thread, and exits on its own', async () => {
+    const stdout = await runNode('threads.mjs', 30_000)
+    const line = /^RESULT (.*)$/m.exec(stdout)
+    expect(line, stdout).not.toBeNull()
+    expect(JSON.parse(line?.[1] ?? '{}')).toEqual({ threads: 2, same: true, workers: true })
   })
 
   it("runs the README's Install example as written, and its printed loss falls", async () => {
@@ -250,9 +257,9 @@ describe('a page built with Vite from the installed packages', () => {
       await browser?.close()
     })
 
-    /** Serves the built page under `csp`, visits it, and stops the server. */
-    async function visitUnder(csp: string): Promise<Visit> {
-      const server = await serveStatic(join(realpathSync(dir()), 'dist'), csp)
+    /** Serves the built page under `csp` (and `headers`), visits it, and stops the server. */
+    async function visitUnder(csp: string, headers: Readonly<Record<string, string>> = {}): Promise<Visit> {
+      const server = await serveStatic(join(realpathSync(dir()), 'dist'), csp, headers)
       try {
         if (browser === undefined) throw new Error('Chromium did not start')
         return await visitPage(browser, server.url)
@@ -267,6 +274,18 @@ describe('a page built with Vite from the installed packages', () => {
       expect(violations).toEqual([])
       expect(result?.error).toBeUndefined()
       expect(result?.gemm).toBe('wasm')
+      expect(result?.threads).toBe(1)
+      expect(result?.losses?.at(-1)).toBeLessThan(result?.losses?.[0] ?? -Infinity)
+    })
+
+    it("multiplies on the GEMM's Web Workers in a cross-origin isolated page, under script-src 'self' 'wasm-unsafe-eval'", async () => {
+      const { result, problems, violations } = await visitUnder("script-src 'self' 'wasm-unsafe-eval'", ISOLATED)
+      expect(problems).toEqual([])
+      expect(violations).toEqual([])
+      expect(result?.error).toBeUndefined()
+      expect(result?.gemm).toBe('wasm')
+      expect(result?.threads).toBeGreaterThan(1)
+      expect(result?.workers).toBe(true)
       expect(result?.losses?.at(-1)).toBeLessThan(result?.losses?.[0] ?? -Infinity)
     })
 

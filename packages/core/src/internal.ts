@@ -8,7 +8,18 @@
 export { isRecording, makeOutput, makeOutputs, vjpIsLastUse, type MultiVjp, type OutputData, type Vjp } from './autodiff/recording.ts'
 export { noGradient, isNoGradient, type NoGradient } from './autodiff/no-gradient.ts'
 export { type BackwardProbe, backwardProbe, probeInside, setBackwardProbe } from './autodiff/probe.ts'
-export { gemm, gemmBackend, jsGemm, setGemmBackend, packGemmB, type GemmBackend, type GemmWithB, type PackGemmB, type PackedGemmB } from './kernels/matmul.ts'
+export {
+  gemm,
+  gemmBackend,
+  gemmThreadStats,
+  jsGemm,
+  setGemmBackend,
+  packGemmB,
+  type GemmBackend,
+  type GemmWithB,
+  type PackGemmB,
+  type PackedGemmB,
+} from './kernels/matmul.ts'
 export { dtypeKey } from './kernels/specialize.ts'
 export { kindOf } from './kernels/elementwise.ts'
 export { sumToShape } from './ops/broadcast.ts'

@@ -77,6 +77,8 @@ const NOT_OPS: Readonly<Record<string, string>> = {
   noGrad: 'recording control',
   detectAnomaly: 'recording control',
   liveGraphNodes: 'graph statistics',
+  numThreads: 'matrix products: the thread count',
+  setNumThreads: 'matrix products: the thread count',
   traceGraph: 'graph export',
   stopGradient: 'cuts the gradient by definition',
   customOp: 'builds user-defined ops (checked by the user with gradcheck)',

@@ -24,6 +24,7 @@ import { dtypeKey } from './specialize.ts'
 import { ArgumentError } from '../errors.ts'
 import { type WasmGemm, createWasmGemm } from './wasm/gemm.ts'
 import { wasmSupport } from './wasm/support.ts'
+import { numThreads, onNumThreads } from '../threads.ts'
 
 /** Tile and block sizes of a GEMM. */
 export interface GemmBlocking {
@@ -212,18 +213,37 @@ function choose(backend: string, who: string): { gemm: Gemm; name: GemmBackend }
     )
   }
   if (backend === 'js' || support !== 'ok') return { gemm: jsGemm, name: 'js' }
-  wasmGemm ??= createWasmGemm({ fallback: jsGemm })
+  wasmGemm ??= createWasmGemm({ fallback: jsGemm, threads: numThreads() })
   return { gemm: wasmGemm, name: 'wasm' }
 }
+
+// A new thread count gets a new WASM GEMM (the memory is shared or not from the start); B operands
+// packed by the old one keep working on it, single-threaded.
+onNumThreads((threads) => {
+  if (wasmGemm === undefined || wasmGemm.threadCount() === threads) return
+  wasmGemm.close()
+  wasmGemm = createWasmGemm({ fallback: jsGemm, threads })
+  if (active?.name === 'wasm') active = { gemm: wasmGemm, name: 'wasm' }
+})
 
 /** The backend in use, settling the default (see {@link setGemmBackend}) on first call. */
 function current(): { readonly gemm: Gemm; readonly name: GemmBackend } {
   if (active === null) {
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
     const value = env?.GRAPHGRAD_GEMM
+    // A bad GRAPHGRAD_THREADS is reported here too, whichever the backend.
+    numThreads()
     active = choose(value === undefined || value === '' ? 'auto' : value, `GRAPHGRAD_GEMM='${value}'`)
   }
   return active
+}
+
+/**
+ * @internal The WASM GEMM's threads now, and how many parts of split products its workers have
+ * run so far (0 before the WASM GEMM's first product, or on the js backend).
+ */
+export function gemmThreadStats(): { readonly threads: number; readonly partsByWorkers: number } {
+  return { threads: wasmGemm?.threadCount() ?? 1, partsByWorkers: wasmGemm?.partsByWorkers() ?? 0 }
 }
 
 /** The backend {@link gemm} runs on now. */

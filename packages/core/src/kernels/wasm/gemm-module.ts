@@ -45,11 +45,11 @@ export interface GemmExports {
 const LANES: Record<Precision, number> = { f32: 4, f64: 2 }
 const BYTES: Record<Precision, number> = { f32: 4, f64: 8 }
 
-/** Emits the kernel module for `precision` and `blocking`. */
-export function gemmModuleBytes(precision: Precision, blocking: WasmBlocking): Uint8Array<ArrayBuffer> {
+/** Emits the kernel module for `precision` and `blocking`, importing a shared memory when `shared`. */
+export function gemmModuleBytes(precision: Precision, blocking: WasmBlocking, shared = false): Uint8Array<ArrayBuffer> {
   const { mr, nr } = blocking
   if (nr % LANES[precision] !== 0) throw new RangeError(`wasm gemm: nr=${nr} is not a multiple of ${LANES[precision]} lanes`)
-  const m = new ModuleBuilder()
+  const m = new ModuleBuilder(shared)
   emitPack(m.function('packA', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32']).fn, precision, mr)
   emitPack(m.function('packB', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32']).fn, precision, nr)
   const micro = m.function('micro', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'])

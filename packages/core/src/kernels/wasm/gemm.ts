@@ -17,6 +17,11 @@
  * layer multiplies by W_hh at every step: those products skip B's copy and packing, and run
  * the very same kernels on the very same panels, so their results are identical.
  *
+ * With `threads` above 1 the memory is a shared one, and products of at least
+ * `WASM_SPLIT_MIN_MACS` multiply-adds are cut into parts of C (`gemm-split.ts`) that the
+ * worker pool (`pool.ts`) runs beside the calling thread; the copies in and out stay on the
+ * calling thread, which owns the operands. Results are identical to one thread's, bit for bit.
+ *
  * Precision: when A, B and the output are all float32 the f32x4 kernels run and sums are
  * accumulated in float32, as PyTorch and BLAS do (rounding error grows like K * 2^-24 times
  * the sum of |a_ik * b_kj|). Any float64 or int32 operand or output selects the f64x2 kernels,
@@ -26,6 +31,8 @@
 import type { TensorData } from '../../dtype.ts'
 import type { Gemm, GemmWithB, PackGemmB, PackedGemmB } from '../matmul.ts'
 import { type GemmExports, type Precision, type WasmBlocking, gemmModuleBytes } from './gemm-module.ts'
+import { type BlockPlace, blockLoops, panelAt, planSplit } from './gemm-split.ts'
+import { type ChunkKernels, type GemmPool, createGemmPool, threadsUnavailable } from './pool.ts'
 
 /**
  * Tile and block sizes per precision, chosen by measurement (CPU time, Node 20, 2-core AMD EPYC):
@@ -46,7 +53,24 @@ export interface WasmGemmOptions {
   readonly maxBytes?: number
   /** Runs the products that do not fit in `maxBytes` of linear memory; without it they throw. */
   readonly fallback?: Gemm
+  /**
+   * Threads that share a product (default 1: no workers, an unshared memory). Above 1, and
+   * where threads can run (see `threadsUnavailable`), the memory is a shared one and products
+   * of at least `splitMinMacs` multiply-adds are cut into parts that workers run beside the caller.
+   */
+  readonly threads?: number
+  /** The smallest product (M * N * K) that is split across threads (default 2^21: see `WASM_SPLIT_MIN_MACS`). */
+  readonly splitMinMacs?: number
 }
+
+/**
+ * Products of fewer multiply-adds (M * N * K) stay on the calling thread. Measured with packed B
+ * on 2 threads against 1 (Node 20, 2-core EPYC shared with other work, min of interleaved runs):
+ * 1.0M multiply-adds 0.92-1.04x, 2.1M 1.20x, 4.2M 1.47x, 8.4M 1.43-1.45x.
+ */
+const WASM_SPLIT_MIN_MACS = 2 ** 21
+/** Parts per thread of a split product: more lets the others make up for a thread slowed by other work; fewer packs less twice. */
+const PARTS_PER_THREAD = 2
 
 const PAGE = 65536
 /** Linear memory beyond this (bytes) is not requested: wasm32 memories stop at 4 GiB and engines often earlier. */
@@ -54,6 +78,8 @@ const WASM_GEMM_MAX_BYTES = 2 ** 31
 
 interface Kernel {
   readonly exports: GemmExports
+  /** packA, packB and macro, as the part loops call them. */
+  readonly kernels: ChunkKernels
   readonly blocking: WasmBlocking
 }
 
@@ -104,13 +130,18 @@ function span(x: TensorData, from: number, n: number): TensorData {
   return from === 0 && x.length === n ? x : x.subarray(from, from + n)
 }
 
-/** Where the packed panel of B's columns from `jc` and depth from `pc` lies, in elements from the packed operand's start (panels in loop order). */
-function panelAt(blk: WasmBlocking, N: number, K: number, jc: number, pc: number): number {
-  return jc * K + roundUp(Math.min(blk.nc, N - jc), blk.nr) * pc
+/** A WASM GEMM, its way to multiply many times by one packed B, and its thread pool's controls. */
+export type WasmGemm = Gemm & {
+  readonly packGemmB: PackGemmB
+  /** Threads its products use (1 where threads cannot run, whatever was asked; 1 after `close`). */
+  threadCount(): number
+  /** Resolves once the pool's workers (started at the first split product) are all ready; at once without a pool. */
+  started(): Promise<void>
+  /** Parts of products run by workers so far. */
+  partsByWorkers(): number
+  /** Stops the workers; later products run on the calling thread alone, with the same results. */
+  close(): void
 }
-
-/** A WASM GEMM, and its way to multiply many times by one packed B. */
-export type WasmGemm = Gemm & { readonly packGemmB: PackGemmB }
 
 /**
  * Builds a WASM SIMD GEMM with its own linear memory (kept and grown across calls). Throws
@@ -125,19 +156,37 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
     if (mc % mr !== 0 || nc % nr !== 0)
       throw new RangeError(`wasm gemm: ${p} blocking needs mc a multiple of mr and nc of nr, got ${JSON.stringify(blocking[p])}`)
   }
-  const memory = new WebAssembly.Memory({ initial: 1 })
+  const minMacs = options.splitMinMacs ?? WASM_SPLIT_MIN_MACS
+  // Threads share the memory, which must then be a shared one (with a maximum); one thread keeps today's unshared memory.
+  let threads = Math.max(1, options.threads ?? 1)
+  const shared = threads > 1 && threadsUnavailable() === null
+  if (!shared) threads = 1
+  const memory = shared
+    ? new WebAssembly.Memory({ initial: 1, maximum: Math.max(1, Math.floor(maxBytes / PAGE)), shared })
+    : new WebAssembly.Memory({ initial: 1 })
+  let pool: GemmPool | null = null
+  const modules = new Map<Precision, WebAssembly.Module>()
   const kernels = new Map<Precision, Kernel>()
   let f32 = new Float32Array(memory.buffer)
   let f64 = new Float64Array(memory.buffer)
+  let i32 = new Int32Array(memory.buffer)
   // Bytes at the bottom of memory held by packed B operands (packGemmB, a stack).
   let resident = 0
+
+  const module = (p: Precision): WebAssembly.Module => {
+    let m = modules.get(p)
+    if (m === undefined) {
+      m = new WebAssembly.Module(gemmModuleBytes(p, blocking[p], shared))
+      modules.set(p, m)
+    }
+    return m
+  }
 
   const kernel = (p: Precision): Kernel => {
     let k = kernels.get(p)
     if (k === undefined) {
-      const module = new WebAssembly.Module(gemmModuleBytes(p, blocking[p]))
-      const instance = new WebAssembly.Instance(module, { env: { memory } })
-      k = { exports: instance.exports as unknown as GemmExports, blocking: blocking[p] }
+      const x = new WebAssembly.Instance(module(p), { env: { memory } }).exports as unknown as GemmExports
+      k = { exports: x, kernels: [x.packA, x.packB, x.macro], blocking: blocking[p] }
       kernels.set(p, k)
     }
     return k
@@ -157,7 +206,42 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
     if (f32.buffer !== memory.buffer) {
       f32 = new Float32Array(memory.buffer)
       f64 = new Float64Array(memory.buffer)
+      i32 = new Int32Array(memory.buffer)
     }
+    return true
+  }
+
+  /**
+   * Runs the product placed at `at` split into parts on the pool's threads (see `planSplit`),
+   * with their scratch and lists of calls from byte `base` up; false (nothing done) when it is
+   * not split: one thread, a product under the threshold, or no room in memory.
+   */
+  const split = (precision: Precision, at: BlockPlace, base: number, m: number, n: number, K: number): boolean => {
+    const E = precision === 'f32' ? 4 : 8
+    const plan = planSplit(blocking[precision], E, at, m, n, K, base, threads, minMacs, PARTS_PER_THREAD)
+    if (plan === null) return false
+    const { kernels: k } = kernel(precision)
+    pool ??= createGemmPool(memory, [module('f32'), module('f64')], threads)
+    if (pool === null) return false
+    // Per job: a table of [start, end) word indices per part, then the parts' words.
+    const tables: number[] = []
+    let w = align16(plan.end) / 4
+    for (const job of plan.jobs) {
+      tables.push(w * 4)
+      w += 2 * job.length + job.reduce((sum, c) => sum + c.length, 0)
+    }
+    if (!reserve(w * 4)) return false
+    plan.jobs.forEach((job, j) => {
+      const table = tables[j] / 4
+      let at = table + 2 * job.length
+      job.forEach((c, i) => {
+        i32[table + 2 * i] = at
+        i32.set(c, at)
+        at += c.length
+        i32[table + 2 * i + 1] = at
+      })
+    })
+    plan.jobs.forEach((job, j) => pool?.run(precision === 'f32' ? 0 : 1, tables[j], job.length, k, i32))
     return true
   }
 
@@ -179,28 +263,11 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
     out: TensorData,
     outOffset: number,
   ): void => {
-    const { exports: x, blocking: blk } = kernel(precision)
+    const { exports: x, kernels: k, blocking: blk } = kernel(precision)
     const E = precision === 'f32' ? 4 : 8
     // op'(A')(i,k) = A'[i*rsA + k*csA]; op'(B')(k,j) = B'[k*rsB + j*csB] (element strides).
-    const rsA = ta ? 1 : K
-    const csA = ta ? m : 1
-    const rsB = tb ? 1 : n
-    const csB = tb ? K : 1
-    const { nr, kc: KC, mc: MC, nc: NC } = blk
-    for (let jc = 0; jc < n; jc += NC) {
-      const nc = Math.min(NC, n - jc)
-      for (let pc = 0; pc < K; pc += KC) {
-        const kc = Math.min(KC, K - pc)
-        let panel = L.bPack
-        if (bResident < 0) x.packB(L.bRaw + (pc * rsB + jc * csB) * E, csB * E, rsB * E, nc, kc, L.bPack)
-        else panel = bResident + panelAt(blk, n, K, jc, pc) * E
-        for (let ic = 0; ic < m; ic += MC) {
-          const mc = Math.min(MC, m - ic)
-          x.packA(L.aRaw + (ic * rsA + pc * csA) * E, rsA * E, csA * E, mc, kc, L.aPack)
-          x.macro(mc, nc, kc, L.aPack, panel, nr * kc * E, nr * E, L.c + (ic * L.ldc + jc) * E, L.ldc * E, pc === 0 ? 1 : 0)
-        }
-      }
-    }
+    const at: BlockPlace = { aRaw: L.aRaw, rsA: ta ? 1 : K, csA: ta ? m : 1, bRaw: L.bRaw, rsB: tb ? 1 : n, csB: tb ? K : 1, bResident, c: L.c, ldc: L.ldc }
+    if (!split(precision, at, L.end, m, n, K)) blockLoops(k, blk, E, at, { i0: 0, i1: m, j0: 0, j1: n, aPack: L.aPack, bPack: L.bPack }, n, K)
     let result = L.c
     if (swap) {
       x.transpose(L.c, L.ldc * E, m, n, L.t)
@@ -278,5 +345,19 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
     return { gemm: packed, release }
   }
 
-  return Object.assign(gemm, { packGemmB })
+  const control = {
+    packGemmB,
+    threadCount: () => threads,
+    started: async (): Promise<void> => {
+      if (threads > 1) pool ??= createGemmPool(memory, [module('f32'), module('f64')], threads)
+      await pool?.started()
+    },
+    partsByWorkers: () => pool?.chunksByWorkers() ?? 0,
+    close: (): void => {
+      pool?.close()
+      pool = null
+      threads = 1
+    },
+  }
+  return Object.assign(gemm, control)
 }

@@ -246,9 +246,18 @@ export class FunctionBuilder {
   }
 }
 
-/** Builds a module that imports one memory (`env.memory`) and exports functions. */
+/** The most pages a wasm32 memory can have (4 GiB): a shared memory import declares it as its maximum, so any shared memory fits. */
+const MAX_PAGES = 65536
+
+/**
+ * Builds a module that imports one memory (`env.memory`) and exports functions. With `shared`,
+ * the import is a shared memory (limits flag 0x03, which needs a maximum), which only a
+ * `WebAssembly.Memory({ shared: true, ... })` satisfies, and an unshared import only an unshared one.
+ */
 export class ModuleBuilder {
   private readonly functions: { name: string; fn: FunctionBuilder }[] = []
+
+  constructor(private readonly shared = false) {}
 
   /** Adds a function exported as `name` and returns its builder and its index (for `call`). */
   function(name: string, params: readonly ValType[], results: readonly ValType[] = []): { fn: FunctionBuilder; index: number } {
@@ -274,7 +283,9 @@ export class ModuleBuilder {
         .u32(results.length)
         .push(...results.map((t) => VALTYPE[t]))
     })
-    const memoryImport = new Bytes().name('env').name('memory').push(0x02, 0x00).u32(1)
+    const memoryImport = new Bytes().name('env').name('memory').push(0x02)
+    if (this.shared) memoryImport.push(0x03).u32(1).u32(MAX_PAGES)
+    else memoryImport.push(0x00).u32(1)
     const exports = this.functions.map(({ name }, i) => new Bytes().name(name).push(0x00).u32(i))
     const out = new Bytes().push(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00)
     const section = (id: number, content: Bytes): void => {
