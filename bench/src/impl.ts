@@ -36,6 +36,8 @@ export interface Runner {
   peakRssMb?(): Promise<number>
   /** graphgrad's training steps: live memory around and inside one extra, probed step. */
   memoryProbe?(): Promise<MemoryProbe>
+  /** The threads the library runs on, where it says (graphgrad). */
+  threads?(): number
   /** Frees what the library requires freeing (tfjs variables, jax-js arrays). */
   dispose(): void
 }

@@ -57,6 +57,7 @@ export async function measureRunner(w: Workload, impl: string, runner: Runner, o
   const heapEnd = external ? undefined : await liveBytes()
   const stats = summarize(samples)
   const extra: Record<string, number> = {}
+  if (runner.threads !== undefined) extra.threads = runner.threads()
   if (w.kind === 'matmul') extra.gflops = round3(matmulFlops(w.n) / stats.median_ms / 1e6)
   if (w.kind === 'chain') extra.us_per_op = round3((stats.median_ms * 1000) / chainOps(w))
   if (lossFirst !== undefined) extra.loss_first = lossFirst

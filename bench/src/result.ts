@@ -17,6 +17,8 @@ export interface BenchResult extends RunStats {
   readonly first_ms: number
   /** The peak resident set size of the process that ran the library, in MiB (fresh process per measurement; PyTorch's own Python process for torch-*). */
   readonly peak_rss_mb: number
+  /** The threads the library ran on, where it says (graphgrad's `numThreads()`). */
+  readonly threads?: number
   /** GFLOP/s at the median time (matmul workloads). */
   readonly gflops?: number
   /** µs per recorded op at the median time (the op chain). */

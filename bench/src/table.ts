@@ -22,6 +22,17 @@ export function speedup(r: BenchResult, all: readonly BenchOutcome[]): number | 
   return ours === undefined || !(ours.median_ms > 0) ? undefined : r.median_ms / ours.median_ms
 }
 
+/**
+ * An implementation's column heading: its name, and for graphgrad the threads it ran on when
+ * every measurement reported the same count (`graphgrad (2 threads)`).
+ */
+export function implLabel(impl: string, outcomes: readonly BenchOutcome[]): string {
+  const counts = new Set(outcomes.filter((o): o is BenchResult => !isFailure(o) && o.impl === impl && o.threads !== undefined).map((o) => o.threads))
+  if (counts.size !== 1) return impl
+  const [n] = counts
+  return `${impl} (${n} thread${n === 1 ? '' : 's'})`
+}
+
 /** A ratio as the table shows it: two significant digits below 10, whole numbers above. */
 export function formatRatio(x: number): string {
   return x >= 10 ? `${Math.round(x)}x` : `${Number(x.toPrecision(2))}x`
@@ -111,7 +122,7 @@ export function summaryTable(outcomes: readonly BenchOutcome[]): string {
       return ratio === undefined ? headline(o) : `${headline(o)} (${formatRatio(ratio)})`
     }),
   ])
-  return markdown(['workload', ...impls], rows)
+  return markdown(['workload', ...impls.map((i) => implLabel(i, outcomes))], rows)
 }
 
 /**
@@ -149,5 +160,5 @@ export function torchTable(outcomes: readonly BenchOutcome[]): string | undefine
     return [name, ...torches.map(ratio), ...ours.map((i) => figure(ok(name, i))), ...torches.map((t) => figure(ok(name, t)))]
   })
   const header = torches.map((t) => `${graphgradPeerOf(t, impls)} time / ${t} time`)
-  return markdown(['workload', ...header, ...ours, ...torches], rows)
+  return markdown(['workload', ...header, ...ours.map((i) => implLabel(i, outcomes)), ...torches], rows)
 }

@@ -1,7 +1,7 @@
 // The harness itself: argument parsing, statistics, the run plan, the JSON line's shape
 // (in-process and through a real child process) and the tables.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_BUDGET_MS, parseArgs } from '../src/args.ts'
@@ -169,6 +169,9 @@ describe('the JSON line', () => {
     for (const k of REQUIRED) expect(r).toHaveProperty(k)
     expect(r).toMatchObject({ name: 'matmul_256', impl: 'graphgrad', runs: 3 })
     expect(r.peak_rss_mb).toBeGreaterThan(10)
+    expect(r.threads).toBe(Number(process.env.GRAPHGRAD_THREADS ?? availableParallelism()))
+    const one = await runInChild({ workload: 'matmul_256', impl: 'graphgrad-1thr', runs: 3, budgetMs: 100 })
+    expect(one).toMatchObject({ impl: 'graphgrad-1thr', threads: 1 })
     const bad = await runInChild({ workload: 'matmul_256', impl: 'torch', budgetMs: 100 })
     expect(bad).toEqual({ name: 'matmul_256', impl: 'torch', error: "unknown implementation 'torch'" })
   })
@@ -270,13 +273,13 @@ describe('PyTorch in the harness', () => {
   })
   it('sets PyTorch on one thread against graphgrad on one thread when that ran, and on two against graphgrad on every core', () => {
     const outcomes: BenchOutcome[] = [
-      r('lstm_train_step_h256', 'graphgrad', 120),
-      r('lstm_train_step_h256', 'graphgrad-1thr', 200),
+      { ...r('lstm_train_step_h256', 'graphgrad', 120), threads: 2 },
+      { ...r('lstm_train_step_h256', 'graphgrad-1thr', 200), threads: 1 },
       r('lstm_train_step_h256', 'torch-1thr', 80),
       r('lstm_train_step_h256', 'torch-2thr', 50),
     ]
     expect(torchTable(outcomes)?.split('\n')).toEqual([
-      '| workload | graphgrad-1thr time / torch-1thr time | graphgrad time / torch-2thr time | graphgrad-1thr | graphgrad | torch-1thr | torch-2thr |',
+      '| workload | graphgrad-1thr time / torch-1thr time | graphgrad time / torch-2thr time | graphgrad-1thr (1 thread) | graphgrad (2 threads) | torch-1thr | torch-2thr |',
       '| --- | --- | --- | --- | --- | --- | --- |',
       '| lstm_train_step_h256 | 2.5x | 2.4x | 200 ms | 120 ms | 80 ms | 50 ms |',
     ])

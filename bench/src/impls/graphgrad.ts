@@ -3,7 +3,7 @@
  * `@graphgrad/layers`, `valueAndGrad`, `adam` from `@graphgrad/optim`.
  * @module
  */
-import { type Tensor, add, matmul, mul, noGrad, reshape, sum, tanh, tensor, valueAndGrad } from '@graphgrad/core'
+import { type Tensor, add, matmul, mul, noGrad, numThreads, reshape, sum, tanh, tensor, valueAndGrad } from '@graphgrad/core'
 import { crossEntropy } from '@graphgrad/layers'
 import type { Params } from '@graphgrad/layers'
 import { adam } from '@graphgrad/optim'
@@ -91,6 +91,10 @@ function chainRunner(w: ChainWorkload): Runner {
 
 /** graphgrad's runner for any workload. */
 export async function graphgradRunner(w: Workload): Promise<Runner> {
+  return { ...(await workloadRunner(w)), threads: numThreads }
+}
+
+async function workloadRunner(w: Workload): Promise<Runner> {
   switch (w.kind) {
     case 'train':
       return trainRunner(w)
