@@ -24,9 +24,13 @@ export type Precision = 'f32' | 'f64'
 
 /**
  * Tile and block sizes of a WASM GEMM, in elements: those of the TypeScript GEMM, with `nr`
- * a multiple of the SIMD lane count, `mc` of `mr` and `nc` of `nr`.
+ * a multiple of the SIMD lane count, `mc` of `mr` and `nc` of `nr`; and how far the
+ * micro-kernel's depth loop is unrolled.
  */
-export type WasmBlocking = GemmBlocking
+export interface WasmBlocking extends GemmBlocking {
+  /** Depth steps per iteration of the micro-kernel's loop (default 1: not unrolled). */
+  readonly ku?: number
+}
 
 /** The exports of a GEMM kernel module (all arguments are i32: counts, byte addresses, byte strides). */
 export interface GemmExports {
@@ -45,15 +49,20 @@ export interface GemmExports {
 const LANES: Record<Precision, number> = { f32: 4, f64: 2 }
 const BYTES: Record<Precision, number> = { f32: 4, f64: 8 }
 
-/** Emits the kernel module for `precision` and `blocking`. */
-export function gemmModuleBytes(precision: Precision, blocking: WasmBlocking): Uint8Array<ArrayBuffer> {
-  const { mr, nr } = blocking
+/**
+ * Emits the kernel module for `precision` and `blocking`. With `relaxed` the micro-kernel
+ * multiplies and adds with one `relaxed_madd` (fused where the hardware has FMA: fewer
+ * instructions, one rounding instead of two), and only engines with relaxed SIMD compile it.
+ */
+export function gemmModuleBytes(precision: Precision, blocking: WasmBlocking, relaxed = false): Uint8Array<ArrayBuffer> {
+  const { mr, nr, ku = 1 } = blocking
+  if (!Number.isInteger(ku) || ku < 1) throw new RangeError(`wasm gemm: ku=${ku} is not a positive integer`)
   if (nr % LANES[precision] !== 0) throw new RangeError(`wasm gemm: nr=${nr} is not a multiple of ${LANES[precision]} lanes`)
   const m = new ModuleBuilder()
   emitPack(m.function('packA', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32']).fn, precision, mr)
   emitPack(m.function('packB', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32']).fn, precision, nr)
   const micro = m.function('micro', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'])
-  emitMicro(micro.fn, precision, mr, nr)
+  emitMicro(micro.fn, precision, mr, nr, ku, relaxed)
   emitMacro(m.function('macro', new Array(10).fill('i32')).fn, micro.index, precision, mr, nr)
   emitCompact(m.function('compact', ['i32', 'i32', 'i32', 'i32']).fn)
   emitTranspose(m.function('transpose', ['i32', 'i32', 'i32', 'i32', 'i32']).fn, precision)
@@ -214,29 +223,46 @@ function emitPack(f: FunctionBuilder, precision: Precision, r: number): void {
   )
 }
 
-function emitMicro(f: FunctionBuilder, precision: Precision, mr: number, nr: number): void {
-  const [kc, a, b, ldb, c, ldc, first] = f.params as Local<'i32'>[]
+function emitMicro(f: FunctionBuilder, precision: Precision, mr: number, nr: number, ku: number, relaxed: boolean): void {
+  const [kc, a, b, , c, ldc, first] = f.params as Local<'i32'>[]
   const E = BYTES[precision]
   const nv = nr / LANES[precision]
   const add = precision === 'f32' ? 'f32x4.add' : 'f64x2.add'
   const mul = precision === 'f32' ? 'f32x4.mul' : 'f64x2.mul'
+  const madd = precision === 'f32' ? 'f32x4.relaxed_madd' : 'f64x2.relaxed_madd'
   const acc = Array.from({ length: mr }, () => Array.from({ length: nv }, () => f.local('v128')))
   const bv = Array.from({ length: nv }, () => f.local('v128'))
   const av = f.local('v128')
-  f.loop((top) => {
+  // Depth step `u` of an iteration: slivers are dense, so every operand is at a constant offset.
+  const step = (u: number): void => {
     for (let v = 0; v < nv; v++)
       f.get(b)
-        .load('v128', v * 16)
+        .load('v128', (u * nr + v * LANES[precision]) * E)
         .set(bv[v])
     for (let i = 0; i < mr; i++) {
       f.get(a)
-        .loadSplat(E === 4 ? 32 : 64, i * E)
+        .loadSplat(E === 4 ? 32 : 64, (u * mr + i) * E)
         .set(av)
-      for (let v = 0; v < nv; v++) f.get(acc[i][v]).get(av).get(bv[v]).op(mul).op(add).set(acc[i][v])
+      for (let v = 0; v < nv; v++) {
+        if (relaxed) f.get(av).get(bv[v]).get(acc[i][v]).op(madd).set(acc[i][v])
+        else f.get(acc[i][v]).get(av).get(bv[v]).op(mul).op(add).set(acc[i][v])
+      }
     }
-    f.increment(a, mr * E).increment(b, ldb)
-    f.increment(kc, -1).get(kc).brIf(top)
-  })
+  }
+  // Unrolled, with an exit test after every step: the exit's uses of the accumulators make
+  // TurboFan compute each step before the next one's loads (it otherwise hoists all the loads
+  // of an iteration to its top and spills), and any kc needs no remainder loop.
+  f.block((done) =>
+    f.loop((top) => {
+      for (let u = 0; u < ku; u++) {
+        step(u)
+        f.increment(kc, -1)
+        if (u < ku - 1) f.get(kc).op('i32.eqz').brIf(done)
+      }
+      f.increment(a, ku * mr * E).increment(b, ku * nr * E)
+      f.get(kc).brIf(top)
+    }),
+  )
   const row = f.local('i32')
   const writeTile = (accumulate: boolean): void => {
     f.get(c).set(row)

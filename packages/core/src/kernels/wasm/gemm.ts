@@ -26,6 +26,7 @@
 import type { TensorData } from '../../dtype.ts'
 import type { Gemm, GemmWithB, PackGemmB, PackedGemmB } from '../matmul.ts'
 import { type GemmExports, type Precision, type WasmBlocking, gemmModuleBytes } from './gemm-module.ts'
+import { wasmRelaxedSimdSupported } from './support.ts'
 
 /**
  * Tile and block sizes per precision, chosen by measurement (CPU time, Node 20, 2-core AMD EPYC):
@@ -34,14 +35,26 @@ import { type GemmExports, type Precision, type WasmBlocking, gemmModuleBytes } 
  * spills beyond. f64: 2x8 ~28, 4x4 ~24, 3x4 ~22. Block sizes moved results by under 10%.
  */
 export const WASM_BLOCKING: Readonly<Record<Precision, WasmBlocking>> = {
-  f32: { mr: 2, nr: 16, kc: 256, mc: 64, nc: 2048 },
-  f64: { mr: 2, nr: 8, kc: 256, mc: 64, nc: 1024 },
+  f32: { mr: 2, nr: 16, kc: 256, mc: 64, nc: 2048, ku: 8 },
+  f64: { mr: 2, nr: 8, kc: 256, mc: 64, nc: 1024, ku: 8 },
+}
+
+/** The blocking of the relaxed-SIMD kernels (see {@link WASM_BLOCKING}). */
+export const WASM_RELAXED_BLOCKING: Readonly<Record<Precision, WasmBlocking>> = {
+  f32: { mr: 2, nr: 16, kc: 256, mc: 64, nc: 2048, ku: 8 },
+  f64: { mr: 2, nr: 8, kc: 256, mc: 64, nc: 1024, ku: 8 },
 }
 
 /** Options of {@link createWasmGemm}. */
 export interface WasmGemmOptions {
   /** Blocking per precision (defaults: {@link WASM_BLOCKING}). */
   readonly blocking?: Partial<Record<Precision, WasmBlocking>>
+  /**
+   * Whether the kernels multiply-add with relaxed SIMD's `relaxed_madd` (default: where the engine
+   * has it, {@link wasmRelaxedSimdSupported}). Its results may differ from the plain kernels' in the
+   * last bits (one rounding per step where the hardware fuses). Blocking defaults: {@link WASM_RELAXED_BLOCKING}.
+   */
+  readonly relaxed?: boolean
   /** Most linear memory to use, in bytes (default and ceiling {@link WASM_GEMM_MAX_BYTES}). */
   readonly maxBytes?: number
   /** Runs the products that do not fit in `maxBytes` of linear memory; without it they throw. */
@@ -118,7 +131,9 @@ export type WasmGemm = Gemm & { readonly packGemmB: PackGemmB }
  * any mix of dtypes (see the module comment for the precision rule). Not reentrant.
  */
 export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
-  const blocking = { ...WASM_BLOCKING, ...options.blocking }
+  const relaxed = options.relaxed ?? wasmRelaxedSimdSupported()
+  if (relaxed && !wasmRelaxedSimdSupported()) throw new RangeError('wasm gemm: relaxed kernels asked for, but this engine has no relaxed SIMD')
+  const blocking = { ...(relaxed ? WASM_RELAXED_BLOCKING : WASM_BLOCKING), ...options.blocking }
   const maxBytes = Math.min(options.maxBytes ?? WASM_GEMM_MAX_BYTES, WASM_GEMM_MAX_BYTES)
   for (const p of ['f32', 'f64'] as const) {
     const { mr, nr, mc, nc } = blocking[p]
@@ -135,7 +150,7 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
   const kernel = (p: Precision): Kernel => {
     let k = kernels.get(p)
     if (k === undefined) {
-      const module = new WebAssembly.Module(gemmModuleBytes(p, blocking[p]))
+      const module = new WebAssembly.Module(gemmModuleBytes(p, blocking[p], relaxed))
       const instance = new WebAssembly.Instance(module, { env: { memory } })
       k = { exports: instance.exports as unknown as GemmExports, blocking: blocking[p] }
       kernels.set(p, k)
