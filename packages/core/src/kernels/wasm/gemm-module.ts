@@ -143,6 +143,7 @@ function emitPack(f: FunctionBuilder, precision: Precision, r: number): void {
   const L = LANES[precision]
   const [p, line, q, k, j, full, addr] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')]
   const tmp = Array.from({ length: 8 }, () => f.local('v128'))
+  const at = Array.from({ length: r }, () => f.local('i32'))
   const zero = (): void => {
     f.float(precision, 0)
   }
@@ -190,30 +191,87 @@ function emitPack(f: FunctionBuilder, precision: Precision, r: number): void {
               )
             })
           }
-          // The general case (and the tail of the transposing path): element by element.
-          f.block((end) =>
-            f.loop((step) => {
-              f.get(k).i32(0).op('i32.le_s').brIf(end)
-              f.get(q).set(addr)
-              f.i32(0).set(j)
-              f.block((padded) =>
-                f.loop((copy) => {
-                  f.get(j).get(full).op('i32.ge_s').brIf(padded)
-                  f.get(p).get(addr).load(precision).store(precision)
-                  f.increment(p, E).increment(addr, ls).increment(j, 1).br(copy)
-                }),
-              )
-              f.block((filled) =>
-                f.loop((pad) => {
-                  f.get(j).i32(r).op('i32.ge_s').brIf(filled)
+          if (2 * r === L) {
+            // Contiguous depth, two lines (f32 mr = 2): L steps of both lines interleaved by two shuffles.
+            f.get(full).i32(r).op('i32.eq').get(ds).i32(E).op('i32.eq').op('i32.and')
+            f.if(() => {
+              f.block((tail) =>
+                f.loop((quad) => {
+                  f.get(k).i32(L).op('i32.lt_s').brIf(tail)
+                  f.get(q).load('v128').set(tmp[0])
+                  f.get(q).get(ls).op('i32.add').load('v128').set(tmp[1])
                   f.get(p)
-                  zero()
-                  f.store(precision)
-                  f.increment(p, E).increment(j, 1).br(pad)
+                    .get(tmp[0])
+                    .get(tmp[1])
+                    .simdShuffle(shuffleLanes([0, 4, 1, 5], E))
+                    .store('v128')
+                  f.get(p)
+                    .get(tmp[0])
+                    .get(tmp[1])
+                    .simdShuffle(shuffleLanes([2, 6, 3, 7], E))
+                    .store('v128', 16)
+                  f.increment(p, L * r * E)
+                    .increment(q, L * E)
+                    .increment(k, -L)
+                    .br(quad)
                 }),
               )
-              f.increment(q, ds).increment(k, -1).br(step)
-            }),
+            })
+          }
+          // The general case (and the tail of the transposing paths).
+          f.get(full).i32(r).op('i32.eq')
+          f.if(
+            () => {
+              // A whole sliver: one address per line, each stepped along the depth.
+              f.get(q).set(at[0])
+              for (let l = 1; l < r; l++)
+                f.get(at[l - 1])
+                  .get(ls)
+                  .op('i32.add')
+                  .set(at[l])
+              f.block((end) =>
+                f.loop((step) => {
+                  f.get(k).i32(0).op('i32.le_s').brIf(end)
+                  for (let l = 0; l < r; l++) {
+                    f.get(p)
+                      .get(at[l])
+                      .load(precision)
+                      .store(precision, l * E)
+                    f.increment(at[l], ds)
+                  }
+                  f.increment(p, r * E)
+                    .increment(k, -1)
+                    .br(step)
+                }),
+              )
+            },
+            () => {
+              // The last, partial sliver: element by element, zero-padded.
+              f.block((end) =>
+                f.loop((step) => {
+                  f.get(k).i32(0).op('i32.le_s').brIf(end)
+                  f.get(q).set(addr)
+                  f.i32(0).set(j)
+                  f.block((padded) =>
+                    f.loop((copy) => {
+                      f.get(j).get(full).op('i32.ge_s').brIf(padded)
+                      f.get(p).get(addr).load(precision).store(precision)
+                      f.increment(p, E).increment(addr, ls).increment(j, 1).br(copy)
+                    }),
+                  )
+                  f.block((filled) =>
+                    f.loop((pad) => {
+                      f.get(j).i32(r).op('i32.ge_s').brIf(filled)
+                      f.get(p)
+                      zero()
+                      f.store(precision)
+                      f.increment(p, E).increment(j, 1).br(pad)
+                    }),
+                  )
+                  f.increment(q, ds).increment(k, -1).br(step)
+                }),
+              )
+            },
           )
         },
       )
@@ -251,16 +309,20 @@ function emitMicro(f: FunctionBuilder, precision: Precision, mr: number, nr: num
   }
   // Unrolled, with an exit test after every step: the exit's uses of the accumulators make
   // TurboFan compute each step before the next one's loads (it otherwise hoists all the loads
-  // of an iteration to its top and spills), and any kc needs no remainder loop.
+  // of an iteration to its top and spills), and any kc needs no remainder loop. kc counts the
+  // steps left at the iteration's start, so each test compares it with a constant.
   f.block((done) =>
     f.loop((top) => {
       for (let u = 0; u < ku; u++) {
         step(u)
-        f.increment(kc, -1)
-        if (u < ku - 1) f.get(kc).op('i32.eqz').brIf(done)
+        if (u < ku - 1)
+          f.get(kc)
+            .i32(u + 1)
+            .op('i32.eq')
+            .brIf(done)
       }
       f.increment(a, ku * mr * E).increment(b, ku * nr * E)
-      f.get(kc).brIf(top)
+      f.increment(kc, -ku).get(kc).i32(0).op('i32.gt_s').brIf(top)
     }),
   )
   const row = f.local('i32')
