@@ -1,15 +1,15 @@
 /**
  * Emits the WebAssembly GEMM kernels of one precision (f32 lanes x4 or f64 lanes x2):
  *
- * - `packA` / `packB`: copy `n` lines (rows of op(A), columns of op(B)) by `kc` of a matrix
- *   stored anywhere in memory with any byte strides into `r`-wide interleaved slivers,
- *   zero-padding the last sliver. Transposes are absorbed here. Two fast paths: lines that
- *   are contiguous (a sliver step is one vector copy) and lines whose depth is contiguous
- *   (4x4 or 2x2 blocks transposed in registers with shuffles).
+ * - `packA` / `packB` (`gemm-pack.ts`): copy `n` lines (rows of op(A), columns of op(B)) by
+ *   `kc` of a matrix stored anywhere in memory with any byte strides into `r`-wide
+ *   interleaved slivers, zero-padding the last sliver. Transposes are absorbed there.
  * - `micro`: the register tile. `mr` x `nr` accumulators (`mr * nr / lanes` v128 locals)
  *   stay in registers across the whole `kc` loop; each step loads `nr / lanes` vectors of
  *   B and broadcasts `mr` scalars of A. C is padded by the caller to whole tiles, so the
- *   kernel has no edge cases.
+ *   kernel has no edge cases. The depth loop is unrolled `ku` times with an exit test after
+ *   every step (see `emitMicro` for why that is what lets TurboFan unroll without spilling),
+ *   and multiplies then adds, or with `relaxed` does one `relaxed_madd`.
  * - `macro`: the two loops over the slivers of a packed A block and a packed B panel,
  *   calling `micro` for each tile.
  *
@@ -17,10 +17,10 @@
  * @module
  */
 import { type FunctionBuilder, type Local, ModuleBuilder } from './module.ts'
+import { BYTES, LANES, type Precision, emitPack } from './gemm-pack.ts'
 import type { GemmBlocking } from '../matmul.ts'
 
-/** Element precision of a kernel module. */
-export type Precision = 'f32' | 'f64'
+export type { Precision } from './gemm-pack.ts'
 
 /**
  * Tile and block sizes of a WASM GEMM, in elements: those of the TypeScript GEMM, with `nr`
@@ -38,16 +38,17 @@ export interface GemmExports {
   packA(src: number, ls: number, ds: number, n: number, kc: number, dst: number): void
   /** `packB(src, lineStride, depthStride, n, kc, dst)` into `nr`-wide slivers. */
   packB(src: number, ls: number, ds: number, n: number, kc: number, dst: number): void
-  /** `macro(mc, nc, kc, aPacked, b, bSliverStep, ldb, c, ldc, first)`: C (+)= A block times B panel. */
+  /**
+   * `macro(mc, nc, kc, aPacked, b, bSliverStep, ldb, c, ldc, first)`: C (+)= A block times B panel.
+   * `ldb`, the bytes between depth steps of a B sliver, must be `nr` elements, as `packB` writes
+   * them: the micro-kernel addresses an unrolled iteration's steps at constant offsets.
+   */
   macro(mc: number, nc: number, kc: number, a: number, b: number, bStep: number, ldb: number, c: number, ldc: number, first: number): void
   /** `compact(c, ldc, rowBytes, rows)`: moves padded rows `ldc` bytes apart together, `rowBytes` apart. */
   compact(c: number, ldc: number, rowBytes: number, rows: number): void
   /** `transpose(src, lds, rows, cols, dst)`: writes the `rows` x `cols` matrix at `src` (rows `lds` bytes apart) transposed and dense at `dst`. */
   transpose(src: number, lds: number, rows: number, cols: number, dst: number): void
 }
-
-const LANES: Record<Precision, number> = { f32: 4, f64: 2 }
-const BYTES: Record<Precision, number> = { f32: 4, f64: 8 }
 
 /**
  * Emits the kernel module for `precision` and `blocking`. With `relaxed` the micro-kernel
@@ -67,218 +68,6 @@ export function gemmModuleBytes(precision: Precision, blocking: WasmBlocking, re
   emitCompact(m.function('compact', ['i32', 'i32', 'i32', 'i32']).fn)
   emitTranspose(m.function('transpose', ['i32', 'i32', 'i32', 'i32', 'i32']).fn, precision)
   return m.encode()
-}
-
-/** Emits a copy of `bytes` bytes from the address in `from` to the one in `to`, widest loads first. */
-function copyBytes(f: FunctionBuilder, from: Local<'i32'>, to: Local<'i32'>, bytes: number): void {
-  let at = 0
-  for (const [type, width] of [
-    ['v128', 16],
-    ['i64', 8],
-    ['i32', 4],
-  ] as const) {
-    for (; at + width <= bytes; at += width) f.get(to).get(from).load(type, at).store(type, at)
-  }
-}
-
-/** Byte-lane indices of an `i8x16.shuffle` that picks `lanes` (of `width` bytes) from the two operands. */
-function shuffleLanes(lanes: readonly number[], width: number): number[] {
-  return lanes.flatMap((l) => Array.from({ length: width }, (_, b) => l * width + b))
-}
-
-/**
- * Emits the in-register transpose of a square block of `L` lines x `L` depth steps (L = lane
- * count): loads one vector per line from `q + line * ls`, stores one vector per depth step at
- * `p + step * r * E + groupOffset`.
- */
-function emitTransposeBlock(
-  f: FunctionBuilder,
-  precision: Precision,
-  q: Local<'i32'>,
-  ls: Local<'i32'>,
-  p: Local<'i32'>,
-  rowBytes: number,
-  groupOffset: number,
-  tmp: Local<'v128'>[],
-  addr: Local<'i32'>,
-): void {
-  const L = LANES[precision]
-  const shuffle = (x: Local<'v128'>, y: Local<'v128'>, lanes: number[], width: number): void => {
-    f.get(x).get(y).simdShuffle(shuffleLanes(lanes, width))
-  }
-  f.get(q).set(addr)
-  for (let i = 0; i < L; i++) {
-    f.get(addr).load('v128').set(tmp[i])
-    if (i < L - 1) f.increment(addr, ls)
-  }
-  const store = (step: number, emitValue: () => void): void => {
-    f.get(p)
-    emitValue()
-    f.store('v128', step * rowBytes + groupOffset)
-  }
-  if (L === 2) {
-    store(0, () => shuffle(tmp[0], tmp[1], [0, 2], 8))
-    store(1, () => shuffle(tmp[0], tmp[1], [1, 3], 8))
-    return
-  }
-  // 4x4 f32: interleave line pairs, then pairs of pairs.
-  const [r0, r1, r2, r3, t0, t1, t2, t3] = tmp
-  shuffle(r0, r1, [0, 4, 1, 5], 4)
-  f.set(t0)
-  shuffle(r0, r1, [2, 6, 3, 7], 4)
-  f.set(t1)
-  shuffle(r2, r3, [0, 4, 1, 5], 4)
-  f.set(t2)
-  shuffle(r2, r3, [2, 6, 3, 7], 4)
-  f.set(t3)
-  store(0, () => shuffle(t0, t2, [0, 1, 4, 5], 4))
-  store(1, () => shuffle(t0, t2, [2, 3, 6, 7], 4))
-  store(2, () => shuffle(t1, t3, [0, 1, 4, 5], 4))
-  store(3, () => shuffle(t1, t3, [2, 3, 6, 7], 4))
-}
-
-function emitPack(f: FunctionBuilder, precision: Precision, r: number): void {
-  const [src, ls, ds, n, kc, dst] = f.params as Local<'i32'>[]
-  const E = BYTES[precision]
-  const L = LANES[precision]
-  const [p, line, q, k, j, full, addr] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')]
-  const tmp = Array.from({ length: 8 }, () => f.local('v128'))
-  const at = Array.from({ length: r }, () => f.local('i32'))
-  const zero = (): void => {
-    f.float(precision, 0)
-  }
-  f.get(dst).set(p)
-  f.get(src).set(line)
-  f.block((done) =>
-    f.loop((sliver) => {
-      f.get(n).i32(0).op('i32.le_s').brIf(done)
-      // full = min(r, n)
-      f.i32(r).get(n).get(n).i32(r).op('i32.ge_s').op('select').set(full)
-      f.get(line).set(q)
-      f.get(kc).set(k)
-      f.get(full).i32(r).op('i32.eq').get(ls).i32(E).op('i32.eq').op('i32.and')
-      f.if(
-        () => {
-          // Contiguous lines: each depth step of the sliver is r consecutive elements.
-          f.loop((step) => {
-            copyBytes(f, q, p, r * E)
-            f.increment(p, r * E).increment(q, ds)
-            f.increment(k, -1).get(k).brIf(step)
-          })
-        },
-        () => {
-          if (r % L === 0) {
-            // Contiguous depth (and a whole sliver): L x L blocks transposed in registers.
-            f.get(full).i32(r).op('i32.eq').get(ds).i32(E).op('i32.eq').op('i32.and')
-            f.if(() => {
-              f.block((tail) =>
-                f.loop((quad) => {
-                  f.get(k).i32(L).op('i32.lt_s').brIf(tail)
-                  for (let g = 0; g < r / L; g++) {
-                    f.get(q)
-                      .i32(g * L)
-                      .get(ls)
-                      .op('i32.mul')
-                      .op('i32.add')
-                      .set(j)
-                    emitTransposeBlock(f, precision, j, ls, p, r * E, g * L * E, tmp, addr)
-                  }
-                  f.increment(p, L * r * E)
-                    .increment(q, L * E)
-                    .increment(k, -L)
-                    .br(quad)
-                }),
-              )
-            })
-          }
-          if (2 * r === L) {
-            // Contiguous depth, two lines (f32 mr = 2): L steps of both lines interleaved by two shuffles.
-            f.get(full).i32(r).op('i32.eq').get(ds).i32(E).op('i32.eq').op('i32.and')
-            f.if(() => {
-              f.block((tail) =>
-                f.loop((quad) => {
-                  f.get(k).i32(L).op('i32.lt_s').brIf(tail)
-                  f.get(q).load('v128').set(tmp[0])
-                  f.get(q).get(ls).op('i32.add').load('v128').set(tmp[1])
-                  f.get(p)
-                    .get(tmp[0])
-                    .get(tmp[1])
-                    .simdShuffle(shuffleLanes([0, 4, 1, 5], E))
-                    .store('v128')
-                  f.get(p)
-                    .get(tmp[0])
-                    .get(tmp[1])
-                    .simdShuffle(shuffleLanes([2, 6, 3, 7], E))
-                    .store('v128', 16)
-                  f.increment(p, L * r * E)
-                    .increment(q, L * E)
-                    .increment(k, -L)
-                    .br(quad)
-                }),
-              )
-            })
-          }
-          // The general case (and the tail of the transposing paths).
-          f.get(full).i32(r).op('i32.eq')
-          f.if(
-            () => {
-              // A whole sliver: one address per line, each stepped along the depth.
-              f.get(q).set(at[0])
-              for (let l = 1; l < r; l++)
-                f.get(at[l - 1])
-                  .get(ls)
-                  .op('i32.add')
-                  .set(at[l])
-              f.block((end) =>
-                f.loop((step) => {
-                  f.get(k).i32(0).op('i32.le_s').brIf(end)
-                  for (let l = 0; l < r; l++) {
-                    f.get(p)
-                      .get(at[l])
-                      .load(precision)
-                      .store(precision, l * E)
-                    f.increment(at[l], ds)
-                  }
-                  f.increment(p, r * E)
-                    .increment(k, -1)
-                    .br(step)
-                }),
-              )
-            },
-            () => {
-              // The last, partial sliver: element by element, zero-padded.
-              f.block((end) =>
-                f.loop((step) => {
-                  f.get(k).i32(0).op('i32.le_s').brIf(end)
-                  f.get(q).set(addr)
-                  f.i32(0).set(j)
-                  f.block((padded) =>
-                    f.loop((copy) => {
-                      f.get(j).get(full).op('i32.ge_s').brIf(padded)
-                      f.get(p).get(addr).load(precision).store(precision)
-                      f.increment(p, E).increment(addr, ls).increment(j, 1).br(copy)
-                    }),
-                  )
-                  f.block((filled) =>
-                    f.loop((pad) => {
-                      f.get(j).i32(r).op('i32.ge_s').brIf(filled)
-                      f.get(p)
-                      zero()
-                      f.store(precision)
-                      f.increment(p, E).increment(j, 1).br(pad)
-                    }),
-                  )
-                  f.increment(q, ds).increment(k, -1).br(step)
-                }),
-              )
-            },
-          )
-        },
-      )
-      f.get(line).i32(r).get(ls).op('i32.mul').op('i32.add').set(line)
-      f.increment(n, -r).br(sliver)
-    }),
-  )
 }
 
 function emitMicro(f: FunctionBuilder, precision: Precision, mr: number, nr: number, ku: number, relaxed: boolean): void {
