@@ -1,32 +1,36 @@
 /**
  * Emits the WebAssembly GEMM kernels of one precision (f32 lanes x4 or f64 lanes x2):
  *
- * - `packA` / `packB`: copy `n` lines (rows of op(A), columns of op(B)) by `kc` of a matrix
- *   stored anywhere in memory with any byte strides into `r`-wide interleaved slivers,
- *   zero-padding the last sliver. Transposes are absorbed here. Two fast paths: lines that
- *   are contiguous (a sliver step is one vector copy) and lines whose depth is contiguous
- *   (4x4 or 2x2 blocks transposed in registers with shuffles).
- * - `micro`: the register tile. `mr` x `nr` accumulators (`mr * nr / lanes` v128 locals)
- *   stay in registers across the whole `kc` loop; each step loads `nr / lanes` vectors of
- *   B and broadcasts `mr` scalars of A. C is padded by the caller to whole tiles, so the
- *   kernel has no edge cases.
- * - `macro`: the two loops over the slivers of a packed A block and a packed B panel,
- *   calling `micro` for each tile.
+ * - `packA` / `packB` (`gemm-pack.ts`): copy `n` lines (rows of op(A), columns of op(B)) by
+ *   `kc` of a matrix stored anywhere in memory with any byte strides into `r`-wide
+ *   interleaved slivers, zero-padding the last sliver. Transposes are absorbed there.
+ * - the micro-kernel (`emitMicro`): the register tile. `mr` x `nr` accumulators (`mr * nr /
+ *   lanes` v128 locals) stay in registers across the whole `kc` loop; each step loads
+ *   `nr / lanes` vectors of B and broadcasts `mr` scalars of A. C is padded by the caller to whole tiles, so the
+ *   kernel has no edge cases. The depth loop is unrolled `ku` times with an exit test after
+ *   every step (see `emitMicro` for why that is what lets TurboFan unroll without spilling),
+ *   and multiplies then adds, or with `relaxed` does one `relaxed_madd`.
+ * - `macro`: the two loops over the slivers of a packed A block and a packed B panel, with
+ *   the micro-kernel inline for each tile.
  *
  * Everything is addressed in bytes; the module imports its memory so the driver can grow it.
  * @module
  */
 import { type FunctionBuilder, type Local, ModuleBuilder } from './module.ts'
+import { BYTES, LANES, type Precision, emitPack } from './gemm-pack.ts'
 import type { GemmBlocking } from '../matmul.ts'
 
-/** Element precision of a kernel module. */
-export type Precision = 'f32' | 'f64'
+export type { Precision } from './gemm-pack.ts'
 
 /**
  * Tile and block sizes of a WASM GEMM, in elements: those of the TypeScript GEMM, with `nr`
- * a multiple of the SIMD lane count, `mc` of `mr` and `nc` of `nr`.
+ * a multiple of the SIMD lane count, `mc` of `mr` and `nc` of `nr`; and how far the
+ * micro-kernel's depth loop is unrolled.
  */
-export type WasmBlocking = GemmBlocking
+export interface WasmBlocking extends GemmBlocking {
+  /** Depth steps per iteration of the micro-kernel's loop (default 1: not unrolled). */
+  readonly ku?: number
+}
 
 /** The exports of a GEMM kernel module (all arguments are i32: counts, byte addresses, byte strides). */
 export interface GemmExports {
@@ -34,7 +38,11 @@ export interface GemmExports {
   packA(src: number, ls: number, ds: number, n: number, kc: number, dst: number): void
   /** `packB(src, lineStride, depthStride, n, kc, dst)` into `nr`-wide slivers. */
   packB(src: number, ls: number, ds: number, n: number, kc: number, dst: number): void
-  /** `macro(mc, nc, kc, aPacked, b, bSliverStep, ldb, c, ldc, first)`: C (+)= A block times B panel. */
+  /**
+   * `macro(mc, nc, kc, aPacked, b, bSliverStep, ldb, c, ldc, first)`: C (+)= A block times B panel.
+   * `ldb`, the bytes between depth steps of a B sliver, must be `nr` elements, as `packB` writes
+   * them: the micro-kernel addresses an unrolled iteration's steps at constant offsets.
+   */
   macro(mc: number, nc: number, kc: number, a: number, b: number, bStep: number, ldb: number, c: number, ldc: number, first: number): void
   /** `compact(c, ldc, rowBytes, rows)`: moves padded rows `ldc` bytes apart together, `rowBytes` apart. */
   compact(c: number, ldc: number, rowBytes: number, rows: number): void
@@ -42,201 +50,98 @@ export interface GemmExports {
   transpose(src: number, lds: number, rows: number, cols: number, dst: number): void
 }
 
-const LANES: Record<Precision, number> = { f32: 4, f64: 2 }
-const BYTES: Record<Precision, number> = { f32: 4, f64: 8 }
+/** Options of {@link gemmModuleBytes}. */
+export interface GemmModuleOptions {
+  /** Import a shared memory (the worker pool's), not a plain one. */
+  readonly shared?: boolean
+  /**
+   * Multiply and add with one `relaxed_madd` in the micro-kernel (fused where the hardware has
+   * FMA: fewer instructions, one rounding instead of two); only engines with relaxed SIMD compile it.
+   */
+  readonly relaxed?: boolean
+}
 
-/** Emits the kernel module for `precision` and `blocking`, importing a shared memory when `shared`. */
-export function gemmModuleBytes(precision: Precision, blocking: WasmBlocking, shared = false): Uint8Array<ArrayBuffer> {
-  const { mr, nr } = blocking
+/** Emits the kernel module for `precision` and `blocking`. */
+export function gemmModuleBytes(precision: Precision, blocking: WasmBlocking, { shared = false, relaxed = false }: GemmModuleOptions = {}): Uint8Array<ArrayBuffer> {
+  const { mr, nr, ku = 1 } = blocking
+  if (!Number.isInteger(ku) || ku < 1) throw new RangeError(`wasm gemm: ku=${ku} is not a positive integer`)
   if (nr % LANES[precision] !== 0) throw new RangeError(`wasm gemm: nr=${nr} is not a multiple of ${LANES[precision]} lanes`)
   const m = new ModuleBuilder(shared)
   emitPack(m.function('packA', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32']).fn, precision, mr)
   emitPack(m.function('packB', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32']).fn, precision, nr)
-  const micro = m.function('micro', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32'])
-  emitMicro(micro.fn, precision, mr, nr)
-  emitMacro(m.function('macro', new Array(10).fill('i32')).fn, micro.index, precision, mr, nr)
+  emitMacro(m.function('macro', new Array(10).fill('i32')).fn, precision, mr, nr, ku, relaxed)
   emitCompact(m.function('compact', ['i32', 'i32', 'i32', 'i32']).fn)
   emitTranspose(m.function('transpose', ['i32', 'i32', 'i32', 'i32', 'i32']).fn, precision)
   return m.encode()
 }
 
-/** Emits a copy of `bytes` bytes from the address in `from` to the one in `to`, widest loads first. */
-function copyBytes(f: FunctionBuilder, from: Local<'i32'>, to: Local<'i32'>, bytes: number): void {
-  let at = 0
-  for (const [type, width] of [
-    ['v128', 16],
-    ['i64', 8],
-    ['i32', 4],
-  ] as const) {
-    for (; at + width <= bytes; at += width) f.get(to).get(from).load(type, at).store(type, at)
-  }
+/** The i32 locals one register tile reads: depth, packed slivers of A and B, C's tile and row stride, and whether to store or accumulate. */
+interface TileArgs {
+  readonly kc: Local<'i32'>
+  readonly a: Local<'i32'>
+  readonly b: Local<'i32'>
+  readonly c: Local<'i32'>
+  readonly ldc: Local<'i32'>
+  readonly first: Local<'i32'>
 }
 
-/** Byte-lane indices of an `i8x16.shuffle` that picks `lanes` (of `width` bytes) from the two operands. */
-function shuffleLanes(lanes: readonly number[], width: number): number[] {
-  return lanes.flatMap((l) => Array.from({ length: width }, (_, b) => l * width + b))
-}
-
-/**
- * Emits the in-register transpose of a square block of `L` lines x `L` depth steps (L = lane
- * count): loads one vector per line from `q + line * ls`, stores one vector per depth step at
- * `p + step * r * E + groupOffset`.
- */
-function emitTransposeBlock(
+/** Emits one register tile (the micro-kernel), inline: it steps `kc`, `a` and `b`. */
+function emitMicro(
   f: FunctionBuilder,
   precision: Precision,
-  q: Local<'i32'>,
-  ls: Local<'i32'>,
-  p: Local<'i32'>,
-  rowBytes: number,
-  groupOffset: number,
-  tmp: Local<'v128'>[],
-  addr: Local<'i32'>,
+  mr: number,
+  nr: number,
+  ku: number,
+  relaxed: boolean,
+  { kc, a, b, c, ldc, first }: TileArgs,
 ): void {
-  const L = LANES[precision]
-  const shuffle = (x: Local<'v128'>, y: Local<'v128'>, lanes: number[], width: number): void => {
-    f.get(x).get(y).simdShuffle(shuffleLanes(lanes, width))
-  }
-  f.get(q).set(addr)
-  for (let i = 0; i < L; i++) {
-    f.get(addr).load('v128').set(tmp[i])
-    if (i < L - 1) f.increment(addr, ls)
-  }
-  const store = (step: number, emitValue: () => void): void => {
-    f.get(p)
-    emitValue()
-    f.store('v128', step * rowBytes + groupOffset)
-  }
-  if (L === 2) {
-    store(0, () => shuffle(tmp[0], tmp[1], [0, 2], 8))
-    store(1, () => shuffle(tmp[0], tmp[1], [1, 3], 8))
-    return
-  }
-  // 4x4 f32: interleave line pairs, then pairs of pairs.
-  const [r0, r1, r2, r3, t0, t1, t2, t3] = tmp
-  shuffle(r0, r1, [0, 4, 1, 5], 4)
-  f.set(t0)
-  shuffle(r0, r1, [2, 6, 3, 7], 4)
-  f.set(t1)
-  shuffle(r2, r3, [0, 4, 1, 5], 4)
-  f.set(t2)
-  shuffle(r2, r3, [2, 6, 3, 7], 4)
-  f.set(t3)
-  store(0, () => shuffle(t0, t2, [0, 1, 4, 5], 4))
-  store(1, () => shuffle(t0, t2, [2, 3, 6, 7], 4))
-  store(2, () => shuffle(t1, t3, [0, 1, 4, 5], 4))
-  store(3, () => shuffle(t1, t3, [2, 3, 6, 7], 4))
-}
-
-function emitPack(f: FunctionBuilder, precision: Precision, r: number): void {
-  const [src, ls, ds, n, kc, dst] = f.params as Local<'i32'>[]
-  const E = BYTES[precision]
-  const L = LANES[precision]
-  const [p, line, q, k, j, full, addr] = [f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32'), f.local('i32')]
-  const tmp = Array.from({ length: 8 }, () => f.local('v128'))
-  const zero = (): void => {
-    f.float(precision, 0)
-  }
-  f.get(dst).set(p)
-  f.get(src).set(line)
-  f.block((done) =>
-    f.loop((sliver) => {
-      f.get(n).i32(0).op('i32.le_s').brIf(done)
-      // full = min(r, n)
-      f.i32(r).get(n).get(n).i32(r).op('i32.ge_s').op('select').set(full)
-      f.get(line).set(q)
-      f.get(kc).set(k)
-      f.get(full).i32(r).op('i32.eq').get(ls).i32(E).op('i32.eq').op('i32.and')
-      f.if(
-        () => {
-          // Contiguous lines: each depth step of the sliver is r consecutive elements.
-          f.loop((step) => {
-            copyBytes(f, q, p, r * E)
-            f.increment(p, r * E).increment(q, ds)
-            f.increment(k, -1).get(k).brIf(step)
-          })
-        },
-        () => {
-          if (r % L === 0) {
-            // Contiguous depth (and a whole sliver): L x L blocks transposed in registers.
-            f.get(full).i32(r).op('i32.eq').get(ds).i32(E).op('i32.eq').op('i32.and')
-            f.if(() => {
-              f.block((tail) =>
-                f.loop((quad) => {
-                  f.get(k).i32(L).op('i32.lt_s').brIf(tail)
-                  for (let g = 0; g < r / L; g++) {
-                    f.get(q)
-                      .i32(g * L)
-                      .get(ls)
-                      .op('i32.mul')
-                      .op('i32.add')
-                      .set(j)
-                    emitTransposeBlock(f, precision, j, ls, p, r * E, g * L * E, tmp, addr)
-                  }
-                  f.increment(p, L * r * E)
-                    .increment(q, L * E)
-                    .increment(k, -L)
-                    .br(quad)
-                }),
-              )
-            })
-          }
-          // The general case (and the tail of the transposing path): element by element.
-          f.block((end) =>
-            f.loop((step) => {
-              f.get(k).i32(0).op('i32.le_s').brIf(end)
-              f.get(q).set(addr)
-              f.i32(0).set(j)
-              f.block((padded) =>
-                f.loop((copy) => {
-                  f.get(j).get(full).op('i32.ge_s').brIf(padded)
-                  f.get(p).get(addr).load(precision).store(precision)
-                  f.increment(p, E).increment(addr, ls).increment(j, 1).br(copy)
-                }),
-              )
-              f.block((filled) =>
-                f.loop((pad) => {
-                  f.get(j).i32(r).op('i32.ge_s').brIf(filled)
-                  f.get(p)
-                  zero()
-                  f.store(precision)
-                  f.increment(p, E).increment(j, 1).br(pad)
-                }),
-              )
-              f.increment(q, ds).increment(k, -1).br(step)
-            }),
-          )
-        },
-      )
-      f.get(line).i32(r).get(ls).op('i32.mul').op('i32.add').set(line)
-      f.increment(n, -r).br(sliver)
-    }),
-  )
-}
-
-function emitMicro(f: FunctionBuilder, precision: Precision, mr: number, nr: number): void {
-  const [kc, a, b, ldb, c, ldc, first] = f.params as Local<'i32'>[]
   const E = BYTES[precision]
   const nv = nr / LANES[precision]
   const add = precision === 'f32' ? 'f32x4.add' : 'f64x2.add'
   const mul = precision === 'f32' ? 'f32x4.mul' : 'f64x2.mul'
+  const madd = precision === 'f32' ? 'f32x4.relaxed_madd' : 'f64x2.relaxed_madd'
   const acc = Array.from({ length: mr }, () => Array.from({ length: nv }, () => f.local('v128')))
   const bv = Array.from({ length: nv }, () => f.local('v128'))
   const av = f.local('v128')
-  f.loop((top) => {
+  for (const row of acc)
+    for (const x of row)
+      f.float(precision, 0)
+        .op(precision === 'f32' ? 'f32x4.splat' : 'f64x2.splat')
+        .set(x)
+  // Depth step `u` of an iteration: slivers are dense, so every operand is at a constant offset.
+  const step = (u: number): void => {
     for (let v = 0; v < nv; v++)
       f.get(b)
-        .load('v128', v * 16)
+        .load('v128', (u * nr + v * LANES[precision]) * E)
         .set(bv[v])
     for (let i = 0; i < mr; i++) {
       f.get(a)
-        .loadSplat(E === 4 ? 32 : 64, i * E)
+        .loadSplat(E === 4 ? 32 : 64, (u * mr + i) * E)
         .set(av)
-      for (let v = 0; v < nv; v++) f.get(acc[i][v]).get(av).get(bv[v]).op(mul).op(add).set(acc[i][v])
+      for (let v = 0; v < nv; v++) {
+        if (relaxed) f.get(av).get(bv[v]).get(acc[i][v]).op(madd).set(acc[i][v])
+        else f.get(acc[i][v]).get(av).get(bv[v]).op(mul).op(add).set(acc[i][v])
+      }
     }
-    f.increment(a, mr * E).increment(b, ldb)
-    f.increment(kc, -1).get(kc).brIf(top)
-  })
+  }
+  // Unrolled, with an exit test after every step: the exit's uses of the accumulators make
+  // TurboFan compute each step before the next one's loads (it otherwise hoists all the loads
+  // of an iteration to its top and spills), and any kc needs no remainder loop. kc counts the
+  // steps left at the iteration's start, so each test compares it with a constant.
+  f.block((done) =>
+    f.loop((top) => {
+      for (let u = 0; u < ku; u++) {
+        step(u)
+        if (u < ku - 1)
+          f.get(kc)
+            .i32(u + 1)
+            .op('i32.eq')
+            .brIf(done)
+      }
+      f.increment(a, ku * mr * E).increment(b, ku * nr * E)
+      f.increment(kc, -ku).get(kc).i32(0).op('i32.gt_s').brIf(top)
+    }),
+  )
   const row = f.local('i32')
   const writeTile = (accumulate: boolean): void => {
     f.get(c).set(row)
@@ -260,10 +165,10 @@ function emitMicro(f: FunctionBuilder, precision: Precision, mr: number, nr: num
   )
 }
 
-function emitMacro(f: FunctionBuilder, micro: number, precision: Precision, mr: number, nr: number): void {
-  const [mc, nc, kc, a, b, bStep, ldb, c, ldc, first] = f.params as Local<'i32'>[]
+function emitMacro(f: FunctionBuilder, precision: Precision, mr: number, nr: number, ku: number, relaxed: boolean): void {
+  const [mc, nc, kc, a, b, bStep, , c, ldc, first] = f.params as Local<'i32'>[]
   const E = BYTES[precision]
-  const [jr, ir, ap, cp, bp, ccol, aStep, cStep] = Array.from({ length: 8 }, () => f.local('i32'))
+  const [jr, ir, ap, cp, bp, ccol, aStep, cStep, tk, ta, tb] = Array.from({ length: 11 }, () => f.local('i32'))
   f.get(kc)
     .i32(mr * E)
     .op('i32.mul')
@@ -281,7 +186,9 @@ function emitMacro(f: FunctionBuilder, micro: number, precision: Precision, mr: 
       f.block((doneRows) =>
         f.loop((rows) => {
           f.get(ir).get(mc).op('i32.ge_s').brIf(doneRows)
-          f.get(kc).get(ap).get(bp).get(ldb).get(cp).get(ldc).get(first).call(micro)
+          // The tile is inline (a call per tile measured 2-5% slower); it steps copies of kc, ap and bp.
+          f.get(kc).set(tk).get(ap).set(ta).get(bp).set(tb)
+          emitMicro(f, precision, mr, nr, ku, relaxed, { kc: tk, a: ta, b: tb, c: cp, ldc, first })
           f.increment(ap, aStep).increment(cp, cStep).increment(ir, mr).br(rows)
         }),
       )

@@ -9,8 +9,7 @@
  * in linear memory with rows and columns padded to whole tiles; its rows are moved together
  * and it is copied out with one more `set`. A narrow C (N = 1, a matrix-vector product) is
  * computed as C^T = op(B)^T op(A)^T, so that the 16-wide tiles run along the long side.
- * Memory is grown on demand and reused by later calls; it never shrinks. Unrolling the k loop
- * by 2 or 4 measured 35% slower (more live registers), so it is not unrolled.
+ * Memory is grown on demand and reused by later calls; it never shrinks.
  *
  * `packGemmB` packs a B operand once into the bottom of linear memory (a stack of such
  * operands; every product's scratch lies above it) for many products with it, as a recurrent
@@ -25,7 +24,9 @@
  * Precision: when A, B and the output are all float32 the f32x4 kernels run and sums are
  * accumulated in float32, as PyTorch and BLAS do (rounding error grows like K * 2^-24 times
  * the sum of |a_ik * b_kj|). Any float64 or int32 operand or output selects the f64x2 kernels,
- * which accumulate in float64 as the TypeScript GEMM does.
+ * which accumulate in float64 as the TypeScript GEMM does. Where the engine has relaxed SIMD
+ * (Node 22+, current browsers) the kernels multiply-add with `relaxed_madd`, fused on hardware
+ * with FMA: within the same error bound, but not bit-identical to the plain kernels (Node 20).
  * @module
  */
 import type { TensorData } from '../../dtype.ts'
@@ -33,22 +34,35 @@ import type { Gemm, GemmWithB, PackGemmB, PackedGemmB } from '../matmul.ts'
 import { type GemmExports, type Precision, type WasmBlocking, gemmModuleBytes } from './gemm-module.ts'
 import { type BlockPlace, blockLoops, panelAt, planSplit } from './gemm-split.ts'
 import { type ChunkKernels, type GemmPool, createGemmPool, threadsUnavailable } from './pool.ts'
+import { wasmRelaxedSimdSupported } from './support.ts'
 
 /**
- * Tile and block sizes per precision, chosen by measurement (CPU time, Node 20, 2-core AMD EPYC):
- * f32 tiles 2x16 ran at ~57 GFLOP/s (n = 512, 1024), 4x8 ~48, 3x8 ~45, and every tile with more
- * than 8 accumulators (6x8, 4x12, 8x8, 3x16, 4x16, 2x24) at 25-33: V8 keeps 16 SIMD registers and
- * spills beyond. f64: 2x8 ~28, 4x4 ~24, 3x4 ~22. Block sizes moved results by under 10%.
+ * Tile and block sizes per precision, chosen by measurement (CPU time, best of interleaved
+ * runs, Node 20, 3.6 GHz AMD EPYC, 2026-12-07). The f32 micro-kernel alone on cache-resident
+ * blocks: 2x16 tiles ran at ~42 GFLOP/s with the depth loop not unrolled, 45 / 46 / 47 with
+ * ku = 2 / 4 / 8 (ku = 16 would pass the 4 KB module budget), 4x8 at 46 with ku = 8; with
+ * relaxed_madd 2x16 at ~53 and 3x12 at ~54, and 5x8 and 3x16 fell to 21-26. V8 has 15 SIMD
+ * registers to give, and it loads all of a step's operands first: a step's loads, the
+ * accumulators and one product must fit (2x16: 4 + 2 + 8 + 1). Whole products (512, 1024)
+ * ran the same with relaxed 2x16, 3x12 and 4x8 (48-50), so both kernels share the tile.
+ * f64 2x8: ~18.8 GFLOP/s at n = 512 not unrolled, 20.4 with ku = 8. Block sizes moved results
+ * by under 10% (an earlier round, not measured again).
  */
 export const WASM_BLOCKING: Readonly<Record<Precision, WasmBlocking>> = {
-  f32: { mr: 2, nr: 16, kc: 256, mc: 64, nc: 2048 },
-  f64: { mr: 2, nr: 8, kc: 256, mc: 64, nc: 1024 },
+  f32: { mr: 2, nr: 16, kc: 256, mc: 64, nc: 2048, ku: 8 },
+  f64: { mr: 2, nr: 8, kc: 256, mc: 64, nc: 1024, ku: 8 },
 }
 
 /** Options of {@link createWasmGemm}. */
 export interface WasmGemmOptions {
   /** Blocking per precision (defaults: {@link WASM_BLOCKING}). */
   readonly blocking?: Partial<Record<Precision, WasmBlocking>>
+  /**
+   * Whether the kernels multiply-add with relaxed SIMD's `relaxed_madd` (default: where the engine
+   * has it, {@link wasmRelaxedSimdSupported}). Its results may differ from the plain kernels' in the
+   * last bits (one rounding per step where the hardware fuses).
+   */
+  readonly relaxed?: boolean
   /** Most linear memory to use, in bytes (default and ceiling {@link WASM_GEMM_MAX_BYTES}). */
   readonly maxBytes?: number
   /** Runs the products that do not fit in `maxBytes` of linear memory; without it they throw. */
@@ -149,6 +163,8 @@ export type WasmGemm = Gemm & {
  * any mix of dtypes (see the module comment for the precision rule). Not reentrant.
  */
 export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
+  const relaxed = options.relaxed ?? wasmRelaxedSimdSupported()
+  if (relaxed && !wasmRelaxedSimdSupported()) throw new RangeError('wasm gemm: relaxed kernels asked for, but this engine has no relaxed SIMD')
   const blocking = { ...WASM_BLOCKING, ...options.blocking }
   const maxBytes = Math.min(options.maxBytes ?? WASM_GEMM_MAX_BYTES, WASM_GEMM_MAX_BYTES)
   for (const p of ['f32', 'f64'] as const) {
@@ -176,7 +192,7 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
   const module = (p: Precision): WebAssembly.Module => {
     let m = modules.get(p)
     if (m === undefined) {
-      m = new WebAssembly.Module(gemmModuleBytes(p, blocking[p], shared))
+      m = new WebAssembly.Module(gemmModuleBytes(p, blocking[p], { shared, relaxed }))
       modules.set(p, m)
     }
     return m

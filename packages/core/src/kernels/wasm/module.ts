@@ -60,6 +60,9 @@ const SIMPLE_OPS = {
   'f32x4.mul': [0xfd, 0xe6, 0x01],
   'f64x2.add': [0xfd, 0xf0, 0x01],
   'f64x2.mul': [0xfd, 0xf2, 0x01],
+  // Relaxed SIMD (a * b + c, fused or not as the engine likes); only engines with the feature validate them.
+  'f32x4.relaxed_madd': [0xfd, 0x85, 0x02],
+  'f64x2.relaxed_madd': [0xfd, 0x87, 0x02],
   drop: [0x1a],
   select: [0x1b],
   return: [0x0f],

@@ -46,3 +46,25 @@ export function wasmSupport(): WasmSupport {
 export function wasmSimdSupported(): boolean {
   return wasmSupport() === 'ok'
 }
+
+let relaxed: boolean | undefined
+
+/**
+ * Whether the engine has relaxed SIMD (Node 22+, current browsers; Node 20 only behind
+ * `--experimental-wasm-relaxed-simd`): checked once by validating a tiny module with an
+ * `f32x4.relaxed_madd`. Validation needs no permission; compiling is {@link wasmSupport}'s concern.
+ */
+export function wasmRelaxedSimdSupported(): boolean {
+  if (relaxed === undefined) {
+    try {
+      const m = new ModuleBuilder()
+      const { fn } = m.function('probe', ['i32'])
+      const [p] = fn.params
+      fn.get(p).load('v128').get(p).load('v128').get(p).load('v128').op('f32x4.relaxed_madd').op('drop')
+      relaxed = typeof WebAssembly === 'object' && WebAssembly.validate(m.encode())
+    } catch {
+      relaxed = false
+    }
+  }
+  return relaxed
+}
