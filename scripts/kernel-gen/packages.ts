@@ -39,12 +39,12 @@ export function layersFiles(): Map<string, string> {
   const add = scanKernels('scanAdd', pairs, ([s, d]) => ({ params: copyParams(s, d), body: ['for (let i = 0; i < n; i++) dst[dstAt + i] += src[srcAt + i]'] }))
   const biased = scanKernels(
     'scanBiasedRows',
-    FLOATS.map((d) => [d]),
-    ([s]) => ({
+    pairs,
+    ([s, d]) => ({
       params: [
         ['src', s],
         ['srcAt', 'number'],
-        ['dst', 'Float64Array'],
+        ['dst', d],
         ['rows', 'number'],
         ['width', 'number'],
         ['bias', 'Float64Array'],
@@ -59,7 +59,7 @@ export function layersFiles(): Map<string, string> {
     ...all.flatMap((k) => [...k.kernels, k.generic].map((x) => x.source)),
     table('SCAN_COPY', "Block copies, by `dtypeKey('scanCopy', src, dst)`.", 'CopyKernel', copy.kernels),
     table('SCAN_ADD', "Block additions, by `dtypeKey('scanAdd', src, dst)`.", 'AddKernel', add.kernels),
-    table('SCAN_BIASED_ROWS', "Biased row loads, by `dtypeKey('scanBiasedRows', src)`.", 'BiasedRowsKernel', biased.kernels),
+    table('SCAN_BIASED_ROWS', "Biased row loads, by `dtypeKey('scanBiasedRows', src, dst)`.", 'BiasedRowsKernel', biased.kernels),
     '/** The copies for any other array classes (polymorphic). */',
     `export const SCAN_GENERIC = { copy: ${copy.generic.name}, add: ${add.generic.name}, biasedRows: ${biased.generic.name} } as const\n`,
   ]

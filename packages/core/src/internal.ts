@@ -1,7 +1,8 @@
 /**
  * `@graphgrad/core/internal`: the pieces that fused ops in other packages build on — the
- * recording hook every op calls, the GEMM kernel, and the backward-pass probe (for
- * measuring). Stable enough for graphgrad's own packages; users writing ops should prefer
+ * recording hook every op calls, the GEMM kernel, the WebAssembly emitter and its feature
+ * probe (for kernels of their own, such as the layers' recurrent cells), and the
+ * backward-pass probe (for measuring). Stable enough for graphgrad's own packages; users writing ops should prefer
  * {@link customOp} from the main entry.
  * @packageDocumentation
  */
@@ -9,6 +10,8 @@ export { isRecording, makeOutput, makeOutputs, vjpIsLastUse, type MultiVjp, type
 export { noGradient, isNoGradient, type NoGradient } from './autodiff/no-gradient.ts'
 export { type BackwardProbe, backwardProbe, probeInside, setBackwardProbe } from './autodiff/probe.ts'
 export { gemm, gemmBackend, jsGemm, setGemmBackend, packGemmB, type GemmBackend, type GemmWithB, type PackGemmB, type PackedGemmB } from './kernels/matmul.ts'
+export { type FunctionBuilder, type Label, type Local, ModuleBuilder, type SimpleOp, type ValType } from './kernels/wasm/module.ts'
+export { type WasmSupport, wasmSupport } from './kernels/wasm/support.ts'
 export { dtypeKey } from './kernels/specialize.ts'
 export { kindOf } from './kernels/elementwise.ts'
 export { sumToShape } from './ops/broadcast.ts'

@@ -1,7 +1,8 @@
 /**
- * Block copies between the scan's tape (in the model's dtype) and its float64 scratch rows:
- * one copy per (source, destination) array class, so each loop is monomorphic and a float32
- * model pays one conversion per element read or written, with no allocation. The copies are
+ * Block copies between the scan's tape (in the model's dtype) and its scratch rows (float64,
+ * or float32 for the WASM cell kernels): one copy per (source, destination) array class, so
+ * each loop is monomorphic and a float32 model on the TypeScript kernels pays one conversion
+ * per element read or written, with no allocation. The copies are
  * generated into `generated.ts` (`pnpm gen:kernels`; see core's `kernels/specialize.ts`).
  *
  * The kernel types are declared as methods' are, so that their parameters compare
@@ -31,11 +32,11 @@ export function adder(src: Floats, dst: Floats): AddKernel {
 }
 
 /** `dst[r*width + j] = src[srcAt + r*width + j] + bias[j]` for r < rows, j < width: a step's input projection with the input bias added. */
-export type BiasedRowsKernel = { k(src: Floats, srcAt: number, dst: Float64Array, rows: number, width: number, bias: Float64Array): void }['k']
+export type BiasedRowsKernel = { k(src: Floats, srcAt: number, dst: Floats, rows: number, width: number, bias: Float64Array): void }['k']
 
-/** The biased row load specialised for `src`'s array class. */
-export function biasedRowLoader(src: Floats): BiasedRowsKernel {
-  return SCAN_BIASED_ROWS.get(dtypeKey('scanBiasedRows', kindOf(src))) ?? SCAN_GENERIC.biasedRows
+/** The biased row load specialised for `src`'s and `dst`'s array classes. */
+export function biasedRowLoader(src: Floats, dst: Floats): BiasedRowsKernel {
+  return SCAN_BIASED_ROWS.get(dtypeKey('scanBiasedRows', kindOf(src), kindOf(dst))) ?? SCAN_GENERIC.biasedRows
 }
 
 /** A zeroed array of `like`'s class (the model's dtype). */

@@ -1,0 +1,86 @@
+/**
+ * Which kernels run a scan's steps, and where their rows live. A float64 model runs the
+ * TypeScript kernels (exact activations) over float64 rows. A float32 model runs the
+ * WebAssembly SIMD kernels over float32 rows in their linear memory (`wasm-cells.ts`) where
+ * WebAssembly SIMD can compile, else the TypeScript kernels with the float32-accurate
+ * activations (`approx.ts`) over float64 rows: the reference, and the fallback under a
+ * Content-Security-Policy that refuses WebAssembly. The two agree to a few float32 ulps.
+ * @module
+ */
+import { ArgumentError } from '@graphgrad/core'
+import { wasmSupport } from '@graphgrad/core/internal'
+import type { BackwardRows, CellKernel, ForwardRows } from './cell.ts'
+import type { Floats } from './copy.ts'
+import { type CellArena, cellArena, hasWasmCell } from './wasm-cells.ts'
+
+/** Which kernels run a float32 scan: the WebAssembly ones, the TypeScript ones, or wasm where it compiles. */
+export type CellBackend = 'wasm' | 'js' | 'auto'
+
+let chosen: CellBackend = 'auto'
+
+/**
+ * Chooses the kernels of float32 scans (float64 ones always run the TypeScript kernels): for
+ * tests that compare the two, and for pages that know their policy forbids WebAssembly.
+ * `'wasm'` throws where WebAssembly SIMD cannot compile.
+ */
+export function setCellBackend(backend: CellBackend): void {
+  if (backend !== 'wasm' && backend !== 'js' && backend !== 'auto') throw new ArgumentError(`setCellBackend: unknown backend '${String(backend)}' (expected 'wasm', 'js' or 'auto')`)
+  if (backend === 'wasm' && wasmSupport() !== 'ok') throw new ArgumentError(`setCellBackend: 'wasm' cannot run here (WebAssembly SIMD is ${wasmSupport()})`)
+  chosen = backend
+}
+
+/** The kernels a scan of cell `k` over `model`'s dtype runs on. */
+export function cellBackendFor(k: CellKernel, model: Floats): 'wasm' | 'js' {
+  const wasm = model instanceof Float32Array && hasWasmCell(k) && chosen !== 'js' && (chosen === 'wasm' || wasmSupport() === 'ok')
+  return wasm ? 'wasm' : 'js'
+}
+
+/** Makes a zeroed row of `n` floats. */
+export type RowAlloc = (n: number) => Floats
+
+/** A scan's step kernel bound to its rows. */
+export interface CellSteps<R> {
+  /** The step's rows, built once by the caller's `build` and reused at every step. */
+  readonly rows: R
+  /** Runs one step over {@link CellSteps.rows}. */
+  step(): void
+  /** Frees the rows' memory (WASM); the rows must not be used afterwards. */
+  release(): void
+}
+
+/** Builds the rows of a scan's forward and binds the step kernel of `k` for `model`'s dtype. */
+export function forwardSteps(k: CellKernel, model: Floats, B: number, H: number, build: (alloc: RowAlloc) => ForwardRows<Floats>): CellSteps<ForwardRows<Floats>> {
+  return bind(k, model, build, (rows) => (arena) => arena.forward(B, H, rows as ForwardRows<Float32Array>), (rows) => {
+    const approx = model instanceof Float32Array
+    // The TypeScript path allocates float64 rows (see `bind`).
+    return () => k.forward(B, H, rows as ForwardRows, approx)
+  })
+}
+
+/** Builds the rows of a scan's backward and binds the step kernel of `k` for `model`'s dtype. */
+export function backwardSteps<R extends BackwardRows<Floats>>(k: CellKernel, model: Floats, B: number, H: number, build: (alloc: RowAlloc) => R): CellSteps<R> {
+  return bind(k, model, build, (rows) => (arena) => arena.backward(B, H, rows as BackwardRows<Float32Array>), (rows) => {
+    const approx = model instanceof Float32Array
+    return () => k.backward(B, H, rows as BackwardRows, approx)
+  })
+}
+
+/**
+ * Float64 rows for the TypeScript kernels, or float32 views of a WASM arena: built once with
+ * empty arrays to size the arena (it cannot grow once views exist), then for real.
+ */
+function bind<R>(k: CellKernel, model: Floats, build: (alloc: RowAlloc) => R, wasm: (rows: R) => (arena: CellArena) => void, js: (rows: R) => () => void): CellSteps<R> {
+  if (cellBackendFor(k, model) === 'js') {
+    const rows = build((n) => new Float64Array(n))
+    return { rows, step: js(rows), release: () => {} }
+  }
+  let floats = 0
+  build((n) => {
+    floats += Math.ceil(n / 4) * 4
+    return new Float32Array(0)
+  })
+  const arena = cellArena(k, floats)
+  const rows = build((n) => arena.rows(n))
+  const run = wasm(rows)
+  return { rows, step: () => run(arena), release: () => arena.release() }
+}
