@@ -10,7 +10,7 @@
 import { ArgumentError } from '@graphgrad/core'
 import { wasmSupport } from '@graphgrad/core/internal'
 import type { BackwardRows, CellKernel, ForwardRows } from './cell.ts'
-import type { Floats } from './copy.ts'
+import { type Floats, biasedRowLoader, copier } from './copy.ts'
 import { type CellArena, cellArena, hasWasmCell } from './wasm-cells.ts'
 
 /** Which kernels run a float32 scan: the WebAssembly ones, the TypeScript ones, or wasm where it compiles. */
@@ -44,13 +44,17 @@ export interface CellSteps<R> {
   readonly rows: R
   /** Runs one step over {@link CellSteps.rows}. */
   step(): void
+  /** `into[r*width + j] = src[srcAt + r*width + j] + bias[j]` for r < rows: a step's input projection with its bias, into one of the rows. */
+  loadBiased(src: Floats, srcAt: number, into: Floats, rows: number, width: number, bias: Float64Array): void
+  /** `into[j] += m[r*width + j]` for r < rows, `m` one of the rows: one step's share of a bias's cotangent. */
+  sumRows(m: Floats, rows: number, width: number, into: Float64Array): void
   /** Frees the rows' memory (WASM); the rows must not be used afterwards. */
   release(): void
 }
 
 /** Builds the rows of a scan's forward and binds the step kernel of `k` for `model`'s dtype. */
 export function forwardSteps(k: CellKernel, model: Floats, B: number, H: number, build: (alloc: RowAlloc) => ForwardRows<Floats>): CellSteps<ForwardRows<Floats>> {
-  return bind(k, model, build, (rows) => (arena) => arena.forward(B, H, rows as ForwardRows<Float32Array>), (rows) => {
+  return bind(k, model, k.gates * H, build, (rows) => (arena) => arena.forward(B, H, rows as ForwardRows<Float32Array>), (rows) => {
     const approx = model instanceof Float32Array
     // The TypeScript path allocates float64 rows (see `bind`).
     return () => k.forward(B, H, rows as ForwardRows, approx)
@@ -59,7 +63,7 @@ export function forwardSteps(k: CellKernel, model: Floats, B: number, H: number,
 
 /** Builds the rows of a scan's backward and binds the step kernel of `k` for `model`'s dtype. */
 export function backwardSteps<R extends BackwardRows<Floats>>(k: CellKernel, model: Floats, B: number, H: number, build: (alloc: RowAlloc) => R): CellSteps<R> {
-  return bind(k, model, build, (rows) => (arena) => arena.backward(B, H, rows as BackwardRows<Float32Array>), (rows) => {
+  return bind(k, model, k.gates * H, build, (rows) => (arena) => arena.backward(B, H, rows as BackwardRows<Float32Array>), (rows) => {
     const approx = model instanceof Float32Array
     return () => k.backward(B, H, rows as BackwardRows, approx)
   })
@@ -67,20 +71,59 @@ export function backwardSteps<R extends BackwardRows<Floats>>(k: CellKernel, mod
 
 /**
  * Float64 rows for the TypeScript kernels, or float32 views of a WASM arena: built once with
- * empty arrays to size the arena (it cannot grow once views exist), then for real.
+ * empty arrays to size the arena (it cannot grow once views exist), then for real. The arena
+ * also holds a row for the input bias (converted once per bias) and one for a step's column
+ * sums, for the two passes the WASM path runs in linear memory too.
  */
-function bind<R>(k: CellKernel, model: Floats, build: (alloc: RowAlloc) => R, wasm: (rows: R) => (arena: CellArena) => void, js: (rows: R) => () => void): CellSteps<R> {
+function bind<R>(
+  k: CellKernel,
+  model: Floats,
+  width: number,
+  build: (alloc: RowAlloc) => R,
+  wasm: (rows: R) => (arena: CellArena) => void,
+  js: (rows: R) => () => void,
+): CellSteps<R> {
   if (cellBackendFor(k, model) === 'js') {
     const rows = build((n) => new Float64Array(n))
-    return { rows, step: js(rows), release: () => {} }
+    return {
+      rows,
+      step: js(rows),
+      loadBiased: (src, srcAt, into, n, w, bias) => biasedRowLoader(src, into)(src, srcAt, into, n, w, bias),
+      sumRows: sumRowsInto,
+      release: () => {},
+    }
   }
-  let floats = 0
+  let floats = 2 * Math.ceil(width / 4) * 4
   build((n) => {
     floats += Math.ceil(n / 4) * 4
     return new Float32Array(0)
   })
   const arena = cellArena(k, floats)
   const rows = build((n) => arena.rows(n))
+  const bias = arena.rows(width)
+  const sums = arena.rows(width)
+  let biasOf: Float64Array | null = null
   const run = wasm(rows)
-  return { rows, step: () => run(arena), release: () => arena.release() }
+  // `into` and `m` are rows of this arena (float32 views), as the scan passes only its rows.
+  return {
+    rows,
+    step: () => run(arena),
+    loadBiased(src, srcAt, into, n, w, b) {
+      if (b !== biasOf) copier(b, bias)(b, 0, bias, 0, w)
+      biasOf = b
+      into.set(src.subarray(srcAt, srcAt + n * w))
+      arena.addBias(into as Float32Array, n, w, bias)
+    },
+    sumRows(m, n, w, into) {
+      sums.fill(0)
+      arena.sumInto(m as Float32Array, n, w, sums)
+      for (let j = 0; j < w; j++) into[j] += sums[j]
+    },
+    release: () => arena.release(),
+  }
+}
+
+/** `into[j] += sum over r < rows of m[r * width + j]`. */
+function sumRowsInto(m: Floats, rows: number, width: number, into: Float64Array): void {
+  for (let r = 0; r < rows; r++) for (let j = 0; j < width; j++) into[j] += m[r * width + j]
 }

@@ -68,8 +68,8 @@ export function scanBackward(
       steps.step()
       passThroughFinished(rows, k.gates, H, finished)
       chunks.keep(s, t, rows.dgx, rows.dpre)
-      if (needs.dbhh) sumRows(rows.dpre, B, GH, dbhh)
-      if (needs.dbx === true) sumRows(rows.dgx, B, GH, dbx)
+      if (needs.dbhh) steps.sumRows(rows.dpre, B, GH, dbhh)
+      if (needs.dbx === true) steps.sumRows(rows.dgx, B, GH, dbx)
       // At s = 0 this GEMM only feeds dh0.
       if (s > 0 || needs.dh0) hidden.addInto(rows.dhPrev)
       rows.stepBack()
@@ -273,11 +273,6 @@ function chunkBuffers(
     whole: sink === null ? dgx : EMPTY,
     dw,
   }
-}
-
-/** `into[j] += sum over r < rows of m[r * width + j]`. */
-function sumRows(m: Floats, rows: number, width: number, into: Float64Array): void {
-  for (let r = 0; r < rows; r++) for (let j = 0; j < width; j++) into[j] += m[r * width + j]
 }
 
 /** `data` in the class of `model`: itself when both are float64, else a copy (float32 rows live in a WASM arena that is reused). */

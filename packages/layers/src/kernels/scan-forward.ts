@@ -6,9 +6,9 @@
  */
 import { ArgumentError } from '@graphgrad/core'
 import type { CellKernel, ForwardRows } from './cell.ts'
-import { type RowAlloc, forwardSteps } from './cell-steps.ts'
+import { type CellSteps, type RowAlloc, forwardSteps } from './cell-steps.ts'
 import { packGemmB, probeInside } from './core.ts'
-import { type Floats, allocLike, biasedRowLoader, copier } from './copy.ts'
+import { type Floats, allocLike, copier } from './copy.ts'
 import { EMPTY, type GxSource, type ScanOutputs, type ScanShape, type ScanTape, chunkSteps, finishedRows, outAt } from './scan.ts'
 
 /** What a scan reads, in the model's dtype except the two small biases. */
@@ -44,7 +44,7 @@ export function scanForward(k: CellKernel, shape: ScanShape, inputs: ScanInputs,
   let hidden: ReturnType<typeof hiddenProjection> | null = null
   try {
     hidden = hiddenProjection(inputs.w, k.gates * H, H, B, model, rows.pre)
-    const readGx = inputRows(k, shape, inputs, model, rows.gx)
+    const readGx = inputRows(k, shape, inputs, model, rows.gx, steps.loadBiased)
     const loadState = copier(tape.hs, rows.hPrev)
     const storeState = copier(rows.hNext, tape.hs)
     const storeCache = copier(rows.cache, tape.cache)
@@ -142,14 +142,13 @@ function hiddenProjection(
  * Fills the step's gx row, with the input bias added, from the whole projection or from a
  * {@link GxSource} asked for one chunk of steps at a time (into one chunk's buffer).
  */
-function inputRows(k: CellKernel, shape: ScanShape, inputs: ScanInputs, like: Floats, into: Floats): (t: number) => void {
+function inputRows(k: CellKernel, shape: ScanShape, inputs: ScanInputs, like: Floats, into: Floats, loadBiased: CellSteps<unknown>['loadBiased']): (t: number) => void {
   const { T, B, H } = shape
   const GH = k.gates * H
   const source = typeof inputs.gx === 'function' ? inputs.gx : null
   const C = chunkSteps(T, B)
   const data = source === null ? (inputs.gx as Floats) : allocLike(like, C * B * GH)
   const load = copier(data, into)
-  const loadBiased = biasedRowLoader(data, into)
   const bx = inputs.bx
   let from = -1
   return (t) => {

@@ -19,7 +19,10 @@ export const FORWARD_ROWS = ['gx', 'pre', 'bhh', 'hPrev', 'cPrev', 'hNext', 'cNe
 /** The backward rows, in the order the step functions take their addresses (see `cell.ts`). */
 export const BACKWARD_ROWS = ['cache', 'hPrev', 'hNext', 'cPrev', 'cNext', 'dh', 'dc', 'dgx', 'dpre', 'dhPrev', 'dcPrev'] as const
 
-type Row = (typeof FORWARD_ROWS)[number] | (typeof BACKWARD_ROWS)[number]
+/** The rows of {@link ROW_OPS}' functions, `(rows, width, ...)` in place of `(B, H, ...)`. */
+export const ROW_OP_ROWS = ['m', 'bias'] as const
+
+type Row = (typeof FORWARD_ROWS)[number] | (typeof BACKWARD_ROWS)[number] | (typeof ROW_OP_ROWS)[number]
 
 /** The cells the module has kernels for; `<name>Forward` and `<name>Backward` are its exports. */
 export type WasmCellName = 'lstm' | 'gru' | 'rnnTanh' | 'rnnRelu'
@@ -133,13 +136,25 @@ function elman(relu: boolean): CellBodies {
 
 const CELLS: Readonly<Record<WasmCellName, CellBodies>> = { lstm, gru, rnnTanh: elman(false), rnnRelu: elman(true) }
 
-/** The bytes of the module with every cell's forward and backward step. */
+/**
+ * The scan's other per-step passes over the rows, `(rows, width, m, bias)`: `addBias` adds
+ * the bias row to each row of m (the input projection's bias), `sumInto` adds the rows of m
+ * into the bias row (a bias's cotangent, one step's rows at a time).
+ */
+const ROW_OPS: Readonly<Record<'addBias' | 'sumInto', Body>> = {
+  addBias: (L, at) => L.store(at('m', 1), L.add(L.load(at('m', 1)), L.load(at('bias', 0)))),
+  sumInto: (L, at) => L.store(at('bias', 0), L.add(L.load(at('bias', 0)), L.load(at('m', 1)))),
+}
+
+/** The bytes of the module with every cell's forward and backward step, and the {@link ROW_OPS}. */
 export function cellModuleBytes(): Uint8Array<ArrayBuffer> {
   const m = new ModuleBuilder()
+  const i32s = (n: number): 'i32'[] => new Array<'i32'>(2 + n).fill('i32')
   for (const [name, cell] of Object.entries(CELLS)) {
-    emitStep(m.function(`${name}Forward`, new Array(2 + FORWARD_ROWS.length).fill('i32')).fn, FORWARD_ROWS, cell.forward)
-    emitStep(m.function(`${name}Backward`, new Array(2 + BACKWARD_ROWS.length).fill('i32')).fn, BACKWARD_ROWS, cell.backward)
+    emitStep(m.function(`${name}Forward`, i32s(FORWARD_ROWS.length)).fn, FORWARD_ROWS, cell.forward)
+    emitStep(m.function(`${name}Backward`, i32s(BACKWARD_ROWS.length)).fn, BACKWARD_ROWS, cell.backward)
   }
+  for (const [name, body] of Object.entries(ROW_OPS)) emitStep(m.function(name, i32s(ROW_OP_ROWS.length)).fn, ROW_OP_ROWS, body)
   return m.encode()
 }
 

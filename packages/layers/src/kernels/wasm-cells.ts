@@ -53,6 +53,10 @@ export interface CellArena {
   forward(B: number, H: number, rows: Readonly<Record<(typeof FORWARD_ROWS)[number], Float32Array>>): void
   /** One backward step over `rows` (the views this arena gave). */
   backward(B: number, H: number, rows: Readonly<Record<(typeof BACKWARD_ROWS)[number], Float32Array>>): void
+  /** `m[r*width + j] += bias[j]` for r < rows (both views of this arena). */
+  addBias(m: Float32Array, rows: number, width: number, bias: Float32Array): void
+  /** `into[j] += m[r*width + j]` for r < rows (both views of this arena). */
+  sumInto(m: Float32Array, rows: number, width: number, into: Float32Array): void
   /** Gives the memory back to the pool; its views must not be used afterwards. */
   release(): void
 }
@@ -73,6 +77,7 @@ export function cellArena(k: CellKernel, floats: number): CellArena {
   new Uint8Array(inst.memory.buffer, 0, bytes).fill(0)
   const forward = inst.exports[`${name}Forward`]
   const backward = inst.exports[`${name}Backward`]
+  const { addBias, sumInto } = inst.exports
   let used = 0
   let released = false
   const address = (view: Float32Array): number => view.byteOffset
@@ -89,6 +94,8 @@ export function cellArena(k: CellKernel, floats: number): CellArena {
     backward(B, H, rows) {
       backward(B, H, ...BACKWARD_ROWS.map((r) => address(rows[r])))
     },
+    addBias: (m, rows, width, bias) => addBias(rows, width, m.byteOffset, bias.byteOffset),
+    sumInto: (m, rows, width, into) => sumInto(rows, width, m.byteOffset, into.byteOffset),
     release() {
       if (released) return
       released = true
