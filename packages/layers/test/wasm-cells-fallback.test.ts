@@ -1,7 +1,8 @@
 /**
  * Where WebAssembly SIMD cannot run (an engine without it, or a Content-Security-Policy that
  * refuses to compile), a float32 scan falls back to the TypeScript cell kernels: core's
- * `wasmSupport` is mocked to say so, and the TypeScript kernel is seen doing every step.
+ * `wasmSupport` (and the GEMM backend its 'auto' picks from it) is mocked to say so, and the
+ * TypeScript kernel is seen doing every step.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { WasmSupport } from '@graphgrad/core/internal'
@@ -14,6 +15,7 @@ const engine = vi.hoisted(() => ({ support: 'ok' as WasmSupport }))
 vi.mock('@graphgrad/core/internal', async (original) => ({
   ...(await original<typeof import('@graphgrad/core/internal')>()),
   wasmSupport: () => engine.support,
+  gemmBackend: () => (engine.support === 'ok' ? 'wasm' : 'js'),
 }))
 
 afterEach(() => {

@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { CaseSampler } from '@graphgrad/core'
+import { gemmBackend, setGemmBackend } from '@graphgrad/core/internal'
 import type { CellKernel } from '../src/kernels/cell.ts'
 import { cellBackendFor, setCellBackend } from '../src/kernels/cell-steps.ts'
 import type { Floats } from '../src/kernels/copy.ts'
@@ -25,7 +26,12 @@ const CELLS: readonly [string, CellKernel][] = [
   ['rnn_relu', rnnReluKernel],
 ]
 
-afterEach(() => setCellBackend('auto'))
+const gemmAtStart = gemmBackend()
+
+afterEach(() => {
+  setCellBackend('auto')
+  setGemmBackend(gemmAtStart)
+})
 
 /** One random scan problem: its shape, inputs and cotangents, in `make`'s class. */
 function problem(k: CellKernel, s: CaseSampler, make: (n: number) => Floats) {
@@ -100,6 +106,16 @@ describe('a float32 scan on the WASM cells = the scan on the TypeScript cells', 
       const b = run(k, p)
       for (const key of Object.keys(a)) expect(Array.from(a[key]), key).toEqual(Array.from(b[key]))
     }
+  })
+
+  it("'auto' follows the GEMM: the TypeScript GEMM (as under a CSP that refuses WebAssembly) means the TypeScript cells", () => {
+    const f32 = new Float32Array(1)
+    setGemmBackend('js')
+    expect(CELLS.map(([, k]) => cellBackendFor(k, f32))).toEqual(['js', 'js', 'js', 'js'])
+    setGemmBackend('wasm')
+    expect(CELLS.map(([, k]) => cellBackendFor(k, f32))).toEqual(['wasm', 'wasm', 'wasm', 'wasm'])
+    setCellBackend('js')
+    expect(cellBackendFor(lstmKernel, f32)).toBe('js')
   })
 
   it('setCellBackend refuses an unknown backend by name', () => {

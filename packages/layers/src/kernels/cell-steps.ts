@@ -1,37 +1,41 @@
 /**
  * Which kernels run a scan's steps, and where their rows live. A float64 model runs the
  * TypeScript kernels (exact activations) over float64 rows. A float32 model runs the
- * WebAssembly SIMD kernels over float32 rows in their linear memory (`wasm-cells.ts`) where
- * WebAssembly SIMD can compile, else the TypeScript kernels with the float32-accurate
- * activations (`approx.ts`) over float64 rows: the reference, and the fallback under a
- * Content-Security-Policy that refuses WebAssembly. The two agree to a few float32 ulps.
+ * WebAssembly SIMD kernels over float32 rows in their linear memory (`wasm-cells.ts`) when
+ * the GEMM runs on WebAssembly (core's `setGemmBackend`, `GRAPHGRAD_GEMM`, or `'auto'`'s
+ * probe), else the TypeScript kernels with the float32-accurate activations (`approx.ts`)
+ * over float64 rows: the reference, and the fallback under a Content-Security-Policy that
+ * refuses WebAssembly. Following the GEMM keeps one switch, and a page that chose the
+ * TypeScript GEMM to avoid the probe's CSP report gets no second probe from here. The two
+ * kernels agree to a few float32 ulps.
  * @module
  */
 import { ArgumentError } from '@graphgrad/core'
-import { wasmSupport } from '@graphgrad/core/internal'
+import { gemmBackend, wasmSupport } from '@graphgrad/core/internal'
 import type { BackwardRows, CellKernel, ForwardRows } from './cell.ts'
 import { type Floats, biasedRowLoader, copier } from './copy.ts'
-import { type CellArena, cellArena, hasWasmCell } from './wasm-cells.ts'
+import { type CellArena, cellArena, hasWasmCell, wasmCellsCompile } from './wasm-cells.ts'
 
-/** Which kernels run a float32 scan: the WebAssembly ones, the TypeScript ones, or wasm where it compiles. */
+/** Which kernels run a float32 scan: the WebAssembly ones, the TypeScript ones, or those of the GEMM's backend. */
 export type CellBackend = 'wasm' | 'js' | 'auto'
 
 let chosen: CellBackend = 'auto'
 
 /**
- * Chooses the kernels of float32 scans (float64 ones always run the TypeScript kernels): for
- * tests that compare the two, and for pages that know their policy forbids WebAssembly.
- * `'wasm'` throws where WebAssembly SIMD cannot compile.
+ * Chooses the kernels of float32 scans apart from the GEMM's (float64 ones always run the
+ * TypeScript kernels): for tests and measurements that compare the two. `'wasm'` throws
+ * where WebAssembly SIMD cannot compile.
  */
 export function setCellBackend(backend: CellBackend): void {
   if (backend !== 'wasm' && backend !== 'js' && backend !== 'auto') throw new ArgumentError(`setCellBackend: unknown backend '${String(backend)}' (expected 'wasm', 'js' or 'auto')`)
   if (backend === 'wasm' && wasmSupport() !== 'ok') throw new ArgumentError(`setCellBackend: 'wasm' cannot run here (WebAssembly SIMD is ${wasmSupport()})`)
+  if (backend === 'wasm' && !wasmCellsCompile()) throw new ArgumentError("setCellBackend: 'wasm' cannot run here (the engine refused to compile the cell kernels)")
   chosen = backend
 }
 
 /** The kernels a scan of cell `k` over `model`'s dtype runs on. */
 export function cellBackendFor(k: CellKernel, model: Floats): 'wasm' | 'js' {
-  const wasm = model instanceof Float32Array && hasWasmCell(k) && chosen !== 'js' && (chosen === 'wasm' || wasmSupport() === 'ok')
+  const wasm = model instanceof Float32Array && hasWasmCell(k) && (chosen === 'wasm' || (chosen === 'auto' && gemmBackend() === 'wasm' && wasmCellsCompile()))
   return wasm ? 'wasm' : 'js'
 }
 

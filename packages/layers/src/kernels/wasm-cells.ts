@@ -36,7 +36,24 @@ const PAGE = 65536
 /** Views start on 16-byte boundaries, so every v128 access of a row's body is aligned. */
 const ALIGN_FLOATS = 4
 
-let compiled: WebAssembly.Module | undefined
+/** The compiled module, null when compiling it failed, undefined before the first try. */
+let compiled: WebAssembly.Module | null | undefined
+
+/**
+ * Whether the cell module compiles here, tried once. The caller has checked `wasmSupport()`
+ * (SIMD present, compilation allowed); this also covers engines that refuse a module of this
+ * size (about 10 KB) on a browser's main thread, as Chrome before 114 did above 4 KB.
+ */
+export function wasmCellsCompile(): boolean {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(cellModuleBytes())
+    } catch {
+      compiled = null
+    }
+  }
+  return compiled !== null
+}
 
 interface Instance {
   readonly memory: WebAssembly.Memory
@@ -63,13 +80,12 @@ export interface CellArena {
 
 /**
  * An arena of at least `floats` floats for cell `k` (rows of `n` floats take `n` rounded up
- * to a multiple of 4). Throws when `k` has no WASM twin ({@link hasWasmCell}) or WebAssembly
- * cannot compile here (the caller checks `wasmSupport()` first).
+ * to a multiple of 4). Throws when `k` has no WASM twin ({@link hasWasmCell}) or the module
+ * does not compile here ({@link wasmCellsCompile}).
  */
 export function cellArena(k: CellKernel, floats: number): CellArena {
   const name = NAMES.get(k)
-  if (name === undefined) throw new Error('wasm cells: this cell kernel has no WebAssembly twin')
-  compiled ??= new WebAssembly.Module(cellModuleBytes())
+  if (name === undefined || !wasmCellsCompile() || compiled == null) throw new Error('wasm cells: no WebAssembly kernel for this cell here')
   const bytes = floats * 4
   const inst = free.pop() ?? newInstance(compiled)
   const have = inst.memory.buffer.byteLength
