@@ -37,21 +37,17 @@ export function layersFiles(): Map<string, string> {
   ]
   const copy = scanKernels('scanCopy', pairs, ([s, d]) => ({ params: copyParams(s, d), body: ['for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i]'] }))
   const add = scanKernels('scanAdd', pairs, ([s, d]) => ({ params: copyParams(s, d), body: ['for (let i = 0; i < n; i++) dst[dstAt + i] += src[srcAt + i]'] }))
-  const biased = scanKernels(
-    'scanBiasedRows',
-    pairs,
-    ([s, d]) => ({
-      params: [
-        ['src', s],
-        ['srcAt', 'number'],
-        ['dst', d],
-        ['rows', 'number'],
-        ['width', 'number'],
-        ['bias', 'Float64Array'],
-      ],
-      body: ['for (let r = 0, i = 0; r < rows; r++) {', '  for (let j = 0; j < width; j++, i++) dst[i] = src[srcAt + i] + bias[j]', '}'],
-    }),
-  )
+  const biased = scanKernels('scanBiasedRows', pairs, ([s, d]) => ({
+    params: [
+      ['src', s],
+      ['srcAt', 'number'],
+      ['dst', d],
+      ['rows', 'number'],
+      ['width', 'number'],
+      ['bias', 'Float64Array'],
+    ],
+    body: ['for (let r = 0, i = 0; r < rows; r++) {', '  for (let j = 0; j < width; j++, i++) dst[i] = src[srcAt + i] + bias[j]', '}'],
+  }))
   const all = [copy, add, biased]
   const text = [
     header('the templates of scripts/kernel-gen/packages.ts'),

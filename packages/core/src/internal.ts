@@ -10,7 +10,7 @@ export { isRecording, makeOutput, makeOutputs, vjpIsLastUse, type MultiVjp, type
 export { noGradient, isNoGradient, type NoGradient } from './autodiff/no-gradient.ts'
 export { type BackwardProbe, backwardProbe, probeInside, setBackwardProbe } from './autodiff/probe.ts'
 export { gemm, gemmBackend, jsGemm, setGemmBackend, packGemmB, type GemmBackend, type GemmWithB, type PackGemmB, type PackedGemmB } from './kernels/matmul.ts'
-export { type FunctionBuilder, type Label, type Local, ModuleBuilder, type SimpleOp, type ValType } from './kernels/wasm/module.ts'
+export { type FunctionBuilder, type Local, ModuleBuilder } from './kernels/wasm/module.ts'
 export { type WasmSupport, wasmSupport } from './kernels/wasm/support.ts'
 export { dtypeKey } from './kernels/specialize.ts'
 export { kindOf } from './kernels/elementwise.ts'

@@ -5,6 +5,7 @@
  * TypeScript kernel is seen doing every step.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import type * as CoreInternal from '@graphgrad/core/internal'
 import type { WasmSupport } from '@graphgrad/core/internal'
 import { cellBackendFor, setCellBackend } from '../src/kernels/cell-steps.ts'
 import { lstmKernel } from '../src/kernels/lstm.ts'
@@ -13,7 +14,7 @@ import { scanForward } from '../src/kernels/scan-forward.ts'
 const engine = vi.hoisted(() => ({ support: 'ok' as WasmSupport }))
 
 vi.mock('@graphgrad/core/internal', async (original) => ({
-  ...(await original<typeof import('@graphgrad/core/internal')>()),
+  ...(await original<typeof CoreInternal>()),
   wasmSupport: () => engine.support,
   gemmBackend: () => (engine.support === 'ok' ? 'wasm' : 'js'),
 }))

@@ -50,7 +50,13 @@ function rowSizes(k: CellKernel, B: number, H: number): Record<RowName, number> 
 const WRITTEN = new Set<RowName>(['hNext', 'cNext', 'cache', 'dgx', 'dpre', 'dhPrev', 'dcPrev'])
 
 /** Random float32 rows: mostly moderate, some in the clamp region, and one NaN in an input when `nan`. */
-function inputs(names: readonly RowName[], outputs: readonly RowName[], sizes: Record<RowName, number>, s: CaseSampler, nan: boolean): Map<RowName, Float32Array> {
+function inputs(
+  names: readonly RowName[],
+  outputs: readonly RowName[],
+  sizes: Record<RowName, number>,
+  s: CaseSampler,
+  nan: boolean,
+): Map<RowName, Float32Array> {
   const rows = new Map<RowName, Float32Array>()
   for (const name of names) {
     const row = new Float32Array(sizes[name])

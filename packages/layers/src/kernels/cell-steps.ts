@@ -27,9 +27,11 @@ let chosen: CellBackend = 'auto'
  * where WebAssembly SIMD cannot compile.
  */
 export function setCellBackend(backend: CellBackend): void {
-  if (backend !== 'wasm' && backend !== 'js' && backend !== 'auto') throw new ArgumentError(`setCellBackend: unknown backend '${String(backend)}' (expected 'wasm', 'js' or 'auto')`)
+  if (backend !== 'wasm' && backend !== 'js' && backend !== 'auto')
+    throw new ArgumentError(`setCellBackend: unknown backend '${String(backend)}' (expected 'wasm', 'js' or 'auto')`)
   if (backend === 'wasm' && wasmSupport() !== 'ok') throw new ArgumentError(`setCellBackend: 'wasm' cannot run here (WebAssembly SIMD is ${wasmSupport()})`)
-  if (backend === 'wasm' && !wasmCellsCompile()) throw new ArgumentError("setCellBackend: 'wasm' cannot run here (the engine refused to compile the cell kernels)")
+  if (backend === 'wasm' && !wasmCellsCompile())
+    throw new ArgumentError("setCellBackend: 'wasm' cannot run here (the engine refused to compile the cell kernels)")
   chosen = backend
 }
 
@@ -57,20 +59,40 @@ export interface CellSteps<R> {
 }
 
 /** Builds the rows of a scan's forward and binds the step kernel of `k` for `model`'s dtype. */
-export function forwardSteps(k: CellKernel, model: Floats, B: number, H: number, build: (alloc: RowAlloc) => ForwardRows<Floats>): CellSteps<ForwardRows<Floats>> {
-  return bind(k, model, k.gates * H, build, (rows) => (arena) => arena.forward(B, H, rows as ForwardRows<Float32Array>), (rows) => {
-    const approx = model instanceof Float32Array
-    // The TypeScript path allocates float64 rows (see `bind`).
-    return () => k.forward(B, H, rows as ForwardRows, approx)
-  })
+export function forwardSteps(
+  k: CellKernel,
+  model: Floats,
+  B: number,
+  H: number,
+  build: (alloc: RowAlloc) => ForwardRows<Floats>,
+): CellSteps<ForwardRows<Floats>> {
+  return bind(
+    k,
+    model,
+    k.gates * H,
+    build,
+    (rows) => (arena) => arena.forward(B, H, rows as ForwardRows<Float32Array>),
+    (rows) => {
+      const approx = model instanceof Float32Array
+      // The TypeScript path allocates float64 rows (see `bind`).
+      return () => k.forward(B, H, rows as ForwardRows, approx)
+    },
+  )
 }
 
 /** Builds the rows of a scan's backward and binds the step kernel of `k` for `model`'s dtype. */
 export function backwardSteps<R extends BackwardRows<Floats>>(k: CellKernel, model: Floats, B: number, H: number, build: (alloc: RowAlloc) => R): CellSteps<R> {
-  return bind(k, model, k.gates * H, build, (rows) => (arena) => arena.backward(B, H, rows as BackwardRows<Float32Array>), (rows) => {
-    const approx = model instanceof Float32Array
-    return () => k.backward(B, H, rows as BackwardRows, approx)
-  })
+  return bind(
+    k,
+    model,
+    k.gates * H,
+    build,
+    (rows) => (arena) => arena.backward(B, H, rows as BackwardRows<Float32Array>),
+    (rows) => {
+      const approx = model instanceof Float32Array
+      return () => k.backward(B, H, rows as BackwardRows, approx)
+    },
+  )
 }
 
 /**

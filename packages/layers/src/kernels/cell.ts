@@ -1,6 +1,6 @@
 /**
  * What a fused recurrent cell gives the scan: its sizes and the pointwise math of one time
- * step, forward and backward, over float64 rows of that step. The scan (`scan-forward.ts`,
+ * step, forward and backward, over the rows of that step. The scan (`scan-forward.ts`,
  * `scan-backward.ts`) owns the time loop, the tape, the GEMMs and every memory trick; a cell
  * only reads and writes the named rows it is handed, so it cannot depend on where they live.
  * These TypeScript kernels are the reference; a float32 scan runs their WebAssembly twins

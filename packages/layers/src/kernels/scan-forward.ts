@@ -118,14 +118,7 @@ function forwardRows(k: CellKernel, B: number, H: number, bhh: Float64Array, all
  * kernels for a float32 model, as PyTorch's) and then read into a float64 row; it lands in
  * a row of the model's dtype directly. W_hh is packed once for all T steps.
  */
-function hiddenProjection(
-  w: Floats,
-  GH: number,
-  H: number,
-  B: number,
-  like: Floats,
-  pre: Floats,
-): { project(hs: Floats, at: number): void; release(): void } {
+function hiddenProjection(w: Floats, GH: number, H: number, B: number, like: Floats, pre: Floats): { project(hs: Floats, at: number): void; release(): void } {
   const packed = packGemmB(w, 0, true, H, GH)
   const preT = like.constructor === pre.constructor ? pre : allocLike(like, B * GH)
   const load = preT === pre ? null : copier(preT, pre)
@@ -142,7 +135,14 @@ function hiddenProjection(
  * Fills the step's gx row, with the input bias added, from the whole projection or from a
  * {@link GxSource} asked for one chunk of steps at a time (into one chunk's buffer).
  */
-function inputRows(k: CellKernel, shape: ScanShape, inputs: ScanInputs, like: Floats, into: Floats, loadBiased: CellSteps<unknown>['loadBiased']): (t: number) => void {
+function inputRows(
+  k: CellKernel,
+  shape: ScanShape,
+  inputs: ScanInputs,
+  like: Floats,
+  into: Floats,
+  loadBiased: CellSteps<unknown>['loadBiased'],
+): (t: number) => void {
   const { T, B, H } = shape
   const GH = k.gates * H
   const source = typeof inputs.gx === 'function' ? inputs.gx : null

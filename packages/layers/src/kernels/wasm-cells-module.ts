@@ -20,7 +20,7 @@ export const FORWARD_ROWS = ['gx', 'pre', 'bhh', 'hPrev', 'cPrev', 'hNext', 'cNe
 export const BACKWARD_ROWS = ['cache', 'hPrev', 'hNext', 'cPrev', 'cNext', 'dh', 'dc', 'dgx', 'dpre', 'dhPrev', 'dcPrev'] as const
 
 /** The rows of {@link ROW_OPS}' functions, `(rows, width, ...)` in place of `(B, H, ...)`. */
-export const ROW_OP_ROWS = ['m', 'bias'] as const
+const ROW_OP_ROWS = ['m', 'bias'] as const
 
 type Row = (typeof FORWARD_ROWS)[number] | (typeof BACKWARD_ROWS)[number] | (typeof ROW_OP_ROWS)[number]
 
@@ -177,19 +177,25 @@ function emitStep(f: FunctionBuilder, rows: readonly Row[], body: Body): void {
   const widths = [1, 3, 4]
   const rowAt = new Map(widths.map((w) => [w, i32()]))
   const colAt = new Map([0, ...widths].map((w) => [w, i32()]))
-  const at: Address = (row, width, gate = 0) => () => {
-    const col = colAt.get(width)
-    const from = base.get(row)
-    if (col === undefined || from === undefined) throw new Error(`wasm cells: no row '${row}' of width ${width}`)
-    f.get(from).get(col).op('i32.add')
-    if (gate > 0) f.get(gateAt[gate - 1]).op('i32.add')
-  }
+  const at: Address =
+    (row, width, gate = 0) =>
+    () => {
+      const col = colAt.get(width)
+      const from = base.get(row)
+      if (col === undefined || from === undefined) throw new Error(`wasm cells: no row '${row}' of width ${width}`)
+      f.get(from).get(col).op('i32.add')
+      if (gate > 0) f.get(gateAt[gate - 1]).op('i32.add')
+    }
   const columns = (L: Lanes): void => {
     f.block((done) =>
       f.loop((next) => {
         f.get(jb).i32(L.bytes).op('i32.add').get(Hb).op('i32.gt_s').brIf(done)
         f.get(jb).set(colAt.get(0) as Local<'i32'>)
-        for (const w of widths) f.get(rowAt.get(w) as Local<'i32'>).get(jb).op('i32.add').set(colAt.get(w) as Local<'i32'>)
+        for (const w of widths)
+          f.get(rowAt.get(w) as Local<'i32'>)
+            .get(jb)
+            .op('i32.add')
+            .set(colAt.get(w) as Local<'i32'>)
         body(L, at)
         f.increment(jb, L.bytes).br(next)
       }),
@@ -203,7 +209,13 @@ function emitStep(f: FunctionBuilder, rows: readonly Row[], body: Body): void {
       f.i32(0).set(jb)
       columns(vector)
       columns(scalar)
-      for (const w of widths) f.get(rowAt.get(w) as Local<'i32'>).get(Hb).i32(w).op('i32.mul').op('i32.add').set(rowAt.get(w) as Local<'i32'>)
+      for (const w of widths)
+        f.get(rowAt.get(w) as Local<'i32'>)
+          .get(Hb)
+          .i32(w)
+          .op('i32.mul')
+          .op('i32.add')
+          .set(rowAt.get(w) as Local<'i32'>)
       f.increment(b, 1).br(next)
     }),
   )
