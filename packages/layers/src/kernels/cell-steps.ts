@@ -71,12 +71,8 @@ export function forwardSteps(
     model,
     k.gates * H,
     build,
-    (rows) => (arena) => arena.forward(B, H, rows as ForwardRows<Float32Array>),
-    (rows) => {
-      const approx = model instanceof Float32Array
-      // The TypeScript path allocates float64 rows (see `bind`).
-      return () => k.forward(B, H, rows as ForwardRows, approx)
-    },
+    (arena, rows) => arena.forward(B, H, rows as ForwardRows<Float32Array>),
+    (rows, approx) => k.forward(B, H, rows as ForwardRows, approx),
   )
 }
 
@@ -87,11 +83,8 @@ export function backwardSteps<R extends BackwardRows<Floats>>(k: CellKernel, mod
     model,
     k.gates * H,
     build,
-    (rows) => (arena) => arena.backward(B, H, rows as BackwardRows<Float32Array>),
-    (rows) => {
-      const approx = model instanceof Float32Array
-      return () => k.backward(B, H, rows as BackwardRows, approx)
-    },
+    (arena, rows) => arena.backward(B, H, rows as BackwardRows<Float32Array>),
+    (rows, approx) => k.backward(B, H, rows as BackwardRows, approx),
   )
 }
 
@@ -99,21 +92,23 @@ export function backwardSteps<R extends BackwardRows<Floats>>(k: CellKernel, mod
  * Float64 rows for the TypeScript kernels, or float32 views of a WASM arena: built once with
  * empty arrays to size the arena (it cannot grow once views exist), then for real. The arena
  * also holds a row for the input bias (converted once per bias) and one for a step's column
- * sums, for the two passes the WASM path runs in linear memory too.
+ * sums, for the two passes the WASM path runs in linear memory too. The step functions get
+ * the rows their backend allocated: float32 arena views for `wasm`, float64 arrays for `js`.
  */
 function bind<R>(
   k: CellKernel,
   model: Floats,
   width: number,
   build: (alloc: RowAlloc) => R,
-  wasm: (rows: R) => (arena: CellArena) => void,
-  js: (rows: R) => () => void,
+  wasm: (arena: CellArena, rows: R) => void,
+  js: (rows: R, approx: boolean) => void,
 ): CellSteps<R> {
   if (cellBackendFor(k, model) === 'js') {
     const rows = build((n) => new Float64Array(n))
+    const approx = model instanceof Float32Array
     return {
       rows,
-      step: js(rows),
+      step: () => js(rows, approx),
       loadBiased: (src, srcAt, into, n, w, bias) => biasedRowLoader(src, into)(src, srcAt, into, n, w, bias),
       sumRows: sumRowsInto,
       release: () => {},
@@ -129,11 +124,10 @@ function bind<R>(
   const bias = arena.rows(width)
   const sums = arena.rows(width)
   let biasOf: Float64Array | null = null
-  const run = wasm(rows)
   // `into` and `m` are rows of this arena (float32 views), as the scan passes only its rows.
   return {
     rows,
-    step: () => run(arena),
+    step: () => wasm(arena, rows),
     loadBiased(src, srcAt, into, n, w, b) {
       if (b !== biasOf) copier(b, bias)(b, 0, bias, 0, w)
       biasOf = b
