@@ -96,7 +96,6 @@ export function cellArena(k: CellKernel, floats: number): CellArena {
   const { addBias, sumInto } = inst.exports
   let used = 0
   let released = false
-  const address = (view: Float32Array): number => view.byteOffset
   return {
     rows(n) {
       const at = used
@@ -105,10 +104,10 @@ export function cellArena(k: CellKernel, floats: number): CellArena {
       return new Float32Array(inst.memory.buffer, at * 4, n)
     },
     forward(B, H, rows) {
-      forward(B, H, ...FORWARD_ROWS.map((r) => address(rows[r])))
+      forward(B, H, ...FORWARD_ROWS.map((r) => rows[r].byteOffset))
     },
     backward(B, H, rows) {
-      backward(B, H, ...BACKWARD_ROWS.map((r) => address(rows[r])))
+      backward(B, H, ...BACKWARD_ROWS.map((r) => rows[r].byteOffset))
     },
     addBias: (m, rows, width, bias) => addBias(rows, width, m.byteOffset, bias.byteOffset),
     sumInto: (m, rows, width, into) => sumInto(rows, width, m.byteOffset, into.byteOffset),
