@@ -37,21 +37,17 @@ export function layersFiles(): Map<string, string> {
   ]
   const copy = scanKernels('scanCopy', pairs, ([s, d]) => ({ params: copyParams(s, d), body: ['for (let i = 0; i < n; i++) dst[dstAt + i] = src[srcAt + i]'] }))
   const add = scanKernels('scanAdd', pairs, ([s, d]) => ({ params: copyParams(s, d), body: ['for (let i = 0; i < n; i++) dst[dstAt + i] += src[srcAt + i]'] }))
-  const biased = scanKernels(
-    'scanBiasedRows',
-    FLOATS.map((d) => [d]),
-    ([s]) => ({
-      params: [
-        ['src', s],
-        ['srcAt', 'number'],
-        ['dst', 'Float64Array'],
-        ['rows', 'number'],
-        ['width', 'number'],
-        ['bias', 'Float64Array'],
-      ],
-      body: ['for (let r = 0, i = 0; r < rows; r++) {', '  for (let j = 0; j < width; j++, i++) dst[i] = src[srcAt + i] + bias[j]', '}'],
-    }),
-  )
+  const biased = scanKernels('scanBiasedRows', pairs, ([s, d]) => ({
+    params: [
+      ['src', s],
+      ['srcAt', 'number'],
+      ['dst', d],
+      ['rows', 'number'],
+      ['width', 'number'],
+      ['bias', 'Float64Array'],
+    ],
+    body: ['for (let r = 0, i = 0; r < rows; r++) {', '  for (let j = 0; j < width; j++, i++) dst[i] = src[srcAt + i] + bias[j]', '}'],
+  }))
   const all = [copy, add, biased]
   const text = [
     header('the templates of scripts/kernel-gen/packages.ts'),
@@ -59,7 +55,7 @@ export function layersFiles(): Map<string, string> {
     ...all.flatMap((k) => [...k.kernels, k.generic].map((x) => x.source)),
     table('SCAN_COPY', "Block copies, by `dtypeKey('scanCopy', src, dst)`.", 'CopyKernel', copy.kernels),
     table('SCAN_ADD', "Block additions, by `dtypeKey('scanAdd', src, dst)`.", 'AddKernel', add.kernels),
-    table('SCAN_BIASED_ROWS', "Biased row loads, by `dtypeKey('scanBiasedRows', src)`.", 'BiasedRowsKernel', biased.kernels),
+    table('SCAN_BIASED_ROWS', "Biased row loads, by `dtypeKey('scanBiasedRows', src, dst)`.", 'BiasedRowsKernel', biased.kernels),
     '/** The copies for any other array classes (polymorphic). */',
     `export const SCAN_GENERIC = { copy: ${copy.generic.name}, add: ${add.generic.name}, biasedRows: ${biased.generic.name} } as const\n`,
   ]

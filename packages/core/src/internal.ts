@@ -1,7 +1,8 @@
 /**
  * `@graphgrad/core/internal`: the pieces that fused ops in other packages build on — the
- * recording hook every op calls, the GEMM kernel, and the backward-pass probe (for
- * measuring). Stable enough for graphgrad's own packages; users writing ops should prefer
+ * recording hook every op calls, the GEMM kernel, the WebAssembly emitter and its feature
+ * probe (for kernels of their own, such as the layers' recurrent cells), and the
+ * backward-pass probe (for measuring). Stable enough for graphgrad's own packages; users writing ops should prefer
  * {@link customOp} from the main entry.
  * @packageDocumentation
  */
@@ -20,6 +21,8 @@ export {
   type PackGemmB,
   type PackedGemmB,
 } from './kernels/matmul.ts'
+export { type FunctionBuilder, type Local, ModuleBuilder } from './kernels/wasm/module.ts'
+export { type WasmSupport, wasmSupport } from './kernels/wasm/support.ts'
 export { dtypeKey } from './kernels/specialize.ts'
 export { kindOf } from './kernels/elementwise.ts'
 export { sumToShape } from './ops/broadcast.ts'

@@ -62,12 +62,19 @@ describe('scan copy kernels', () => {
         expect(Array.from(a)).toEqual(Array.from(want))
       })
     }
-    it(`biased row load from ${name} adds the bias to every row`, () => {
-      const bias = Float64Array.from([0.5, -1, 2])
-      const dst = new Float64Array(12)
-      biasedRowLoader(src)(src, 3, dst, 4, 3, bias)
-      expect(Array.from(dst)).toEqual(Array.from({ length: 12 }, (_, i) => src[3 + i] + bias[i % 3]))
-    })
+    for (const [dstName, makeDst] of [
+      ['float64', (n: number) => new Float64Array(n)],
+      ['float32', (n: number) => new Float32Array(n)],
+    ] as const) {
+      it(`biased row load from ${name} into ${dstName} adds the bias to every row`, () => {
+        const bias = Float64Array.from([0.5, -1, 2])
+        const dst = makeDst(12)
+        biasedRowLoader(src, dst)(src, 3, dst, 4, 3, bias)
+        const want = makeDst(12)
+        for (let i = 0; i < 12; i++) want[i] = src[3 + i] + bias[i % 3]
+        expect(Array.from(dst)).toEqual(Array.from(want))
+      })
+    }
   }
 })
 

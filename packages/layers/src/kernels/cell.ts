@@ -1,58 +1,62 @@
 /**
  * What a fused recurrent cell gives the scan: its sizes and the pointwise math of one time
- * step, forward and backward, over float64 rows of that step. The scan (`scan-forward.ts`,
+ * step, forward and backward, over the rows of that step. The scan (`scan-forward.ts`,
  * `scan-backward.ts`) owns the time loop, the tape, the GEMMs and every memory trick; a cell
  * only reads and writes the named rows it is handed, so it cannot depend on where they live.
+ * These TypeScript kernels are the reference; a float32 scan runs their WebAssembly twins
+ * (`wasm-cells.ts`) over float32 rows where it can (`cell-steps.ts` chooses).
  * @module
  */
+import type { Floats } from './copy.ts'
 
 /**
- * The rows one forward step works on, each a float64 array of the step's B batch rows
- * (row b of a `[B, W]` array is `[b*W, (b+1)*W)`).
+ * The rows one forward step works on, each an array of the step's B batch rows (row b of a
+ * `[B, W]` array is `[b*W, (b+1)*W)`): float64 for the TypeScript kernels, float32 views of
+ * linear memory for the WebAssembly ones.
  */
-export interface ForwardRows {
+export interface ForwardRows<A extends Floats = Float64Array> {
   /** [B, G*H]: the input projection `x_t W_ih^T` with the folded biases. */
-  readonly gx: Float64Array
+  readonly gx: A
   /** [B, G*H]: the hidden projection `h_{t-1} W_hh^T`. */
-  readonly pre: Float64Array
-  /** [G*H]: the in-step hidden bias (GRU), else empty. */
-  readonly bhh: Float64Array
+  readonly pre: A
+  /** [G*H]: the in-step hidden bias (GRU; zeros for a GRU without one), else empty. */
+  readonly bhh: A
   /** [B, H]: h_{t-1}. */
-  readonly hPrev: Float64Array
+  readonly hPrev: A
   /** [B, H]: c_{t-1} (empty for cells without a cell state). */
-  readonly cPrev: Float64Array
+  readonly cPrev: A
   /** [B, H]: written with h_t. */
-  readonly hNext: Float64Array
+  readonly hNext: A
   /** [B, H]: written with c_t (empty for cells without a cell state). */
-  readonly cNext: Float64Array
+  readonly cNext: A
   /** [B, cacheWidth*H]: written with what the backward step needs besides the states. */
-  readonly cache: Float64Array
+  readonly cache: A
 }
 
 /** The rows one backward step works on: the forward step's rows as saved, and the cotangents. */
-export interface BackwardRows {
+export interface BackwardRows<A extends Floats = Float64Array> {
   /** [B, cacheWidth*H]: the forward step's cache. */
-  readonly cache: Float64Array
+  readonly cache: A
   /** [B, H]: h_{t-1} (loaded only for a cell with `backwardReadsH`). */
-  readonly hPrev: Float64Array
+  readonly hPrev: A
   /** [B, H]: h_t (likewise). */
-  readonly hNext: Float64Array
+  readonly hNext: A
   /** [B, H]: c_{t-1} (empty without a cell state). */
-  readonly cPrev: Float64Array
+  readonly cPrev: A
   /** [B, H]: c_t (empty without a cell state). */
-  readonly cNext: Float64Array
+  readonly cNext: A
   /** [B, H]: the cotangent of h_t. */
-  readonly dh: Float64Array
+  readonly dh: A
   /** [B, H]: the cotangent of c_t (empty without a cell state). */
-  readonly dc: Float64Array
+  readonly dc: A
   /** [B, G*H]: written with the cotangent of `gx`. */
-  readonly dgx: Float64Array
+  readonly dgx: A
   /** [B, G*H]: written with the cotangent of `pre` (what flows into W_hh and h_{t-1}). */
-  readonly dpre: Float64Array
+  readonly dpre: A
   /** [B, H]: written with the part of h_{t-1}'s cotangent that does not go through W_hh. */
-  readonly dhPrev: Float64Array
+  readonly dhPrev: A
   /** [B, H]: written with c_{t-1}'s cotangent (empty without a cell state). */
-  readonly dcPrev: Float64Array
+  readonly dcPrev: A
 }
 
 /** The pointwise part of one recurrent cell, for one time step of B rows. */

@@ -45,19 +45,31 @@ function scanAdd_generic(src: Floats, srcAt: number, dst: Floats, dstAt: number,
   for (let i = 0; i < n; i++) dst[dstAt + i] += src[srcAt + i]
 }
 
-function scanBiasedRows_float32(src: Float32Array, srcAt: number, dst: Float64Array, rows: number, width: number, bias: Float64Array): void {
+function scanBiasedRows_float32_float32(src: Float32Array, srcAt: number, dst: Float32Array, rows: number, width: number, bias: Float64Array): void {
   for (let r = 0, i = 0; r < rows; r++) {
     for (let j = 0; j < width; j++, i++) dst[i] = src[srcAt + i] + bias[j]
   }
 }
 
-function scanBiasedRows_float64(src: Float64Array, srcAt: number, dst: Float64Array, rows: number, width: number, bias: Float64Array): void {
+function scanBiasedRows_float32_float64(src: Float32Array, srcAt: number, dst: Float64Array, rows: number, width: number, bias: Float64Array): void {
   for (let r = 0, i = 0; r < rows; r++) {
     for (let j = 0; j < width; j++, i++) dst[i] = src[srcAt + i] + bias[j]
   }
 }
 
-function scanBiasedRows_generic(src: Floats, srcAt: number, dst: Float64Array, rows: number, width: number, bias: Float64Array): void {
+function scanBiasedRows_float64_float32(src: Float64Array, srcAt: number, dst: Float32Array, rows: number, width: number, bias: Float64Array): void {
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let j = 0; j < width; j++, i++) dst[i] = src[srcAt + i] + bias[j]
+  }
+}
+
+function scanBiasedRows_float64_float64(src: Float64Array, srcAt: number, dst: Float64Array, rows: number, width: number, bias: Float64Array): void {
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let j = 0; j < width; j++, i++) dst[i] = src[srcAt + i] + bias[j]
+  }
+}
+
+function scanBiasedRows_generic(src: Floats, srcAt: number, dst: Floats, rows: number, width: number, bias: Float64Array): void {
   for (let r = 0, i = 0; r < rows; r++) {
     for (let j = 0; j < width; j++, i++) dst[i] = src[srcAt + i] + bias[j]
   }
@@ -79,10 +91,12 @@ export const SCAN_ADD: ReadonlyMap<string, AddKernel> = new Map<string, AddKerne
   ["scanAdd:float64,float64", scanAdd_float64_float64],
 ])
 
-/** Biased row loads, by `dtypeKey('scanBiasedRows', src)`. */
+/** Biased row loads, by `dtypeKey('scanBiasedRows', src, dst)`. */
 export const SCAN_BIASED_ROWS: ReadonlyMap<string, BiasedRowsKernel> = new Map<string, BiasedRowsKernel>([
-  ["scanBiasedRows:float32", scanBiasedRows_float32],
-  ["scanBiasedRows:float64", scanBiasedRows_float64],
+  ["scanBiasedRows:float32,float32", scanBiasedRows_float32_float32],
+  ["scanBiasedRows:float32,float64", scanBiasedRows_float32_float64],
+  ["scanBiasedRows:float64,float32", scanBiasedRows_float64_float32],
+  ["scanBiasedRows:float64,float64", scanBiasedRows_float64_float64],
 ])
 
 /** The copies for any other array classes (polymorphic). */

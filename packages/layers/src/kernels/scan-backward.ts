@@ -6,6 +6,7 @@
  * @module
  */
 import type { BackwardRows, CellKernel } from './cell.ts'
+import { type RowAlloc, backwardSteps } from './cell-steps.ts'
 import { gemm, packGemmB, probeInside } from './core.ts'
 import { type Floats, adder, allocLike, copier } from './copy.ts'
 import {
@@ -43,18 +44,19 @@ export function scanBackward(
   const { T, B, H, reverse } = shape
   const GH = k.gates * H
   const BH = B * H
-  const rows = backwardRows(k, B, H)
+  const steps = backwardSteps(k, tape.hs, B, H, (alloc) => backwardRows(k, B, H, alloc))
+  const rows = steps.rows
   seed(cotangents.h, rows.dh)
   if (k.hasCell) seed(cotangents.c, rows.dc)
-  const addOutput = outputCotangent(shape, cotangents.output)
-  const hidden = hiddenTranspose(w, GH, H, B, tape.hs, rows)
-  const chunks = chunkBuffers(k, shape, tape, w, needs.dw, sink, consumeTape)
-  const loadTape = copier(tape.hs, rows.cache)
+  const addOutput = outputCotangent(shape, cotangents.output, rows.dh)
   const dbhh = new Float64Array(needs.dbhh ? GH : 0)
   const dbx = new Float64Array(needs.dbx === true ? GH : 0)
-  const approx = tape.hs instanceof Float32Array
   const finished: number[] = []
+  let hidden: ReturnType<typeof hiddenTranspose> | null = null
   try {
+    hidden = hiddenTranspose(w, GH, H, B, tape.hs, rows)
+    const chunks = chunkBuffers(k, shape, tape, w, needs.dw, sink, consumeTape, rows.dgx)
+    const loadTape = copier(tape.hs, rows.cache)
     for (let s = T - 1; s >= 0; s--) {
       const t = reverse ? T - 1 - s : s
       finishedRows(shape, t, finished)
@@ -63,11 +65,11 @@ export function scanBackward(
       // h_{s-1} and h_s are adjacent in the tape and in the rows' buffer: one copy.
       if (k.backwardReadsH) loadTape(tape.hs, s * BH, rows.hBoth, 0, 2 * BH)
       if (k.hasCell) loadTape(tape.cs, s * BH, rows.cBoth, 0, 2 * BH)
-      k.backward(B, H, rows, approx)
+      steps.step()
       passThroughFinished(rows, k.gates, H, finished)
       chunks.keep(s, t, rows.dgx, rows.dpre)
-      if (needs.dbhh) sumRows(rows.dpre, B, GH, dbhh)
-      if (needs.dbx === true) sumRows(rows.dgx, B, GH, dbx)
+      if (needs.dbhh) steps.sumRows(rows.dpre, B, GH, dbhh)
+      if (needs.dbx === true) steps.sumRows(rows.dgx, B, GH, dbx)
       // At s = 0 this GEMM only feeds dh0.
       if (s > 0 || needs.dh0) hidden.addInto(rows.dhPrev)
       rows.stepBack()
@@ -77,51 +79,53 @@ export function scanBackward(
         probeInside('recurrent scan backward')
       }
     }
+    return {
+      dgx: chunks.whole,
+      dh0: needs.dh0 ? like(tape.hs, rows.dh) : EMPTY,
+      dc0: like(tape.hs, rows.dc),
+      dw: chunks.dw,
+      dbhh: like(tape.hs, dbhh),
+      dbx: like(tape.hs, dbx),
+    }
   } finally {
-    hidden.release()
-  }
-  return {
-    dgx: chunks.whole,
-    dh0: needs.dh0 ? like(tape.hs, rows.dh) : EMPTY,
-    dc0: like(tape.hs, rows.dc),
-    dw: chunks.dw,
-    dbhh: like(tape.hs, dbhh),
-    dbx: like(tape.hs, dbx),
+    hidden?.release()
+    steps.release()
   }
 }
 
 /** {@link BackwardRows} with the state rows as halves of one buffer, and the step-to-step swap. */
-interface WalkRows extends BackwardRows {
-  dh: Float64Array
-  dc: Float64Array
-  dhPrev: Float64Array
-  dcPrev: Float64Array
+interface WalkRows extends BackwardRows<Floats> {
+  dh: Floats
+  dc: Floats
+  dhPrev: Floats
+  dcPrev: Floats
   /** [2, B, H]: hPrev then hNext. */
-  readonly hBoth: Float64Array
+  readonly hBoth: Floats
   /** [2, B, H]: cPrev then cNext (empty without a cell state). */
-  readonly cBoth: Float64Array
+  readonly cBoth: Floats
   /** Moves one step back: the cotangents of step t's inputs become those of step t-1's results. */
   stepBack(): void
 }
 
-function backwardRows(k: CellKernel, B: number, H: number): WalkRows {
+/** One step's rows, reused at every step (float64, or float32 in WASM memory: see `cell-steps.ts`). */
+function backwardRows(k: CellKernel, B: number, H: number, alloc: RowAlloc): WalkRows {
   const BH = B * H
-  const hBoth = new Float64Array(2 * BH)
-  const cBoth = k.hasCell ? new Float64Array(2 * BH) : EMPTY
-  const state = (): Float64Array => (k.hasCell ? new Float64Array(BH) : EMPTY)
+  const hBoth = alloc(2 * BH)
+  const cBoth = alloc(k.hasCell ? 2 * BH : 0)
+  const state = (): Floats => alloc(k.hasCell ? BH : 0)
   return {
-    cache: new Float64Array(B * k.cacheWidth * H),
+    cache: alloc(B * k.cacheWidth * H),
     hBoth,
     cBoth,
     hPrev: hBoth.subarray(0, BH),
     hNext: hBoth.subarray(BH),
     cPrev: cBoth.subarray(0, k.hasCell ? BH : 0),
     cNext: cBoth.subarray(k.hasCell ? BH : 0),
-    dh: new Float64Array(BH),
+    dh: alloc(BH),
     dc: state(),
-    dgx: new Float64Array(B * k.gates * H),
-    dpre: new Float64Array(B * k.gates * H),
-    dhPrev: new Float64Array(BH),
+    dgx: alloc(B * k.gates * H),
+    dpre: alloc(B * k.gates * H),
+    dhPrev: alloc(BH),
     dcPrev: state(),
     stepBack() {
       const dh = this.dhPrev
@@ -135,15 +139,15 @@ function backwardRows(k: CellKernel, B: number, H: number): WalkRows {
 }
 
 /** Starts a final state's cotangent from the given one (zeros for a final state nobody used). */
-function seed(g: Floats | null, into: Float64Array): void {
+function seed(g: Floats | null, into: Floats): void {
   if (g !== null) copier(g, into)(g, 0, into, 0, into.length)
 }
 
 /** Adds the cotangent of step t's output rows to dh, except rows already finished (they emitted a constant zero). */
-function outputCotangent(shape: ScanShape, g: Floats | null): (t: number, finished: readonly number[], dh: Float64Array) => void {
+function outputCotangent(shape: ScanShape, g: Floats | null, dhLike: Floats): (t: number, finished: readonly number[], dh: Floats) => void {
   if (g === null) return () => {}
   const { B, H } = shape
-  const addG = adder(g, EMPTY)
+  const addG = adder(g, dhLike)
   return (t, finished, dh) => {
     if (finished.length === 0 && shape.batchFirst !== true) addG(g, t * B * H, dh, 0, B * H)
     else for (let b = 0; b < B; b++) if (!finished.includes(b)) addG(g, outAt(shape, t, b), dh, b * H, H)
@@ -151,8 +155,8 @@ function outputCotangent(shape: ScanShape, g: Floats | null): (t: number, finish
 }
 
 /**
- * `dhPrev += dpre W_hh`, with the product in the model's dtype as in the forward (a float64
- * model's straight from the float64 rows). W_hh is packed once for the walk.
+ * `dhPrev += dpre W_hh`, with the product in the model's dtype as in the forward (straight
+ * from the rows when they are in the model's dtype). W_hh is packed once for the walk.
  */
 function hiddenTranspose(
   w: Floats,
@@ -160,21 +164,22 @@ function hiddenTranspose(
   H: number,
   B: number,
   like: Floats,
-  rows: BackwardRows,
-): { addInto(dhPrev: Float64Array): void; release(): void } {
+  rows: BackwardRows<Floats>,
+): { addInto(dhPrev: Floats): void; release(): void } {
   const packed = packGemmB(w, 0, false, GH, H)
-  const wide = like instanceof Float64Array
-  const dpreT = wide ? EMPTY : allocLike(like, B * GH)
-  const through = wide ? new Float64Array(B * H) : allocLike(like, B * H)
+  const direct = like.constructor === rows.dpre.constructor
+  const dpreT = direct ? EMPTY : allocLike(like, B * GH)
+  const through = direct ? allocLike(rows.dpre, B * H) : allocLike(like, B * H)
   const narrow = copier(rows.dpre, dpreT)
+  const add = adder(through, rows.dhPrev)
   return {
     addInto(dhPrev) {
-      if (wide) packed.gemm(rows.dpre, 0, false, through, 0, B)
+      if (direct) packed.gemm(rows.dpre, 0, false, through, 0, B)
       else {
         narrow(rows.dpre, 0, dpreT, 0, B * GH)
         packed.gemm(dpreT, 0, false, through, 0, B)
       }
-      for (let j = 0; j < dhPrev.length; j++) dhPrev[j] += through[j]
+      add(through, 0, dhPrev, 0, dhPrev.length)
     },
     release: () => packed.release(),
   }
@@ -194,7 +199,7 @@ function passThroughFinished(rows: WalkRows, gates: number, H: number, finished:
 /** Where the walk keeps a chunk's dgx and dpre, and how a completed chunk is flushed. */
 interface ChunkBuffers {
   /** Stores processing step s's (time t's) dgx and dpre rows. */
-  keep(s: number, t: number, dgx: Float64Array, dpre: Float64Array): void
+  keep(s: number, t: number, dgx: Floats, dpre: Floats): void
   /** Whether processing step s completes its chunk (the walk goes down, so s is the chunk's first). */
   completes(s: number): boolean
   /** The chunk starting at s is complete: hands its dgx to the sink and adds its share of dW_hh. */
@@ -219,7 +224,16 @@ interface ChunkBuffers {
  *   when the tape is consumed and that stretch is large enough, else in a buffer made at first
  *   need: saves G*H*H.
  */
-function chunkBuffers(k: CellKernel, shape: ScanShape, tape: ScanTape, w: Floats, needDw: boolean, sink: DgxSink | null, consumeTape: boolean): ChunkBuffers {
+function chunkBuffers(
+  k: CellKernel,
+  shape: ScanShape,
+  tape: ScanTape,
+  w: Floats,
+  needDw: boolean,
+  sink: DgxSink | null,
+  consumeTape: boolean,
+  stepRows: Floats,
+): ChunkBuffers {
   const { T, B, H, reverse } = shape
   const GH = k.gates * H
   const BC = B * k.cacheWidth * H
@@ -231,7 +245,7 @@ function chunkBuffers(k: CellKernel, shape: ScanShape, tape: ScanTape, w: Floats
   const dw = needDw ? allocLike(w, GH * H) : EMPTY
   let dwPart: Floats = EMPTY
   const addDw = adder(dw, dw)
-  const store = copier(EMPTY, tape.hs)
+  const store = copier(stepRows, tape.hs)
   const startOf = (s: number): number => s - (s % C)
   const endOf = (s0: number): number => Math.min(T, s0 + C)
   const base = (s0: number): number => (inCache ? endOf(s0) * BC - (endOf(s0) - s0) * B * GH : 0)
@@ -261,12 +275,8 @@ function chunkBuffers(k: CellKernel, shape: ScanShape, tape: ScanTape, w: Floats
   }
 }
 
-/** `into[j] += sum over r < rows of m[r * width + j]`. */
-function sumRows(m: Float64Array, rows: number, width: number, into: Float64Array): void {
-  for (let r = 0; r < rows; r++) for (let j = 0; j < width; j++) into[j] += m[r * width + j]
-}
-
-/** `data` in the class of `model` (itself when they already agree). */
-function like(model: Floats, data: Float64Array): Floats {
-  return model instanceof Float64Array ? data : Float32Array.from(data)
+/** `data` in the class of `model`: itself when both are float64, else a copy (float32 rows live in a WASM arena that is reused). */
+function like(model: Floats, data: Floats): Floats {
+  if (model instanceof Float32Array) return Float32Array.from(data)
+  return data instanceof Float64Array ? data : Float64Array.from(data)
 }

@@ -6,8 +6,9 @@
  */
 import { ArgumentError } from '@graphgrad/core'
 import type { CellKernel, ForwardRows } from './cell.ts'
+import { type CellSteps, type RowAlloc, forwardSteps } from './cell-steps.ts'
 import { packGemmB, probeInside } from './core.ts'
-import { type Floats, allocLike, biasedRowLoader, copier } from './copy.ts'
+import { type Floats, allocLike, copier } from './copy.ts'
 import { EMPTY, type GxSource, type ScanOutputs, type ScanShape, type ScanTape, chunkSteps, finishedRows, outAt } from './scan.ts'
 
 /** What a scan reads, in the model's dtype except the two small biases. */
@@ -36,18 +37,19 @@ export function scanForward(k: CellKernel, shape: ScanShape, inputs: ScanInputs,
   if (inputs.bhh.length > 0 && !k.stepBias) throw new ArgumentError('scanForward: this cell folds b_hh into gx and takes no in-step bias')
   const model = out.output
   const tape = stateTape(k, shape, model, keepTape)
-  const rows = forwardRows(k, B, H, inputs.bhh)
-  const hidden = hiddenProjection(inputs.w, k.gates * H, H, B, model, rows.pre)
-  const readGx = inputRows(k, shape, inputs, model, rows.gx)
-  const loadState = copier(tape.hs, rows.hPrev)
-  const storeState = copier(rows.hNext, tape.hs)
-  const storeCache = copier(rows.cache, tape.cache)
-  copier(inputs.h0, tape.hs)(inputs.h0, 0, tape.hs, 0, BH)
-  if (k.hasCell) copier(inputs.c0, tape.cs)(inputs.c0, 0, tape.cs, 0, BH)
-  const approx = model instanceof Float32Array
+  const steps = forwardSteps(k, model, B, H, (alloc) => forwardRows(k, B, H, inputs.bhh, alloc))
+  const rows = steps.rows
   const C = chunkSteps(T, B)
   const finished: number[] = []
+  let hidden: ReturnType<typeof hiddenProjection> | null = null
   try {
+    hidden = hiddenProjection(inputs.w, k.gates * H, H, B, model, rows.pre)
+    const readGx = inputRows(k, shape, inputs, model, rows.gx, steps.loadBiased)
+    const loadState = copier(tape.hs, rows.hPrev)
+    const storeState = copier(rows.hNext, tape.hs)
+    const storeCache = copier(rows.cache, tape.cache)
+    copier(inputs.h0, tape.hs)(inputs.h0, 0, tape.hs, 0, BH)
+    if (k.hasCell) copier(inputs.c0, tape.cs)(inputs.c0, 0, tape.cs, 0, BH)
     for (let s = 0; s < T; s++) {
       const t = reverse ? T - 1 - s : s
       const prev = tape.slotAt(s)
@@ -56,7 +58,7 @@ export function scanForward(k: CellKernel, shape: ScanShape, inputs: ScanInputs,
       loadState(tape.hs, prev, rows.hPrev, 0, BH)
       if (k.hasCell) loadState(tape.cs, prev, rows.cPrev, 0, BH)
       readGx(t)
-      k.forward(B, H, rows, approx)
+      steps.step()
       if (shape.batchFirst === true) for (let b = 0; b < B; b++) storeState(rows.hNext, b * H, model, outAt(shape, t, b), H)
       else storeState(rows.hNext, 0, model, t * BH, BH)
       holdFinished(shape, rows, model, t, finishedRows(shape, t, finished))
@@ -67,7 +69,8 @@ export function scanForward(k: CellKernel, shape: ScanShape, inputs: ScanInputs,
       if ((s + 1) % C === 0 || s === T - 1) probeInside('recurrent scan forward')
     }
   } finally {
-    hidden.release()
+    hidden?.release()
+    steps.release()
   }
   const last = tape.slotAt(T)
   out.h.set(tape.hs.subarray(last, last + BH))
@@ -92,36 +95,32 @@ function stateTape(k: CellKernel, shape: ScanShape, like: Floats, keepTape: bool
   }
 }
 
-/** One step's float64 rows, reused at every step. */
-function forwardRows(k: CellKernel, B: number, H: number, bhh: Float64Array): ForwardRows {
+/** One step's rows, reused at every step (float64, or float32 in WASM memory: see `cell-steps.ts`). */
+function forwardRows(k: CellKernel, B: number, H: number, bhh: Float64Array, alloc: RowAlloc): ForwardRows<Floats> {
   const BH = B * H
+  const GH = k.gates * H
+  const bias = alloc(k.stepBias ? GH : 0)
+  if (bhh.length > 0) copier(bhh, bias)(bhh, 0, bias, 0, GH)
   return {
-    gx: new Float64Array(B * k.gates * H),
-    pre: new Float64Array(B * k.gates * H),
-    bhh,
-    hPrev: new Float64Array(BH),
-    cPrev: k.hasCell ? new Float64Array(BH) : EMPTY,
-    hNext: new Float64Array(BH),
-    cNext: k.hasCell ? new Float64Array(BH) : EMPTY,
-    cache: new Float64Array(B * k.cacheWidth * H),
+    gx: alloc(B * GH),
+    pre: alloc(B * GH),
+    bhh: bias,
+    hPrev: alloc(BH),
+    cPrev: alloc(k.hasCell ? BH : 0),
+    hNext: alloc(BH),
+    cNext: alloc(k.hasCell ? BH : 0),
+    cache: alloc(B * k.cacheWidth * H),
   }
 }
 
 /**
- * `pre = h_{t-1} W_hh^T` into the float64 row: computed in the model's dtype (float32 GEMM
- * kernels for a float32 model, as PyTorch's) and then read into the row; a float64 model's
- * lands there directly. W_hh is packed once for all T steps.
+ * `pre = h_{t-1} W_hh^T` into the step's row: computed in the model's dtype (float32 GEMM
+ * kernels for a float32 model, as PyTorch's) and then read into a float64 row; it lands in
+ * a row of the model's dtype directly. W_hh is packed once for all T steps.
  */
-function hiddenProjection(
-  w: Floats,
-  GH: number,
-  H: number,
-  B: number,
-  like: Floats,
-  pre: Float64Array,
-): { project(hs: Floats, at: number): void; release(): void } {
+function hiddenProjection(w: Floats, GH: number, H: number, B: number, like: Floats, pre: Floats): { project(hs: Floats, at: number): void; release(): void } {
   const packed = packGemmB(w, 0, true, H, GH)
-  const preT = like instanceof Float64Array ? pre : allocLike(like, B * GH)
+  const preT = like.constructor === pre.constructor ? pre : allocLike(like, B * GH)
   const load = preT === pre ? null : copier(preT, pre)
   return {
     project(hs, at) {
@@ -136,14 +135,20 @@ function hiddenProjection(
  * Fills the step's gx row, with the input bias added, from the whole projection or from a
  * {@link GxSource} asked for one chunk of steps at a time (into one chunk's buffer).
  */
-function inputRows(k: CellKernel, shape: ScanShape, inputs: ScanInputs, like: Floats, into: Float64Array): (t: number) => void {
+function inputRows(
+  k: CellKernel,
+  shape: ScanShape,
+  inputs: ScanInputs,
+  like: Floats,
+  into: Floats,
+  loadBiased: CellSteps<unknown>['loadBiased'],
+): (t: number) => void {
   const { T, B, H } = shape
   const GH = k.gates * H
   const source = typeof inputs.gx === 'function' ? inputs.gx : null
   const C = chunkSteps(T, B)
   const data = source === null ? (inputs.gx as Floats) : allocLike(like, C * B * GH)
   const load = copier(data, into)
-  const loadBiased = biasedRowLoader(data)
   const bx = inputs.bx
   let from = -1
   return (t) => {
@@ -160,7 +165,7 @@ function inputRows(k: CellKernel, shape: ScanShape, inputs: ScanInputs, like: Fl
 }
 
 /** Rows whose sequence is over keep their previous state and emit zeros at step t. */
-function holdFinished(shape: ScanShape, rows: ForwardRows, output: Floats, t: number, finished: readonly number[]): void {
+function holdFinished(shape: ScanShape, rows: ForwardRows<Floats>, output: Floats, t: number, finished: readonly number[]): void {
   const H = shape.H
   for (const b of finished) {
     rows.hNext.set(rows.hPrev.subarray(b * H, (b + 1) * H), b * H)

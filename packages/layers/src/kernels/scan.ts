@@ -13,10 +13,11 @@
  * model's dtype (float32 GEMM kernels for a float32 model, accumulating in float32 as
  * PyTorch's do; float64 for a float64 model). The tape (states, cell caches) and the results
  * are kept in the model's dtype, so a float32 model stores float32 activations, as PyTorch
- * does; the cell kernels only ever see float64 rows of one step (scratch reused across
- * steps), filled and drained by copy kernels generated per array class (`copy.ts`). So every
- * loop is monomorphic, nothing is allocated per step, and a float64 model computes exactly
- * what the float64 kernels give.
+ * does. The cell kernels only ever see the rows of one step (scratch reused across steps):
+ * float64 for the TypeScript kernels, float32 in the WASM cells' memory for a float32 model
+ * where they run (`cell-steps.ts`), filled and drained by copy kernels per array class
+ * (`copy.ts`; a memcpy where the classes agree). So every loop is monomorphic, nothing is
+ * allocated per step, and a float64 model computes exactly what the float64 kernels give.
  *
  * The memory the scan saves, each trick in one place:
  * - the input projection is computed a chunk of steps at a time (`GxSource`, in the forward)

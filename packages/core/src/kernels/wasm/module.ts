@@ -54,10 +54,23 @@ const SIMPLE_OPS = {
   'i32.mul': [0x6c],
   'i32.shl': [0x74],
   'i32.shr_u': [0x76],
+  'f32.add': [0x92],
+  'f32.sub': [0x93],
+  'f32.mul': [0x94],
+  'f32.div': [0x95],
+  'f32.min': [0x96],
+  'f32.max': [0x97],
+  'f32.gt': [0x5e],
   'f32x4.splat': [0xfd, 0x13],
   'f64x2.splat': [0xfd, 0x14],
+  'f32x4.gt': [0xfd, 0x44],
+  'v128.and': [0xfd, 0x4e],
   'f32x4.add': [0xfd, 0xe4, 0x01],
+  'f32x4.sub': [0xfd, 0xe5, 0x01],
   'f32x4.mul': [0xfd, 0xe6, 0x01],
+  'f32x4.div': [0xfd, 0xe7, 0x01],
+  'f32x4.min': [0xfd, 0xe8, 0x01],
+  'f32x4.max': [0xfd, 0xe9, 0x01],
   'f64x2.add': [0xfd, 0xf0, 0x01],
   'f64x2.mul': [0xfd, 0xf2, 0x01],
   // Relaxed SIMD (a * b + c, fused or not as the engine likes); only engines with the feature validate them.
@@ -126,6 +139,13 @@ export class FunctionBuilder {
   float(type: 'f32' | 'f64', value: number): this {
     if (type === 'f32') this.code.push(0x43).f32(value)
     else this.code.push(0x44).f64(value)
+    return this
+  }
+
+  /** `v128.const` with `value` (rounded to float32) in all four f32 lanes. */
+  f32x4Const(value: number): this {
+    this.code.push(0xfd, 0x0c)
+    for (let lane = 0; lane < 4; lane++) this.code.f32(value)
     return this
   }
 
