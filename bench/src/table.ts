@@ -26,7 +26,7 @@ export function speedup(r: BenchResult, all: readonly BenchOutcome[]): number | 
  * An implementation's column heading: its name, and for graphgrad the threads it ran on when
  * every measurement reported the same count (`graphgrad (2 threads)`).
  */
-export function implLabel(impl: string, outcomes: readonly BenchOutcome[]): string {
+function implLabel(impl: string, outcomes: readonly BenchOutcome[]): string {
   const counts = new Set(outcomes.filter((o): o is BenchResult => !isFailure(o) && o.impl === impl && o.threads !== undefined).map((o) => o.threads))
   if (counts.size !== 1) return impl
   const [n] = counts

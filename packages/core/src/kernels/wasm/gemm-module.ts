@@ -62,7 +62,11 @@ export interface GemmModuleOptions {
 }
 
 /** Emits the kernel module for `precision` and `blocking`. */
-export function gemmModuleBytes(precision: Precision, blocking: WasmBlocking, { shared = false, relaxed = false }: GemmModuleOptions = {}): Uint8Array<ArrayBuffer> {
+export function gemmModuleBytes(
+  precision: Precision,
+  blocking: WasmBlocking,
+  { shared = false, relaxed = false }: GemmModuleOptions = {},
+): Uint8Array<ArrayBuffer> {
   const { mr, nr, ku = 1 } = blocking
   if (!Number.isInteger(ku) || ku < 1) throw new RangeError(`wasm gemm: ku=${ku} is not a positive integer`)
   if (nr % LANES[precision] !== 0) throw new RangeError(`wasm gemm: nr=${nr} is not a multiple of ${LANES[precision]} lanes`)
