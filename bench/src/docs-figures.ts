@@ -33,16 +33,45 @@ export function describeRun(r: RunRecord): string {
   const day = r.machine.started.slice(0, 10)
   const hm = (iso: string): string => iso.slice(11, 16)
   const torch = r.machine.torch === null ? '' : `, PyTorch ${r.machine.torch}`
+  // The file the run was saved to is named where the docs quote it, not by the path it had on the machine.
+  const argv = r.argv.filter((a, i) => a !== '--save' && r.argv[i - 1] !== '--save' && !a.startsWith('--save='))
   return (
-    `\`pnpm bench ${r.argv.join(' ')}\` on ${day} from ${hm(r.machine.started)} to ${hm(r.machine.ended)} UTC, on ${r.machine.cores} cores ` +
+    `\`pnpm bench ${argv.join(' ')}\` on ${day} from ${hm(r.machine.started)} to ${hm(r.machine.ended)} UTC, on ${r.machine.cores} cores ` +
     `(${r.machine.cpu}), Node ${r.machine.node}${torch}, float32; one-minute load average ${r.machine.load[0]} at the start, ${r.machine.load[1]} at the end`
   )
 }
 
-/** The performance page's block: where and when, the summary table and the PyTorch table. */
+/**
+ * The checks in words: the first loss every implementation reported for the LSTM h256 step
+ * (the same weights and data everywhere), and graphgrad's memory for each training step.
+ */
+export function checksParagraph(r: RunRecord): string {
+  const firsts = r.outcomes.filter((o): o is BenchResult => !isFailure(o) && o.name === 'lstm_train_step_h256' && o.loss_first !== undefined)
+  const losses = firsts.map((o) => `${o.impl} ${(o.loss_first as number).toFixed(6)}`).join(', ')
+  const memory = r.outcomes
+    .filter((o): o is BenchResult => !isFailure(o) && o.impl === 'graphgrad' && o.step_heap_mb !== undefined && o.saved_activation_mb !== undefined)
+    .map((o) => `${o.name} ${o.step_heap_mb} MiB against ${o.saved_activation_mb} (${o.step_heap_vs_saved}x, at ${o.peak_at})`)
+    .join('; ')
+  const parts: string[] = []
+  if (losses !== '') parts.push(`First loss of the LSTM h256 step, every implementation from the same weights and data: ${losses}.`)
+  if (memory !== '')
+    parts.push(
+      `graphgrad's live memory in one extra, probed training step, its peak above the step's start against the float32 activations the step must save: ${memory}.`,
+    )
+  return parts.join(' ')
+}
+
+/** The performance page's block: where and when, the summary table, the PyTorch table and the checks. */
 export function performanceBlock(r: RunRecord): string {
   const versus = torchTable(r.outcomes)
-  return [`Measured with ${describeRun(r)}.`, '', summaryTable(r.outcomes), ...(versus === undefined ? [] : ['', versus])].join('\n')
+  const checks = checksParagraph(r)
+  return [
+    `Measured with ${describeRun(r)}.`,
+    '',
+    summaryTable(r.outcomes),
+    ...(versus === undefined ? [] : ['', versus]),
+    ...(checks === '' ? [] : ['', checks]),
+  ].join('\n')
 }
 
 /** The README's block: one sentence with the headline ratios of the LSTM training step. */
