@@ -8,6 +8,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { ArgumentError, matmul, numThreads, randn, setNumThreads } from '@graphgrad/core'
 import { type WasmGemm, createWasmGemm } from '../src/kernels/wasm/gemm.ts'
+import { threadsUnavailable } from '../src/kernels/wasm/pool.ts'
+import { gemmThreadStats } from '../src/kernels/matmul.ts'
 import { SOURCE_NODE_FLAGS } from '../../../scripts/source-condition.ts'
 
 const root = new URL('../../../', import.meta.url).pathname
@@ -182,7 +184,7 @@ describe('setNumThreads', () => {
     expect(numThreads()).toBe(before)
   })
 
-  it('gives matmul the same bits on 1 and 2 threads', () => {
+  it('gives matmul the same bits on 1 and 2 threads, with the workers taking part', async () => {
     const a = randn([96, 200], 1)
     const b = randn([200, 160], 2)
     setNumThreads(1)
@@ -190,8 +192,30 @@ describe('setNumThreads', () => {
     const x = matmul(a, b).data as Float32Array
     setNumThreads(2)
     expect(numThreads()).toBe(2)
-    const y = matmul(a, b).data as Float32Array
+    // A fresh pool's workers take a while to start; until then the calling thread runs every part.
+    const deadline = Date.now() + 20_000
+    let y = matmul(a, b).data as Float32Array
+    while (gemmThreadStats().partsByWorkers === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      y = matmul(a, b).data as Float32Array
+      expect(sameBits(x, y)).toBe(true)
+    }
+    expect(gemmThreadStats().partsByWorkers).toBeGreaterThan(0)
     expect(sameBits(x, y)).toBe(true)
+  })
+  it("runs on one thread, saying why, where Node's permission model forbids workers", () => {
+    const proc = process as unknown as { permission?: unknown }
+    const had = Object.getOwnPropertyDescriptor(process, 'permission')
+    Object.defineProperty(process, 'permission', { value: { has: (scope: string) => scope !== 'worker' }, configurable: true })
+    try {
+      expect(threadsUnavailable()).toMatch(/permission model does not allow worker threads/)
+      const g = createWasmGemm({ threads: 2 })
+      expect(g.threadCount()).toBe(1)
+      g.close()
+    } finally {
+      if (had === undefined) delete proc.permission
+      else Object.defineProperty(process, 'permission', had)
+    }
   })
 })
 

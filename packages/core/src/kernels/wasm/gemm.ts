@@ -175,11 +175,19 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
   const minMacs = options.splitMinMacs ?? WASM_SPLIT_MIN_MACS
   // Threads share the memory, which must then be a shared one (with a maximum); one thread keeps today's unshared memory.
   let threads = Math.max(1, options.threads ?? 1)
-  const shared = threads > 1 && threadsUnavailable() === null
+  let shared = threads > 1 && threadsUnavailable() === null
+  let memory: WebAssembly.Memory | undefined
+  try {
+    if (shared) memory = new WebAssembly.Memory({ initial: 1, maximum: Math.max(1, Math.floor(maxBytes / PAGE)), shared })
+  } catch {
+    // Some engines refuse to reserve a large shared memory (iOS Safari 16, 32-bit Chrome): one thread then.
+    shared = false
+  }
+  if (memory === undefined) {
+    shared = false
+    memory = new WebAssembly.Memory({ initial: 1 })
+  }
   if (!shared) threads = 1
-  const memory = shared
-    ? new WebAssembly.Memory({ initial: 1, maximum: Math.max(1, Math.floor(maxBytes / PAGE)), shared })
-    : new WebAssembly.Memory({ initial: 1 })
   let pool: GemmPool | null = null
   const modules = new Map<Precision, WebAssembly.Module>()
   const kernels = new Map<Precision, Kernel>()
@@ -238,7 +246,11 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
     if (plan === null) return false
     const { kernels: k } = kernel(precision)
     pool ??= createGemmPool(memory, [module('f32'), module('f64')], threads)
-    if (pool === null) return false
+    if (pool === null) {
+      // Workers could not be created here: every product runs on the calling thread from now on.
+      threads = 1
+      return false
+    }
     // Per job: a table of [start, end) word indices per part, then the parts' words.
     const tables: number[] = []
     let w = align16(plan.end) / 4

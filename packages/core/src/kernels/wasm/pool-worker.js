@@ -18,6 +18,10 @@ const FAILED = 5
 const BY_WORKERS = 6
 const STARTED = 7
 const SPIN = 8
+const LENGTH = 10
+const PAGE = 65536
+// Rounds a worker waits for its view of a just-grown memory before it reports the part failed.
+const GROWTH_ROUNDS = 1e7
 // Int32 words per listed kernel call: the kernel's number, then up to ten arguments.
 const CALL_WORDS = 11
 
@@ -48,14 +52,20 @@ function serve({ memory, modules, control }) {
     if (index < chunks) {
       // Claiming is a compare-and-swap on the whole word, so a claim always belongs to the job the word describes.
       if (Atomics.compareExchange(ctl, JOB, job, job + 1) !== job) continue
-      if (words.byteLength !== memory.buffer.byteLength) words = new Int32Array(memory.buffer)
       try {
+        // The caller may have grown the memory for this product; a stale view would read no calls.
+        const length = Atomics.load(ctl, LENGTH) * PAGE
+        for (let round = 0; words.byteLength < length; round++) {
+          if (memory.buffer.byteLength >= length) words = new Int32Array(memory.buffer)
+          else if (round > GROWTH_ROUNDS) throw new RangeError('the shared memory did not grow here')
+        }
         runChunk(words, kernels[Atomics.load(ctl, PRECISION)], Atomics.load(ctl, TABLE) >> 2, index)
       } catch {
         Atomics.add(ctl, FAILED, 1)
+      } finally {
+        Atomics.add(ctl, BY_WORKERS, 1)
+        if (Atomics.add(ctl, DONE, 1) + 1 === chunks) Atomics.notify(ctl, DONE)
       }
-      Atomics.add(ctl, BY_WORKERS, 1)
-      if (Atomics.add(ctl, DONE, 1) + 1 === chunks) Atomics.notify(ctl, DONE)
       continue
     }
     // Nothing to claim: look again for a short while (the next product often follows at once), then sleep until the word changes.

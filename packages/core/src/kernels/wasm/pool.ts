@@ -16,6 +16,7 @@
  * @module
  */
 import type { Worker as NodeWorker } from 'node:worker_threads'
+import { GraphgradError } from '../../errors.ts'
 
 // Indices into the control words; pool-worker.js has the same list.
 const JOB = 0
@@ -28,6 +29,7 @@ const BY_WORKERS = 6
 const STARTED = 7
 const SPIN = 8
 const PROBE = 9
+const LENGTH = 10
 const CONTROL_WORDS = 16
 /** Int32 words per listed kernel call: the kernel's number (0 packA, 1 packB, 2 macro), then its arguments. */
 export const CALL_WORDS = 11
@@ -44,6 +46,8 @@ export const MAX_CHUNKS = 255
 const WORKER_SPIN = 0
 /** Rounds the caller spins before it sleeps waiting for parts that workers claimed: they end soon after its own. */
 const CALLER_SPIN = 2000
+
+const PAGE = 65536
 
 /** How long {@link GemmPool.started} waits for the workers. */
 const STARTUP_MS = 20_000
@@ -89,8 +93,10 @@ function nodeThreads(): NodeThreads | undefined {
  */
 export function threadsUnavailable(): string | null {
   if (typeof SharedArrayBuffer !== 'function') return 'SharedArrayBuffer is unavailable (in a browser, the page must be cross-origin isolated)'
-  if ((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined) {
-    return nodeThreads() === undefined ? 'this Node lacks process.getBuiltinModule (Node 20.16 or newer has it)' : null
+  const proc = (globalThis as { process?: { versions?: { node?: string }; permission?: { has?(scope: string): boolean } } }).process
+  if (proc?.versions?.node !== undefined) {
+    if (nodeThreads() === undefined) return 'this Node lacks process.getBuiltinModule (Node 20.16 or newer has it)'
+    return proc.permission?.has?.('worker') === false ? "Node's permission model does not allow worker threads (--allow-worker)" : null
   }
   if (typeof Worker !== 'function') return 'this environment has no Web Workers'
   return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true ? null : 'the page is not cross-origin isolated'
@@ -149,11 +155,20 @@ export function createGemmPool(memory: WebAssembly.Memory, modules: readonly Web
   const node = nodeThreads()
   const init = { memory, modules, control: ctl.buffer }
   let failure: unknown = null
-  const workers = Array.from({ length: threads - 1 }, () =>
-    spawn(node, init, (error) => {
-      failure ??= error
-    }),
-  )
+  const workers: PoolWorker[] = []
+  try {
+    for (let i = 1; i < threads; i++)
+      workers.push(
+        spawn(node, init, (error) => {
+          failure ??= error
+        }),
+      )
+  } catch {
+    // A worker that cannot even be created (no worker file next to a bundle, import.meta.url
+    // missing in a CommonJS bundle, a sandbox that forbids threads): no pool, one thread.
+    for (const w of workers) void w.terminate()
+    return null
+  }
   let generation = 0
 
   const run = (precision: number, table: number, chunks: number, kernels: ChunkKernels, words: Int32Array): void => {
@@ -161,6 +176,8 @@ export function createGemmPool(memory: WebAssembly.Memory, modules: readonly Web
     Atomics.store(ctl, DONE, 0)
     Atomics.store(ctl, PRECISION, precision)
     Atomics.store(ctl, TABLE, table)
+    // A worker whose view of the memory predates this product's growth must refresh it first.
+    Atomics.store(ctl, LENGTH, words.byteLength / PAGE)
     Atomics.store(ctl, JOB, (generation << 16) | (chunks << 8))
     Atomics.notify(ctl, JOB, Math.min(workers.length, chunks - 1))
     for (;;) {
@@ -178,7 +195,7 @@ export function createGemmPool(memory: WebAssembly.Memory, modules: readonly Web
     }
     if (Atomics.load(ctl, FAILED) !== 0) {
       Atomics.store(ctl, FAILED, 0)
-      throw new Error('wasm gemm: a worker thread failed while computing its part of a product')
+      throw new GraphgradError('wasm gemm: a worker thread failed while computing its part of a product (its part of C is not written)')
     }
   }
 
@@ -186,7 +203,7 @@ export function createGemmPool(memory: WebAssembly.Memory, modules: readonly Web
     const deadline = performance.now() + STARTUP_MS
     while (Atomics.load(ctl, STARTED) < workers.length) {
       if (failure !== null || performance.now() > deadline)
-        throw new Error(`wasm gemm: the thread pool's workers did not start: ${String(failure ?? `not within ${STARTUP_MS} ms`)}`)
+        throw new GraphgradError(`wasm gemm: the thread pool's workers did not start: ${String(failure ?? `not within ${STARTUP_MS} ms`)}`)
       await new Promise((resolve) => setTimeout(resolve, 2))
     }
   }
