@@ -2,19 +2,9 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { DOCS_RUN, checksParagraph, describeRun, readRunRecord, readmeBlock, renderDocs, replaceBlock } from '../src/docs-figures.ts'
 import type { RunRecord } from '../src/record.ts'
-import type { BenchResult } from '../src/result.ts'
+import { fakeResult } from './fake-result.ts'
 
-const r = (name: string, impl: string, median: number): BenchResult => ({
-  name,
-  impl,
-  median_ms: median,
-  min_ms: median,
-  max_ms: median,
-  runs: 3,
-  warmup: 2,
-  first_ms: median,
-  peak_rss_mb: 100,
-})
+const r = fakeResult
 
 const run: RunRecord = {
   argv: ['--compare', '--save', 'x.json'],

@@ -12,6 +12,7 @@ import { plan, skipMissingTorch, tableOrder } from '../src/main.ts'
 import { measureRunner } from '../src/measure.ts'
 import { type BenchOutcome, type BenchResult, RESULT_MARK, parseChildOutput } from '../src/result.ts'
 import { childEnv, runInChild } from '../src/spawn.ts'
+import { fakeResult } from './fake-result.ts'
 import { plannedRuns, summarize } from '../src/stats.ts'
 import { checksTable, formatRatio, speedup, summaryTable, timingTable, torchTable } from '../src/table.ts'
 import { OPT_IN, WORKLOADS, workloadNamed } from '../src/workloads.ts'
@@ -242,18 +243,7 @@ describe('layout helpers', () => {
 })
 
 describe('PyTorch in the harness', () => {
-  const r = (name: string, impl: string, median: number, gflops?: number): BenchResult => ({
-    name,
-    impl,
-    median_ms: median,
-    min_ms: median,
-    max_ms: median,
-    runs: 3,
-    warmup: 2,
-    first_ms: median,
-    peak_rss_mb: 100,
-    ...(gflops === undefined ? {} : { gflops }),
-  })
+  const r = fakeResult
   it('graphgrad against PyTorch: headline figures and graphgrad time over PyTorch time', () => {
     const outcomes: BenchOutcome[] = [
       r('lstm_train_step_h64', 'graphgrad', 48),
