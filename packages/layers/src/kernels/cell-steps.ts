@@ -13,7 +13,7 @@
 import { ArgumentError } from '@graphgrad/core'
 import { gemmBackend, wasmSupport } from '@graphgrad/core/internal'
 import type { BackwardRows, CellKernel, ForwardRows } from './cell.ts'
-import { type Floats, biasedRowLoader, copier } from './copy.ts'
+import { type BiasedRowsKernel, type Floats, biasedRowLoader, copier } from './copy.ts'
 import { type CellArena, cellArena, hasWasmCell, wasmCellsCompile } from './wasm-cells.ts'
 
 /** Which kernels run a float32 scan: the WebAssembly ones, the TypeScript ones, or those of the GEMM's backend. */
@@ -106,10 +106,12 @@ function bind<R>(
   if (cellBackendFor(k, model) === 'js') {
     const rows = build((n) => new Float64Array(n))
     const approx = model instanceof Float32Array
+    // A scan loads from one source into one row, so the loader for their classes is looked up once.
+    let load: BiasedRowsKernel | undefined
     return {
       rows,
       step: () => js(rows, approx),
-      loadBiased: (src, srcAt, into, n, w, bias) => biasedRowLoader(src, into)(src, srcAt, into, n, w, bias),
+      loadBiased: (src, srcAt, into, n, w, bias) => (load ??= biasedRowLoader(src, into))(src, srcAt, into, n, w, bias),
       sumRows: sumRowsInto,
       release: () => {},
     }

@@ -206,6 +206,15 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
     return m
   }
 
+  /** The pool, started on first need; null when workers cannot be created here, which leaves every product on the calling thread from then on. */
+  const startPool = (): GemmPool | null => {
+    if (pool === null && threads > 1) {
+      pool = createGemmPool(memory, [module('f32'), module('f64')], threads)
+      if (pool === null) threads = 1
+    }
+    return pool
+  }
+
   const kernel = (p: Precision): Kernel => {
     let k = kernels.get(p)
     if (k === undefined) {
@@ -245,12 +254,7 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
     const plan = planSplit(blocking[precision], E, at, m, n, K, base, threads, minMacs, PARTS_PER_THREAD)
     if (plan === null) return false
     const { kernels: k } = kernel(precision)
-    pool ??= createGemmPool(memory, [module('f32'), module('f64')], threads)
-    if (pool === null) {
-      // Workers could not be created here: every product runs on the calling thread from now on.
-      threads = 1
-      return false
-    }
+    if (startPool() === null) return false
     // Per job: a table of [start, end) word indices per part, then the parts' words.
     const tables: number[] = []
     let w = align16(plan.end) / 4
@@ -377,8 +381,7 @@ export function createWasmGemm(options: WasmGemmOptions = {}): WasmGemm {
     packGemmB,
     threadCount: () => threads,
     started: async (): Promise<void> => {
-      if (threads > 1) pool ??= createGemmPool(memory, [module('f32'), module('f64')], threads)
-      await pool?.started()
+      await startPool()?.started()
     },
     partsByWorkers: () => pool?.chunksByWorkers() ?? 0,
     close: (): void => {
