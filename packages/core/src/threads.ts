@@ -73,7 +73,9 @@ export function numThreads(): number {
  *
  * @param threads - A whole number from 1 to {@link MAX_THREADS}; anything else throws an
  * `ArgumentError`, as does a count above 1 where threads cannot run (a browser page that is not
- * cross-origin isolated, a Node without `process.getBuiltinModule`), saying why.
+ * cross-origin isolated, a Node without `process.getBuiltinModule`, Node's permission model
+ * without `--allow-worker`), saying why. Where workers turn out not to start at all (a bundle
+ * without the worker file next to it), products run on the calling thread.
  */
 export function setNumThreads(threads: number): void {
   const n = parse(threads)
